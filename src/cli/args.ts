@@ -5,12 +5,19 @@ import { AnimesegError } from '../errors.js';
  * node:util parseArgs with errors turned into AnimesegError('BAD_OPTION') that name the command,
  * so a typo prints one line and the usage instead of a stack trace.
  */
-export function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** What parseCommandArgs returns: node's typed parse result for these options. */
+export type ParsedCommandArgs<T extends OptionsConfig> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>
+>;
+
+export function parseCommandArgs<T extends OptionsConfig>(
   command: string,
   argv: string[],
   options: T,
   allowPositionals = true,
-) {
+): ParsedCommandArgs<T> {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (e) {

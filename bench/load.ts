@@ -1,0 +1,129 @@
+/**
+ * Load script for `animeseg serve` (not a test): starts the server as its own process on 127.0.0.1,
+ * measures the same work done in-process (baseline: the library's segmenter + cutout encoding, no HTTP),
+ * then sends N requests with C clients and prints p50/p95 latency, throughput, and the server process's
+ * RSS before and after (read from /proc: must not grow by more than 50 MB once warm).
+ *
+ *   npx tsx bench/load.ts [--requests 500] [--clients 4] [--server-concurrency 2] [--image PATH] [--format png|json]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '500' },
+    clients: { type: 'string', default: '4' },
+    'server-concurrency': { type: 'string', default: '1' },
+    image: { type: 'string', default: resolve('../shared/data/illustrations/images/eren_1.jpg') },
+    format: { type: 'string', default: 'png' },
+    warmup: { type: 'string', default: '40' },
+  },
+});
+const N = Number(values.requests);
+const CLIENTS = Number(values.clients);
+const WARMUP = Number(values.warmup);
+const body = readFileSync(values.image!);
+process.env.ANIMESEG_MODELS ??= resolve('../shared/models');
+
+function pct(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function startServer(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join('bin', 'animeseg.js'), 'serve', '--port', '0', '--quiet', '--concurrency', values['server-concurrency']!, '--queue', String(CLIENTS * 4)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const url = await new Promise<string>((res, rej) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      log += d;
+      const m = /serving .* at (http:\/\/\S+)/.exec(log);
+      if (m) res(m[1]!);
+    });
+    child.on('exit', (c) => rej(new Error(`server exited ${c}\n${log}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise((res) => {
+        child.on('exit', () => res());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function request(url: string): Promise<number> {
+  const t0 = performance.now();
+  const r = await fetch(`${url}/v1/segment?format=${values.format}`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+  await r.arrayBuffer();
+  if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+  return performance.now() - t0;
+}
+
+async function run(url: string, n: number, clients: number): Promise<{ lat: number[]; wallMs: number; errors: number }> {
+  const lat: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < n) {
+        next++;
+        try {
+          lat.push(await request(url));
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return { lat, wallMs: performance.now() - t0, errors };
+}
+
+async function inProcessBaseline(runs: number): Promise<number> {
+  const { createSegmenter } = await import('../src/pipeline/segmenter.js');
+  const { combinedAlpha, cutout } = await import('../src/pipeline/outputs.js');
+  const { encodeImage } = await import('../src/image/encode.js');
+  const seg = await createSegmenter({ download: false });
+  const times: number[] = [];
+  for (let i = 0; i < runs + 3; i++) {
+    const t0 = performance.now();
+    const r = await seg.segment(body);
+    if (values.format !== 'json') await encodeImage(cutout(r.image, combinedAlpha(r.instances, r.width, r.height)), 'png');
+    if (i >= 3) times.push(performance.now() - t0);
+  }
+  await seg.dispose();
+  return median(times);
+}
+
+const baseline = await inProcessBaseline(15);
+const server = await startServer();
+try {
+  await run(server.url, WARMUP, CLIENTS);
+  const sequential = await run(server.url, 15, 1);
+  const rssBefore = rssMb(server.pid);
+  const { lat, wallMs, errors } = await run(server.url, N, CLIENTS);
+  const rssAfter = rssMb(server.pid);
+  const sorted = [...lat].sort((a, b) => a - b);
+  const seqP50 = median(sequential.lat);
+  console.log(`image ${values.image} (${body.length} B), format ${values.format}, ${N} requests, ${CLIENTS} clients, server concurrency ${values['server-concurrency']}`);
+  console.log(`in-process baseline (segment + encode, no HTTP): median ${baseline.toFixed(1)} ms`);
+  console.log(`one client over HTTP: median ${seqP50.toFixed(1)} ms  → HTTP/queue overhead ratio ${(seqP50 / baseline).toFixed(2)}x`);
+  console.log(`${CLIENTS} clients: p50 ${pct(sorted, 50).toFixed(1)} ms  p95 ${pct(sorted, 95).toFixed(1)} ms  max ${sorted[sorted.length - 1]!.toFixed(1)} ms`);
+  console.log(`throughput ${((lat.length / wallMs) * 1000).toFixed(2)} req/s (${lat.length} ok, ${errors} failed, ${(wallMs / 1000).toFixed(1)} s)`);
+  const growth = rssAfter - rssBefore;
+  console.log(`server RSS (warm) before ${rssBefore.toFixed(1)} MB, after ${rssAfter.toFixed(1)} MB, growth ${growth.toFixed(1)} MB (limit 50 MB: ${growth <= 50 ? 'ok' : 'EXCEEDED'})`);
+} finally {
+  await server.stop();
+}

@@ -1,0 +1,103 @@
+/**
+ * YOLO benchmark: the 40 illustrations of ../shared/data/illustrations/images through `animeseg segment`'s
+ * batch runner (decode, preprocess, inference, postprocess, encode/write), against raw model inference
+ * measured in the same run on the same images. Prints median ms per image per stage, images/s, and the
+ * ratio of end-to-end time to raw inference time.
+ *
+ *   npx tsx bench/yolo.ts [--model PATH] [--runs 3] [--concurrency 2] [--threads N] [--images DIR]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createSegmenter } from '../src/pipeline/segmenter.js';
+import { expandInputs } from '../src/pipeline/inputs.js';
+import { runBatch } from '../src/pipeline/batch.js';
+import { decodeImageFile } from '../src/image/decode.js';
+import { letterboxTensor } from '../src/models/yolo/letterbox.js';
+import { loadYoloModel } from '../src/models/yolo/model.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: '../shared/models/yolov8n-seg_int8.onnx' },
+    images: { type: 'string', default: '../shared/data/illustrations/images' },
+    runs: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '2' },
+    threads: { type: 'string' },
+  },
+});
+const runs = Number(values.runs);
+const concurrency = Number(values.concurrency);
+const threads = values.threads ? Number(values.threads) : undefined;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function main(): Promise<void> {
+  const items = await expandInputs([values.images]);
+  console.log(`animeseg YOLO benchmark: ${items.length} images, model ${values.model}, ${cpus().length} CPUs, threads ${threads ?? 'default'}, concurrency ${concurrency}, ${runs} runs`);
+
+  // Baseline: raw model inference on pre-made tensors, one image at a time.
+  const model = await loadYoloModel(values.model, { threads });
+  const [ih, iw] = model.contract.imgsz;
+  const tensors: Float32Array[] = [];
+  for (const it of items) tensors.push(letterboxTensor((await decodeImageFile(it.path)).image, iw, ih).tensor);
+  await model.run(tensors[0]); // warm-up
+  const rawTotals: number[] = [];
+  const rawPer: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    for (const t of tensors) {
+      const s = performance.now();
+      await model.run(t);
+      rawPer.push(performance.now() - s);
+    }
+    rawTotals.push(performance.now() - t0);
+  }
+  await model.dispose();
+
+  // End to end: the CLI's batch runner writing every default output (cutout, mask, JSON).
+  const seg = await createSegmenter({ model: values.model, threads });
+  const stages: Record<string, number[]> = {};
+  const walls: number[] = [];
+  const out = await mkdtemp(join(tmpdir(), 'animeseg-bench-'));
+  try {
+    await seg.segment(items[0].path); // warm-up
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      const s = await runBatch(seg, items, {
+        outDir: out,
+        overwrite: true,
+        concurrency,
+        progress: 'silent',
+        onImage: (_it, t) => {
+          for (const [k, v] of Object.entries(t)) (stages[k] ??= []).push(v);
+        },
+      });
+      walls.push(performance.now() - t0);
+      if (s.failed.length) throw new Error(`failures: ${s.failed.map((f) => f.message).join('; ')}`);
+    }
+  } finally {
+    await seg.dispose();
+    await rm(out, { recursive: true, force: true });
+  }
+
+  const n = items.length;
+  const rawMs = median(rawTotals) / n;
+  const e2eMs = median(walls) / n;
+  console.log('\nmedian ms per image by stage (end-to-end runs; stages of concurrent images overlap):');
+  for (const k of ['decode', 'preprocess', 'inference', 'postprocess', 'refine', 'encode_write']) {
+    if (stages[k]) console.log(`  ${k.padEnd(13)} ${median(stages[k]).toFixed(1).padStart(7)} ms`);
+  }
+  console.log(`\nraw inference (sequential, pre-made tensors): ${rawMs.toFixed(1)} ms/image (median per call ${median(rawPer).toFixed(1)} ms), ${(1000 / rawMs).toFixed(2)} img/s`);
+  console.log(`end to end (files in, outputs written):       ${e2eMs.toFixed(1)} ms/image, ${(1000 / e2eMs).toFixed(2)} img/s`);
+  console.log(`ratio end-to-end / raw inference: ${(e2eMs / rawMs).toFixed(2)}x (target <= 1.3x)`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,183 @@
+/**
+ * `animeseg models list | pull NAME [--force] [--no-verify] | path NAME | info NAME`
+ * A thin layer over src/models/resolver. Licences are always shown: every model here carries its own.
+ */
+import { AnimesegError } from '../../errors.js';
+import { parseCommandArgs } from '../args.js';
+import {
+  cachedPath,
+  DEFAULT_MODEL,
+  downloadEntry,
+  findEntry,
+  findLocal,
+  loadManifest,
+  resolveModel,
+  resolvePair,
+  userManifestPath,
+  type ManifestEntry,
+} from '../../models/resolver/index.js';
+
+export const usage = `Usage: animeseg models <list | pull NAME | path NAME | info NAME> [options]
+
+  list            every known model: name, kind, size, licence, where it is found (or 'no')
+  pull NAME       download NAME (or an encoder/decoder pair name, e.g. sam-vit-l) into the cache
+  path NAME       print the file NAME resolves to (a pair name prints encoder and decoder;
+                  no download unless --download)
+  info NAME       everything the manifest says about NAME
+
+Options:
+  --force         pull: download again even if a copy is found
+  --no-verify     pull: allow a download that has no published checksum
+  --download      path: download when not found locally
+  --json          list/info: machine-readable output
+
+Search order: an explicit path, $ANIMESEG_MODELS (folders separated by ':'), the cache
+($ANIMESEG_CACHE or ~/.cache/animeseg), then a verified download (never with ANIMESEG_OFFLINE=1). Models you register with
+'animeseg train --register' live in ${'$'}ANIMESEG_CONFIG_DIR/models.json (default ~/.config/animeseg).
+The default detection model is '${DEFAULT_MODEL}'.`;
+
+const options = {
+  force: { type: 'boolean' },
+  'no-verify': { type: 'boolean' },
+  download: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+export function formatBytes(n: number | undefined): string {
+  if (n === undefined) return 'unknown';
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n');
+}
+
+/** Entries to act on for a name: the entry itself, or both members when the name is a pair's. */
+function entriesFor(all: ManifestEntry[], name: string): ManifestEntry[] {
+  const one = findEntry(all, name);
+  if (one) return [one];
+  const pair = all.filter((e) => e.pair?.name === name);
+  if (pair.length) return pair;
+  throw new AnimesegError('MODEL_NOT_FOUND', `no model named '${name}'`, {
+    hint: `run 'animeseg models list' to see the known names`,
+  });
+}
+
+async function list(json: boolean): Promise<number> {
+  const all = await loadManifest();
+  const rows: string[][] = [['NAME', 'KIND', 'SIZE', 'LICENCE', 'FOUND']];
+  const out: unknown[] = [];
+  for (const e of all) {
+    const local = await findLocal(e.name, e);
+    const found = local ? `${local.from}: ${local.path}` : 'no';
+    rows.push([e.name + (e.name === DEFAULT_MODEL ? ' (default)' : ''), e.kind, formatBytes(e.size), e.licence, found]);
+    out.push({ ...e, found: local?.path ?? null });
+  }
+  if (json) console.log(JSON.stringify(out, null, 2));
+  else {
+    console.log(table(rows));
+    console.log(`\nUser models: ${userManifestPath()}. Download one with 'animeseg models pull NAME'.`);
+  }
+  return 0;
+}
+
+async function pull(name: string, force: boolean, noVerify: boolean): Promise<number> {
+  const all = await loadManifest();
+  for (const e of entriesFor(all, name)) {
+    // Licence first: the user decides with it in front of them (AGPL weights carry obligations).
+    console.error(`${e.name}: licence ${e.licence}; ${formatBytes(e.size)}; ${e.url ?? 'local only'}`);
+    if (!e.sha256 && !e.md5) console.error(`${e.name}: WARNING no published checksum for this file`);
+    if (force) {
+      // The verified new copy replaces the cached one atomically; a failed download leaves the old one.
+      console.log((await downloadEntry(e, { noVerify })).path);
+      continue;
+    }
+    const r = await resolveModel(e.name, { entries: all, noVerify, download: true });
+    if (r.from !== 'download') console.error(`${e.name}: already present (${r.from})`);
+    console.log(r.path);
+  }
+  return 0;
+}
+
+async function path(name: string, download: boolean): Promise<number> {
+  const all = await loadManifest();
+  if (!findEntry(all, name) && all.some((e) => e.pair?.name === name)) {
+    // A pair name prints both files: encoder first, then decoder.
+    const pair = await resolvePair(name, { entries: all, download });
+    console.log(pair.encoder.path);
+    console.log(pair.decoder.path);
+    return 0;
+  }
+  console.log((await resolveModel(name, { entries: all, download })).path);
+  return 0;
+}
+
+async function info(name: string, json: boolean): Promise<number> {
+  const all = await loadManifest();
+  const entries = entriesFor(all, name);
+  for (const e of entries) {
+    const local = await findLocal(e.name, e);
+    if (json) {
+      console.log(JSON.stringify({ ...e, found: local?.path ?? null, cachePath: cachedPath(e) }, null, 2));
+      continue;
+    }
+    const lines: [string, string | undefined][] = [
+      ['name', e.name],
+      ['kind', e.kind],
+      ['description', e.description],
+      ['licence', e.licence],
+      ['file', e.file],
+      ['size', e.size !== undefined ? `${e.size} bytes (${formatBytes(e.size)})` : 'unknown'],
+      ['url', e.url],
+      ['sha256', e.sha256],
+      ['md5', e.md5],
+      ['checksum', e.sha256 || e.md5 ? undefined : 'NONE published: pull needs --no-verify'],
+      ['pair', e.pair ? `${e.pair.name} (encoder ${e.pair.encoder}, decoder ${e.pair.decoder})` : undefined],
+      ['io', e.io ? JSON.stringify(e.io) : undefined],
+      ['source', e.source],
+      ['registered path', e.path],
+      ['from', e.origin === 'user' ? `user manifest ${userManifestPath()}` : 'built-in manifest'],
+      ['found', local ? `${local.from}: ${local.path}` : `no (would be cached at ${cachedPath(e)})`],
+    ];
+    console.log(
+      lines
+        .filter((l): l is [string, string] => l[1] !== undefined)
+        .map(([k, v]) => `${k.padEnd(16)}${v}`)
+        .join('\n'),
+    );
+    if (entries.length > 1) console.log('');
+  }
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('models', argv, options);
+  const [sub, name, ...extra] = positionals;
+  if (extra.length) throw new AnimesegError('BAD_OPTION', `models: unexpected argument '${extra[0]}'`, { hint: usage.split('\n')[0] });
+  const needName = (): string => {
+    if (!name) throw new AnimesegError('BAD_OPTION', `models ${sub}: a model NAME is required`, { hint: `run 'animeseg models list' for names` });
+    return name;
+  };
+  switch (sub) {
+    case undefined:
+    case 'list':
+      return list(!!values.json);
+    case 'pull':
+      return pull(needName(), !!values.force, !!values['no-verify']);
+    case 'path':
+      return path(needName(), !!values.download);
+    case 'info':
+      return info(needName(), !!values.json);
+    default:
+      throw new AnimesegError('BAD_OPTION', `models: unknown sub-command '${sub}'`, { hint: 'one of: list, pull, path, info' });
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * animeseg segment: cut characters out of images. A thin layer over createSegmenter + runBatch.
+ */
+import { resolve } from 'node:path';
+import { AnimesegError } from '../../errors.js';
+import { numberOption, parseCommandArgs } from '../args.js';
+import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
+import { expandInputs } from '../../pipeline/inputs.js';
+import { formatSummary, runBatch } from '../../pipeline/batch.js';
+import { combinedAlpha, cutout, parseColor, type Rgb } from '../../pipeline/outputs.js';
+import { encodeImage } from '../../image/encode.js';
+import { checkDevice } from '../../models/session.js';
+
+export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [options]
+       animeseg segment - [options] > cutout.png      (image on stdin, PNG cutout on stdout)
+
+Finds characters with a YOLOv8-seg model and writes, per image NAME:
+  NAME.png (RGBA cutout), NAME.mask.png, NAME.json (instances: class, score, box, polygons, COCO RLE, area),
+  NAME.overlay.png (--overlay), NAME.instNN.png (--instances).
+Folders are searched recursively (jpg png webp avif gif tiff bmp). Images whose NAME.json exists are skipped.
+
+Options:
+  -o, --out DIR          output folder (required unless input is -)
+  --model NAME|PATH      model name from 'animeseg models list' or a .onnx path (default: yolov8n-seg-int8)
+  --conf X               confidence threshold (default 0.25)
+  --iou X                NMS IoU threshold (default 0.7)
+  --max-det N            most detections per image (default 300)
+  --classes LIST|all     class ids to keep, e.g. 0,1 (default: person for COCO models, all otherwise)
+  --agnostic             class-agnostic NMS
+  --refine NAME          none | vote | box | regions (default none)
+  --instances            also write one cutout per character, cropped to its box
+  --overlay              also write an overlay picture with masks, boxes and scores
+  --only-mask            write the mask and JSON, no cutout
+  --bg-color C           background colour instead of transparency: '#fff', '#rrggbb' or r,g,b
+  --crop                 crop the cutout to the characters
+  --format png|webp      cutout format (default png)
+  --json                 print the summary as JSON on stdout
+  --concurrency N        images in flight (default 2)
+  --overwrite            redo images that are already done
+  --max-pixels N         refuse larger images (default 100000000)
+  --device cpu|cuda      execution provider (default cpu)
+  --threads N            onnxruntime intra-op threads (default: all cores)
+  --progress MODE        auto | bar | plain | silent (default auto)
+Exit: 0 all ok, 1 some images failed, 2 usage error.`;
+
+const options = {
+  out: { type: 'string', short: 'o' },
+  model: { type: 'string' },
+  conf: { type: 'string' },
+  iou: { type: 'string' },
+  'max-det': { type: 'string' },
+  classes: { type: 'string' },
+  agnostic: { type: 'boolean' },
+  refine: { type: 'string' },
+  instances: { type: 'boolean' },
+  overlay: { type: 'boolean' },
+  'only-mask': { type: 'boolean' },
+  'bg-color': { type: 'string' },
+  crop: { type: 'boolean' },
+  format: { type: 'string' },
+  json: { type: 'boolean' },
+  concurrency: { type: 'string' },
+  overwrite: { type: 'boolean' },
+  'max-pixels': { type: 'string' },
+  device: { type: 'string' },
+  threads: { type: 'string' },
+  progress: { type: 'string' },
+} as const;
+
+function parseClasses(v: string | undefined): number[] | 'all' | undefined {
+  if (v === undefined) return undefined;
+  if (v.trim().toLowerCase() === 'all') return 'all';
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) {
+    throw new AnimesegError('BAD_OPTION', `--classes must be 'all' or class ids like 0,1, got '${v}'`);
+  }
+  return parts.map(Number);
+}
+
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCommandArgs('segment', argv, options);
+  } catch (e) {
+    console.error(`animeseg: ${(e as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const v = parsed.values;
+  const positionals = parsed.positionals as string[];
+  let detect: DetectOptions;
+  let refine: RefineName;
+  let format: 'png' | 'webp';
+  let bgColor: Rgb | undefined;
+  let concurrency: number;
+  let maxPixels: number;
+  let threads: number | undefined;
+  let device: 'cpu' | 'cuda';
+  let progress: 'auto' | 'bar' | 'plain' | 'silent';
+  try {
+    if (positionals.length === 0) throw new AnimesegError('BAD_OPTION', 'no input given', { hint: 'give image files, folders, globs, or - for stdin' });
+    if (!positionals.includes('-') && !v.out) throw new AnimesegError('BAD_OPTION', 'missing -o OUT (the output folder)');
+    if (positionals.includes('-') && positionals.length > 1) throw new AnimesegError('BAD_OPTION', "'-' (stdin) cannot be combined with other inputs");
+    detect = {
+      conf: numberOption('conf', v.conf, 0.25, 0, 1),
+      iou: numberOption('iou', v.iou, 0.7, 0, 1),
+      maxDet: numberOption('max-det', v['max-det'], 300, 1, 100000),
+      classes: parseClasses(v.classes),
+      agnostic: v.agnostic ?? false,
+    };
+    const r = v.refine ?? 'none';
+    if (!['none', 'vote', 'box', 'regions'].includes(r)) throw new AnimesegError('BAD_OPTION', `--refine must be none, vote, box or regions, got '${r}'`);
+    refine = r as RefineName;
+    const f = v.format ?? 'png';
+    if (f !== 'png' && f !== 'webp') throw new AnimesegError('BAD_OPTION', `--format must be png or webp, got '${f}'`);
+    format = f;
+    bgColor = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
+    concurrency = numberOption('concurrency', v.concurrency, 2, 1, 64);
+    maxPixels = numberOption('max-pixels', v['max-pixels'], 100_000_000, 1);
+    threads = v.threads !== undefined ? numberOption('threads', v.threads, 0, 1, 256) : undefined;
+    device = checkDevice(v.device ?? 'cpu');
+    const p = v.progress ?? 'auto';
+    if (!['auto', 'bar', 'plain', 'silent'].includes(p)) throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent, got '${p}'`);
+    progress = p as typeof progress;
+  } catch (e) {
+    if (e instanceof AnimesegError && e.code === 'BAD_OPTION') {
+      console.error(`animeseg segment: ${e.describe()}\n\nRun 'animeseg segment --help' for the options.`);
+      return 2;
+    }
+    throw e;
+  }
+
+  const seg = await createSegmenter({ model: v.model, device, threads, refine, maxPixels, ...detect });
+  try {
+    if (positionals[0] === '-') {
+      const bytes = await readStdin();
+      const r = await seg.segment(bytes, { file: '<stdin>' });
+      const alpha = combinedAlpha(r.instances, r.width, r.height);
+      const img = v['only-mask'] ? { data: alpha, width: r.width, height: r.height, channels: 1 as const } : cutout(r.image, alpha, { bgColor, crop: v.crop });
+      const png = await encodeImage(img, 'png');
+      await new Promise<void>((res, rej) => process.stdout.write(png, (err) => (err ? rej(err) : res())));
+      return 0;
+    }
+    const outDir = resolve(v.out!);
+    const items = await expandInputs(positionals, [outDir]);
+    const summary = await runBatch(seg, items, {
+      outDir,
+      concurrency,
+      overwrite: v.overwrite ?? false,
+      detect,
+      format,
+      overlay: v.overlay ?? false,
+      instances: v.instances ?? false,
+      onlyMask: v['only-mask'] ?? false,
+      bgColor,
+      crop: v.crop ?? false,
+      progress: v.json && progress === 'auto' ? 'silent' : progress,
+    });
+    if (v.json) console.log(JSON.stringify(summary, null, 2));
+    else console.error(formatSummary(summary));
+    return summary.failed.length > 0 ? 1 : 0;
+  } finally {
+    await seg.dispose();
+  }
+}

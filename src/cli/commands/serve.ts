@@ -1,0 +1,104 @@
+/**
+ * `animeseg serve`: the HTTP service and web page. A thin layer over createServer()/createPipelineEngine().
+ */
+import { numberOption, parseCommandArgs } from '../args.js';
+import { AnimesegError } from '../../errors.js';
+
+export const usage = `Usage: animeseg serve [options]
+
+HTTP service and web page: POST /v1/segment, GET /v1/models, /v1/refiners, /healthz, /openapi.json, /docs,
+and the page at / (upload, overlay, toggle characters, compare edges, download; in-browser mode).
+
+Options:
+  --host HOST           address to listen on (default 127.0.0.1; 0.0.0.0 exposes it to the network)
+  --port N              port (default 7860; 0 = any free port)
+  --model NAME|PATH     YOLO-seg model (default yolov8n-seg-int8; see 'animeseg models list')
+  --refine MODE         default refinement for requests that do not say: none | regions | vote | box (default none)
+  --max-upload-mb N     largest upload in MiB (default 20) -> 413 beyond
+  --max-pixels N        largest image in pixels (default 40000000) -> 413 beyond
+  --timeout-ms N        per-request limit incl. queue wait (default 60000) -> 503
+  --queue N             requests allowed to wait (default 16) -> 503 + Retry-After beyond
+  --concurrency N       requests segmented at once (default 1)
+  --device cpu|cuda     onnxruntime execution provider (default cpu)
+  --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
+  --quiet               no per-request log lines
+
+SIGINT/SIGTERM stop accepting requests and finish those in flight; a second signal exits at once.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    'serve',
+    argv,
+    {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      model: { type: 'string' },
+      refine: { type: 'string' },
+      'max-upload-mb': { type: 'string' },
+      'max-pixels': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      queue: { type: 'string' },
+      concurrency: { type: 'string' },
+      device: { type: 'string' },
+      threads: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+    false,
+  );
+  if (positionals.length) throw new AnimesegError('BAD_OPTION', `serve: unexpected argument '${positionals[0]}'`, { hint: "run 'animeseg serve --help'" });
+  const device = values.device ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') throw new AnimesegError('BAD_OPTION', `--device must be cpu or cuda, got '${device}'`);
+  const port = numberOption('port', values.port, 7860, 0, 65535);
+  const host = values.host ?? '127.0.0.1';
+  const limits = {
+    maxUploadBytes: Math.round(numberOption('max-upload-mb', values['max-upload-mb'], 20, 0.001, 4096) * 1024 * 1024),
+    maxPixels: numberOption('max-pixels', values['max-pixels'], 40_000_000, 1, 2 ** 31),
+    timeoutMs: numberOption('timeout-ms', values['timeout-ms'], 60_000, 100, 3_600_000),
+    queue: numberOption('queue', values.queue, 16, 0, 10_000),
+    concurrency: numberOption('concurrency', values.concurrency, 1, 1, 64),
+  };
+  const threads = values.threads === undefined ? undefined : numberOption('threads', values.threads, 0, 1, 256);
+
+  // libvips' operation cache only pays off for repeated work on the same input; a server sees unique
+  // uploads, so the cache would just hold memory (sharp's own advice for long-running services).
+  const sharp = (await import('sharp')).default;
+  sharp.cache(false);
+  const { createServer } = await import('../../server/server.js');
+  const { createPipelineEngine } = await import('../../server/pipeline-engine.js');
+  const { ensureWebBundle } = await import('../../server/build-web.js');
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+  const bundle = await ensureWebBundle();
+  if (!bundle.ok) log(`in-browser mode unavailable: ${bundle.reason}`);
+  else if (bundle.built) log(`built ${bundle.path}`);
+  log(`loading model ${values.model ?? '(default)'}...`);
+  const engine = await createPipelineEngine({ model: values.model, refine: values.refine, device, threads });
+  const server = await createServer({ engine, limits, log: values.quiet ? undefined : log });
+  const url = await server.listen(port, host);
+  log(`animeseg serving ${engine.info.model} (${engine.info.licence ?? 'licence unknown'}) at ${url}  page: ${url}/  API docs: ${url}/docs`);
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        log(`${sig} again: exiting without waiting`);
+        process.exit(130);
+      }
+      const { running, queued } = server.queue.stats;
+      log(`${sig}: finishing ${running + queued} request(s) in flight, then exiting (send again to force)`);
+      server.close().then(
+        () => {
+          log('stopped');
+          resolve(0);
+        },
+        (e: unknown) => {
+          log(`error while stopping: ${e instanceof Error ? e.message : String(e)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

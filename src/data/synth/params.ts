@@ -1,0 +1,56 @@
+/** Every knob of a synthesis run. Plain data: it travels to the workers and into synth.json. */
+export type SynthMode = 'simple' | 'enhanced';
+
+export interface SynthParams {
+  mode: SynthMode;
+  seed: number;
+  /** enhanced: 1..maxForegrounds characters per image. */
+  maxForegrounds: number;
+  /** enhanced: probability of cropping a foreground, and the kept fraction per side. */
+  cropProb: number;
+  cropKeep: [number, number];
+  /** enhanced: scale factor range, relative to the scale at which the foreground just fits the canvas. */
+  scale: [number, number];
+  /** enhanced: rotation drawn from [-rotate, rotate] degrees. */
+  rotate: number;
+  flipProb: number;
+  /** enhanced: PIL-style colour (saturation), brightness, contrast and sharpness factor range. */
+  jitter: [number, number];
+  /** enhanced: Gaussian noise sigma drawn from [0, noise] (8-bit units). */
+  noise: number;
+  /** Extras (SkyTNT-style), both modes: probability of a grayscale image. */
+  grayscaleProb: number;
+  /** Extras: probability of down- then up-sampling (blur), and the down factor range. */
+  resampleProb: number;
+  resampleRange: [number, number];
+  /** Output JPEG quality range (inclusive); 'png' writes lossless PNG instead. */
+  format: 'jpg' | 'png';
+  jpegQuality: [number, number];
+  /** An instance with fewer visible pixels gets no label row. */
+  minVisiblePixels: number;
+  /** Visible parts (and holes) smaller than this are not traced. */
+  minPartPixels: number;
+  /** Polygon simplification tolerance (px), cv2.approxPolyDP semantics. */
+  epsilon: number;
+}
+
+export const DEFAULT_PARAMS: SynthParams = {
+  mode: 'enhanced',
+  seed: 0,
+  maxForegrounds: 8,
+  cropProb: 0.1,
+  cropKeep: [0.5, 1],
+  scale: [0.5, 1.5],
+  rotate: 30,
+  flipProb: 0.5,
+  jitter: [0.5, 1.5],
+  noise: 32,
+  grayscaleProb: 0,
+  resampleProb: 0,
+  resampleRange: [0.5, 0.9],
+  format: 'jpg',
+  jpegQuality: [95, 95],
+  minVisiblePixels: 64,
+  minPartPixels: 16,
+  epsilon: 0.75,
+};

@@ -1,0 +1,420 @@
+/**
+ * evaluate(): Ultralytics-exact Box/Mask metrics of a model (or of stored predictions) on a YOLO-seg split,
+ * plus refined-mask quality at full resolution, plots and a contact sheet of the worst images.
+ *
+ * Prediction masks on Ultralytics' metric grid (imgsz/4 cells of the square validation letterbox):
+ * - model runs: the model's own proto-resolution masks cropped as process_mask does, from the same inference
+ *   that gives the native masks (model-runner.ts). With the default imgsz (= the model's input size) the
+ *   model's letterbox IS the validator's, so boxes, masks and scores are exactly what SegmentationValidator
+ *   compares (rect=False). With another --imgsz the native masks (proto logits upsampled to the original image,
+ *   threshold 0, box crop) are sampled onto the grid instead: each cell reads the same 2x2 canvas pixels the
+ *   ground-truth downsampling reads, mapped back to the original image (nearest), then the box crop. On our
+ *   synthesized set that moved Mask mAP50-95 by -0.005 and nothing else (bench/eval.ts prints both).
+ * - stored predictions: polygons through polygon2mask exactly as the ground truth; RLE masks sampled as above.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { AnimesegError, describeError, isAnimesegError } from '../errors.js';
+import { readDataYaml, labelPathFor, type SplitName } from '../data/yaml.js';
+import { listSplitImages } from '../data/files.js';
+import { fillPolygons } from '../mask/polygon.js';
+import { Progress } from '../util/progress.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import type { Instance, Refiner } from '../pipeline/types.js';
+import type { RefineName } from '../pipeline/segmenter.js';
+import type { ValRun, ValRunner, ValRunnerOptions } from './model-runner.js';
+import { valGeometry, scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
+import { buildGt, parseLabel, type LabelInstance } from './metrics/gt.js';
+import { canvasLookup, gridMaskFromNative, letterboxBox } from './metrics/predmask.js';
+import { MetricsAccumulator, formatTable, type PredImage, type UltralyticsMetrics } from './metrics/results.js';
+import { imageKey, predImageFromStored, readPredictions, storedPredictionMask, type StoredImage } from './predictions.js';
+import { imageQuality, summarise, type ImageQuality, type QualityInstance, type QualitySummary } from './quality.js';
+
+export interface EvaluateOptions {
+  /** data.yaml path. */
+  data: string;
+  split?: SplitName;
+  /** Model name or .onnx path (ignored with `predictions`). */
+  model?: string;
+  /** Refiner measured against 'none' (default 'none': only the model's masks). */
+  refine?: RefineName;
+  /** Output folder for metrics.json and pictures (none written when absent). */
+  out?: string;
+  /** Stored predictions JSON instead of running a model. */
+  predictions?: string;
+  /** Validation letterbox size (default: the model's input size, else 640). */
+  imgsz?: number;
+  /** Boundary F-score tolerance in pixels (default 2). */
+  boundaryTol?: number;
+  /** Predictions at or above this score take part in the full-resolution quality figures (default 0.25). */
+  qualityConf?: number;
+  /** Images on the worst-IoU contact sheet (default 8; 0 = no sheet). */
+  worst?: number;
+  /** Write the PR/F1 curve PNGs and the contact sheet (default true when `out` is given). */
+  plots?: boolean;
+  /** Model loading settings (models folder, device, threads). */
+  segmenter?: Omit<ValRunnerOptions, 'model' | 'imgsz'>;
+  /** Options for the refiner (createRefiner). */
+  refineOptions?: Record<string, unknown>;
+  /** Evaluate at most this many images (quick checks). */
+  limit?: number;
+  progress?: 'auto' | 'bar' | 'plain' | 'silent';
+  onProgress?: (done: number, total: number, file: string) => void;
+}
+
+export interface PerImage {
+  image: string;
+  width: number;
+  height: number;
+  gt: number;
+  /** Predictions at validation settings. */
+  predictions: number;
+  /** Full-resolution quality per mask source ('none' = YOLO masks, and the refiner's name). */
+  quality: Record<string, { fgIoU: number; boundaryF: number; instanceIoU: number | null; matched: number }>;
+}
+
+export interface EvaluateReport {
+  /** Ultralytics' numbers (same keys as its results_dict / our reference expected.json). */
+  ultralytics: UltralyticsMetrics;
+  /** The familiar table. */
+  table: string;
+  quality: { conf: number; boundaryTol: number; sources: Record<string, QualitySummary> };
+  settings: Record<string, unknown>;
+  skipped: { image: string; reason: string }[];
+  perImage: PerImage[];
+  timings: { images: number; inferenceMs: number; refineMs: number; metricsMs: number; qualityMs: number; totalMs: number };
+  files: string[];
+}
+
+interface DatasetItem {
+  image: string;
+  label: string;
+}
+
+async function listDataset(dataFile: string, split: SplitName): Promise<{ items: DatasetItem[]; names: Map<number, string> }> {
+  const data = await readDataYaml(dataFile);
+  const entries = data.splits[split];
+  if (!entries || entries.length === 0) {
+    throw new AnimesegError('BAD_DATASET', `data.yaml has no '${split}' split`, { file: dataFile, hint: 'use --split val|test|train' });
+  }
+  const images: string[] = [];
+  for (const e of entries) images.push(...(await listSplitImages(e)));
+  images.sort();
+  if (images.length === 0) throw new AnimesegError('BAD_DATASET', `the '${split}' split has no images`, { file: dataFile });
+  return { items: images.map((image) => ({ image, label: labelPathFor(image) })), names: data.names };
+}
+
+async function readLabels(file: string): Promise<LabelInstance[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    // Ultralytics treats a missing label file as an image without objects.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new AnimesegError('BAD_DATASET', `cannot read label: ${(e as Error).message}`, { file });
+  }
+  return parseLabel(text, file);
+}
+
+/** Image size as the decoder will see it (EXIF orientation applied), without decoding pixels. */
+async function imageSize(file: string): Promise<{ width: number; height: number }> {
+  try {
+    const m = await sharp(file).metadata();
+    if (!m.width || !m.height) throw new Error('no size in header');
+    const swap = (m.orientation ?? 1) >= 5;
+    return swap ? { width: m.height, height: m.width } : { width: m.width, height: m.height };
+  } catch (e) {
+    throw new AnimesegError('BAD_INPUT', `cannot read image: ${(e as Error).message}`, { file });
+  }
+}
+
+/** Full-resolution truth masks from the normalised label polygons (OpenCV fillPoly rules). */
+function gtMasksFull(labels: readonly LabelInstance[], w: number, h: number): QualityInstance[] {
+  return labels.map((l) => {
+    const pts = new Array<number>(l.points.length);
+    for (let k = 0; k < l.points.length; k += 2) {
+      pts[k] = l.points[k] * w;
+      pts[k + 1] = l.points[k + 1] * h;
+    }
+    return { cls: l.cls, mask: fillPolygons([pts], w, h) };
+  });
+}
+
+/**
+ * Our segmenter's instances → the validator's prediction arrays (order: descending score, as NMS returns).
+ * Masks: native masks sampled onto the validator grid (see the module comment).
+ */
+export function predImageFromInstances(instances: readonly Instance[], g: ValGeometry): PredImage {
+  const order = scoreOrder(instances.map((i) => i.score));
+  const n = instances.length;
+  const cls = new Int32Array(n);
+  const conf = new Float32Array(n);
+  const boxes = new Float32Array(4 * n);
+  const lut = canvasLookup(g);
+  const masks = order.map((src, i) => {
+    const inst = instances[src];
+    cls[i] = inst.classId;
+    conf[i] = inst.score;
+    const lb = letterboxBox(inst.box, g);
+    boxes.set(lb, 4 * i);
+    scaleBoxToNative(boxes, 4 * i, g);
+    return gridMaskFromNative(inst.mask, lb, g, lut);
+  });
+  return { cls, conf, boxes, masks };
+}
+
+/**
+ * A model run → the validator's prediction arrays. When the model's letterbox is the validator's, everything is
+ * what SegmentationValidator sees: NMS boxes mapped back with scale_boxes(ratio_pad) and the proto masks cropped
+ * by process_mask. Otherwise (a different --imgsz) the native masks are sampled onto the grid.
+ */
+export function predImageFromRun(run: ValRun, g: ValGeometry): { pred: PredImage; exact: boolean } {
+  if (!sameLetterbox(run, g)) return { pred: predImageFromInstances(run.instances, g), exact: false };
+  const order = scoreOrder(run.instances.map((i) => i.score));
+  const n = order.length;
+  const pred: PredImage = { cls: new Int32Array(n), conf: new Float32Array(n), boxes: new Float32Array(4 * n), masks: [] };
+  order.forEach((src, i) => {
+    pred.cls[i] = run.instances[src].classId;
+    pred.conf[i] = run.instances[src].score;
+    pred.boxes.set(run.lbBoxes.subarray(4 * src, 4 * src + 4), 4 * i);
+    scaleBoxToNative(pred.boxes, 4 * i, g);
+    pred.masks.push(run.protoMasks[src]);
+  });
+  return { pred, exact: true };
+}
+
+/**
+ * Whether the model's letterbox is the validator's: then the proto grid IS the validator's mask grid and the
+ * proto masks can be compared as they are.
+ */
+export function sameLetterbox(run: ValRun, g: ValGeometry): boolean {
+  const m = run.geometry;
+  const grid = Math.floor(g.imgsz / 4);
+  return (
+    m.inputW === g.imgsz &&
+    m.inputH === g.imgsz &&
+    m.resizedW === g.w &&
+    m.resizedH === g.h &&
+    m.padLeft === g.left &&
+    m.padTop === g.top &&
+    run.protoSize[0] === grid &&
+    run.protoSize[1] === grid
+  );
+}
+
+function scoreOrder(scores: readonly number[]): number[] {
+  return scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+}
+
+interface WorstEntry {
+  image: string;
+  fgIoU: number;
+  width: number;
+  height: number;
+  pred: Uint8Array;
+  gt: Uint8Array;
+}
+
+export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
+  const t0 = performance.now();
+  const split = opts.split ?? 'val';
+  const refineName: RefineName = opts.refine ?? 'none';
+  const tol = opts.boundaryTol ?? 2;
+  const qConf = opts.qualityConf ?? 0.25;
+  const worstN = opts.worst ?? 8;
+  if (!(tol >= 0 && tol <= 50)) throw new AnimesegError('BAD_OPTION', `boundary tolerance must be in [0, 50], got ${tol}`);
+  if (opts.imgsz !== undefined && !(Number.isInteger(opts.imgsz) && opts.imgsz >= 32 && opts.imgsz % 32 === 0)) {
+    throw new AnimesegError('BAD_OPTION', `imgsz must be a positive multiple of 32, got ${opts.imgsz}`);
+  }
+  if (!opts.predictions && !opts.model) {
+    throw new AnimesegError('BAD_OPTION', 'give a model (--model) or stored predictions (--predictions)');
+  }
+  const { items: allItems, names } = await listDataset(opts.data, split);
+  const items = opts.limit ? allItems.slice(0, opts.limit) : allItems;
+
+  let stored: Map<string, StoredImage> | null = null;
+  let runner: ValRunner | null = null;
+  let refiner: Refiner | null = null;
+  let imgsz = opts.imgsz ?? 640;
+  let modelName = 'predictions';
+  if (opts.predictions) {
+    stored = await readPredictions(opts.predictions);
+    const keys = new Set(items.map((it) => imageKey(it.image)));
+    const unknown = [...stored.keys()].filter((k) => !keys.has(k));
+    if (unknown.length === stored.size && stored.size > 0) {
+      throw new AnimesegError('BAD_INPUT', `no prediction matches an image of the '${split}' split (e.g. '${unknown[0]}')`, {
+        file: opts.predictions,
+        hint: "predictions are matched to images by file name without extension ('image' field)",
+      });
+    }
+  } else {
+    // Ultralytics validation settings (conf 0.001, iou 0.7, max_det 300). Classes: the model's default (person
+    // for COCO models, every class otherwise), so a COCO model's 'person' (0) is scored against class 0 of
+    // single-class character data; other classes could only add false positives of classes the data lacks.
+    const { createValRunner } = await import('./model-runner.js');
+    runner = await createValRunner({ ...opts.segmenter, model: opts.model });
+    modelName = runner.model;
+    if (opts.imgsz === undefined) imgsz = Math.max(...runner.imgsz);
+    if (refineName !== 'none') {
+      try {
+        const { createRefiner } = await import('../refine/index.js');
+        refiner = await createRefiner(refineName, opts.refineOptions ?? {});
+      } catch (e) {
+        await runner.dispose();
+        throw e;
+      }
+    }
+  }
+
+  const acc = new MetricsAccumulator(names);
+  const sources = refiner ? ['none', refineName] : ['none'];
+  const quality: Record<string, ImageQuality[]> = Object.fromEntries(sources.map((s) => [s, []]));
+  const perImage: PerImage[] = [];
+  const skipped: { image: string; reason: string }[] = [];
+  const worst: WorstEntry[] = [];
+  const timings = { images: 0, inferenceMs: 0, refineMs: 0, metricsMs: 0, qualityMs: 0, totalMs: 0 };
+  const progress = new Progress({ total: items.length, label: 'eval', unit: 'img', mode: opts.progress ?? 'auto' });
+  const worstSource = sources[sources.length - 1];
+  let protoImages = 0;
+
+  try {
+    for (const item of items) {
+      let ok = true;
+      try {
+        const labels = await readLabels(item.label);
+        let width: number;
+        let height: number;
+        let pred: PredImage;
+        let qualityPreds: Record<string, QualityInstance[]>;
+        let nPred: number;
+        const tm0 = performance.now();
+        if (stored) {
+          const s = stored.get(imageKey(item.image));
+          const size = s?.width && s?.height ? { width: s.width, height: s.height } : await imageSize(item.image);
+          width = size.width;
+          height = size.height;
+          const g = valGeometry(width, height, imgsz);
+          const preds = s?.predictions ?? [];
+          pred = predImageFromStored(preds, g);
+          nPred = preds.length;
+          qualityPreds = {
+            none: preds.filter((p) => p.score >= qConf && names.has(p.cls)).map((p) => ({ cls: p.cls, mask: storedPredictionMask(p, width, height) })),
+          };
+        } else {
+          const r = await runner!.run(item.image);
+          timings.inferenceMs += (r.timings.decode ?? 0) + (r.timings.preprocess ?? 0) + (r.timings.inference ?? 0) + (r.timings.postprocess ?? 0);
+          width = r.width;
+          height = r.height;
+          const tp0 = performance.now();
+          const pi = predImageFromRun(r, valGeometry(width, height, imgsz));
+          pred = pi.pred;
+          if (pi.exact) protoImages++;
+          timings.metricsMs += performance.now() - tp0 + (r.timings.protoMasks ?? 0);
+          nPred = r.instances.length;
+          const confident = r.instances.filter((i) => i.score >= qConf && names.has(i.classId));
+          qualityPreds = { none: confident.map((i) => ({ cls: i.classId, mask: i.mask })) };
+          if (refiner) {
+            const tr = performance.now();
+            const refined = confident.length ? await refiner.refine(r.image, confident) : [];
+            timings.refineMs += performance.now() - tr;
+            qualityPreds[refineName] = refined.map((i) => ({ cls: i.classId, mask: i.mask }));
+          }
+        }
+        const tg = performance.now();
+        const g = valGeometry(width, height, imgsz);
+        const gt = buildGt(labels, g);
+        acc.add(gt, pred);
+        const tq = performance.now();
+        timings.metricsMs += tq - tg;
+        if (stored) timings.metricsMs += tg - tm0; // stored predictions: their rasterisation is metric work too
+        const gts = gtMasksFull(labels, width, height);
+        const rec: PerImage = { image: item.image, width, height, gt: labels.length, predictions: nPred, quality: {} };
+        for (const s of sources) {
+          const q = imageQuality(qualityPreds[s] ?? [], gts, width, height, tol);
+          quality[s].push(q);
+          const mean = q.matchedIoU.length ? q.matchedIoU.reduce((a, b) => a + b, 0) / q.matchedIoU.length : null;
+          rec.quality[s] = { fgIoU: q.fgIoU, boundaryF: q.boundaryF, instanceIoU: mean, matched: q.matchedIoU.length };
+          if (s === worstSource && worstN > 0) keepWorst(worst, { image: item.image, fgIoU: q.fgIoU, width, height, pred: q.predUnion, gt: q.gtUnion }, worstN);
+        }
+        timings.qualityMs += performance.now() - tq;
+        perImage.push(rec);
+        timings.images++;
+      } catch (e) {
+        ok = false;
+        const reason = isAnimesegError(e) ? describeError(e) : `internal error: ${(e as Error)?.stack ?? String(e)}`;
+        skipped.push({ image: item.image, reason });
+        progress.log(`skipped ${item.image}: ${reason.split('\n')[0]}`);
+      }
+      progress.tick(1, ok);
+      opts.onProgress?.(perImage.length + skipped.length, items.length, item.image);
+    }
+  } finally {
+    progress.finish();
+    await refiner?.dispose?.();
+    await runner?.dispose();
+  }
+
+  const tr = performance.now();
+  const { metrics, curves } = acc.result();
+  timings.metricsMs += performance.now() - tr;
+  const report: EvaluateReport = {
+    ultralytics: metrics,
+    table: formatTable(metrics),
+    quality: { conf: qConf, boundaryTol: tol, sources: Object.fromEntries(sources.map((s) => [s, summarise(quality[s])])) },
+    settings: {
+      data: resolve(opts.data),
+      split,
+      model: modelName,
+      predictions: opts.predictions ? resolve(opts.predictions) : null,
+      refine: refineName,
+      imgsz,
+      conf: 0.001,
+      iou: 0.7,
+      max_det: 300,
+      rect: false,
+      // how prediction masks reached the metric grid: 'proto' = the model's own masks (Ultralytics-exact),
+      // 'native' = native masks sampled on the grid (stored predictions, or --imgsz different from the model's)
+      mask_source: stored ? 'stored' : protoImages === timings.images ? 'proto' : protoImages === 0 ? 'native' : `proto on ${protoImages} of ${timings.images} images, native on the rest`,
+      mask_ratio: 4,
+      overlap_mask: true,
+    },
+    skipped,
+    perImage,
+    timings,
+    files: [],
+  };
+  if (opts.out) {
+    const out = resolve(opts.out);
+    await mkdir(out, { recursive: true });
+    if (opts.plots ?? true) {
+      const { writeCurvePlots, writeWorstSheet } = await import('./plots.js');
+      report.files.push(...(await writeCurvePlots(curves, names, out)));
+      if (worst.length > 0) {
+        const sheet = await writeWorstSheet(worst, join(out, 'worst.png'), worstSource);
+        if (sheet) report.files.push(sheet);
+      }
+    }
+    const metricsPath = join(out, 'metrics.json');
+    report.files.push(metricsPath);
+    report.timings.totalMs = performance.now() - t0;
+    await writeJsonAtomic(metricsPath, report);
+  }
+  report.timings.totalMs = performance.now() - t0;
+  return report;
+}
+
+/** Keep the n entries with the lowest foreground IoU (ties: first seen). */
+function keepWorst(list: WorstEntry[], e: WorstEntry, n: number): void {
+  if (list.length < n) {
+    list.push(e);
+  } else {
+    let hi = 0;
+    for (let i = 1; i < list.length; i++) if (list[i].fgIoU > list[hi].fgIoU) hi = i;
+    if (e.fgIoU >= list[hi].fgIoU) return;
+    list[hi] = e;
+  }
+  list.sort((a, b) => a.fgIoU - b.fgIoU);
+}
+
+export type { WorstEntry };

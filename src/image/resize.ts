@@ -1,0 +1,157 @@
+/**
+ * 8-bit bilinear resize that is bit-exact with OpenCV's `cv::resize(..., INTER_LINEAR)` (4.x, x86 build).
+ *
+ * Written by hand because no Node library reproduces OpenCV's fixed-point arithmetic, and Ultralytics'
+ * letterbox uses it: matching it makes our network input identical to Ultralytics' (see
+ * ../shared/data/reference/yolo/dev/*\/input.f32). What OpenCV does, and we copy:
+ * - source coordinate fx = float((dx + 0.5) * scale - 0.5), scale = 1 / (dst / src) in double;
+ *   sx = floor(fx), weights (1 - fx, fx) rounded to 11-bit fixed point (INTER_RESIZE_COEF_BITS = 11);
+ *   columns left of 0 / right of the last pixel are clamped with weight 0.
+ * - horizontal pass in int32 (value * 2048 scale), vertical pass with 11-bit row weights.
+ * - the vertical pass rounds like OpenCV's SIMD kernel (VResizeLinearVec_32s8u):
+ *   ((b0 * (S0 >> 4)) >> 16) + ((b1 * (S1 >> 4)) >> 16), then (v + 2) >> 2. Its plain-C formula
+ *   (b0 * S0 + b1 * S1 + 2^21) >> 22 can differ by 1; measured against OpenCV 4.6 (the version behind
+ *   the reference tensors) on 21 size pairs incl. 1-6 px wide images and every reference image, the SIMD
+ *   formula matches on every element, row tails included, so it is used for the whole row.
+ * - an exact 2x downscale in both directions switches to INTER_AREA's fast path (mean of 2x2, rounded).
+ */
+import type { RawImage } from './types.js';
+
+const COEF_BITS = 11;
+const COEF_SCALE = 1 << COEF_BITS; // 2048
+
+/** cvRound for the values used here (float32 times a power of two): round half to even. */
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+interface AxisTable {
+  ofs: Int32Array; // source index (clamped)
+  w0: Int16Array; // fixed-point weight of ofs
+  w1: Int16Array; // fixed-point weight of ofs + 1
+}
+
+/** Column/row table exactly as OpenCV's resizeGeneric builds it for INTER_LINEAR. */
+function axisTable(src: number, dst: number): AxisTable {
+  const scale = 1 / (dst / src);
+  const ofs = new Int32Array(dst);
+  const w0 = new Int16Array(dst);
+  const w1 = new Int16Array(dst);
+  for (let d = 0; d < dst; d++) {
+    let f = Math.fround((d + 0.5) * scale - 0.5);
+    let s = Math.floor(f);
+    f = Math.fround(f - s);
+    if (s < 0) {
+      f = 0;
+      s = 0;
+    }
+    if (s >= src - 1) {
+      f = 0;
+      s = src - 1;
+    }
+    ofs[d] = s;
+    w0[d] = roundHalfEven(Math.fround(1 - f) * COEF_SCALE);
+    w1[d] = roundHalfEven(f * COEF_SCALE);
+  }
+  return { ofs, w0, w1 };
+}
+
+/** Resize an interleaved u8 image to (dw, dh) exactly like cv2.resize(img, (dw, dh), INTER_LINEAR). */
+export function resizeBilinearU8(img: RawImage, dw: number, dh: number): RawImage {
+  const { width: sw, height: sh, channels: cn } = img;
+  if (dw === sw && dh === sh) return { data: img.data.slice(), width: sw, height: sh, channels: cn };
+  if (sw === dw * 2 && sh === dh * 2) return halveArea(img);
+  const src = img.data;
+  const xt = axisTable(sw, dw);
+  const yt = axisTable(sh, dh);
+  // The row table does not clamp sy + 1; OpenCV clamps the row index when fetching rows.
+  const rowLen = dw * cn;
+  // Horizontal pass per source row, cached: two rows are live at a time (OpenCV keeps a ring buffer).
+  const bufA = new Int32Array(rowLen);
+  const bufB = new Int32Array(rowLen);
+  let rowA = -1;
+  let rowB = -1;
+  const xofs = new Int32Array(rowLen);
+  const xa0 = new Int32Array(rowLen);
+  const xa1 = new Int32Array(rowLen);
+  for (let dx = 0; dx < dw; dx++) {
+    const s = xt.ofs[dx];
+    for (let k = 0; k < cn; k++) {
+      xofs[dx * cn + k] = s * cn + k;
+      xa0[dx * cn + k] = xt.w0[dx];
+      xa1[dx * cn + k] = xt.w1[dx];
+    }
+  }
+  const lastCol = (sw - 1) * cn;
+  const hpass = (sy: number, out: Int32Array): void => {
+    const base = sy * sw * cn;
+    for (let i = 0; i < rowLen; i++) {
+      const o = xofs[i];
+      // At the right edge the second tap would read past the row; its weight is 0 there.
+      out[i] = o >= lastCol ? src[base + o] * COEF_SCALE : src[base + o] * xa0[i] + src[base + o + cn] * xa1[i];
+    }
+  };
+  const rowOf = (sy: number): Int32Array => {
+    if (sy === rowA) return bufA;
+    if (sy === rowB) return bufB;
+    // Replace the row that is not needed any more (rows only move forward).
+    if (rowA < rowB) {
+      hpass(sy, bufA);
+      rowA = sy;
+      return bufA;
+    }
+    hpass(sy, bufB);
+    rowB = sy;
+    return bufB;
+  };
+
+
+  const out = new Uint8Array(dw * dh * cn);
+  for (let dy = 0; dy < dh; dy++) {
+    // OpenCV's row table: floor without the clamps used for columns; rows are clamped on fetch.
+    let fy = Math.fround((dy + 0.5) * (1 / (dh / sh)) - 0.5);
+    const sy = Math.floor(fy);
+    fy = Math.fround(fy - sy);
+    const b0 = roundHalfEven(Math.fround(1 - fy) * COEF_SCALE);
+    const b1 = roundHalfEven(fy * COEF_SCALE);
+    const y0 = Math.min(Math.max(sy, 0), sh - 1);
+    const y1 = Math.min(Math.max(sy + 1, 0), sh - 1);
+    // Fetch the first row before the second so the two-row cache keeps both.
+    const S0 = rowOf(y0);
+    const S1 = y1 === y0 ? S0 : rowOf(y1);
+    const o = dy * rowLen;
+    for (let x = 0; x < rowLen; x++) {
+      // v_mul_hi on int16 lanes: (a * b) >> 16 with arithmetic shift; then a rounding shift by 2.
+      const v = ((b0 * (S0[x] >> 4)) >> 16) + ((b1 * (S1[x] >> 4)) >> 16);
+      const r = (v + 2) >> 2;
+      out[o + x] = r < 0 ? 0 : r > 255 ? 255 : r;
+    }
+  }
+  return { data: out, width: dw, height: dh, channels: cn };
+}
+
+/** OpenCV's INTER_AREA fast path for an exact 2x reduction: mean of each 2x2 block, rounded half up. */
+function halveArea(img: RawImage): RawImage {
+  const { width: sw, channels: cn } = img;
+  const dw = sw >> 1;
+  const dh = img.height >> 1;
+  const s = img.data;
+  const out = new Uint8Array(dw * dh * cn);
+  const stride = sw * cn;
+  for (let y = 0; y < dh; y++) {
+    const r0 = 2 * y * stride;
+    const r1 = r0 + stride;
+    const o = y * dw * cn;
+    for (let x = 0; x < dw; x++) {
+      for (let k = 0; k < cn; k++) {
+        const i = 2 * x * cn + k;
+        out[o + x * cn + k] = (s[r0 + i] + s[r0 + i + cn] + s[r1 + i] + s[r1 + i + cn] + 2) >> 2;
+      }
+    }
+  }
+  return { data: out, width: dw, height: dh, channels: cn };
+}

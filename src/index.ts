@@ -1,0 +1,64 @@
+/**
+ * animeseg public API.
+ *
+ *   import { createSegmenter, cutout, combinedAlpha, encodeImage } from 'animeseg';
+ *   const seg = await createSegmenter({ model: 'yolov8n-seg-int8' });
+ *   const r = await seg.segment('picture.jpg');
+ *   const png = await encodeImage(cutout(r.image, combinedAlpha(r.instances, r.width, r.height)), 'png');
+ */
+export { createSegmenter } from './pipeline/segmenter.js';
+export type {
+  Segmenter,
+  SegmenterOptions,
+  SegmenterInfo,
+  SegmentResult,
+  SegmentInstance,
+  DetectOptions,
+  RefineName,
+} from './pipeline/segmenter.js';
+export {
+  cutout,
+  combinedAlpha,
+  contentBounds,
+  instanceCutouts,
+  overlayImage,
+  resultJson,
+  parseColor,
+  boxRegion,
+  alphaImage,
+  type CutoutOptions,
+  type InstanceJson,
+  type ResultJson,
+  type Rgb,
+} from './pipeline/outputs.js';
+export { runBatch, processOne, formatSummary, outputPaths, type BatchOptions, type BatchSummary } from './pipeline/batch.js';
+export { expandInputs, IMAGE_EXTENSIONS, type InputItem } from './pipeline/inputs.js';
+export type { Instance, Refiner, StageTimings } from './pipeline/types.js';
+
+// Images
+export { decodeImage, decodeImageFile, DEFAULT_MAX_PIXELS, type DecodedImage, type DecodeOptions } from './image/decode.js';
+export { encodeImage, type ImageFormat, type EncodeOptions } from './image/encode.js';
+export { resizeBilinearU8 } from './image/resize.js';
+export type { RawImage } from './image/types.js';
+
+// Masks
+export type { Mask, Rle, Box, Polygon } from './mask/types.js';
+export { createMask } from './mask/types.js';
+export { encodeRle, decodeRle, rleArea, rleToString, rleFromString } from './mask/rle.js';
+export { maskArea, maskBox, maskIoU, unionMasks } from './mask/ops.js';
+
+// YOLO pre/post-processing (pure TypeScript)
+export {
+  letterboxTensor,
+  letterboxGeometry,
+  postprocess,
+  nonMaxSuppression,
+  readYoloContract,
+  loadYoloModel,
+  type LetterboxGeometry,
+  type Detection,
+  type YoloContract,
+  type YoloModel,
+} from './models/yolo/index.js';
+
+export { AnimesegError, isAnimesegError, describeError, type ErrorCode } from './errors.js';

@@ -1,0 +1,221 @@
+/**
+ * Basic set operations on binary masks (u8 0/1, row-major). Every function treats any non-zero byte as
+ * foreground and writes 0/1. Loops run over typed arrays with no per-pixel allocation.
+ */
+import { AnimesegError } from '../errors.js';
+import { createMask, type Box, type Mask } from './types.js';
+import { checkMask, checkSameSize, checkSize } from './validate.js';
+
+/** Number of foreground pixels. */
+export function maskArea(m: Mask): number {
+  checkMask(m);
+  const d = m.data;
+  let a = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] !== 0) a++;
+  return a;
+}
+
+/**
+ * Tight pixel box of the foreground, [x1, y1, x2 + 1, y2 + 1] (end-exclusive, like a pixel rectangle), or null
+ * for an empty mask.
+ */
+export function maskBox(m: Mask): Box | null {
+  checkMask(m);
+  const { data, width: w, height: h } = m;
+  let x1 = w;
+  let x2 = -1;
+  let y1 = -1;
+  let y2 = -1;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    let first = -1;
+    for (let x = 0; x < w; x++) {
+      if (data[row + x] !== 0) {
+        first = x;
+        break;
+      }
+    }
+    if (first < 0) continue;
+    if (y1 < 0) y1 = y;
+    y2 = y;
+    if (first < x1) x1 = first;
+    // scan from the right only as far as the best right edge so far
+    for (let x = w - 1; x > x2; x--) {
+      if (data[row + x] !== 0) {
+        x2 = x;
+        break;
+      }
+    }
+  }
+  if (y1 < 0) return null;
+  return [x1, y1, x2 + 1, y2 + 1];
+}
+
+/** |a AND b|. */
+export function intersectionArea(a: Mask, b: Mask): number {
+  checkSameSize(a, b);
+  const da = a.data;
+  const db = b.data;
+  let n = 0;
+  for (let i = 0; i < da.length; i++) if (da[i] !== 0 && db[i] !== 0) n++;
+  return n;
+}
+
+/** Intersection over union; 0 when both masks are empty (nothing to agree on). */
+export function maskIoU(a: Mask, b: Mask): number {
+  checkSameSize(a, b);
+  const da = a.data;
+  const db = b.data;
+  let inter = 0;
+  let uni = 0;
+  for (let i = 0; i < da.length; i++) {
+    const va = da[i] !== 0;
+    const vb = db[i] !== 0;
+    if (va || vb) {
+      uni++;
+      if (va && vb) inter++;
+    }
+  }
+  return uni === 0 ? 0 : inter / uni;
+}
+
+/** target |= src, in place. Returns target. */
+export function unionInto(target: Mask, src: Mask): Mask {
+  checkSameSize(target, src);
+  const dt = target.data;
+  const ds = src.data;
+  for (let i = 0; i < dt.length; i++) if (ds[i] !== 0) dt[i] = 1;
+  return target;
+}
+
+/** OR of any number of masks of size w x h (an empty list gives an empty mask). */
+export function unionMasks(masks: readonly Mask[], width: number, height: number): Mask {
+  checkSize(width, height);
+  const out = createMask(width, height);
+  for (const m of masks) unionInto(out, m);
+  return out;
+}
+
+/** a AND NOT b, as a new mask. */
+export function andNot(a: Mask, b: Mask): Mask {
+  checkSameSize(a, b);
+  const out = createMask(a.width, a.height);
+  const da = a.data;
+  const db = b.data;
+  const o = out.data;
+  for (let i = 0; i < da.length; i++) o[i] = da[i] !== 0 && db[i] === 0 ? 1 : 0;
+  return out;
+}
+
+/** a AND b, as a new mask. */
+export function andMasks(a: Mask, b: Mask): Mask {
+  checkSameSize(a, b);
+  const out = createMask(a.width, a.height);
+  const da = a.data;
+  const db = b.data;
+  const o = out.data;
+  for (let i = 0; i < da.length; i++) o[i] = da[i] !== 0 && db[i] !== 0 ? 1 : 0;
+  return out;
+}
+
+/** NOT m, as a new mask. */
+export function invertMask(m: Mask): Mask {
+  checkMask(m);
+  const out = createMask(m.width, m.height);
+  const d = m.data;
+  const o = out.data;
+  for (let i = 0; i < d.length; i++) o[i] = d[i] === 0 ? 1 : 0;
+  return out;
+}
+
+/** A copy with every byte normalised to 0/1. */
+export function cloneMask(m: Mask): Mask {
+  checkMask(m);
+  const out = createMask(m.width, m.height);
+  const d = m.data;
+  const o = out.data;
+  for (let i = 0; i < d.length; i++) o[i] = d[i] !== 0 ? 1 : 0;
+  return out;
+}
+
+/** Binary mask from float values: foreground where value > threshold (YOLO/SAM logits use 0). */
+export function thresholdToMask(values: ArrayLike<number>, width: number, height: number, threshold = 0): Mask {
+  checkSize(width, height);
+  if (values.length !== width * height) {
+    throw new AnimesegError('BAD_INPUT', `value array length ${values.length} does not match ${width}x${height}`);
+  }
+  const out = createMask(width, height);
+  const o = out.data;
+  for (let i = 0; i < o.length; i++) o[i] = values[i] > threshold ? 1 : 0;
+  return out;
+}
+
+/**
+ * The part of m inside box [x1, y1, x2, y2) as a new (x2-x1) x (y2-y1) mask. Coordinates are rounded
+ * outwards to whole pixels (floor x1/y1, ceil x2/y2); parts of the box outside m read as background.
+ */
+export function cropMask(m: Mask, box: Box): Mask {
+  checkMask(m);
+  const [bx1, by1, bx2, by2] = intBox(box);
+  const cw = bx2 - bx1;
+  const ch = by2 - by1;
+  const out = createMask(cw, ch);
+  const sx1 = Math.max(0, bx1);
+  const sx2 = Math.min(m.width, bx2);
+  if (sx2 <= sx1) return out;
+  for (let y = Math.max(0, by1); y < Math.min(m.height, by2); y++) {
+    const srcRow = y * m.width;
+    out.data.set(m.data.subarray(srcRow + sx1, srcRow + sx2), (y - by1) * cw + (sx1 - bx1));
+  }
+  return out;
+}
+
+/**
+ * Write src into target with its top-left corner at (x, y), in place; the parts falling outside target are
+ * dropped. mode 'replace' copies src bytes (background included), 'or' only adds src's foreground.
+ * Returns target.
+ */
+export function pasteMask(target: Mask, src: Mask, x: number, y: number, mode: 'replace' | 'or' = 'replace'): Mask {
+  checkMask(target, 'target mask');
+  checkMask(src, 'source mask');
+  if (!Number.isInteger(x) || !Number.isInteger(y)) {
+    throw new AnimesegError('BAD_INPUT', `paste offset (${x}, ${y}) must be whole pixels`);
+  }
+  const tx1 = Math.max(0, x);
+  const tx2 = Math.min(target.width, x + src.width);
+  const ty1 = Math.max(0, y);
+  const ty2 = Math.min(target.height, y + src.height);
+  if (tx2 <= tx1 || ty2 <= ty1) return target;
+  const td = target.data;
+  const sd = src.data;
+  for (let ty = ty1; ty < ty2; ty++) {
+    const tRow = ty * target.width;
+    const sRow = (ty - y) * src.width - x;
+    if (mode === 'replace') {
+      td.set(sd.subarray(sRow + tx1, sRow + tx2), tRow + tx1);
+    } else {
+      for (let tx = tx1; tx < tx2; tx++) if (sd[sRow + tx] !== 0) td[tRow + tx] = 1;
+    }
+  }
+  return target;
+}
+
+/** A w x h mask holding src at (x, y) and background elsewhere (SAM's uncrop). */
+export function uncropMask(src: Mask, x: number, y: number, width: number, height: number): Mask {
+  checkSize(width, height);
+  return pasteMask(createMask(width, height), src, x, y, 'replace');
+}
+
+function intBox(box: Box): Box {
+  if (!Array.isArray(box) || box.length !== 4 || box.some((v) => !Number.isFinite(v))) {
+    throw new AnimesegError('BAD_INPUT', `box ${JSON.stringify(box)} is not four finite numbers`);
+  }
+  const x1 = Math.floor(box[0]);
+  const y1 = Math.floor(box[1]);
+  const x2 = Math.ceil(box[2]);
+  const y2 = Math.ceil(box[3]);
+  if (x2 < x1 || y2 < y1) {
+    throw new AnimesegError('BAD_INPUT', `box ${JSON.stringify(box)} has x2 < x1 or y2 < y1`);
+  }
+  return [x1, y1, x2, y2];
+}

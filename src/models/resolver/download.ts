@@ -1,0 +1,187 @@
+/**
+ * Download one file over HTTP(S) into a destination path, safely:
+ * - streams into a temp file in the destination folder (same filesystem, so the final rename is atomic);
+ * - hashes while streaming (sha256 and/or md5, as the manifest gives), checks the byte count against
+ *   Content-Length and the manifest size, so a truncated transfer or a wrong file never lands;
+ * - on any failure removes the temp file and throws DOWNLOAD_FAILED naming the URL, what was expected,
+ *   what arrived and what the user can do instead.
+ * Uses the global fetch (undici), which follows redirects; `fetchImpl` lets tests and embedders swap it.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AnimesegError } from '../../errors.js';
+import { tempPathFor } from '../../util/atomic.js';
+import { Progress } from '../../util/progress.js';
+
+export interface DownloadProgress {
+  /** Bytes received so far. */
+  received: number;
+  /** Expected bytes (Content-Length or manifest size), undefined when unknown. */
+  total?: number;
+}
+
+export interface DownloadOptions {
+  url: string;
+  dest: string;
+  sha256?: string;
+  md5?: string;
+  size?: number;
+  /** Called for every chunk; for library users and tests. */
+  onProgress?: (p: DownloadProgress) => void;
+  /** Progress bar on stderr: 'auto' (default: bar on a TTY, plain lines otherwise) or 'silent'. */
+  progress?: 'auto' | 'bar' | 'plain' | 'silent';
+  /** Label for the progress bar, usually the model name. */
+  label?: string;
+  fetchImpl?: typeof fetch;
+  /** Abort when no byte arrives for this long (default 60 s). */
+  idleTimeoutMs?: number;
+  /** Text appended to every error hint, e.g. where else the file can be put. */
+  hint?: string;
+}
+
+export interface DownloadResult {
+  path: string;
+  bytes: number;
+  sha256: string;
+  md5?: string;
+}
+
+function fail(opts: DownloadOptions, what: string, cause?: unknown): AnimesegError {
+  const hint =
+    opts.hint ??
+    `check your connection and retry, or download ${opts.url} yourself and put it in a folder named by $ANIMESEG_MODELS`;
+  return new AnimesegError('DOWNLOAD_FAILED', `download of ${opts.url} failed: ${what}`, {
+    file: opts.dest,
+    hint,
+    cause,
+  });
+}
+
+/** KiB granularity keeps the shared Progress (integer counts) readable for files of any size. */
+const KIB = 1024;
+
+export async function downloadFile(opts: DownloadOptions): Promise<DownloadResult> {
+  const fetchFn = opts.fetchImpl ?? globalThis.fetch;
+  await mkdir(dirname(opts.dest), { recursive: true });
+  const tmp = tempPathFor(opts.dest);
+  const controller = new AbortController();
+  const idleMs = opts.idleTimeoutMs ?? 60_000;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const armIdle = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => controller.abort(new Error(`no data for ${idleMs / 1000} s`)), idleMs);
+  };
+
+  let bar: Progress | undefined;
+  try {
+    armIdle();
+    let res: Response;
+    try {
+      res = await fetchFn(opts.url, { redirect: 'follow', signal: controller.signal });
+    } catch (e) {
+      throw fail(opts, `could not connect (${errText(e)})`, e);
+    }
+    if (!res.ok) {
+      throw fail(opts, `server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${res.url && res.url !== opts.url ? ` (at ${res.url})` : ''}`);
+    }
+    if (!res.body) throw fail(opts, 'server sent no body');
+
+    const declared = headerLength(res.headers.get('content-length'));
+    if (opts.size !== undefined && declared !== undefined && declared !== opts.size) {
+      // Cheaper to stop before transferring the wrong file; the encoding check keeps gzip'd transfers legal.
+      if (!res.headers.get('content-encoding')) {
+        await res.body.cancel().catch(() => undefined);
+        throw fail(opts, `server announces ${declared} bytes, the manifest expects ${opts.size}`);
+      }
+    }
+    const total = opts.size ?? declared;
+    if (opts.progress !== 'silent' && total !== undefined) {
+      bar = new Progress({ total: Math.ceil(total / KIB), unit: 'KiB', label: opts.label ?? 'download', mode: opts.progress ?? 'auto' });
+    }
+
+    const sha = createHash('sha256');
+    const md5: Hash | undefined = opts.md5 ? createHash('md5') : undefined;
+    const fh = await open(tmp, 'w');
+    let received = 0;
+    let tickedKib = 0;
+    // One write in flight while the next chunk is received and hashed: disk and hashing overlap
+    // instead of taking turns (bench/download.ts measures the difference).
+    let pendingWrite: Promise<unknown> = Promise.resolve();
+    try {
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          armIdle();
+          sha.update(chunk);
+          md5?.update(chunk);
+          await pendingWrite;
+          pendingWrite = fh.write(chunk);
+          pendingWrite.catch(() => undefined); // awaited on the next chunk or below; never unhandled
+          received += chunk.byteLength;
+          if (opts.size !== undefined && received > opts.size) {
+            throw fail(opts, `received more than the expected ${opts.size} bytes: not the file the manifest describes`);
+          }
+          opts.onProgress?.({ received, total });
+          if (bar) {
+            const kib = Math.floor(received / KIB);
+            if (kib > tickedKib) {
+              bar.tick(kib - tickedKib);
+              tickedKib = kib;
+            }
+          }
+        }
+      } catch (e) {
+        if (e instanceof AnimesegError) throw e;
+        // undici reports a connection closed before Content-Length bytes as a stream error.
+        throw fail(opts, `transfer interrupted after ${received} bytes${total !== undefined ? ` of ${total}` : ''} (${errText(e)})`, e);
+      }
+      await pendingWrite;
+      await fh.sync();
+    } finally {
+      await pendingWrite.catch(() => undefined);
+      await fh.close();
+    }
+    if (bar) {
+      const rest = Math.ceil(received / KIB) - tickedKib;
+      if (rest > 0) bar.tick(rest);
+      bar.finish();
+    }
+
+    if (declared !== undefined && !res.headers.get('content-encoding') && received !== declared) {
+      throw fail(opts, `truncated transfer: got ${received} bytes, server announced ${declared}`);
+    }
+    if (opts.size !== undefined && received !== opts.size) {
+      throw fail(opts, `size mismatch: expected ${opts.size} bytes, got ${received}`);
+    }
+    const shaHex = sha.digest('hex');
+    const md5Hex = md5?.digest('hex');
+    if (opts.sha256 && shaHex !== opts.sha256.toLowerCase()) {
+      throw fail(opts, `sha256 mismatch: expected ${opts.sha256}, got ${shaHex} (${received} bytes)`);
+    }
+    if (opts.md5 && md5Hex !== opts.md5.toLowerCase()) {
+      throw fail(opts, `md5 mismatch: expected ${opts.md5}, got ${md5Hex} (${received} bytes)`);
+    }
+    await rename(tmp, opts.dest);
+    return { path: opts.dest, bytes: received, sha256: shaHex, md5: md5Hex };
+  } catch (e) {
+    await rm(tmp, { force: true });
+    if (e instanceof AnimesegError) throw e;
+    throw fail(opts, errText(e), e);
+  } finally {
+    clearTimeout(idleTimer);
+  }
+}
+
+function headerLength(v: string | null): number | undefined {
+  if (v === null) return undefined;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+function errText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  // undici wraps the useful reason ("other side closed", ECONNREFUSED) in `cause`.
+  const cause = (e as Error & { cause?: unknown }).cause;
+  const inner = cause instanceof Error ? cause.message : cause !== undefined ? String(cause) : '';
+  return inner && inner !== e.message ? `${e.message}: ${inner}` : e.message;
+}

@@ -1,0 +1,18 @@
+/** Model manifest, resolver (explicit path > $ANIMESEG_MODELS > cache > download) and downloader. */
+export { DEFAULT_MODEL, resolveModel, resolvePair, downloadEntry, findLocal, cacheDir, cachedPath, modelsDirs } from './resolve.js';
+export type { ResolveOptions, ResolvedModel, ResolvedFrom } from './resolve.js';
+export { downloadFile } from './download.js';
+export type { DownloadOptions, DownloadProgress, DownloadResult } from './download.js';
+export {
+  loadManifest,
+  loadBuiltinManifest,
+  loadUserManifest,
+  registerModel,
+  assertRegistrableName,
+  findEntry,
+  userManifestPath,
+  configDir,
+  builtinManifestPath,
+  MODEL_KINDS,
+} from './manifest.js';
+export type { ManifestEntry, Manifest, ModelKind, ModelPair } from './manifest.js';

@@ -1,0 +1,64 @@
+/**
+ * Segment Anything over ONNX: encoder, decoder, the automatic mask generator (a port of
+ * SamAutomaticMaskGenerator) and a SegmentProposer over it for the vote refiner.
+ */
+import type { RawImage } from '../../image/types.js';
+import type { Mask } from '../../mask/types.js';
+import type { SegmentProposer } from '../../refine/types.js';
+import { AutomaticMaskGenerator, SEED_PRESET, type AmgOptions, type AmgTimings } from './amg/generator.js';
+import { disposeSam, loadSam, type SamModelOptions } from './models.js';
+
+export { SamEncoder, type SamEmbedding, type SamEncoderOptions } from './encoder.js';
+export { SamDecoder, DECODER_INPUTS, type SamPrompts, type SamDecoderOutput } from './decoder.js';
+export {
+  AutomaticMaskGenerator,
+  AMG_DEFAULTS,
+  SEED_PRESET,
+  validateAmgOptions,
+  type AmgOptions,
+  type AmgResult,
+  type AmgSegment,
+  type AmgTimings,
+} from './amg/generator.js';
+export { loadSam, disposeSam, DEFAULT_SAM_PAIR, type SamModelOptions, type LoadedSam } from './models.js';
+export { applyCoords, applyBox, getPreprocessShape, preprocessForEncoder, resizeBilinearPil } from './transforms.js';
+
+export interface SamProposerOptions extends SamModelOptions {
+  /** AMG settings over the preset. */
+  amg?: Partial<AmgOptions>;
+  /** 'seed' (default: the original work's settings, algorithms.md §5) or 'sam' (segment-anything's defaults). */
+  preset?: 'seed' | 'sam';
+  warn?: (msg: string) => void;
+}
+
+export interface SamProposer extends SegmentProposer {
+  readonly generator: AutomaticMaskGenerator;
+  /** Timings of the last propose() call. */
+  lastTimings?: AmgTimings;
+}
+
+/** The AMG as a SegmentProposer: one full-size mask per SAM segment. */
+export async function createSamProposer(opts: SamProposerOptions = {}): Promise<SamProposer> {
+  const sam = await loadSam(opts);
+  const amg = { ...(opts.preset === 'sam' ? {} : SEED_PRESET), ...opts.amg };
+  let generator: AutomaticMaskGenerator;
+  try {
+    generator = new AutomaticMaskGenerator(sam.encoder, sam.decoder, amg, { warn: opts.warn });
+  } catch (e) {
+    await disposeSam(sam);
+    throw e;
+  }
+  const proposer: SamProposer = {
+    name: 'sam-amg',
+    generator,
+    async propose(image: RawImage): Promise<Mask[]> {
+      const r = await generator.generate(image);
+      proposer.lastTimings = r.timings;
+      return r.segments.map((s) => s.mask);
+    },
+    async dispose() {
+      await disposeSam(sam);
+    },
+  };
+  return proposer;
+}

@@ -1,0 +1,106 @@
+/**
+ * Ultralytics `LetterBox` (auto=False, scaleup=True, center=True) plus the tensor conversion of
+ * `Predictor.preprocess`, and `scale_boxes`' inverse mapping. Pure TypeScript (bundled for the browser).
+ */
+import type { RawImage } from '../../image/types.js';
+import { resizeBilinearU8 } from '../../image/resize.js';
+import { toRgb } from '../../image/pixels.js';
+
+export const PAD_VALUE = 114;
+
+/** Python's round(): half to even. */
+export function pyRound(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+export interface LetterboxGeometry {
+  /** Original size. */
+  width: number;
+  height: number;
+  /** Network input size. */
+  inputW: number;
+  inputH: number;
+  ratio: number;
+  /** Size of the resized image inside the input. */
+  resizedW: number;
+  resizedH: number;
+  /** Where LetterBox put the image. */
+  padLeft: number;
+  padTop: number;
+  /** What scale_boxes uses to map back (its pad comes from the unrounded size: may differ by 1 px). */
+  boxGain: number;
+  boxPadX: number;
+  boxPadY: number;
+}
+
+export function letterboxGeometry(width: number, height: number, inputW: number, inputH: number): LetterboxGeometry {
+  const r = Math.min(inputH / height, inputW / width);
+  const resizedW = pyRound(width * r);
+  const resizedH = pyRound(height * r);
+  const dw = (inputW - resizedW) / 2;
+  const dh = (inputH - resizedH) / 2;
+  const boxGain = Math.min(inputH / height, inputW / width);
+  return {
+    width,
+    height,
+    inputW,
+    inputH,
+    ratio: r,
+    resizedW,
+    resizedH,
+    padLeft: pyRound(dw - 0.1),
+    padTop: pyRound(dh - 0.1),
+    boxGain,
+    boxPadX: pyRound((inputW - width * boxGain) / 2 - 0.1),
+    boxPadY: pyRound((inputH - height * boxGain) / 2 - 0.1),
+  };
+}
+
+/** u8 -> float32 /255 table: exactly torch's float32 division for every byte value. */
+const DIV255 = (() => {
+  const t = new Float32Array(256);
+  for (let i = 0; i < 256; i++) t[i] = i / 255;
+  return t;
+})();
+
+/**
+ * Letterbox an RGB/RGBA/gray image and write the NCHW float32 tensor (RGB, 0..1) into `out`
+ * (allocated when not given). Alpha is dropped without compositing, like OpenCV's imread.
+ */
+export function letterboxTensor(
+  img: RawImage,
+  inputW: number,
+  inputH: number,
+  out?: Float32Array,
+): { tensor: Float32Array; geometry: LetterboxGeometry } {
+  // OpenCV resizes the 3-channel BGR image; the channel count changes which elements take the SIMD
+  // rounding path, so convert to 3 channels first to stay bit-exact.
+  img = toRgb(img);
+  const g = letterboxGeometry(img.width, img.height, inputW, inputH);
+  const resized = g.resizedW === img.width && g.resizedH === img.height ? img : resizeBilinearU8(img, g.resizedW, g.resizedH);
+  const plane = inputW * inputH;
+  const tensor = out ?? new Float32Array(3 * plane);
+  if (tensor.length !== 3 * plane) throw new Error(`tensor buffer must hold ${3 * plane} floats`);
+  tensor.fill(DIV255[PAD_VALUE]);
+  const cn = resized.channels;
+  const src = resized.data;
+  const rw = resized.width;
+  const rh = resized.height;
+  // Off-centre by construction when the padding is odd; rows/cols beyond the input are cut (never happens).
+  const h = Math.min(rh, inputH - g.padTop);
+  const w = Math.min(rw, inputW - g.padLeft);
+  for (let y = 0; y < h; y++) {
+    let si = y * rw * cn;
+    let di = (y + g.padTop) * inputW + g.padLeft;
+    for (let x = 0; x < w; x++, si += cn, di++) {
+      tensor[di] = DIV255[src[si]];
+      tensor[di + plane] = DIV255[src[si + 1]];
+      tensor[di + 2 * plane] = DIV255[src[si + 2]];
+    }
+  }
+  return { tensor, geometry: g };
+}

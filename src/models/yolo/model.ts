@@ -1,0 +1,76 @@
+/**
+ * Loading a YOLOv8-seg ONNX model in Node: read the file, validate its contract (contract.ts), create the
+ * onnxruntime session, and run the network on a letterboxed tensor.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { AnimesegError } from '../../errors.js';
+import { readOnnxInfo } from '../onnx/proto.js';
+import { acquireSession, ort, type SessionOptions, type SharedSession } from '../session.js';
+import { readYoloContract, type YoloContract } from './contract.js';
+import type { YoloRawOutputs } from './postprocess.js';
+
+export interface YoloModel {
+  path: string;
+  contract: YoloContract;
+  /** Run the network on a [1, 3, H, W] tensor (H, W = contract.imgsz). */
+  run(tensor: Float32Array): Promise<YoloRawOutputs>;
+  dispose(): Promise<void>;
+}
+
+export interface LoadYoloOptions extends SessionOptions {
+  /** Input size for dynamic models (default: metadata imgsz, else 640). */
+  imgsz?: number;
+}
+
+export async function loadYoloModel(path: string, opts: LoadYoloOptions = {}): Promise<YoloModel> {
+  const abs = resolvePath(path);
+  let bytes: Uint8Array;
+  try {
+    const st = await stat(abs);
+    if (!st.isFile()) throw new Error('not a regular file');
+    bytes = await readFile(abs);
+  } catch (e) {
+    throw new AnimesegError('MODEL_NOT_FOUND', `cannot read model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
+      file: abs,
+      hint: "give a path to a .onnx file or a model name from 'animeseg models list'",
+      cause: e,
+    });
+  }
+  let contract: YoloContract;
+  try {
+    contract = readYoloContract(readOnnxInfo(bytes), abs, { imgsz: opts.imgsz });
+  } catch (e) {
+    if (e instanceof AnimesegError) throw e;
+    throw new AnimesegError('BAD_MODEL', `not a readable ONNX model (${(e as Error).message})`, {
+      file: abs,
+      hint: 'the file may be truncated or not an ONNX model; download it again',
+      cause: e,
+    });
+  }
+  const shared: SharedSession = await acquireSession(abs, opts);
+  const [ih, iw] = contract.imgsz;
+  const nc = contract.names.length;
+  return {
+    path: abs,
+    contract,
+    async run(tensor: Float32Array): Promise<YoloRawOutputs> {
+      const feeds = { [contract.inputName]: new ort.Tensor('float32', tensor, [1, 3, ih, iw]) };
+      const res = await shared.session.run(feeds);
+      const o0 = res[contract.output0Name];
+      const o1 = res[contract.protosName];
+      const d0 = o0.dims;
+      const d1 = o1.dims;
+      if (d0.length !== 3 || d0[1] !== 4 + nc + contract.nm || d1.length !== 4 || d1[1] !== contract.nm) {
+        throw new AnimesegError('BAD_MODEL', `model produced outputs [${d0.join(', ')}] and [${d1.join(', ')}], expected [1, ${4 + nc + contract.nm}, anchors] and [1, ${contract.nm}, mh, mw]`, { file: abs });
+      }
+      return {
+        output0: o0.data as Float32Array,
+        anchors: d0[2],
+        nc,
+        protos: { data: o1.data as Float32Array, nm: d1[1], mh: d1[2], mw: d1[3] },
+      };
+    },
+    dispose: () => shared.release(),
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Expanding the CLI's input arguments into image files: plain files, folders (walked recursively for
+ * image extensions) and glob patterns (*, **, ?, [..], {a,b}). Node 20 has no fs.glob, so a small matcher
+ * is written here: the pattern's fixed prefix is walked and each relative path is tested with a RegExp.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep, basename, extname, dirname } from 'node:path';
+import { AnimesegError } from '../errors.js';
+import { TEMP_PREFIX } from '../util/atomic.js';
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff', '.bmp'];
+
+export interface InputItem {
+  /** Absolute path of the image. */
+  path: string;
+  /** Output name without extension, relative to the output folder (may contain sub-folders). */
+  name: string;
+}
+
+const isImage = (p: string): boolean => IMAGE_EXTENSIONS.includes(extname(p).toLowerCase());
+const hasGlob = (s: string): boolean => /[*?[\]{}]/.test(s);
+const stem = (p: string): string => basename(p, extname(p));
+
+/** Glob pattern → RegExp over '/'-separated relative paths. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        // '**/' matches zero or more folders; a bare '**' matches anything.
+        if (glob[i + 2] === '/') {
+          re += '(?:.*/)?';
+          i += 2;
+        } else {
+          re += '.*';
+          i += 1;
+        }
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        const body = glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
+        re += `[${body}]`;
+        i = end;
+      }
+    } else if (c === '{') {
+      const end = glob.indexOf('}', i + 1);
+      if (end < 0) re += '\\{';
+      else {
+        re += `(?:${glob.slice(i + 1, end).split(',').map((s) => s.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('|')})`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+async function walk(dir: string, skip: Set<string>, out: string[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new AnimesegError('BAD_INPUT', `cannot read folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: dir });
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.name.startsWith(TEMP_PREFIX) || e.name.startsWith('.')) continue;
+    if (e.isDirectory()) {
+      if (!skip.has(p)) await walk(p, skip, out);
+    } else if (e.isFile() && isImage(e.name)) out.push(p);
+  }
+}
+
+/**
+ * Expand arguments to image files in a stable order. `exclude` folders (the output folder) are not walked,
+ * so outputs are never read back as inputs. Explicit files are taken whatever their extension
+ * (a bad one fails later with a clear message); missing paths are an error here.
+ */
+export async function expandInputs(args: readonly string[], exclude: readonly string[] = []): Promise<InputItem[]> {
+  const skip = new Set(exclude.map((p) => resolve(p)));
+  const items: InputItem[] = [];
+  for (const arg of args) {
+    if (hasGlob(arg)) {
+      const parts = arg.split(/[\\/]/);
+      const fixed: string[] = [];
+      while (parts.length > 1 && !hasGlob(parts[0])) fixed.push(parts.shift()!);
+      const base = resolve(fixed.length ? fixed.join('/') || '/' : '.');
+      const re = globToRegExp(parts.join('/'));
+      const found: string[] = [];
+      await walk(base, skip, found).catch(() => undefined);
+      const matched = found.filter((p) => re.test(relative(base, p).split(sep).join('/')));
+      if (matched.length === 0) throw new AnimesegError('BAD_INPUT', `no image matches '${arg}'`, { hint: `images: ${IMAGE_EXTENSIONS.join(' ')}` });
+      for (const p of matched) items.push({ path: p, name: noExt(relative(base, p)) });
+      continue;
+    }
+    const p = resolve(arg);
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      throw new AnimesegError('BAD_INPUT', 'no such file or folder', { file: arg });
+    }
+    if (st.isDirectory()) {
+      const found: string[] = [];
+      await walk(p, skip, found);
+      for (const f of found) items.push({ path: f, name: noExt(relative(p, f)) });
+    } else items.push({ path: p, name: stem(p) });
+  }
+  // Same image twice: keep the first. Same output name from different images: number them.
+  const seen = new Set<string>();
+  const names = new Map<string, number>();
+  const out: InputItem[] = [];
+  for (const it of items) {
+    if (seen.has(it.path)) continue;
+    seen.add(it.path);
+    const key = it.name.toLowerCase();
+    const n = names.get(key) ?? 0;
+    names.set(key, n + 1);
+    out.push(n === 0 ? it : { ...it, name: `${it.name}-${n + 1}` });
+  }
+  return out;
+}
+
+function noExt(rel: string): string {
+  const d = dirname(rel);
+  const s = stem(rel);
+  return (d === '.' ? s : join(d, s)).split(sep).join('/');
+}

@@ -1,0 +1,21 @@
+/**
+ * Which YOLO file to load: a name or path through the model resolver (src/models/resolver), which
+ * searches an explicit path, ANIMESEG_MODELS, the cache, then downloads.
+ */
+import { resolveModel, DEFAULT_MODEL } from '../models/resolver/index.js';
+
+export interface ResolvedYolo {
+  path: string;
+  name: string;
+  licence?: string;
+  description?: string;
+}
+
+export async function resolveYoloPath(
+  model: string | undefined,
+  opts: { modelsDir?: string; cacheDir?: string; download?: boolean },
+): Promise<ResolvedYolo> {
+  const name = model ?? DEFAULT_MODEL;
+  const r = await resolveModel(name, { modelsDir: opts.modelsDir, cacheDir: opts.cacheDir, download: opts.download ?? true });
+  return { path: r.path, name: r.entry?.name ?? name, licence: r.entry?.licence, description: r.entry?.description };
+}

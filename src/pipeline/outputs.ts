@@ -1,0 +1,233 @@
+/**
+ * What a segmentation result turns into: RGBA cutouts (all or chosen instances, optional crop to content
+ * and background colour), the binary mask, per-instance cutouts cropped to their box, the instances JSON
+ * (class, score, box, polygon, COCO RLE, area) and the overlay picture. Pure pixel work on typed arrays;
+ * encoding is in src/image/encode.ts.
+ */
+import { AnimesegError } from '../errors.js';
+import type { RawImage } from '../image/types.js';
+import type { Box, Mask, Polygon, Rle } from '../mask/types.js';
+import { encodeRle } from '../mask/rle.js';
+import { maskToPolygons } from '../mask/polygon.js';
+import { drawOverlay } from '../image/draw.js';
+import { toRgb } from '../image/pixels.js';
+import type { Instance } from './types.js';
+
+export type Rgb = [number, number, number];
+
+/** Parse '#fff', '#ffffff', 'r,g,b' or a few names. */
+export function parseColor(s: string): Rgb {
+  const t = s.trim().toLowerCase();
+  const named: Record<string, Rgb> = { white: [255, 255, 255], black: [0, 0, 0], green: [0, 255, 0], blue: [0, 0, 255], red: [255, 0, 0] };
+  if (named[t]) return named[t];
+  let m = /^#?([0-9a-f]{6})$/.exec(t);
+  if (m) return [0, 2, 4].map((i) => parseInt(m![1].slice(i, i + 2), 16)) as Rgb;
+  m = /^#?([0-9a-f]{3})$/.exec(t);
+  if (m) return [0, 1, 2].map((i) => parseInt(m![1][i] + m![1][i], 16)) as Rgb;
+  const parts = t.split(',').map((p) => p.trim());
+  if (parts.length === 3 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return parts.map(Number) as Rgb;
+  throw new AnimesegError('BAD_OPTION', `cannot read colour '${s}'`, { hint: "use '#rrggbb', '#rgb', 'r,g,b' (0-255) or white/black" });
+}
+
+/**
+ * Alpha (0..255) of the union of the chosen instances: a refiner's soft alpha where present, else the
+ * binary mask. `indices` = which instances (default all).
+ */
+export function combinedAlpha(instances: readonly Instance[], width: number, height: number, indices?: readonly number[]): Uint8Array {
+  const a = new Uint8Array(width * height);
+  const chosen = indices ?? instances.map((_, i) => i);
+  for (const i of chosen) {
+    const inst = instances[i];
+    if (!inst) throw new AnimesegError('BAD_OPTION', `instance ${i} does not exist (0..${instances.length - 1})`);
+    if (inst.alpha) {
+      const s = inst.alpha;
+      for (let p = 0; p < a.length; p++) if (s[p] > a[p]) a[p] = s[p];
+    } else {
+      const m = inst.mask.data;
+      for (let p = 0; p < a.length; p++) if (m[p] !== 0) a[p] = 255;
+    }
+  }
+  return a;
+}
+
+/** Smallest integer box [x0, y0, x1, y1) holding every non-zero alpha; null when empty. */
+export function contentBounds(alpha: Uint8Array, width: number, height: number): [number, number, number, number] | null {
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    let first = -1;
+    let last = -1;
+    for (let x = 0; x < width; x++) {
+      if (alpha[row + x] !== 0) {
+        if (first < 0) first = x;
+        last = x;
+      }
+    }
+    if (first >= 0) {
+      if (y < y0) y0 = y;
+      y1 = y;
+      if (first < x0) x0 = first;
+      if (last > x1) x1 = last;
+    }
+  }
+  return x1 < 0 ? null : [x0, y0, x1 + 1, y1 + 1];
+}
+
+export interface CutoutOptions {
+  /** Paint the background with this colour (RGB output) instead of transparency (RGBA output). */
+  bgColor?: Rgb;
+  /** Crop to the bounding box of the alpha (an empty result stays full size). */
+  crop?: boolean;
+  /** Integer region [x0, y0, x1, y1) to cut (overrides crop). */
+  region?: [number, number, number, number];
+}
+
+/**
+ * RGBA cutout (or RGB on a background colour) of an RGB image with an alpha plane.
+ * Fully transparent pixels get RGB 0 (as rembg and most matting tools write them): the hidden colours are
+ * meaningless, and zeros make the PNG several times faster to compress and smaller.
+ */
+export function cutout(image: RawImage, alpha: Uint8Array, opts: CutoutOptions = {}): RawImage {
+  const rgb = toRgb(image);
+  const { width, height } = rgb;
+  let [x0, y0, x1, y1] = [0, 0, width, height];
+  if (opts.region) [x0, y0, x1, y1] = opts.region;
+  else if (opts.crop) {
+    const b = contentBounds(alpha, width, height);
+    if (b) [x0, y0, x1, y1] = b;
+  }
+  const w = x1 - x0;
+  const h = y1 - y0;
+  const src = rgb.data;
+  const bg = opts.bgColor;
+  const outCn = bg ? 3 : 4;
+  const out = new Uint8Array(w * h * outCn);
+  for (let y = 0; y < h; y++) {
+    let si = ((y + y0) * width + x0) * 3;
+    let ai = (y + y0) * width + x0;
+    let o = y * w * outCn;
+    if (bg) {
+      const [br, bgG, bb] = bg;
+      for (let x = 0; x < w; x++, si += 3, ai++, o += 3) {
+        const a = alpha[ai];
+        if (a === 255) {
+          out[o] = src[si];
+          out[o + 1] = src[si + 1];
+          out[o + 2] = src[si + 2];
+        } else if (a === 0) {
+          out[o] = br;
+          out[o + 1] = bgG;
+          out[o + 2] = bb;
+        } else {
+          // Blend on the colour, rounded to nearest (Uint8Array stores truncate).
+          const na = 255 - a;
+          out[o] = (src[si] * a + br * na + 127) / 255;
+          out[o + 1] = (src[si + 1] * a + bgG * na + 127) / 255;
+          out[o + 2] = (src[si + 2] * a + bb * na + 127) / 255;
+        }
+      }
+    } else {
+      for (let x = 0; x < w; x++, si += 3, ai++, o += 4) {
+        const a = alpha[ai];
+        if (a === 0) continue; // stays 0,0,0,0
+        out[o] = src[si];
+        out[o + 1] = src[si + 1];
+        out[o + 2] = src[si + 2];
+        out[o + 3] = a;
+      }
+    }
+  }
+  return { data: out, width: w, height: h, channels: outCn };
+}
+
+/** The alpha plane as a gray image (0 / 255 for binary masks). */
+export function alphaImage(alpha: Uint8Array, width: number, height: number): RawImage {
+  return { data: alpha, width, height, channels: 1 };
+}
+
+/** Integer pixel region of a float box: floor of the start, ceil of the end, clipped to the image. */
+export function boxRegion(box: Box, width: number, height: number): [number, number, number, number] {
+  const x0 = Math.max(0, Math.min(width - 1, Math.floor(box[0])));
+  const y0 = Math.max(0, Math.min(height - 1, Math.floor(box[1])));
+  const x1 = Math.max(x0 + 1, Math.min(width, Math.ceil(box[2])));
+  const y1 = Math.max(y0 + 1, Math.min(height, Math.ceil(box[3])));
+  return [x0, y0, x1, y1];
+}
+
+/** One RGBA cutout per instance, cropped to its box (the mask may reach slightly past the box). */
+export function instanceCutouts(image: RawImage, instances: readonly Instance[], opts: Omit<CutoutOptions, 'region' | 'crop'> = {}): RawImage[] {
+  return instances.map((inst, i) => {
+    const alpha = combinedAlpha(instances, image.width, image.height, [i]);
+    return cutout(image, alpha, { ...opts, region: boxRegion(inst.box, image.width, image.height) });
+  });
+}
+
+export type PolygonFn = (m: Mask, opts?: { epsilon?: number }) => Polygon[];
+
+export interface InstanceJson {
+  id: number;
+  class_id: number;
+  class_name: string;
+  score: number;
+  /** x1, y1, x2, y2 in original pixels. */
+  box: Box;
+  /** Foreground pixels of the mask. */
+  area: number;
+  /** Outer contours as flat [x0, y0, x1, y1, ...] lists (empty when no polygon tracer is available). */
+  polygons: Polygon[];
+  /** COCO uncompressed RLE (column-major, pycocotools-compatible). */
+  rle: Rle;
+  mask_source?: string;
+}
+
+export interface ResultJson {
+  image: string;
+  width: number;
+  height: number;
+  model: string;
+  settings: Record<string, unknown>;
+  timings_ms: Record<string, number>;
+  instances: InstanceJson[];
+}
+
+const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
+
+/** The JSON document of a result. Polygons are traced with src/mask/polygon.ts (epsilon 1 px) unless null. */
+export function resultJson(
+  r: { width: number; height: number; instances: readonly Instance[]; timings: Record<string, number> },
+  meta: { image: string; model: string; settings: Record<string, unknown> },
+  polygonFn: PolygonFn | null = maskToPolygons,
+): ResultJson {
+  return {
+    image: meta.image,
+    width: r.width,
+    height: r.height,
+    model: meta.model,
+    settings: meta.settings,
+    timings_ms: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, round(v, 2)])),
+    instances: r.instances.map((inst, id) => {
+      const rle = encodeRle(inst.mask);
+      let area = 0;
+      for (let k = 1; k < rle.counts.length; k += 2) area += rle.counts[k];
+      return {
+        id,
+        class_id: inst.classId,
+        class_name: inst.className,
+        score: round(inst.score, 6),
+        box: inst.box.map((v) => round(v, 3)) as Box,
+        area,
+        polygons: polygonFn ? polygonFn(inst.mask, { epsilon: 1 }) : [],
+        rle,
+        ...(inst.maskSource ? { mask_source: inst.maskSource } : {}),
+      };
+    }),
+  };
+}
+
+/** Overlay picture: masks tinted, boxes and "class score" labels. */
+export function overlayImage(image: RawImage, instances: readonly Instance[]): Promise<RawImage> {
+  return drawOverlay(image, instances.map((i) => ({ mask: i.mask, box: i.box, label: `${i.className} ${i.score.toFixed(2)}` })));
+}

@@ -1,0 +1,111 @@
+/**
+ * The refiner registry: `createRefiner(name, options)` for the segmenter, the CLI (`--refine`) and the server.
+ * SAM-based refiners load their modules lazily so `none` and `regions` never pay for them.
+ */
+import { AnimesegError } from '../errors.js';
+import type { Instance, Refiner } from '../pipeline/types.js';
+import type { RegionsOptions } from './regions/proposer.js';
+import { createRegionsRefiner } from './regions/refiner.js';
+import type { RefinerName, SoftEdgeOption, VoteOptions } from './types.js';
+import type { SamProposerOptions } from '../models/sam/index.js';
+import { createVoteRefiner, withSoftEdge } from './vote-refiner.js';
+
+export interface RefinerOptions {
+  /** Vote fusion numbers for 'vote' and 'regions' (each refiner has its own defaults). */
+  vote?: Partial<VoteOptions>;
+  /** Over-segmentation settings for 'regions'. */
+  regions?: Partial<RegionsOptions>;
+  /** Edge-aware soft alpha on the refined masks (any refiner). */
+  softEdge?: SoftEdgeOption;
+  /** Options of createSamProposer (src/models/sam): encoder/decoder model names or paths, AMG settings. */
+  sam?: SamProposerOptions;
+  /** Options of createBoxRefiner (src/refine/box.ts): encoderPath, decoderPath, points. */
+  box?: Record<string, unknown>;
+}
+
+export interface RefinerInfo {
+  name: RefinerName;
+  description: string;
+  /** Model weights it needs besides YOLO. */
+  needs: 'nothing' | 'sam';
+}
+
+const REFINERS: readonly RefinerInfo[] = [
+  { name: 'none', description: "YOLO's own masks, unchanged (fastest)", needs: 'nothing' },
+  { name: 'regions', description: 'weight-free colour over-segmentation fused with YOLO by vote (no extra model)', needs: 'nothing' },
+  { name: 'vote', description: "Segment Anything automatic masks fused with YOLO by vote (the seed's method; slow)", needs: 'sam' },
+  { name: 'box', description: 'Segment Anything prompted with each YOLO box and points (one decoder run per character)', needs: 'sam' },
+];
+
+export function listRefiners(): RefinerInfo[] {
+  return REFINERS.map((r) => ({ ...r }));
+}
+
+export const REFINER_NAMES: readonly RefinerName[] = REFINERS.map((r) => r.name);
+
+export function isRefinerName(s: string): s is RefinerName {
+  return (REFINER_NAMES as readonly string[]).includes(s);
+}
+
+/** 'none': the instances as YOLO made them. */
+export function createIdentityRefiner(): Refiner {
+  return {
+    name: 'none',
+    async refine(_image, instances: Instance[]) {
+      return instances;
+    },
+  };
+}
+
+// The box refiner's module path is kept in a variable while src/refine/box.ts (helper C1) may be absent,
+// so this registry compiles and the other refiners work without it.
+const BOX_MODULE = './box.js';
+
+async function loadOptional<T>(load: () => Promise<unknown>, what: string): Promise<T> {
+  try {
+    return (await load()) as T;
+  } catch (e) {
+    throw new AnimesegError('BAD_OPTION', `refiner '${what}' is not available in this build: ${(e as Error).message}`, {
+      hint: "use --refine regions (needs no extra model) or --refine none",
+      cause: e,
+    });
+  }
+}
+
+export async function createRefiner(name: string, options: RefinerOptions = {}): Promise<Refiner> {
+  switch (name) {
+    case 'none':
+      return withSoftEdge(createIdentityRefiner(), options.softEdge);
+    case 'regions':
+      return createRegionsRefiner({ ...options.vote, regions: options.regions, softEdge: options.softEdge });
+    case 'vote': {
+      // Lazy: SAM code and its models are loaded only when 'vote' is asked for.
+      const sam = await loadOptional<typeof import('../models/sam/index.js')>(() => import('../models/sam/index.js'), 'vote');
+      const proposer = await sam.createSamProposer(options.sam ?? {});
+      return createVoteRefiner({ ...options.vote, proposer, name: 'vote', softEdge: options.softEdge });
+    }
+    case 'box': {
+      const box = await loadOptional<{ createBoxRefiner(o: Record<string, unknown>): Promise<Refiner> | Refiner }>(() => import(BOX_MODULE), 'box');
+      return withSoftEdge(await box.createBoxRefiner(options.box ?? {}), options.softEdge);
+    }
+    default:
+      throw new AnimesegError('BAD_OPTION', `unknown refiner '${name}'`, {
+        hint: `choose one of: ${REFINER_NAMES.join(', ')}`,
+      });
+  }
+}
+
+export type { Refiner, Instance } from '../pipeline/types.js';
+export * from './types.js';
+export { voteFusion, voteFusionPerInstance, resolveVoteOptions, type Segments } from './vote.js';
+export { createVoteRefiner, withSoftEdge, workingSize, type VoteRefinerOptions } from './vote-refiner.js';
+export { softAlpha, guidedFilterColor, resolveSoftEdge } from './softedge.js';
+export {
+  createRegionsProposer,
+  createRegionsRefiner,
+  overSegment,
+  DEFAULT_REGIONS_OPTIONS,
+  REGIONS_VOTE_DEFAULTS,
+  type RegionsOptions,
+  type RegionsRefinerOptions,
+} from './regions/index.js';

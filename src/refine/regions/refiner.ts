@@ -1,0 +1,42 @@
+/**
+ * The `regions` refiner: the vote fusion fed by the weight-free over-segmentation. Needs only the YOLO model.
+ * Its vote defaults differ from the seed's SAM settings where the sweep on KS composites said so
+ * (docs/REFINEMENT.md): over-segments are small and partition the image, so there are no unclaimed pixels.
+ */
+import { AnimesegError } from '../../errors.js';
+import type { Refiner } from '../../pipeline/types.js';
+import type { SoftEdgeOption, TimedRefiner, VoteOptions } from '../types.js';
+import { createVoteRefiner } from '../vote-refiner.js';
+import { createRegionsProposer, type RegionsOptions } from './proposer.js';
+import { colourBias, DEFAULT_COLOUR_PRIOR, type ColourPriorOptions } from './colour-prior.js';
+
+export interface RegionsRefinerOptions extends Partial<VoteOptions> {
+  regions?: Partial<RegionsOptions>;
+  /** Colour evidence added to each segment's vote (weight 0 = the plain §5 vote). */
+  colour?: Partial<ColourPriorOptions>;
+  softEdge?: SoftEdgeOption;
+}
+
+/** Vote settings used by `regions` unless overridden (tuned on KS composites, see docs/REFINEMENT.md). */
+export const REGIONS_VOTE_DEFAULTS: Readonly<Partial<VoteOptions>> = Object.freeze({
+  threshold: 0.6,
+});
+
+export function createRegionsRefiner(opts: RegionsRefinerOptions = {}): Refiner & TimedRefiner {
+  const { regions, softEdge, colour, ...vote } = opts;
+  const clean = Object.fromEntries(Object.entries(vote).filter(([, v]) => v !== undefined));
+  const prior: ColourPriorOptions = { ...DEFAULT_COLOUR_PRIOR, ...colour };
+  if (!(prior.weight >= 0 && prior.weight <= 2) || !(prior.coreErode >= 0 && prior.coreErode < 0.5) || !(prior.ringWidth > 0 && prior.ringWidth < 0.5) || !(prior.scale > 0)) {
+    throw new AnimesegError('BAD_OPTION', `regions colour options out of range: ${JSON.stringify(prior)}`, {
+      hint: 'weight in [0, 2]; coreErode in [0, 0.5) and ringWidth in (0, 0.5) as fractions of the longest side; scale > 0',
+    });
+  }
+  return createVoteRefiner({
+    ...REGIONS_VOTE_DEFAULTS,
+    ...clean,
+    proposer: createRegionsProposer(regions),
+    name: 'regions',
+    softEdge,
+    labelBias: prior.weight > 0 ? (working, labels, union) => colourBias(working, labels, union, prior) : undefined,
+  });
+}

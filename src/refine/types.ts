@@ -1,0 +1,89 @@
+/**
+ * Contracts of the refinement stage. A refiner (src/pipeline/types.ts `Refiner`) turns coarse YOLO instance
+ * masks into pixel-exact ones. The vote refiners split that job in two:
+ *  - a `SegmentProposer` cuts the image into candidate segments (SAM's automatic mask generator, or the
+ *    weight-free `regions` over-segmentation), knowing nothing about YOLO;
+ *  - the vote fusion (vote.ts) keeps the segments that mostly lie inside the YOLO masks.
+ */
+import type { RawImage } from '../image/types.js';
+import type { Mask } from '../mask/types.js';
+
+export type { Refiner, Instance } from '../pipeline/types.js';
+
+/**
+ * Proposes candidate segments for an image. `image` is RGB (channels 3); every returned mask has the
+ * image's width and height. Segments may overlap (SAM) or partition the image (regions).
+ */
+export interface SegmentProposer {
+  /** Short name for logs and timings, e.g. 'sam-amg' or 'regions'. */
+  name: string;
+  propose(image: RawImage): Promise<Mask[]>;
+  dispose?(): Promise<void>;
+}
+
+/**
+ * A partition of the image into `count` segments: `labels[y*width+x]` in 0..count-1. Over-segmenters
+ * (regions) produce this instead of one full-size Mask per segment: hundreds of segments as separate
+ * masks would cost hundreds of megabytes, while the vote needs only one pass over a label map.
+ */
+export interface LabelMap {
+  labels: Int32Array;
+  count: number;
+  width: number;
+  height: number;
+}
+
+/** A proposer whose segments partition the image; the vote refiner uses `proposeLabels` when present. */
+export interface PartitionProposer extends SegmentProposer {
+  proposeLabels(image: RawImage): Promise<LabelMap>;
+}
+
+export function isPartitionProposer(p: SegmentProposer): p is PartitionProposer {
+  return typeof (p as Partial<PartitionProposer>).proposeLabels === 'function';
+}
+
+/** The vote fusion's numbers (../shared/docs/algorithms.md §5); every one is overridable. */
+export interface VoteOptions {
+  /** Keep a segment when |segment ∧ yolo| / |segment| > threshold. Default 0.3. */
+  threshold: number;
+  /** 3x3 erosions of the YOLO union before voting. Default 3. */
+  yoloErode: number;
+  /** 3x3 dilations of the YOLO union after the erosion. Default 2. */
+  yoloDilate: number;
+  /** 3x3 erosions of the fused mask. Default 3. */
+  finalErode: number;
+  /** 3x3 dilations of the fused mask after the final erosion. Default 3. */
+  finalDilate: number;
+  /** The image is resized so its longest side is at most this before proposing. Default 1920. */
+  workingMaxSide: number;
+}
+
+export const DEFAULT_VOTE_OPTIONS: Readonly<VoteOptions> = Object.freeze({
+  threshold: 0.3,
+  yoloErode: 3,
+  yoloDilate: 2,
+  finalErode: 3,
+  finalDilate: 3,
+  workingMaxSide: 1920,
+});
+
+/** Guided-filter soft edge (softedge.ts). radius in full-image pixels, eps on the 0..1 intensity scale. */
+export interface SoftEdgeOptions {
+  radius: number;
+  eps: number;
+}
+
+export const DEFAULT_SOFT_EDGE: Readonly<SoftEdgeOptions> = Object.freeze({ radius: 4, eps: 1e-3 });
+
+/** `true` = DEFAULT_SOFT_EDGE, `false`/absent = hard masks only. */
+export type SoftEdgeOption = boolean | Partial<SoftEdgeOptions>;
+
+/** Per-stage milliseconds a refiner measured on its last call (keys like 'propose', 'fusion', 'softEdge'). */
+export type RefineTimings = Record<string, number>;
+
+/** A refiner that also reports how long its stages took on the last `refine` call. */
+export interface TimedRefiner {
+  readonly lastTimings?: RefineTimings;
+}
+
+export type RefinerName = 'none' | 'vote' | 'box' | 'regions';

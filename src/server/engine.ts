@@ -1,0 +1,57 @@
+/**
+ * What the HTTP layer needs from the segmentation library, as one small interface. The real implementation
+ * (pipeline-engine.ts) wraps createSegmenter() from src/pipeline; tests may pass their own (e.g. one that
+ * wraps the real engine with a gate to hold requests in flight).
+ */
+import type { RawImage } from '../image/types.js';
+import type { Instance, StageTimings } from '../pipeline/types.js';
+
+export interface EngineInfo {
+  /** Manifest name or file name of the YOLO model. */
+  model: string;
+  /** Absolute path of the ONNX file (served to the page for in-browser mode, never shown in JSON). */
+  path: string;
+  licence?: string;
+  classNames: string[];
+  /** Network input [height, width]. */
+  imgsz: [number, number];
+  /** Classes kept when a request does not say (e.g. [0] = person for COCO models; null = all). */
+  defaultClasses: number[] | null;
+}
+
+export interface RefinerInfo {
+  name: string;
+  description: string;
+  /** false once creating it failed (the reason says why, e.g. no SAM model on this machine). */
+  available: boolean;
+  reason?: string;
+}
+
+export interface SegmentParams {
+  refine?: string;
+  conf?: number;
+  iou?: number;
+  classes?: number[] | 'all';
+}
+
+export interface EngineResult {
+  width: number;
+  height: number;
+  /** RGB image the masks belong to (EXIF-rotated as decoded). */
+  image: RawImage;
+  instances: Instance[];
+  timings: StageTimings;
+  /** The refinement actually applied. */
+  refine: string;
+}
+
+export interface SegmentEngine {
+  readonly info: EngineInfo;
+  /** Refinement modes this server offers, in display order; the first is the default. */
+  refiners(): RefinerInfo[];
+  defaultRefine: string;
+  /** Cheap header check (no full decode): throws AnimesegError BAD_INPUT / TOO_LARGE. */
+  probe(bytes: Uint8Array, maxPixels: number): Promise<{ width: number; height: number; format: string }>;
+  segment(bytes: Uint8Array, params: SegmentParams, maxPixels: number): Promise<EngineResult>;
+  dispose(): Promise<void>;
+}

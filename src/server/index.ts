@@ -1,0 +1,7 @@
+export { createServer, DEFAULT_LIMITS, type AnimesegServer, type CreateServerOptions, type ServerLimits } from './server.js';
+export { createPipelineEngine, probeImage, type PipelineEngineOptions } from './pipeline-engine.js';
+export type { SegmentEngine, EngineInfo, EngineResult, RefinerInfo, SegmentParams } from './engine.js';
+export { HttpError, STATUS_BY_CODE, toErrorResponse, type ErrorBody } from './http-errors.js';
+export { WorkQueue, type QueueStats } from './work-queue.js';
+export { ensureWebBundle, buildWebBundle, bundlePath } from './build-web.js';
+export { parseSegmentOptions, SEGMENT_OPTION_NAMES, type SegmentRequestOptions } from './request-options.js';

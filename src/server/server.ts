@@ -1,0 +1,269 @@
+/**
+ * The HTTP service: Fastify with one shared segmentation engine, a bounded work queue, strict option and
+ * size checks, the web page and its in-browser inference files, and graceful shutdown.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import { readFile } from 'node:fs/promises';
+import { AnimesegError } from '../errors.js';
+import type { SegmentEngine } from './engine.js';
+import { HttpError, errorBody, toErrorResponse } from './http-errors.js';
+import { parseSegmentOptions, resolveClassIds, type SegmentRequestOptions } from './request-options.js';
+import { renderImage, renderJson, type RenderedImage } from './render.js';
+import { WorkQueue } from './work-queue.js';
+import { buildOpenApi } from './openapi.js';
+import { docsPage } from './docs-page.js';
+import { etagOf, fileEntry, openStatic, ortDistDir, tableFromDir, webDir, type StaticFile } from './static-files.js';
+import { listModels } from './models-list.js';
+
+export interface ServerLimits {
+  /** Largest accepted upload in bytes (raw body or the multipart file). */
+  maxUploadBytes: number;
+  /** Largest accepted image in pixels (width * height, read from the header before decoding). */
+  maxPixels: number;
+  /** A request that has not finished (queue wait + work) after this many ms gets 503 TIMEOUT. */
+  timeoutMs: number;
+  /** Requests allowed to wait beyond the running ones; more get 503 + Retry-After. */
+  queue: number;
+  /** Requests segmented at the same time. */
+  concurrency: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxUploadBytes: 20 * 1024 * 1024,
+  maxPixels: 40_000_000,
+  timeoutMs: 60_000,
+  queue: 16,
+  concurrency: 1,
+};
+
+export interface CreateServerOptions {
+  engine: SegmentEngine;
+  limits?: Partial<ServerLimits>;
+  /** One line per finished request (method, url, status, ms); default: silent. */
+  log?: (line: string) => void;
+  /** Serve the page and in-browser inference files (default true). */
+  web?: boolean;
+}
+
+export interface AnimesegServer {
+  app: FastifyInstance;
+  limits: ServerLimits;
+  queue: WorkQueue;
+  /** Start listening; resolves to the base URL (port 0 picks a free port). */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Stop accepting requests, finish those in flight, free the model. Safe to call twice. */
+  close(): Promise<void>;
+  readonly closing: boolean;
+}
+
+const RAW_TYPES: (string | RegExp)[] = ['application/octet-stream', /^image\/[\w.+-]+$/i];
+
+export async function createServer(opts: CreateServerOptions): Promise<AnimesegServer> {
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const engine = opts.engine;
+  const queue = new WorkQueue({ concurrency: limits.concurrency, maxQueued: limits.queue });
+  const started = Date.now();
+  let closing = false;
+  let closePromise: Promise<void> | null = null;
+
+  const app = Fastify({
+    logger: false,
+    // Raw uploads: Fastify enforces this before buffering (Content-Length or streamed count).
+    bodyLimit: limits.maxUploadBytes,
+    // Slow or stalled uploads must not hold a connection forever; allow the work time plus upload slack.
+    requestTimeout: limits.timeoutMs + 30_000,
+    // Keep-alive connections that are idle are closed on shutdown; busy ones finish their request.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  await app.register(multipart, {
+    limits: { fileSize: limits.maxUploadBytes, files: 1, fields: 20, fieldSize: 1024, parts: 24 },
+  });
+  for (const type of RAW_TYPES) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: limits.maxUploadBytes }, (_req, body, done) => done(null, body));
+  }
+
+  // While shutting down, every response closes its connection, so keep-alive sockets of requests that
+  // were in flight do not hold the process open until their idle timeout.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const r = toErrorResponse(err);
+    if (r.status >= 500 && !(err instanceof HttpError)) opts.log?.(`error ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
+    reply.code(r.status).headers(r.headers).type('application/json; charset=utf-8').send(r.body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, 'see GET /openapi.json or /docs for the routes'));
+  });
+  if (opts.log) {
+    const log = opts.log;
+    app.addHook('onResponse', async (req, reply) => {
+      log(`${req.method} ${req.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(0)}ms`);
+    });
+  }
+
+  // ---- API ----
+  app.get('/healthz', async () => ({
+    status: closing ? 'shutting_down' : 'ok',
+    model: engine.info.model,
+    uptime_s: Math.round((Date.now() - started) / 1000),
+    queue: { ...queue.stats, max_queued: limits.queue, concurrency: limits.concurrency },
+    limits: { max_upload_bytes: limits.maxUploadBytes, max_pixels: limits.maxPixels, timeout_ms: limits.timeoutMs },
+  }));
+
+  app.get('/v1/models', async () => listModels(engine.info, opts.web !== false));
+
+  app.get('/v1/refiners', async () => ({ default: engine.defaultRefine, refiners: engine.refiners() }));
+
+  const openapi = buildOpenApi({ refiners: engine.refiners().map((r) => r.name), limits });
+  app.get('/openapi.json', async () => openapi);
+  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
+
+  app.post('/v1/segment', async (req, reply) => {
+    if (closing) throw new HttpError(503, 'SHUTTING_DOWN', 'the server is shutting down', 'retry on another instance or after restart', { 'retry-after': '5' });
+    const t0 = performance.now();
+    const { bytes, raw, fileName } = await readUpload(req);
+    const options = parseSegmentOptions(raw, engine.refiners().map((r) => r.name));
+    const classes = options.classes === undefined || options.classes === 'all' ? options.classes : resolveClassIds(options.classes, engine.info.classNames);
+    // Header check before queueing: a bad or huge image costs nothing and never takes a slot.
+    await engine.probe(bytes, limits.maxPixels);
+    const tQueued = performance.now();
+    const out = await queue.run(async () => {
+      const tStart = performance.now();
+      const result = await engine.segment(bytes, { refine: options.refine, conf: options.conf, iou: options.iou, classes }, limits.maxPixels);
+      const tEncode = performance.now();
+      const timings: Record<string, number> = { read: tQueued - t0, queue: tStart - tQueued, ...result.timings };
+      if (options.format === 'json') {
+        const settings = { refine: result.refine, conf: options.conf ?? 0.25, iou: options.iou ?? 0.7, classes: classes ?? engine.info.defaultClasses ?? 'all' };
+        const json = renderJson(result, { image: fileName, model: engine.info.model, settings }, timings);
+        json.timings_ms.total = Math.round((performance.now() - t0) * 100) / 100;
+        return { kind: 'json' as const, json };
+      }
+      const img = await renderImage(result, options);
+      timings.encode = performance.now() - tEncode;
+      return { kind: 'image' as const, img, result, timings };
+    }, limits.timeoutMs);
+    if (out.kind === 'json') return reply.type('application/json; charset=utf-8').send(out.json);
+    return sendImage(reply, out.img, out.result.instances.length, options, out.timings, t0);
+  });
+
+  // ---- page + in-browser inference files ----
+  if (opts.web !== false) registerWeb(app, engine);
+
+  const server: AnimesegServer = {
+    app,
+    limits,
+    queue,
+    get closing() {
+      return closing;
+    },
+    async listen(port = 7860, host = '127.0.0.1') {
+      await app.listen({ port, host });
+      const addr = app.server.address();
+      const p = typeof addr === 'object' && addr ? addr.port : port;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
+    },
+    close() {
+      if (closePromise) return closePromise;
+      closing = true;
+      closePromise = (async () => {
+        // app.close() stops accepting, answers new requests on open connections with 503, and waits for
+        // in-flight handlers; the queue can only hold jobs of those handlers, so it is empty afterwards.
+        await app.close();
+        await queue.onIdle();
+        await engine.dispose();
+      })();
+      return closePromise;
+    },
+  };
+  return server;
+}
+
+function sendImage(reply: FastifyReply, img: RenderedImage, count: number, options: SegmentRequestOptions, timings: Record<string, number>, t0: number) {
+  timings.total = performance.now() - t0;
+  // Server-Timing lets browser dev tools and clients see the stages without asking for JSON.
+  const st = Object.entries(timings)
+    .map(([k, v]) => `${k.replace(/[^\w-]/g, '_')};dur=${v.toFixed(1)}`)
+    .join(', ');
+  return reply
+    .type(img.contentType)
+    .header('x-instances', String(count))
+    .header('x-image-size', `${img.width}x${img.height}`)
+    .header('server-timing', st)
+    .header('content-disposition', `inline; filename="${options.onlyMask ? 'mask' : 'cutout'}.${options.format === 'webp' ? 'webp' : 'png'}"`)
+    .send(Buffer.from(img.body.buffer, img.body.byteOffset, img.body.length));
+}
+
+/** The image bytes and the string options (query merged with multipart fields; fields win). */
+async function readUpload(req: FastifyRequest): Promise<{ bytes: Uint8Array; raw: Record<string, string | undefined>; fileName: string }> {
+  const raw: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
+    raw[k] = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
+  }
+  if (req.isMultipart()) {
+    let bytes: Buffer | null = null;
+    let fileName = 'upload';
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        if (bytes) throw new AnimesegError('BAD_INPUT', 'more than one file in the upload', { hint: 'send one image per request' });
+        bytes = await part.toBuffer();
+        if (part.filename) fileName = part.filename;
+      } else {
+        raw[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value);
+      }
+    }
+    if (!bytes) throw new AnimesegError('BAD_INPUT', 'the multipart upload has no file', { hint: 'add the image as a file field, e.g. curl -F file=@image.png' });
+    if (bytes.length === 0) throw new AnimesegError('BAD_INPUT', 'the uploaded file is empty');
+    return { bytes, raw, fileName };
+  }
+  const body = req.body;
+  if (!Buffer.isBuffer(body)) {
+    const ct = req.headers['content-type'] ?? '(none)';
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `cannot read an image from a '${ct}' body`, 'send multipart/form-data with a file field, or the raw image bytes with Content-Type image/* or application/octet-stream');
+  }
+  if (body.length === 0) throw new AnimesegError('BAD_INPUT', 'the request body is empty', { hint: 'send the image bytes' });
+  return { bytes: body, raw, fileName: 'upload' };
+}
+
+/** Headers that make the page cross-origin isolated, so onnxruntime-web may use threads (SharedArrayBuffer). */
+const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+function registerWeb(app: FastifyInstance, engine: SegmentEngine): void {
+  // Tables are read once here; a file that is not in them cannot be requested.
+  const pageFiles = tableFromDir(webDir(), '/', (n) => !n.endsWith('.map'));
+  const ortDir = ortDistDir();
+  const ortFiles = ortDir ? tableFromDir(ortDir, '/ort/', (n) => /^ort[\w.-]*\.(mjs|wasm)$/.test(n)) : new Map<string, StaticFile>();
+  const modelFile = fileEntry(engine.info.path);
+
+  const send = async (req: FastifyRequest, reply: FastifyReply, f: StaticFile, cache: string) => {
+    const etag = etagOf(f);
+    reply.headers(ISOLATION_HEADERS).header('etag', etag).header('cache-control', cache).type(f.contentType);
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    reply.header('content-length', String(f.size));
+    // Small text files are read whole; big binaries (wasm, onnx) stream.
+    return reply.send(f.size < 512 * 1024 ? await readFile(f.path) : openStatic(f));
+  };
+
+  app.get('/', (req, reply) => {
+    const f = pageFiles.get('/index.html');
+    if (!f) throw new HttpError(404, 'NOT_FOUND', 'the web page files are missing from this installation', 'reinstall animeseg');
+    return send(req, reply, f, 'no-cache');
+  });
+  app.get('/*', (req, reply) => {
+    const path = decodeURIComponent(req.url.split('?')[0]!);
+    const f = pageFiles.get(path) ?? ortFiles.get(path);
+    if (!f) throw new HttpError(404, 'NOT_FOUND', `no file ${path}`);
+    // ort files are versioned by the package; page files revalidate so edits show at once.
+    return send(req, reply, f, ortFiles.has(path) ? 'public, max-age=86400' : 'no-cache');
+  });
+  app.get('/models/active.onnx', (req, reply) => send(req, reply, modelFile, 'public, max-age=3600'));
+}

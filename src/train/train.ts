@@ -1,0 +1,379 @@
+/**
+ * `animeseg train`: dataset check → Ultralytics training (progress from results.csv, Ctrl-C forwarded so the
+ * run can resume) → ONNX export → evaluation → model card → optional registration in the user manifest.
+ * Training itself stays in Ultralytics (multi-GPU, AutoBatch, augmentations); this module only drives it.
+ */
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { AnimesegError, describeError } from '../errors.js';
+import { assertRegistrableName, registerModel } from '../models/resolver/manifest.js';
+import { writeJsonAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
+import { buildCard, writeModelCard, ULTRALYTICS_LICENCE, type EvaluationRecord, type ModelCard } from './card.js';
+import { validateDataset, type DatasetFacts } from './dataset.js';
+import { DEFAULT_OPSET, exportOnnx, type ExportResult } from './export.js';
+import { formatEpoch, readResultsCsv, ResultsWatcher, type EpochRow } from './results.js';
+import { displayCommand, findUltralytics, runUltralytics, type UltralyticsCommand } from './ultralytics.js';
+
+/** The original anime-seg training recipe (YOLOv8m-seg from COCO weights, 60 epochs, SGD defaults, AutoBatch). */
+export const SEED_HYPERPARAMETERS: Readonly<Record<string, string>> = {
+  model: 'yolov8m-seg.pt',
+  epochs: '60',
+  imgsz: '640',
+  batch: '-1',
+  lr0: '0.01',
+  momentum: '0.937',
+  weight_decay: '0.0005',
+  dropout: '0.0',
+};
+
+/** Keys animeseg sets itself; passing them as key=value would break resume, progress or the run folder. */
+const RESERVED_KEYS = new Set(['data', 'project', 'name', 'exist_ok', 'resume', 'mode', 'task']);
+
+export const RUN_RECORD = 'animeseg-train.json';
+export const RUN_LOG = 'animeseg-train.log';
+
+export interface TrainOptions {
+  data?: string;
+  model?: string;
+  epochs?: number;
+  imgsz?: number;
+  batch?: number;
+  device?: string;
+  /** Run folder name under `project` (default 'train'; made unique like Ultralytics: train2, train3...). */
+  name?: string;
+  /** Folder holding runs (default ./runs/animeseg). */
+  project?: string;
+  /** Continue the run `project/name` (or the newest run in `project`) from weights/last.pt. */
+  resume?: boolean;
+  python?: string;
+  /** Add the exported model to the user manifest under this name. */
+  register?: string;
+  /** Extra Ultralytics key=value pairs; they override the defaults and the options above. */
+  extra?: string[];
+  skipCheck?: boolean;
+  opset?: number;
+  /** Run the evaluation after export (default true). */
+  evaluate?: boolean;
+  /** Evaluation function (default: `evaluate` from src/eval/index.ts when present). */
+  evaluateImpl?: EvaluateFn;
+  signal?: AbortSignal;
+  progress?: 'auto' | 'bar' | 'plain' | 'silent';
+  env?: NodeJS.ProcessEnv;
+  ultralytics?: UltralyticsCommand;
+  onEpoch?: (row: EpochRow, epochs: number) => void;
+  /** Every output line of Ultralytics (also written to RUN/animeseg-train.log). */
+  onLine?: (line: string) => void;
+  /** Status messages ("exporting...", where files went). Default: stderr. */
+  log?: (message: string) => void;
+}
+
+export interface TrainResult {
+  status: 'completed' | 'interrupted';
+  runDir: string;
+  command: string;
+  rows: EpochRow[];
+  best?: string;
+  last?: string;
+  exported?: ExportResult;
+  card?: ModelCard;
+  cardFiles?: { markdown: string; json: string };
+  evaluation?: EvaluationRecord;
+  registered?: { name: string; manifest: string };
+  /** How to continue an interrupted run. */
+  resumeCommand?: string;
+}
+
+/** What we remember about a run, so a resumed run can still export, evaluate, card and register. */
+interface RunRecord {
+  version: 1;
+  data: string;
+  hyperparameters: Record<string, string>;
+  register?: string;
+  opset: number;
+  dataset: DatasetFacts;
+  ultralyticsArgs: string[];
+}
+
+function parseKeyValues(pairs: string[]): [string, string][] {
+  return pairs.map((p) => {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(p);
+    if (!m) throw new AnimesegError('BAD_OPTION', `'${p}' is not a key=value pair for Ultralytics`, { hint: 'e.g. mosaic=0.5 close_mosaic=10' });
+    if (RESERVED_KEYS.has(m[1])) {
+      throw new AnimesegError('BAD_OPTION', `'${m[1]}=' is set by animeseg`, { hint: 'use --data, --project, --name or --resume instead' });
+    }
+    return [m[1], m[2]];
+  });
+}
+
+/**
+ * The hyper-parameters Ultralytics receives: the seed recipe, then the options, then pass-through pairs.
+ * Multi-GPU runs get batch=16 per GPU when no batch was chosen: Ultralytics' AutoBatch (-1) is single-GPU only.
+ */
+export function buildHyperparameters(opts: Pick<TrainOptions, 'model' | 'epochs' | 'imgsz' | 'batch' | 'device' | 'extra'>): Record<string, string> {
+  const hp: Record<string, string> = { ...SEED_HYPERPARAMETERS };
+  if (opts.model !== undefined) hp.model = opts.model;
+  if (opts.epochs !== undefined) hp.epochs = String(opts.epochs);
+  if (opts.imgsz !== undefined) hp.imgsz = String(opts.imgsz);
+  if (opts.batch !== undefined) hp.batch = String(opts.batch);
+  if (opts.device !== undefined) {
+    hp.device = opts.device;
+    const gpus = opts.device.split(',').filter((d) => d.trim() !== '').length;
+    if (gpus > 1 && opts.batch === undefined) hp.batch = String(16 * gpus);
+  }
+  for (const [k, v] of parseKeyValues(opts.extra ?? [])) hp[k] = v;
+  return hp;
+}
+
+/** `yolo segment train data=... model=... ... project=... name=... exist_ok=True` in a fixed, readable order. */
+export function buildTrainArgs(data: string, hp: Record<string, string>, project: string, name: string): string[] {
+  return ['segment', 'train', `data=${data}`, ...Object.entries(hp).map(([k, v]) => `${k}=${v}`), `project=${project}`, `name=${name}`, 'exist_ok=True'];
+}
+
+async function exists(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined)) !== undefined;
+}
+
+/** Ultralytics' increment_path: name, name2, name3, ... (first that does not exist). */
+export async function uniqueRunName(project: string, name: string): Promise<string> {
+  if (!(await exists(join(project, name)))) return name;
+  for (let n = 2; n < 10_000; n++) if (!(await exists(join(project, `${name}${n}`)))) return `${name}${n}`;
+  throw new AnimesegError('IO', `too many runs named ${name} in ${project}`);
+}
+
+/** The run to resume: project/name when named, else the newest run in project that has weights/last.pt. */
+async function findRunToResume(project: string, name: string | undefined): Promise<string> {
+  if (name) {
+    const dir = join(project, name);
+    if (!(await exists(join(dir, 'weights', 'last.pt')))) {
+      throw new AnimesegError('BAD_OPTION', `nothing to resume: ${join(dir, 'weights', 'last.pt')} does not exist`, {
+        hint: 'check --project and --name (the run folder printed when training started)',
+      });
+    }
+    return dir;
+  }
+  let newest: { dir: string; t: number } | undefined;
+  for (const entry of await readdir(project).catch(() => [] as string[])) {
+    const last = join(project, entry, 'weights', 'last.pt');
+    const s = await stat(last).catch(() => undefined);
+    if (s && (!newest || s.mtimeMs > newest.t)) newest = { dir: join(project, entry), t: s.mtimeMs };
+  }
+  if (!newest) {
+    throw new AnimesegError('BAD_OPTION', `nothing to resume: no run in ${project} has weights/last.pt`, { hint: 'pass --project/--name of the run' });
+  }
+  return newest.dir;
+}
+
+export interface EvaluateArgs {
+  data: string;
+  split: string;
+  model: string;
+  refine: string;
+  /** Folder for metrics.json and the PR/F1 plots. */
+  out: string;
+  progress?: 'auto' | 'bar' | 'plain' | 'silent';
+}
+export type EvaluateFn = (opts: EvaluateArgs) => Promise<unknown>;
+
+/** The eval module's evaluate(), loaded lazily: it is optional and pulls in onnxruntime. */
+async function loadEvaluate(): Promise<EvaluateFn | string> {
+  try {
+    const mod = (await import('../eval/index.js' as string)) as { evaluate?: EvaluateFn };
+    return typeof mod.evaluate === 'function' ? mod.evaluate : 'the evaluation module has no evaluate() function';
+  } catch (e) {
+    return `the evaluation module is not available (${describeError(e).split('\n')[0]})`;
+  }
+}
+
+/**
+ * What of an evaluation report goes into the model card: the metrics, not the per-image list (which is as long
+ * as the val split; it stays in OUT/metrics.json).
+ */
+export function summarizeEvaluation(report: unknown): unknown {
+  if (!report || typeof report !== 'object') return report;
+  const r = report as Record<string, unknown>;
+  if (!('perImage' in r)) return report;
+  const { perImage, skipped, ...rest } = r;
+  return {
+    ...rest,
+    images: Array.isArray(perImage) ? perImage.length : undefined,
+    skipped: Array.isArray(skipped) ? skipped.length : skipped,
+  };
+}
+
+/** Evaluate the exported model on the val split; any failure is recorded, never fatal (the model is already made). */
+async function evaluateModel(args: EvaluateArgs, impl?: EvaluateFn): Promise<EvaluationRecord> {
+  const evaluate = impl ?? (await loadEvaluate());
+  if (typeof evaluate === 'string') return { status: 'skipped', reason: evaluate };
+  try {
+    const results = summarizeEvaluation(await evaluate(args));
+    return { status: 'done', split: args.split, results };
+  } catch (e) {
+    return { status: 'failed', split: args.split, reason: describeError(e) };
+  }
+}
+
+function resumeCommandFor(project: string, name: string): string {
+  return `animeseg train --resume --project ${project} --name ${name}`;
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const env = opts.env ?? process.env;
+  const project = resolve(opts.project ?? join('runs', 'animeseg'));
+  if (opts.register) assertRegistrableName(opts.register);
+  if (!opts.resume && !opts.data) throw new AnimesegError('BAD_OPTION', 'train: --data data.yaml is required', { hint: "run 'animeseg train --help'" });
+
+  // Ultralytics first: no point checking 90k images if it cannot run anyway.
+  const u = opts.ultralytics ?? (await findUltralytics({ python: opts.python, env }));
+  log(`Ultralytics ${u.version} (${u.command})`);
+
+  let runDir: string;
+  let record: RunRecord;
+  let args: string[];
+  let alreadySeen = 0;
+  if (opts.resume) {
+    runDir = await findRunToResume(project, opts.name);
+    try {
+      record = JSON.parse(await readFile(join(runDir, RUN_RECORD), 'utf8')) as RunRecord;
+    } catch {
+      throw new AnimesegError('BAD_OPTION', `${runDir} was not started by animeseg train (no ${RUN_RECORD})`, {
+        hint: 'resume it with Ultralytics directly: yolo train resume model=RUN/weights/last.pt',
+      });
+    }
+    if (opts.register) record.register = opts.register;
+    args = ['segment', 'train', 'resume=True', `model=${join(runDir, 'weights', 'last.pt')}`];
+    // Ultralytics lets these three change on resume (trainer.check_resume).
+    if (opts.device !== undefined) args.push(`device=${opts.device}`);
+    if (opts.batch !== undefined) args.push(`batch=${opts.batch}`);
+    alreadySeen = (await readResultsCsv(join(runDir, 'results.csv')))?.rows.length ?? 0;
+    log(`resuming ${runDir} after epoch ${alreadySeen}`);
+  } else {
+    const data = resolve(opts.data!);
+    const hp = buildHyperparameters(opts);
+    // A local weights file is recorded by absolute path; a bare Ultralytics name (yolov8m-seg.pt) stays as is.
+    if (await exists(hp.model)) hp.model = resolve(hp.model);
+    const dataset = await validateDataset(data, { skip: opts.skipCheck, progress: opts.progress });
+    for (const w of dataset.warnings.slice(0, 20)) log(`dataset warning: ${w}`);
+    const name = await uniqueRunName(project, opts.name ?? 'train');
+    runDir = join(project, name);
+    await mkdir(runDir, { recursive: true });
+    args = buildTrainArgs(data, hp, project, name);
+    record = { version: 1, data, hyperparameters: hp, register: opts.register, opset: opts.opset ?? DEFAULT_OPSET, dataset, ultralyticsArgs: args };
+  }
+  if (opts.opset !== undefined) record.opset = opts.opset;
+  await writeJsonAtomic(join(runDir, RUN_RECORD), record);
+  const command = displayCommand(u, args);
+  const epochs = Number(record.hyperparameters.epochs);
+  log(`run folder: ${runDir}\n$ ${command}`);
+
+  // Progress per epoch from results.csv.
+  const bar = new Progress({ total: epochs, unit: 'epoch', label: 'train', mode: opts.progress ?? 'auto' });
+  if (alreadySeen) bar.tick(alreadySeen);
+  const watcher = new ResultsWatcher(
+    join(runDir, 'results.csv'),
+    (row) => {
+      bar.tick();
+      bar.log(formatEpoch(row, epochs));
+      opts.onEpoch?.(row, epochs);
+    },
+    opts.progress === 'silent' ? 100 : 500,
+    alreadySeen,
+  );
+  watcher.start();
+  const r = await runUltralytics(u, args, { env, signal: opts.signal, logFile: join(runDir, RUN_LOG), onLine: opts.onLine });
+  const rows = await watcher.stop();
+  bar.finish();
+
+  const name = basename(runDir);
+  const best = join(runDir, 'weights', 'best.pt');
+  const last = join(runDir, 'weights', 'last.pt');
+  const base: TrainResult = {
+    status: 'completed',
+    runDir,
+    command,
+    rows,
+    best: (await exists(best)) ? best : undefined,
+    last: (await exists(last)) ? last : undefined,
+  };
+  if (r.interrupted) {
+    const resumeCommand = resumeCommandFor(project, name);
+    log(`interrupted after ${rows.length} epoch(s); ${base.last ? `continue with: ${resumeCommand}` : 'no last.pt was saved, so it cannot be resumed'}`);
+    return { ...base, status: 'interrupted', resumeCommand: base.last ? resumeCommand : undefined };
+  }
+  if (r.code !== 0) {
+    throw new AnimesegError('EXTERNAL_FAILED', `Ultralytics training failed (exit ${r.code ?? r.signal}) after ${rows.length} epoch(s)`, {
+      file: runDir,
+      hint:
+        `last output:\n    ${r.tail.slice(-8).join('\n    ')}\n  full log: ${join(runDir, RUN_LOG)}` +
+        (base.last ? `\n  after fixing the cause, continue with: ${resumeCommandFor(project, name)}` : ''),
+    });
+  }
+  if (rows.length === 0) {
+    throw new AnimesegError('EXTERNAL_FAILED', `Ultralytics exited normally but wrote no results.csv rows in ${runDir}`, {
+      file: join(runDir, 'results.csv'),
+      hint: `no epoch was recorded, so the run cannot be trusted; see ${join(runDir, RUN_LOG)}`,
+    });
+  }
+  if (!base.best) {
+    throw new AnimesegError('EXTERNAL_FAILED', `training finished but ${best} is missing`, { file: runDir, hint: `see ${join(runDir, RUN_LOG)}` });
+  }
+
+  // Export → evaluate → card → register.
+  const modelName = record.register ?? name;
+  log('exporting best.pt to ONNX...');
+  const exported = await exportOnnx({
+    weights: best,
+    imgsz: Number(record.hyperparameters.imgsz),
+    opset: record.opset,
+    out: join(runDir, `${modelName}.onnx`),
+    ultralytics: u,
+    env,
+    onLine: opts.onLine,
+  });
+  log(`ONNX: ${exported.onnx} (opset ${exported.opset}, input ${exported.imgsz?.join('x') ?? 'dynamic'})`);
+  const evaluation =
+    opts.evaluate === false
+      ? { status: 'skipped' as const, reason: 'turned off (--no-eval)' }
+      : await evaluateModel(
+          { data: record.data, split: 'val', model: exported.onnx, refine: 'none', out: join(runDir, 'eval'), progress: opts.progress },
+          opts.evaluateImpl,
+        );
+  if (evaluation.status !== 'done') log(`evaluation ${evaluation.status}: ${evaluation.reason}`);
+  const card = buildCard({
+    name: modelName,
+    baseModel: record.hyperparameters.model,
+    hyperparameters: record.hyperparameters,
+    epochsPlanned: epochs,
+    rows,
+    dataset: record.dataset,
+    exported,
+    ultralytics: { version: u.version, via: u.via },
+    command: displayCommand(u, record.ultralyticsArgs),
+    runDir,
+    resumed: !!opts.resume,
+    evaluation,
+  });
+  const cardFiles = await writeModelCard(card, exported.onnx);
+  log(`model card: ${cardFiles.markdown}`);
+  let registered: TrainResult['registered'];
+  if (record.register) {
+    const manifest = await registerModel(
+      {
+        name: record.register,
+        file: basename(exported.onnx),
+        path: exported.onnx,
+        sha256: exported.sha256,
+        size: exported.bytes,
+        licence: ULTRALYTICS_LICENCE,
+        description: `YOLOv8-seg trained by animeseg from ${record.hyperparameters.model} on ${basename(record.data)} (${rows.at(-1)!.epoch} epochs)`,
+        kind: 'yolo-seg',
+        source: cardFiles.json,
+      },
+      { env },
+    );
+    registered = { name: record.register, manifest };
+    log(`registered '${record.register}' in ${manifest}: use it with --model ${record.register}`);
+  }
+  return { ...base, exported, card, cardFiles, evaluation, registered };
+}

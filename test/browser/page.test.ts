@@ -1,0 +1,153 @@
+/**
+ * The web page in Debian's chromium (playwright-core, no browser download), against a real server on
+ * 127.0.0.1 with the real shared model. Expected values come from the API's own JSON for the same image
+ * (instance masks decoded from RLE with decodeRle), computed independently of the page's code.
+ * Skips with a reason when /usr/bin/chromium is missing. Screenshots go to a temp folder (path printed).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import type { Browser } from 'playwright-core';
+import { createServer, type AnimesegServer } from '../../src/server/server.js';
+import { createPipelineEngine } from '../../src/server/pipeline-engine.js';
+import { ensureWebBundle } from '../../src/server/build-web.js';
+import { IMAGES, MODEL_NAME, boxIoU, isolateEnv, unionOfRles } from '../server/helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `chromium not installed at ${CHROMIUM} (apt-get install chromium)`;
+const IMAGE = join(IMAGES, 'luffy_1.jpg'); // 810x606, two people
+const shots = mkdtempSync(join(tmpdir(), 'animeseg-shots-'));
+
+isolateEnv();
+let server: AnimesegServer;
+let base: string;
+let browser: Browser;
+
+interface ApiJson {
+  width: number;
+  height: number;
+  instances: { box: number[]; rle: { size: [number, number]; counts: number[] } }[];
+}
+let api: ApiJson;
+
+before(async () => {
+  if (skip) return;
+  const bundle = await ensureWebBundle();
+  assert.ok(bundle.ok, bundle.ok ? '' : bundle.reason);
+  server = await createServer({ engine: await createPipelineEngine({ model: MODEL_NAME }) });
+  base = await server.listen(0);
+  const r = await fetch(`${base}/v1/segment?format=json`, { method: 'POST', body: readFileSync(IMAGE), headers: { 'content-type': 'image/jpeg' } });
+  api = (await r.json()) as ApiJson;
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  console.log(`# screenshots: ${shots}`);
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openPage(query = '') {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1100 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${base}/${query}`);
+  await page.waitForSelector('body[data-ready="1"]');
+  return { page, context, errors };
+}
+
+/** Alpha plane of a downloaded PNG (or the gray value of a mask PNG). */
+async function channelOf(path: string, channel: 'alpha' | 0): Promise<{ data: Buffer; width: number; height: number }> {
+  const img = sharp(path);
+  const meta = await img.metadata();
+  const c = channel === 'alpha' ? (meta.channels ?? 4) - 1 : 0;
+  const { data, info } = await img.extractChannel(c as 0 | 1 | 2 | 3).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+test('server mode: upload, overlay, toggle a character, download cutout and mask', { skip, timeout: 60_000 }, async () => {
+  assert.ok(api.instances.length >= 2, 'the API finds two people in luffy_1');
+  const { page, context, errors } = await openPage();
+  await page.setInputFiles('#file', IMAGE);
+  await page.waitForSelector('body[data-done="1"]', { timeout: 30_000 });
+  const shown = await page.evaluate(() => (window as unknown as { animeseg: { state: { current: { instances: unknown[] } } } }).animeseg.state.current.instances.length);
+  assert.equal(shown, api.instances.length);
+  assert.equal(await page.locator('#instances li').count(), api.instances.length);
+
+  // The overlay tints mask pixels: at a pixel inside instance 0 it differs from the original.
+  const m0 = unionOfRles([api.instances[0]!.rle], api.width, api.height);
+  const p = m0.indexOf(1);
+  const [x, y] = [p % api.width, Math.floor(p / api.width)];
+  // A string, not a closure: tsx's transpiler would inject a helper (__name) the page does not have.
+  const differs = await page.evaluate(`(() => {
+    const px = (id) => Array.from(document.getElementById(id).getContext('2d').getImageData(${x}, ${y}, 1, 1).data).join();
+    return px('overlay') !== px('original');
+  })()`);
+  assert.ok(differs, 'overlay tints the mask');
+  await page.screenshot({ path: join(shots, 'server-mode.png'), fullPage: true });
+
+  // Toggle character 2 off, then download: the cutout's alpha must be exactly the other masks' union.
+  await page.locator('#instances li[data-index="1"] input[type=checkbox]').uncheck();
+  assert.equal(await page.locator('#instances li.off').count(), 1);
+  const keep = api.instances.filter((_, i) => i !== 1).map((i) => i.rle);
+  const expected = unionOfRles(keep, api.width, api.height);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-cutout')]);
+  assert.match(dl.suggestedFilename(), /luffy_1\.cutout\.png$/);
+  const alpha = await channelOf((await dl.path())!, 'alpha');
+  assert.equal(alpha.width, api.width);
+  assert.equal(alpha.height, api.height);
+  let wrong = 0;
+  for (let i = 0; i < expected.length; i++) if ((alpha.data[i] === 255 ? 1 : alpha.data[i] === 0 ? 0 : -1) !== expected[i]) wrong++;
+  assert.equal(wrong, 0, 'cutout alpha = union of the enabled instances');
+
+  const [dlMask] = await Promise.all([page.waitForEvent('download'), page.click('#dl-mask')]);
+  const mask = await channelOf((await dlMask.path())!, 0);
+  wrong = 0;
+  for (let i = 0; i < expected.length; i++) if ((mask.data[i]! > 127 ? 1 : 0) !== expected[i]) wrong++;
+  assert.equal(wrong, 0, 'mask = union of the enabled instances');
+  await page.screenshot({ path: join(shots, 'server-mode-toggled.png'), fullPage: true });
+
+  // Switching refinement re-segments on the server and shows the edge comparison (none vs regions).
+  await page.selectOption('#refine', 'regions');
+  await page.waitForSelector('#compare:not([hidden])', { timeout: 30_000 });
+  assert.equal(await page.locator('#cmp-b-label').textContent(), 'regions');
+  await page.screenshot({ path: join(shots, 'server-mode-regions.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('in-browser mode on WASM: same characters, and the image is never uploaded', { skip, timeout: 60_000 }, async () => {
+  const { page, context, errors } = await openPage('?ep=wasm');
+  const uploads: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/v1/segment')) uploads.push(r.url());
+  });
+  await page.check('input[name=mode][value=browser]');
+  await page.setInputFiles('#file', IMAGE);
+  await page.waitForSelector('body[data-done="1"], body[data-done="error"]', { timeout: 50_000 });
+  const status = await page.locator('#status').textContent();
+  assert.equal(await page.getAttribute('body', 'data-done'), '1', `page status: ${status}`);
+  const res = await page.evaluate(() => {
+    const cur = (window as unknown as { animeseg: { state: { current: { backend: string; instances: { box: number[] }[] } } } }).animeseg.state.current;
+    return { backend: cur.backend, boxes: cur.instances.map((i) => i.box) };
+  });
+  assert.equal(res.backend, 'wasm');
+  assert.equal(res.boxes.length, api.instances.length);
+  // Browser and server decode the JPEG with different libraries; boxes agree closely, not bit for bit.
+  for (const inst of api.instances) {
+    const best = Math.max(...res.boxes.map((b) => boxIoU(b, inst.box)));
+    assert.ok(best >= 0.9, `server box ${inst.box} found in the browser (IoU ${best.toFixed(3)})`);
+  }
+  assert.deepEqual(uploads, [], 'no request to /v1/segment in browser mode');
+  await page.screenshot({ path: join(shots, 'browser-mode.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -1,0 +1,126 @@
+// `animeseg segment` as a user runs it (child process), with the real model on small copies of real
+// illustrations plus one file of each bad kind. Checks exit codes, messages, outputs, resume, stdin mode,
+// and that inputs are never modified (sha256 before/after) and no partial outputs are left.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, mkdir, readFile, readdir, rm, writeFile, copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { fakeYoloModel } from '../../src/models/onnx/fake-models.js';
+
+const MODEL = resolve('../shared/models/yolov8n-seg_int8.onnx');
+const IMAGES = resolve('../shared/data/illustrations/images');
+const BIN = resolve('bin/animeseg.js');
+let root = '';
+let inDir = '';
+
+function cli(args: string[], input?: Uint8Array) {
+  const r = spawnSync(process.execPath, [BIN, 'segment', ...args], { input, encoding: input ? 'buffer' : 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ANIMESEG_MODELS: resolve('../shared/models') } });
+  return { code: r.status, stdout: r.stdout, stderr: String(r.stderr) };
+}
+async function hashes(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of await readdir(dir)) out[f] = createHash('sha256').update(await readFile(join(dir, f))).digest('hex');
+  return out;
+}
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'animeseg-cli-'));
+  inDir = join(root, 'in');
+  await mkdir(inDir);
+  // Small copies keep the test fast; the model input is 320 px anyway.
+  for (const name of ['eren_1.jpg', 'cirno_1.png']) {
+    await sharp(join(IMAGES, name)).resize({ width: 400 }).toFile(join(inDir, name));
+  }
+  const good = await readFile(join(inDir, 'eren_1.jpg'));
+  await writeFile(join(inDir, 'truncated.jpg'), good.subarray(0, good.length >> 1));
+  await writeFile(join(inDir, 'empty.png'), new Uint8Array(0));
+  await writeFile(join(inDir, 'text.webp'), 'not an image at all');
+  await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#fff' } }).jpeg().toFile(join(inDir, 'huge.jpg'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+test('a folder with good and bad images: good ones done, bad ones reported, exit 1, inputs unchanged', async () => {
+  const before = await hashes(inDir);
+  const out = join(root, 'out');
+  const r = cli([inDir, '-o', out, '--model', MODEL, '--max-pixels', '5000000', '--overlay', '--instances', '--progress', 'plain']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /6 image\(s\): 2 done, 0 skipped \(already done\), 4 failed/);
+  assert.match(r.stderr, /truncated\.jpg: cannot decode image/);
+  assert.match(r.stderr, /empty\.png: file is empty/);
+  assert.match(r.stderr, /text\.webp: not a readable image/);
+  assert.match(r.stderr, /huge\.jpg: image is 3000x2000 = 6000000 pixels, more than the limit of 5000000/);
+  assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/); // no stack traces
+  const files = (await readdir(out)).sort();
+  for (const stem of ['eren_1', 'cirno_1']) {
+    for (const ext of ['png', 'mask.png', 'json', 'overlay.png']) assert.ok(files.includes(`${stem}.${ext}`), `${stem}.${ext}`);
+  }
+  assert.ok(files.some((f) => /^eren_1\.inst00\.png$/.test(f)));
+  // Nothing for the bad ones, and no temp files.
+  assert.ok(files.every((f) => /^(eren_1|cirno_1)\./.test(f)), files.join(' '));
+  assert.deepEqual(await hashes(inDir), before);
+
+  const j = JSON.parse(await readFile(join(out, 'eren_1.json'), 'utf8'));
+  assert.equal(j.width, 400);
+  assert.ok(j.instances.length >= 1);
+  const inst = j.instances[0];
+  assert.equal(inst.class_name, 'person');
+  assert.equal(inst.rle.size[0] * inst.rle.size[1], j.width * j.height);
+  const cut = await sharp(join(out, 'eren_1.png')).metadata();
+  assert.deepEqual([cut.width, cut.channels], [400, 4]);
+  const mask = await sharp(join(out, 'eren_1.mask.png')).raw().toBuffer({ resolveWithObject: true });
+  let area = 0;
+  for (const v of mask.data) if (v > 127) area++;
+  // The mask image is the union of the instance masks, so it is at least the largest instance.
+  assert.ok(area >= Math.max(...j.instances.map((i: { area: number }) => i.area)));
+
+  // Rerun: everything done is skipped; --overwrite redoes it.
+  const again = cli([join(inDir, 'eren_1.jpg'), join(inDir, 'cirno_1.png'), '-o', out, '--model', MODEL, '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  const s = JSON.parse(String(again.stdout));
+  assert.deepEqual([s.done, s.skipped, s.failed.length], [0, 2, 0]);
+  const redo = JSON.parse(String(cli([join(inDir, 'eren_1.jpg'), '-o', out, '--model', MODEL, '--json', '--overwrite']).stdout));
+  assert.equal(redo.done, 1);
+});
+
+test('stdin to stdout: a PNG cutout of the same size', async () => {
+  const img = await readFile(join(inDir, 'eren_1.jpg'));
+  const r = cli(['-', '--model', MODEL], img);
+  assert.equal(r.code, 0, r.stderr);
+  const meta = await sharp(r.stdout as unknown as Buffer).metadata();
+  assert.deepEqual([meta.format, meta.width, meta.channels], ['png', 400, 4]);
+});
+
+test('an output that would overwrite an input is refused, the input stays intact', async () => {
+  const dir = join(root, 'same');
+  await mkdir(dir);
+  await copyFile(join(inDir, 'cirno_1.png'), join(dir, 'cirno_1.png'));
+  const before = await hashes(dir);
+  const r = cli([join(dir, 'cirno_1.png'), '-o', dir, '--model', MODEL]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /would overwrite an input image/);
+  assert.deepEqual(await hashes(dir), before);
+});
+
+test('model problems and usage errors: clear messages and exit codes', async () => {
+  const det = join(root, 'detect.onnx');
+  await writeFile(det, fakeYoloModel({ task: 'detect' }));
+  let r = cli([join(inDir, 'eren_1.jpg'), '-o', join(root, 'o2'), '--model', det]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /model task is 'detect', expected 'segment'/);
+  r = cli([join(inDir, 'eren_1.jpg'), '-o', join(root, 'o3'), '--model', join(root, 'missing.onnx')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /missing\.onnx/);
+  r = cli([join(inDir, 'eren_1.jpg'), '-o', join(root, 'o4'), '--conf', '7']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--conf must be a number in \[0, 1\]/);
+  r = cli([join(inDir, 'eren_1.jpg')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /missing -o OUT/);
+  await assert.rejects(readdir(join(root, 'o2')));
+});

@@ -1,0 +1,39 @@
+// Input expansion over a temporary folder tree built here; expected lists are written by hand.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expandInputs, globToRegExp } from '../../src/pipeline/inputs.js';
+import { AnimesegError } from '../../src/errors.js';
+
+test('glob patterns', () => {
+  assert.ok(globToRegExp('*.jpg').test('a.jpg'));
+  assert.ok(!globToRegExp('*.jpg').test('d/a.jpg'));
+  assert.ok(globToRegExp('**/*.jpg').test('a.jpg'));
+  assert.ok(globToRegExp('**/*.jpg').test('d/e/a.jpg'));
+  assert.ok(globToRegExp('img?.{png,webp}').test('img1.webp'));
+  assert.ok(!globToRegExp('img?.{png,webp}').test('img12.png'));
+  assert.ok(globToRegExp('[ab]*.png').test('b1.png'));
+});
+
+test('files, folders (recursive, output folder excluded), globs, names and duplicates', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'animeseg-inputs-'));
+  try {
+    for (const p of ['a.jpg', 'b.PNG', 'notes.txt', 'sub/c.webp', 'sub/deep/a.jpg', 'out/a.png', '.hidden/x.jpg']) {
+      await mkdir(join(root, p, '..'), { recursive: true });
+      await writeFile(join(root, p), 'x');
+    }
+    const folder = await expandInputs([root], [join(root, 'out')]);
+    assert.deepEqual(folder.map((i) => i.name), ['a', 'b', 'sub/c', 'sub/deep/a']);
+    const glob = await expandInputs([join(root, '**/*.jpg')]);
+    assert.deepEqual(glob.map((i) => i.name), ['a', 'sub/deep/a']);
+    // Explicit files keep their stem; two inputs with the same stem get numbered names; repeats are dropped.
+    const files = await expandInputs([join(root, 'a.jpg'), join(root, 'sub/deep/a.jpg'), join(root, 'a.jpg')]);
+    assert.deepEqual(files.map((i) => i.name), ['a', 'a-2']);
+    await assert.rejects(expandInputs([join(root, 'missing.jpg')]), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_INPUT' && /no such file/.test(e.message));
+    await assert.rejects(expandInputs([join(root, '*.gif')]), (e: unknown) => e instanceof AnimesegError && /no image matches/.test(e.message));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

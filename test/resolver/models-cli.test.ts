@@ -1,0 +1,94 @@
+/**
+ * `animeseg models list | pull | path | info` as a user runs them (a child process), against a user manifest
+ * whose one entry downloads from a local HTTP server. Checks that the licence is printed before the download.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startServer, type TestServer } from './helpers.js';
+
+let srv: TestServer;
+let root: string;
+let env: NodeJS.ProcessEnv;
+
+before(async () => {
+  srv = await startServer(30_000);
+  root = await mkdtemp(join(tmpdir(), 'animeseg-models-cli-'));
+  await mkdir(join(root, 'config'));
+  const entry = {
+    name: 'tiny-test',
+    file: 'tiny-test.onnx',
+    url: `${srv.base}/good/tiny-test.onnx`,
+    sha256: srv.sha256,
+    size: srv.payload.length,
+    licence: 'CC-BY-4.0',
+    description: 'a test download',
+    kind: 'yolo-seg',
+  };
+  await writeFile(join(root, 'config', 'models.json'), JSON.stringify({ version: 1, models: [entry] }));
+  env = { ...process.env, ANIMESEG_CONFIG_DIR: join(root, 'config'), ANIMESEG_CACHE: join(root, 'cache'), ANIMESEG_MODELS: '', ANIMESEG_OFFLINE: '' };
+});
+after(async () => {
+  await srv.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Async (not spawnSync): the HTTP server lives in this process and must keep answering. */
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [resolve('bin/animeseg.js'), 'models', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('list shows name, kind, size, licence and whether it is here', async () => {
+  const r = await cli('list');
+  assert.equal(r.code, 0);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('tiny-test'))!;
+  assert.match(line, /yolo-seg\s+29\.3 KiB\s+CC-BY-4\.0\s+no$/); // 30000 / 1024 = 29.30 KiB
+  assert.match(r.stdout, /yolov8n-seg-int8 \(default\)\s+yolo-seg\s+3\.5 MiB\s+AGPL-3\.0/); // 3711949 B = 3.54 MiB
+});
+
+test('path without the file: exit 1, says how to get it, nothing downloaded', async () => {
+  const r = await cli('path', 'tiny-test');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /models pull tiny-test/);
+  assert.equal(srv.hits.get('/good/tiny-test.onnx') ?? 0, 0);
+});
+
+test('pull prints the licence first, downloads, verifies; then path/list/info see the cached file', async () => {
+  const r = await cli('pull', 'tiny-test');
+  assert.equal(r.code, 0, r.stderr);
+  const cached = join(root, 'cache', 'tiny-test.onnx');
+  assert.equal(r.stdout.trim(), cached);
+  assert.match(r.stderr.split('\n')[0], /^tiny-test: licence CC-BY-4\.0/);
+  assert.ok((await readFile(cached)).equals(srv.payload));
+
+  const again = await cli('pull', 'tiny-test');
+  assert.match(again.stderr, /already present \(cache\)/);
+  assert.equal(srv.hits.get('/good/tiny-test.onnx'), 1);
+
+  const forced = await cli('pull', 'tiny-test', '--force');
+  assert.equal(forced.code, 0);
+  assert.equal(srv.hits.get('/good/tiny-test.onnx'), 2);
+
+  assert.equal((await cli('path', 'tiny-test')).stdout.trim(), cached);
+  assert.match((await cli('list')).stdout, new RegExp(`tiny-test .*cache: ${cached.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  const info = await cli('info', 'tiny-test');
+  assert.match(info.stdout, /licence\s+CC-BY-4\.0/);
+  assert.match(info.stdout, new RegExp(`sha256\\s+${srv.sha256}`));
+});
+
+test('unknown names and sub-commands are one-line errors with exit 1', async () => {
+  const a = await cli('pull', 'no-such-model');
+  assert.equal(a.code, 1);
+  assert.match(a.stderr, /no model named 'no-such-model'/);
+  const b = await cli('frobnicate');
+  assert.equal(b.code, 1);
+  assert.match(b.stderr, /unknown sub-command/);
+  assert.doesNotMatch(a.stderr + b.stderr, /^\s+at /m);
+});

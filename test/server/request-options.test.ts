@@ -1,0 +1,44 @@
+/** Option parsing for POST /v1/segment: accepted forms and refusals (hand-written cases). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AnimesegError } from '../../src/errors.js';
+import { parseSegmentOptions, resolveClassIds } from '../../src/server/request-options.js';
+
+const REFINERS = ['none', 'regions'];
+const isBadOption = (name: RegExp) => (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION' && name.test(e.message);
+
+test('defaults: png, no crop, no mask, every instance', () => {
+  assert.deepEqual(parseSegmentOptions({}, REFINERS), { onlyMask: false, crop: false, format: 'png', conf: undefined, iou: undefined });
+});
+
+test('values are parsed: booleans, numbers, colours, lists', () => {
+  const o = parseSegmentOptions({ refine: 'regions', conf: '0.4', iou: '0.5', classes: '0,person', instances: '2, 0', only_mask: 'yes', crop: '', bg_color: '#0f0', format: 'WEBP' }, REFINERS);
+  assert.equal(o.refine, 'regions');
+  assert.equal(o.conf, 0.4);
+  assert.equal(o.iou, 0.5);
+  assert.deepEqual(o.classes, [0, 'person']);
+  assert.deepEqual(o.instances, [2, 0]);
+  assert.equal(o.onlyMask, true);
+  assert.equal(o.crop, true, 'a bare flag means true');
+  assert.deepEqual(o.bgColor, [0, 255, 0]); // '#0f0' = #00ff00
+  assert.equal(o.format, 'webp');
+  assert.equal(parseSegmentOptions({ classes: 'ALL', instances: 'all' }, REFINERS).classes, 'all');
+});
+
+test('refusals name the option', () => {
+  assert.throws(() => parseSegmentOptions({ colour: 'x' }, REFINERS), isBadOption(/colour/));
+  assert.throws(() => parseSegmentOptions({ conf: '-0.1' }, REFINERS), isBadOption(/conf/));
+  assert.throws(() => parseSegmentOptions({ iou: 'abc' }, REFINERS), isBadOption(/iou/));
+  assert.throws(() => parseSegmentOptions({ refine: 'vote' }, REFINERS), isBadOption(/refine/));
+  assert.throws(() => parseSegmentOptions({ instances: '1-3' }, REFINERS), isBadOption(/instances/));
+  assert.throws(() => parseSegmentOptions({ only_mask: 'perhaps' }, REFINERS), isBadOption(/only_mask/));
+  assert.throws(() => parseSegmentOptions({ bg_color: '300,0,0' }, REFINERS), isBadOption(/bg_color/));
+  assert.throws(() => parseSegmentOptions({ format: 'gif' }, REFINERS), isBadOption(/format/));
+});
+
+test('class names resolve against the model; unknown ones are refused', () => {
+  const names = ['person', 'bicycle', 'car'];
+  assert.deepEqual(resolveClassIds([2, 'person'], names), [2, 0]);
+  assert.throws(() => resolveClassIds(['cat'], names), isBadOption(/cat/));
+  assert.throws(() => resolveClassIds([3], names), isBadOption(/3/));
+});

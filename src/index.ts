@@ -19,6 +19,7 @@ export type {
 export {
   cutout,
   combinedAlpha,
+  resultAlpha,
   contentBounds,
   instanceCutouts,
   overlayImage,

@@ -106,6 +106,20 @@ export function mergeMultiSegment(parts: readonly FlatPoints[]): number[] {
  * JS rounds exact decimal ties up where C/Python round half to even; we detect exact ties and fix them.
  */
 export function formatG(x: number): string {
+  // Fast path (almost every label coordinate): 1e-4 <= |x| < 1e6 prints in fixed notation, which is exactly
+  // toPrecision(6) minus trailing zeros, unless x is an exact decimal tie (7th digit 5, nothing after it).
+  const ax = x < 0 ? -x : x;
+  if (ax >= 1e-4 && ax < 1e6) {
+    const p7 = x.toPrecision(7);
+    if (p7.charCodeAt(p7.length - 1) !== 53 /* '5' */ || Number(p7) !== x) {
+      const p = x.toPrecision(6);
+      return p.indexOf('.') < 0 ? p : p.replace(/\.?0+$/, '');
+    }
+  }
+  return formatGSlow(x);
+}
+
+function formatGSlow(x: number): string {
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
   if (!Number.isFinite(x)) return Number.isNaN(x) ? 'nan' : x > 0 ? 'inf' : '-inf';
   let e = x.toExponential(5); // d.ddddde±X, rounded half-up on the exact binary value

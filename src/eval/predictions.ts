@@ -13,8 +13,8 @@
  * used; without any mask the prediction still counts for the box metrics and has an empty mask.
  * Coordinates are original image pixels. Images are matched by file name without extension.
  */
-import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { decodeRle, rleFromJson } from '../mask/rle.js';
 import type { Mask, Rle } from '../mask/types.js';
@@ -160,14 +160,40 @@ export function parsePredictions(text: string, file: string): Map<string, Stored
   return out;
 }
 
+/**
+ * Read a predictions JSON file, or a folder of them (e.g. the NAME.json files `animeseg segment` writes, one
+ * per image; run it with --conf 0.001 for validation-style metrics), merged by image.
+ */
 export async function readPredictions(file: string): Promise<Map<string, StoredImage>> {
-  let text: string;
+  let files = [file];
   try {
-    text = await readFile(file, 'utf8');
+    if ((await stat(file)).isDirectory()) {
+      files = (await readdir(file)).filter((f) => f.toLowerCase().endsWith('.json')).sort().map((f) => join(file, f));
+      if (files.length === 0) throw new AnimesegError('BAD_INPUT', 'no .json files in the predictions folder', { file });
+    }
   } catch (e) {
+    if (e instanceof AnimesegError) throw e;
     throw new AnimesegError('BAD_INPUT', `cannot read predictions: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
   }
-  return parsePredictions(text, file);
+  const merged = new Map<string, StoredImage>();
+  for (const f of files) {
+    let text: string;
+    try {
+      text = await readFile(f, 'utf8');
+    } catch (e) {
+      throw new AnimesegError('BAD_INPUT', `cannot read predictions: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: f });
+    }
+    for (const [k, v] of parsePredictions(text, f)) {
+      const cur = merged.get(k);
+      if (!cur) merged.set(k, v);
+      else {
+        cur.predictions.push(...v.predictions);
+        cur.width ??= v.width;
+        cur.height ??= v.height;
+      }
+    }
+  }
+  return merged;
 }
 
 function checkRleSize(m: Mask, width: number, height: number): void {

@@ -112,7 +112,7 @@ export function decodeBmp(b: Uint8Array, file?: string): RawImage {
         const v = bpp === 16 ? dv.getUint16(rowStart + x * 2, true) : dv.getUint32(rowStart + x * 4, true);
         for (let c = 0; c < cn; c++) {
           const { shift, bits } = infos![c];
-          const raw = (v >>> shift) & ((1 << bits) - 1 || 0);
+          const raw = bits >= 32 ? v >>> shift : (v >>> shift) & ((1 << bits) - 1);
           out[o + c] = bits >= 8 ? raw >>> (bits - 8) : Math.round((raw * 255) / ((1 << bits) - 1));
         }
       }

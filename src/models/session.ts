@@ -12,6 +12,11 @@ export interface SessionOptions {
   device?: Device;
   /** Intra-op threads (0 or undefined = onnxruntime's default: one per physical core). */
   threads?: number;
+  /**
+   * Let idle intra-op threads spin-wait (onnxruntime's default). Off by default here: the pipeline decodes
+   * and encodes other images while the model runs, and spinning threads would steal those cores.
+   */
+  spin?: boolean;
 }
 
 interface Entry {
@@ -37,6 +42,7 @@ async function create(path: string, opts: SessionOptions): Promise<ort.Inference
   const so: ort.InferenceSession.SessionOptions = {
     executionProviders: device === 'cuda' ? ['cuda'] : ['cpu'],
     graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
   };
   if (opts.threads !== undefined && opts.threads > 0) so.intraOpNumThreads = opts.threads;
   try {
@@ -60,7 +66,7 @@ async function create(path: string, opts: SessionOptions): Promise<ort.Inference
 
 /** Get (or create) the shared session for a model file and settings. */
 export async function acquireSession(path: string, opts: SessionOptions = {}): Promise<SharedSession> {
-  const key = JSON.stringify([path, opts.device ?? 'cpu', opts.threads ?? 0]);
+  const key = JSON.stringify([path, opts.device ?? 'cpu', opts.threads ?? 0, opts.spin ?? false]);
   let entry = cache.get(key);
   if (!entry) {
     entry = { promise: create(path, opts), refs: 0 };

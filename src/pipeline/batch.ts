@@ -12,7 +12,7 @@ import { Progress } from '../util/progress.js';
 import type { InputItem } from './inputs.js';
 import {
   alphaImage,
-  combinedAlpha,
+  resultAlpha,
   cutout,
   instanceCutouts,
   overlayImage,
@@ -87,7 +87,7 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   const r = await seg.segment(item.path, opts.detect);
   const t0 = performance.now();
   const { width, height } = r;
-  const alpha = combinedAlpha(r.instances, width, height);
+  const alpha = resultAlpha(r);
   // Encode everything first (in parallel: sharp encodes on its own threads), then write: a failure leaves
   // no partial set (and no JSON, so a rerun redoes the image).
   const jobs: Promise<[string, Uint8Array]>[] = [];
@@ -98,7 +98,7 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   if (!opts.onlyMask) job(paths.cutout, encodeImage(cutout(r.image, alpha, { bgColor: opts.bgColor, crop: opts.crop }), format));
   if (opts.overlay) job(paths.overlay, overlayImage(r.image, r.instances).then((img) => encodeImage(img, 'png')));
   if (opts.instances) {
-    const cuts = instanceCutouts(r.image, r.instances, { bgColor: opts.bgColor });
+    const cuts = instanceCutouts(r.image, r.instances, { bgColor: opts.bgColor, inputAlpha: r.inputAlpha });
     cuts.forEach((c, k) => job(paths.instance(k), encodeImage(c, format)));
   }
   const files = await Promise.all(jobs);

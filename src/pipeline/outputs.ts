@@ -50,6 +50,17 @@ export function combinedAlpha(instances: readonly Instance[], width: number, hei
   return a;
 }
 
+/**
+ * Alpha of a segmentation result's cutout: the union of its instances, limited by the input's own alpha
+ * when the input was already transparent (a cutout never makes hidden pixels visible).
+ */
+export function resultAlpha(r: { instances: readonly Instance[]; width: number; height: number; inputAlpha?: Uint8Array }, indices?: readonly number[]): Uint8Array {
+  const a = combinedAlpha(r.instances, r.width, r.height, indices);
+  const ia = r.inputAlpha;
+  if (ia) for (let p = 0; p < a.length; p++) if (ia[p] < a[p]) a[p] = ia[p];
+  return a;
+}
+
 /** Smallest integer box [x0, y0, x1, y1) holding every non-zero alpha; null when empty. */
 export function contentBounds(alpha: Uint8Array, width: number, height: number): [number, number, number, number] | null {
   let x0 = width;
@@ -157,11 +168,18 @@ export function boxRegion(box: Box, width: number, height: number): [number, num
   return [x0, y0, x1, y1];
 }
 
-/** One RGBA cutout per instance, cropped to its box (the mask may reach slightly past the box). */
-export function instanceCutouts(image: RawImage, instances: readonly Instance[], opts: Omit<CutoutOptions, 'region' | 'crop'> = {}): RawImage[] {
+/**
+ * One RGBA cutout per instance, cropped to its box (the mask may reach slightly past the box).
+ * `inputAlpha` (a transparent input's own alpha) limits the result like resultAlpha does.
+ */
+export function instanceCutouts(
+  image: RawImage,
+  instances: readonly Instance[],
+  opts: Omit<CutoutOptions, 'region' | 'crop'> & { inputAlpha?: Uint8Array } = {},
+): RawImage[] {
   return instances.map((inst, i) => {
-    const alpha = combinedAlpha(instances, image.width, image.height, [i]);
-    return cutout(image, alpha, { ...opts, region: boxRegion(inst.box, image.width, image.height) });
+    const alpha = resultAlpha({ instances, width: image.width, height: image.height, inputAlpha: opts.inputAlpha }, [i]);
+    return cutout(image, alpha, { bgColor: opts.bgColor, region: boxRegion(inst.box, image.width, image.height) });
   });
 }
 

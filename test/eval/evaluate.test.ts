@@ -10,12 +10,13 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSynthSet, type SynthSet } from './synth-set.js';
-import { evaluate } from '../../src/eval/evaluate.js';
+import { evaluate, type EvaluateReport } from '../../src/eval/evaluate.js';
 import { run as runCli } from '../../src/cli/commands/eval.js';
 
 const MODEL = '../shared/models/yolov8n-seg_int8.onnx';
 let dir: string;
 let set: SynthSet;
+let modelRun: EvaluateReport | undefined;
 const W = 480;
 const H = 288;
 
@@ -90,6 +91,9 @@ test('the real model on the synthesized set: table, metrics.json, plots, contact
   assert.equal(r.ultralytics.images, 5);
   assert.equal(r.skipped.length, 1);
   assert.equal(r.settings.imgsz, 320); // the model's input size (static 320 export)
+  // 480x288 images: the model's letterbox is the validator's, so the model's own proto masks were compared
+  assert.equal(r.settings.mask_source, 'proto');
+  modelRun = r;
   for (const k of ['mp', 'mr', 'map50', 'map75', 'map'] as const) {
     assert.ok(r.ultralytics.box[k] >= 0 && r.ultralytics.box[k] <= 1);
     assert.ok(r.ultralytics.mask[k] >= 0 && r.ultralytics.mask[k] <= 1);
@@ -106,6 +110,15 @@ test('the real model on the synthesized set: table, metrics.json, plots, contact
   const saved = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
   assert.equal(saved.ultralytics.box.map50, r.ultralytics.box.map50);
   assert.equal(saved.perImage.length, 5);
+});
+
+test('--imgsz other than the model input: native masks sampled on the grid, box metrics unchanged', async () => {
+  const r = await evaluate({ data: set.dataYaml, model: MODEL, imgsz: 640, progress: 'silent' });
+  assert.equal(r.settings.mask_source, 'native');
+  assert.ok(modelRun, 'runs after the model test');
+  // Boxes do not depend on the mask grid: only float32 rounding of the letterbox round trip differs.
+  for (const k of ['mp', 'mr', 'map50', 'map'] as const) assert.ok(Math.abs(r.ultralytics.box[k] - modelRun!.ultralytics.box[k]) < 1e-3, k);
+  assert.ok(r.ultralytics.mask.map50 > 0.3);
 });
 
 test('CLI: --predictions run returns 1 when an image was skipped and writes metrics.json', async () => {

@@ -4,7 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePredictions, predImageFromStored } from '../../src/eval/predictions.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parsePredictions, predImageFromStored, readPredictions } from '../../src/eval/predictions.js';
 import { valGeometry } from '../../src/eval/metrics/geometry.js';
 import { encodeRle } from '../../src/mask/rle.js';
 import { AnimesegError } from '../../src/errors.js';
@@ -71,4 +74,21 @@ test('bad predictions are BAD_INPUT errors with the file and entry', () => {
   // an RLE of the wrong size is refused when scored, not silently emptied
   const p = parsePredictions(JSON.stringify([{ image: 'a', cls: 0, score: 1, box_xyxy: [0, 0, 4, 4], rle: encodeRle(squareMask(8, 1, 2)) }]), 'p.json');
   assert.throws(() => predImageFromStored(p.get('a')!.predictions, valGeometry(16, 16, 64)), /8x8 but the image is 16x16/);
+});
+
+test('a folder of per-image JSON files (segment output) is merged by image', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'animeseg-preds-'));
+  try {
+    const inst = (score: number) => ({ class_id: 0, class_name: 'person', score, box: [0, 0, 4, 4], polygons: [[0, 0, 4, 0, 4, 4]] });
+    await writeFile(join(dir, 'a.json'), JSON.stringify({ image: 'imgs/a.jpg', width: 8, height: 8, instances: [inst(0.5), inst(0.4)] }));
+    await writeFile(join(dir, 'b.json'), JSON.stringify({ image: 'imgs/b.jpg', width: 8, height: 8, instances: [] }));
+    await writeFile(join(dir, 'notes.txt'), 'ignored');
+    const m = await readPredictions(dir);
+    assert.deepEqual([...m.keys()].sort(), ['a', 'b']);
+    assert.equal(m.get('a')!.predictions.length, 2);
+    assert.equal(m.get('b')!.predictions.length, 0);
+    await assert.rejects(readPredictions(join(dir, 'missing.json')), /cannot read predictions/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -7,7 +7,7 @@ import { numberOption, parseCommandArgs } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs } from '../../pipeline/inputs.js';
 import { formatSummary, runBatch } from '../../pipeline/batch.js';
-import { combinedAlpha, cutout, parseColor, type Rgb } from '../../pipeline/outputs.js';
+import { cutout, parseColor, resultAlpha, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
 
@@ -140,7 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     if (positionals[0] === '-') {
       const bytes = await readStdin();
       const r = await seg.segment(bytes, { file: '<stdin>' });
-      const alpha = combinedAlpha(r.instances, r.width, r.height);
+      const alpha = resultAlpha(r);
       const img = v['only-mask'] ? { data: alpha, width: r.width, height: r.height, channels: 1 as const } : cutout(r.image, alpha, { bgColor, crop: v.crop });
       const png = await encodeImage(img, 'png');
       await new Promise<void>((res, rej) => process.stdout.write(png, (err) => (err ? rej(err) : res())));

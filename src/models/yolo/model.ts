@@ -51,26 +51,37 @@ export async function loadYoloModel(path: string, opts: LoadYoloOptions = {}): P
   const shared: SharedSession = await acquireSession(abs, opts);
   const [ih, iw] = contract.imgsz;
   const nc = contract.names.length;
+  // One inference at a time per model: onnxruntime already uses every core for one run, so concurrent
+  // runs only fight over them. Callers overlap their decode/encode work with the run in flight instead.
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     path: abs,
     contract,
-    async run(tensor: Float32Array): Promise<YoloRawOutputs> {
-      const feeds = { [contract.inputName]: new ort.Tensor('float32', tensor, [1, 3, ih, iw]) };
-      const res = await shared.session.run(feeds);
-      const o0 = res[contract.output0Name];
-      const o1 = res[contract.protosName];
-      const d0 = o0.dims;
-      const d1 = o1.dims;
-      if (d0.length !== 3 || d0[1] !== 4 + nc + contract.nm || d1.length !== 4 || d1[1] !== contract.nm) {
-        throw new AnimesegError('BAD_MODEL', `model produced outputs [${d0.join(', ')}] and [${d1.join(', ')}], expected [1, ${4 + nc + contract.nm}, anchors] and [1, ${contract.nm}, mh, mw]`, { file: abs });
-      }
-      return {
-        output0: o0.data as Float32Array,
-        anchors: d0[2],
-        nc,
-        protos: { data: o1.data as Float32Array, nm: d1[1], mh: d1[2], mw: d1[3] },
-      };
+    run(tensor: Float32Array): Promise<YoloRawOutputs> {
+      const p = queue.then(() => runOnce(tensor));
+      queue = p.catch(() => undefined);
+      return p;
     },
     dispose: () => shared.release(),
   };
+
+  async function runOnce(tensor: Float32Array): Promise<YoloRawOutputs> {
+    const t0 = performance.now();
+    const feeds = { [contract.inputName]: new ort.Tensor('float32', tensor, [1, 3, ih, iw]) };
+    const res = await shared.session.run(feeds);
+    const o0 = res[contract.output0Name];
+    const o1 = res[contract.protosName];
+    const d0 = o0.dims;
+    const d1 = o1.dims;
+    if (d0.length !== 3 || d0[1] !== 4 + nc + contract.nm || d1.length !== 4 || d1[1] !== contract.nm) {
+      throw new AnimesegError('BAD_MODEL', `model produced outputs [${d0.join(', ')}] and [${d1.join(', ')}], expected [1, ${4 + nc + contract.nm}, anchors] and [1, ${contract.nm}, mh, mw]`, { file: abs });
+    }
+    return {
+      output0: o0.data as Float32Array,
+      anchors: d0[2],
+      nc,
+      protos: { data: o1.data as Float32Array, nm: d1[1], mh: d1[2], mw: d1[3] },
+      ms: performance.now() - t0,
+    };
+  }
 }

@@ -13,6 +13,8 @@ export interface YoloRawOutputs {
   anchors: number;
   nc: number;
   protos: Protos;
+  /** Milliseconds the network run took (set by the model runner; excludes queueing). */
+  ms?: number;
 }
 
 export type MaskMode = 'native' | 'letterbox' | 'both' | 'none';

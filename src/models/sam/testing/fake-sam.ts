@@ -49,6 +49,13 @@ export interface FakeDecoderOptions {
   slopes?: number[];
   /** Predicted IoU per output. */
   ious?: number[];
+  /**
+   * Make `masks` the way the real export does (SamOnnxModel.mask_postprocessing): bilinear upsampling of the
+   * low-res 256x256 logits to 1024x1024, crop to the resized image, bilinear resize to orig_im_size. The discs
+   * are then only approximately the lattice discs, so tests use the exact form; benches use this one because
+   * its cost is a LOWER BOUND of a real SAM decoder's (which also runs the prompt encoder and transformer).
+   */
+  realisticUpsampling?: boolean;
 }
 
 export const FAKE_DECODER_DEFAULTS = {
@@ -106,7 +113,7 @@ export function fakeSamDecoder(opts: FakeDecoderOptions = {}): Uint8Array {
     n('Add', ['dx2', 'dy2'], ['d2']),
     n('Sqrt', ['d2'], ['dist']),
     n('Sub', ['radii', 'dist'], ['rd']),
-    n('Mul', ['rd', 'slopes'], ['masks']),
+    n('Mul', ['rd', 'slopes'], [opts.realisticUpsampling ? 'exactMasks' : 'masks']),
     // iou_predictions [B, M] (+ 0 x mean(embeddings) so the graph consumes the embedding)
     n('ReduceMean', ['image_embeddings'], ['embMean'], { keepdims: { i: 0 } }),
     n('Mul', ['embMean', 'fzero'], ['embZero']),
@@ -128,6 +135,25 @@ export function fakeSamDecoder(opts: FakeDecoderOptions = {}): Uint8Array {
     n('Sub', ['lradii', 'ldist'], ['lrd']),
     n('Mul', ['lrd', 'slopes'], ['low_res_masks']),
   ];
+  if (opts.realisticUpsampling) {
+    const linear = { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'half_pixel' } };
+    nodes.push(
+      n('Shape', ['low_res_masks'], ['lowShape']),
+      n('Slice', ['lowShape', 'c0', 'c2', 'c0'], ['bm']),
+      n('Concat', ['bm', 'size1024'], ['sizes1'], { axis: { i: 0 } }),
+      n('Resize', ['low_res_masks', '', '', 'sizes1'], ['up1024'], linear),
+      n('Concat', ['rh', 'rw'], ['rhwF'], { axis: { i: 0 } }),
+      n('Cast', ['rhwF'], ['rhw'], { to: { i: 7 } }),
+      n('Slice', ['up1024', 'zeros2', 'rhw', 'axes23'], ['cropped']),
+      n('Cast', ['orig_im_size'], ['origI'], { to: { i: 7 } }),
+      n('Concat', ['bm', 'origI'], ['sizes2'], { axis: { i: 0 } }),
+      n('Resize', ['cropped', '', '', 'sizes2'], ['masks'], linear),
+    );
+  }
+  // the exact full-size discs are not computed in the realistic variant
+  const exactOnly = new Set(['Hs0', 'Ws0', 'ys1', 'xs1', 'ys', 'xs', 'dx', 'dy', 'dx2', 'dy2', 'd2', 'dist', 'rd', 'exactMasks']);
+  const graphNodes = opts.realisticUpsampling ? nodes.filter((nd) => !exactOnly.has(nd.outputs[0])) : nodes;
+  const used = new Set(graphNodes.flatMap((nd) => nd.inputs));
   const grid256 = Float32Array.from({ length: 256 }, (_, i) => i);
   const spec: ModelSpec = {
     inputs: [
@@ -162,8 +188,11 @@ export function fakeSamDecoder(opts: FakeDecoderOptions = {}): Uint8Array {
       f32('ious', [1, m], ious),
       f32('grid256row', [1, 1, 1, 256], grid256),
       f32('grid256col', [1, 1, 256, 1], grid256),
-    ],
-    nodes,
+      i64('size1024', [2], [1024, 1024]),
+      i64('zeros2', [2], [0, 0]),
+      i64('axes23', [2], [2, 3]),
+    ].filter((t) => used.has(t.name)),
+    nodes: graphNodes,
     opset: 17,
     metadata: { description: `animeseg fake SAM decoder (test model), ${m} mask(s)${opts.batched ? ', batched' : ''}` },
   };
@@ -178,7 +207,7 @@ export async function writeFakeSamPair(
 ): Promise<{ encoderPath: string; decoderPath: string }> {
   const { writeFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
-  const tag = `${decoder.numMasks ?? 4}${decoder.batched ? 'b' : ''}`;
+  const tag = `${decoder.numMasks ?? 4}${decoder.batched ? 'b' : ''}${decoder.realisticUpsampling ? 'u' : ''}`;
   const encoderPath = join(dir, `fake-sam-encoder-${encoder.inputName ?? 'x'}.onnx`);
   const decoderPath = join(dir, `fake-sam-decoder-${tag}-${Math.random().toString(36).slice(2, 8)}.onnx`);
   await writeFile(encoderPath, fakeSamEncoder(encoder));

@@ -8,7 +8,7 @@
  *    and peak RSS (converter run in a child process so its RSS is its own), against two baselines measured in
  *    the same run: reading the file (I/O floor) and stream-json's tokenizer over the same bytes.
  *
- *   npx tsx bench/data.ts [--count 48] [--runs 3] [--coco-mb 200] [--skip-synth] [--skip-coco]
+ *   npx tsx bench/data.ts [--count 120] [--runs 3] [--coco-mb 200] [--skip-synth] [--skip-coco]
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -23,7 +23,7 @@ import { coco2yolo } from '../src/data/coco2yolo.js';
 
 const { values } = parseArgs({
   options: {
-    count: { type: 'string', default: '48' },
+    count: { type: 'string', default: '120' },
     runs: { type: 'string', default: '3' },
     'coco-mb': { type: 'string', default: '200' },
     'skip-synth': { type: 'boolean' },
@@ -47,6 +47,7 @@ async function benchSynth(): Promise<void> {
   const runs = Number(values.runs);
   const ks = resolve('../shared/data/ks');
   const rates: Record<number, number[]> = { 1: [], 2: [] };
+  const cpuPerImage: number[] = [];
   for (let r = 0; r < runs; r++) {
     for (const workers of [1, 2]) {
       const out = await mkdtemp(join(tmpdir(), 'animeseg-bench-synth-'));
@@ -63,7 +64,11 @@ async function benchSynth(): Promise<void> {
           log: () => {},
         });
         rates[workers].push(s.imagesPerSec);
-        console.log(`  run ${r + 1} workers ${workers}: ${s.imagesPerSec.toFixed(2)} img/s (${s.written} images, ${s.rows} rows, render ${s.renderSeconds.toFixed(1)} s)`);
+        cpuPerImage.push(s.renderCpuSeconds / s.written);
+        console.log(
+          `  run ${r + 1} workers ${workers}: ${s.imagesPerSec.toFixed(2)} img/s (${s.written} images, ${s.rows} rows, render ${s.renderSeconds.toFixed(1)} s, ` +
+            `CPU ${((1000 * s.renderCpuSeconds) / s.written).toFixed(0)} ms/img, load ${loadavg()[0].toFixed(1)})`,
+        );
       } finally {
         await rm(out, { recursive: true, force: true });
       }
@@ -74,6 +79,10 @@ async function benchSynth(): Promise<void> {
   console.log(`synth enhanced 1000x600, ${count} images x ${runs} runs (median):`);
   console.log(`  1 worker : ${m1.toFixed(2)} img/s`);
   console.log(`  2 workers: ${m2.toFixed(2)} img/s  (x${(m2 / m1).toFixed(2)} vs 1 worker; target >= 15 img/s on 2 cores)`);
+  // Wall-clock rates depend on what else runs; CPU time per image does not (much): 2 free cores give at most
+  // 2 / cpu-seconds-per-image images/s.
+  const c = median(cpuPerImage);
+  console.log(`  CPU time : ${(1000 * c).toFixed(0)} ms per image (all threads, incl. cold caches) → ${(2 / c).toFixed(1)} img/s on 2 otherwise idle cores`);
 }
 
 /** A COCO-shaped file: 640x480 images, person and other annotations with 40-120-point polygons, some

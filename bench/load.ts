@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Progress } from '../src/util/progress.js';
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +72,8 @@ async function request(url: string): Promise<number> {
   return performance.now() - t0;
 }
 
-async function run(url: string, n: number, clients: number): Promise<{ lat: number[]; wallMs: number; errors: number }> {
+async function run(url: string, n: number, clients: number, label?: string): Promise<{ lat: number[]; wallMs: number; errors: number }> {
+  const progress = new Progress({ total: n, label: label ?? 'requests', unit: 'req', mode: label ? 'auto' : 'silent' });
   const lat: number[] = [];
   let next = 0;
   let errors = 0;
@@ -82,44 +84,54 @@ async function run(url: string, n: number, clients: number): Promise<{ lat: numb
         next++;
         try {
           lat.push(await request(url));
+          progress.tick();
         } catch {
           errors++;
+          progress.tick(1, false);
         }
       }
     }),
   );
+  progress.finish();
   return { lat, wallMs: performance.now() - t0, errors };
 }
 
-async function inProcessBaseline(runs: number): Promise<number> {
+/**
+ * Baseline: the same work in this process (library segmenter + cutout encoding, no HTTP), alternated call
+ * by call with one HTTP request, so both see the same machine load (CI machines are shared and noisy).
+ */
+async function pairedBaseline(url: string, pairs: number): Promise<{ direct: number; http: number }> {
   const { createSegmenter } = await import('../src/pipeline/segmenter.js');
   const { combinedAlpha, cutout } = await import('../src/pipeline/outputs.js');
   const { encodeImage } = await import('../src/image/encode.js');
   const seg = await createSegmenter({ download: false });
-  const times: number[] = [];
-  for (let i = 0; i < runs + 3; i++) {
+  const direct: number[] = [];
+  const http: number[] = [];
+  for (let i = 0; i < pairs + 2; i++) {
     const t0 = performance.now();
     const r = await seg.segment(body);
     if (values.format !== 'json') await encodeImage(cutout(r.image, combinedAlpha(r.instances, r.width, r.height)), 'png');
-    if (i >= 3) times.push(performance.now() - t0);
+    const d = performance.now() - t0;
+    const h = await request(url);
+    if (i >= 2) {
+      direct.push(d);
+      http.push(h);
+    }
   }
   await seg.dispose();
-  return median(times);
+  return { direct: median(direct), http: median(http) };
 }
 
-const baseline = await inProcessBaseline(15);
 const server = await startServer();
 try {
   await run(server.url, WARMUP, CLIENTS);
-  const sequential = await run(server.url, 15, 1);
+  const base = await pairedBaseline(server.url, 15);
   const rssBefore = rssMb(server.pid);
-  const { lat, wallMs, errors } = await run(server.url, N, CLIENTS);
+  const { lat, wallMs, errors } = await run(server.url, N, CLIENTS, 'load');
   const rssAfter = rssMb(server.pid);
   const sorted = [...lat].sort((a, b) => a - b);
-  const seqP50 = median(sequential.lat);
   console.log(`image ${values.image} (${body.length} B), format ${values.format}, ${N} requests, ${CLIENTS} clients, server concurrency ${values['server-concurrency']}`);
-  console.log(`in-process baseline (segment + encode, no HTTP): median ${baseline.toFixed(1)} ms`);
-  console.log(`one client over HTTP: median ${seqP50.toFixed(1)} ms  → HTTP/queue overhead ratio ${(seqP50 / baseline).toFixed(2)}x`);
+  console.log(`baseline in-process (segment + encode, no HTTP): median ${base.direct.toFixed(1)} ms; same work over HTTP, one client: median ${base.http.toFixed(1)} ms → ratio ${(base.http / base.direct).toFixed(2)}x`);
   console.log(`${CLIENTS} clients: p50 ${pct(sorted, 50).toFixed(1)} ms  p95 ${pct(sorted, 95).toFixed(1)} ms  max ${sorted[sorted.length - 1]!.toFixed(1)} ms`);
   console.log(`throughput ${((lat.length / wallMs) * 1000).toFixed(2)} req/s (${lat.length} ok, ${errors} failed, ${(wallMs / 1000).toFixed(1)} s)`);
   const growth = rssAfter - rssBefore;

@@ -22,6 +22,8 @@ import { SamEncoder } from '../src/models/sam/encoder.js';
 import { AutomaticMaskGenerator } from '../src/models/sam/amg/generator.js';
 import { writeFakeSamPair } from '../src/models/sam/testing/fake-sam.js';
 import { createBoxRefiner } from '../src/refine/box.js';
+import { binaryStride, binaryToCropRle, scoreAndBinarize } from '../src/models/sam/amg/rle.js';
+import { loadavg, cpus } from 'node:os';
 import type { Instance } from '../src/pipeline/types.js';
 import type { RawImage } from '../src/image/types.js';
 
@@ -52,6 +54,29 @@ try {
 
   console.log(`# AMG with fake SAM models: points_per_side ${pointsPerSide}, crop_n_layers ${cropNLayers}, median of ${runs} runs`);
   console.log(`# (fake models: the figures measure animeseg's code, not Segment Anything)`);
+  console.log(`# machine: ${cpus().length} cores, load average ${loadavg().map((v) => v.toFixed(1)).join(' ')} at start`);
+
+  // The per-candidate kernels alone on one plane of the first image's size (min and median of 30 runs):
+  // insensitive to the decoder, comparable with any decoder's cost per output mask.
+  {
+    const { width: W, height: H } = images[0].image;
+    const logits = new Float32Array(W * H);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) logits[y * W + x] = 10 * (H / 4 - Math.hypot(x - W / 2, y - H / 2));
+    const bin = new Uint8Array(binaryStride(W) * H);
+    const kernel = (f: () => unknown) => {
+      for (let i = 0; i < 5; i++) f();
+      const ts: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const t0 = performance.now();
+        f();
+        ts.push(performance.now() - t0);
+      }
+      return `min ${Math.min(...ts).toFixed(2)} ms, median ${median(ts).toFixed(2)} ms`;
+    };
+    console.log(`\n## per-candidate kernels on a ${W}x${H} mask`);
+    console.log(`stability counts + binarise (every candidate past the IoU filter): ${kernel(() => scoreAndBinarize(logits, W, H, 0, 1, bin))}`);
+    console.log(`box + full-image RLE (candidates past stability):                  ${kernel(() => binaryToCropRle(bin, [0, 0, W, H], W, H))}`);
+  }
   for (const [label, decoder] of [
     ['batched export', decB],
     ['one prompt per call', decS],

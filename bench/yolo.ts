@@ -7,7 +7,7 @@
  *   npx tsx bench/yolo.ts [--model PATH] [--runs 3] [--concurrency 2] [--threads N] [--images DIR]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSegmenter } from '../src/pipeline/segmenter.js';
@@ -24,11 +24,13 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '2' },
     threads: { type: 'string' },
+    spin: { type: 'boolean', default: false },
   },
 });
 const runs = Number(values.runs);
 const concurrency = Number(values.concurrency);
 const threads = values.threads ? Number(values.threads) : undefined;
+const spin = values.spin;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,10 +40,12 @@ const median = (xs: number[]): number => {
 
 async function main(): Promise<void> {
   const items = await expandInputs([values.images]);
-  console.log(`animeseg YOLO benchmark: ${items.length} images, model ${values.model}, ${cpus().length} CPUs, threads ${threads ?? 'default'}, concurrency ${concurrency}, ${runs} runs`);
+  console.log(`animeseg YOLO benchmark: ${items.length} images, model ${values.model}, ${cpus().length} CPUs, threads ${threads ?? 'default'}, spin ${spin}, concurrency ${concurrency}, ${runs} runs`);
+  // Other work on the machine skews both measurements; the load average tells how quiet it was.
+  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
   // Baseline: raw model inference on pre-made tensors, one image at a time.
-  const model = await loadYoloModel(values.model, { threads });
+  const model = await loadYoloModel(values.model, { threads, spin });
   const [ih, iw] = model.contract.imgsz;
   const tensors: Float32Array[] = [];
   for (const it of items) tensors.push(letterboxTensor((await decodeImageFile(it.path)).image, iw, ih).tensor);
@@ -60,7 +64,7 @@ async function main(): Promise<void> {
   await model.dispose();
 
   // End to end: the CLI's batch runner writing every default output (cutout, mask, JSON).
-  const seg = await createSegmenter({ model: values.model, threads });
+  const seg = await createSegmenter({ model: values.model, threads, spin });
   const stages: Record<string, number[]> = {};
   const walls: number[] = [];
   const out = await mkdtemp(join(tmpdir(), 'animeseg-bench-'));
@@ -89,12 +93,13 @@ async function main(): Promise<void> {
   const rawMs = median(rawTotals) / n;
   const e2eMs = median(walls) / n;
   console.log('\nmedian ms per image by stage (end-to-end runs; stages of concurrent images overlap):');
-  for (const k of ['decode', 'preprocess', 'inference', 'postprocess', 'refine', 'encode_write']) {
+  for (const k of ['decode', 'preprocess', 'queue', 'inference', 'postprocess', 'refine', 'encode_write']) {
     if (stages[k]) console.log(`  ${k.padEnd(13)} ${median(stages[k]).toFixed(1).padStart(7)} ms`);
   }
   console.log(`\nraw inference (sequential, pre-made tensors): ${rawMs.toFixed(1)} ms/image (median per call ${median(rawPer).toFixed(1)} ms), ${(1000 / rawMs).toFixed(2)} img/s`);
   console.log(`end to end (files in, outputs written):       ${e2eMs.toFixed(1)} ms/image, ${(1000 / e2eMs).toFixed(2)} img/s`);
   console.log(`ratio end-to-end / raw inference: ${(e2eMs / rawMs).toFixed(2)}x (target <= 1.3x)`);
+  console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
 main().catch((e) => {

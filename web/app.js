@@ -76,6 +76,12 @@ drop.addEventListener('drop', (e) => {
   const f = e.dataTransfer.files[0];
   if (f) loadFile(f);
 });
+drop.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' || e.key === ' ') {
+    e.preventDefault();
+    $('file').click();
+  }
+});
 $('file').addEventListener('change', (e) => {
   const f = e.target.files[0];
   if (f) loadFile(f);

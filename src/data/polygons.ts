@@ -109,7 +109,7 @@ export function formatG(x: number): string {
   // Fast path (almost every label coordinate): 1e-4 <= |x| < 1e6 prints in fixed notation, which is exactly
   // toPrecision(6) minus trailing zeros, unless x is an exact decimal tie (7th digit 5, nothing after it).
   const ax = x < 0 ? -x : x;
-  if (ax >= 1e-4 && ax < 1e6) {
+  if (ax >= 1e-4 && ax < 999999) {
     const p7 = x.toPrecision(7);
     if (p7.charCodeAt(p7.length - 1) !== 53 /* '5' */ || Number(p7) !== x) {
       const p = x.toPrecision(6);

@@ -105,7 +105,7 @@ async function listDataset(dataFile: string, split: SplitName): Promise<{ items:
   return { items: images.map((image) => ({ image, label: labelPathFor(image) })), names: data.names };
 }
 
-async function readLabels(file: string): Promise<LabelInstance[]> {
+async function readLabels(file: string, names: Map<number, string>): Promise<LabelInstance[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -114,7 +114,13 @@ async function readLabels(file: string): Promise<LabelInstance[]> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw new AnimesegError('BAD_DATASET', `cannot read label: ${(e as Error).message}`, { file });
   }
-  return parseLabel(text, file);
+  const labels = parseLabel(text, file);
+  // Ultralytics refuses such a label ("Label class X exceeds dataset class count") and drops the image.
+  const bad = labels.find((l) => !names.has(l.cls));
+  if (bad) {
+    throw new AnimesegError('BAD_DATASET', `class ${bad.cls} is not in data.yaml names (${[...names.keys()].join(', ')})`, { file });
+  }
+  return labels;
 }
 
 /** Image size as the decoder will see it (EXIF orientation applied), without decoding pixels. */
@@ -282,7 +288,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
     for (const item of items) {
       let ok = true;
       try {
-        const labels = await readLabels(item.label);
+        const labels = await readLabels(item.label, names);
         let width: number;
         let height: number;
         let pred: PredImage;

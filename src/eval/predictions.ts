@@ -21,7 +21,7 @@ import type { Mask, Rle } from '../mask/types.js';
 import { scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
 import { canvasLookup, gridMaskFromNative, gridMaskFromPolygon, letterboxBox, type GridMask } from './metrics/predmask.js';
 import type { PredImage } from './metrics/results.js';
-import { fillPolyOpenCV } from './metrics/fillpoly.js';
+import { fillPolygons } from '../mask/polygon.js';
 
 export interface StoredPrediction {
   cls: number;
@@ -216,11 +216,12 @@ export function storedPredictionMask(p: StoredPrediction, width: number, height:
     checkRleSize(m, width, height);
     return m;
   }
+  // parts filled one by one and united (one fillPoly call with several parts would be even-odd)
   const data = new Uint8Array(width * height);
   for (const part of p.polygons ?? []) {
     if (part.length < 6) continue;
-    const ints = Int32Array.from(part, (v) => Math.trunc(v));
-    fillPolyOpenCV(data, width, height, ints);
+    const m = fillPolygons([part], width, height).data;
+    for (let i = 0; i < m.length; i++) if (m[i]) data[i] = 1;
   }
   return { data, width, height };
 }
@@ -237,7 +238,6 @@ export function predImageFromStored(preds: readonly StoredPrediction[], g: ValGe
   const conf = new Float32Array(n);
   const boxes = new Float32Array(4 * n);
   const masks: GridMask[] = [];
-  const canvas = new Uint8Array(g.imgsz * g.imgsz);
   let lut: ReturnType<typeof canvasLookup> | null = null;
   order.forEach((src, i) => {
     const p = preds[src];
@@ -256,9 +256,9 @@ export function predImageFromStored(preds: readonly StoredPrediction[], g: ValGe
       const parts = (p.polygons ?? []).filter((q) => q.length >= 2);
       if (parts.length === 0) masks.push({ data: new Uint8Array(Math.floor(g.imgsz / 4) ** 2), r0: 0, r1: 0, c0: 0, c1: 0 });
       else {
-        const m = gridMaskFromPolygon(parts[0], lb, g, canvas);
+        const m = gridMaskFromPolygon(parts[0], lb, g);
         for (let k = 1; k < parts.length; k++) {
-          const extra = gridMaskFromPolygon(parts[k], lb, g, canvas);
+          const extra = gridMaskFromPolygon(parts[k], lb, g);
           for (let q = 0; q < m.data.length; q++) m.data[q] |= extra.data[q];
         }
         masks.push(m);

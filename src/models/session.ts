@@ -4,6 +4,9 @@
  * cache so two users of the same model file with the same settings share one session.
  */
 import * as ort from 'onnxruntime-node';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { AnimesegError } from '../errors.js';
 
 export type Device = 'cpu' | 'cuda';
@@ -37,12 +40,37 @@ export function checkDevice(device: string): Device {
   throw new AnimesegError('BAD_OPTION', `unknown device '${device}'`, { hint: "use 'cpu' or 'cuda'" });
 }
 
+/**
+ * Whether onnxruntime-node's CUDA provider library is installed next to its binding (Linux x64 only; the npm
+ * install step that fetches it is skipped in this project's .npmrc). Checked up front so a missing library is
+ * one clear message instead of onnxruntime's native error log.
+ */
+export function cudaProviderInstalled(): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const root = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const bin = join(root, 'bin');
+    return readdirSync(bin).some((napi) => existsSync(join(bin, napi, 'linux', process.arch, 'libonnxruntime_providers_cuda.so')));
+  } catch {
+    return false;
+  }
+}
+
 async function create(path: string, opts: SessionOptions): Promise<ort.InferenceSession> {
   const device = opts.device ?? 'cpu';
+  const cudaHint = 'the installed onnxruntime-node needs its CUDA binaries and CUDA 12 + cuDNN 9 libraries; use --device cpu';
+  if (device === 'cuda' && !cudaProviderInstalled()) {
+    throw new AnimesegError('BAD_OPTION', 'cannot use the CUDA execution provider: onnxruntime-node was installed without its CUDA provider library', {
+      file: path,
+      hint: `${cudaHint} (install them with ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node)`,
+    });
+  }
   const so: ort.InferenceSession.SessionOptions = {
     executionProviders: device === 'cuda' ? ['cuda'] : ['cpu'],
     graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
+    // A missing CUDA library is reported below as one clear error; keep onnxruntime's own log quiet then.
+    ...(device === 'cuda' ? { logSeverityLevel: 4 as const } : {}),
   };
   if (opts.threads !== undefined && opts.threads > 0) so.intraOpNumThreads = opts.threads;
   try {
@@ -52,7 +80,7 @@ async function create(path: string, opts: SessionOptions): Promise<ort.Inference
     if (device === 'cuda') {
       throw new AnimesegError('BAD_OPTION', `cannot use the CUDA execution provider: ${msg.split('\n')[0]}`, {
         file: path,
-        hint: 'the installed onnxruntime-node needs its CUDA binaries and CUDA 12 + cuDNN 9 libraries; use --device cpu',
+        hint: cudaHint,
         cause: e,
       });
     }

@@ -74,6 +74,18 @@ export function outputPaths(outDir: string, name: string, format: string) {
 
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 
+/**
+ * An image is done when its JSON exists (written last) and so does every output this run asks for, so a
+ * rerun that adds --overlay produces the overlays without redoing anything else by hand.
+ */
+async function isDone(paths: ReturnType<typeof outputPaths>, opts: OutputOptions): Promise<boolean> {
+  const need = [paths.json, paths.mask];
+  if (!opts.onlyMask) need.push(paths.cutout);
+  if (opts.overlay) need.push(paths.overlay);
+  for (const p of need) if (!(await exists(p))) return false;
+  return true;
+}
+
 /** Segment one image and write its outputs (JSON last: it marks the image done). Returns the instance count. */
 export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOptions, inputPaths: ReadonlySet<string>): Promise<{ instances: number; timings: Record<string, number> }> {
   const format = opts.format ?? 'png';
@@ -124,7 +136,7 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
     while (next < items.length) {
       const item = items[next++];
       try {
-        if (!opts.overwrite && (await exists(outputPaths(outDir, item.name, format).json))) {
+        if (!opts.overwrite && (await isDone(outputPaths(outDir, item.name, format), opts))) {
           summary.skipped++;
           progress.tick(1, true);
           continue;

@@ -41,6 +41,8 @@ export interface SegmenterOptions extends DetectOptions {
   download?: boolean;
   device?: Device;
   threads?: number;
+  /** Let onnxruntime's idle threads spin (its default; off here so decode/encode can use the cores). */
+  spin?: boolean;
   /** Input size for dynamic models. */
   imgsz?: number;
   /** Refinement stage (default 'none'). */
@@ -103,7 +105,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   checkRange('iou', options.iou, 0, 1);
   checkRange('maxDet', options.maxDet, 1, 100000);
   const resolved = await resolveYoloPath(options.model, options);
-  const model: YoloModel = await loadYoloModel(resolved.path, { device: options.device, threads: options.threads, imgsz: options.imgsz });
+  const model: YoloModel = await loadYoloModel(resolved.path, { device: options.device, threads: options.threads, spin: options.spin, imgsz: options.imgsz });
   const { contract } = model;
   const refineName: RefineName = options.refine ?? 'none';
   let refiner: Refiner | null = null;
@@ -128,10 +130,28 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   const [ih, iw] = contract.imgsz;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
 
+  /** Class ids to keep (null = all), checked against the model before any work is done. */
+  function classFilter(c: DetectOptions['classes']): number[] | null {
+    const classes = c === 'all' || c === null ? null : c ?? defClasses;
+    if (classes) for (const id of classes) if (!(Number.isInteger(id) && id >= 0 && id < names.length)) {
+      throw new AnimesegError('BAD_OPTION', `class id ${id} is not in this model (0..${names.length - 1})`, { hint: `classes: ${names.slice(0, 10).map((n, i) => `${i} ${n}`).join(', ')}${names.length > 10 ? ', ...' : ''}` });
+    }
+    return classes;
+  }
+  try {
+    classFilter(options.classes);
+  } catch (e) {
+    await refiner?.dispose?.();
+    await model.dispose();
+    throw e;
+  }
+
   async function segment(input: string | Uint8Array | RawImage, ov: DetectOptions & { file?: string } = {}): Promise<SegmentResult> {
     const o = { ...options, ...stripUndefined(ov) };
     checkRange('conf', o.conf, 0, 1);
     checkRange('iou', o.iou, 0, 1);
+    checkRange('maxDet', o.maxDet, 1, 100000);
+    const classes = classFilter(o.classes);
     const timings: StageTimings = {};
     let t = performance.now();
     const lap = (k: string): void => {
@@ -157,10 +177,6 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     timings.inference = raw.ms ?? waited;
     if (raw.ms !== undefined && waited - raw.ms > 0.05) timings.queue = waited - raw.ms;
     t = performance.now();
-    const classes = o.classes === 'all' || o.classes === null ? null : o.classes ?? defClasses;
-    if (classes) for (const c of classes) if (!(Number.isInteger(c) && c >= 0 && c < names.length)) {
-      throw new AnimesegError('BAD_OPTION', `class id ${c} is not in this model (0..${names.length - 1})`, { hint: `classes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` });
-    }
     const dets = postprocess(raw, geometry, {
       conf: o.conf ?? 0.25,
       iou: o.iou ?? 0.7,

@@ -11,6 +11,7 @@ import type { RawImage } from '../image/types.js';
 import type { Box, Mask } from '../mask/types.js';
 import type { Instance, Refiner } from '../pipeline/types.js';
 import { AnimesegError } from '../errors.js';
+import { squaredDistanceTo } from '../mask/distance.js';
 import { disposeSam, loadSam, type SamModelOptions } from '../models/sam/models.js';
 import { applyCoords } from '../models/sam/transforms.js';
 import type { SamDecoderOutput } from '../models/sam/decoder.js';
@@ -30,10 +31,11 @@ export interface BoxRefiner extends Refiner, TimedRefiner {
 }
 
 /**
- * Deterministic interior points of a mask: the first is the maximum of the (3-4 chamfer) distance to the
- * background, each next one maximises min(distance to background, distance to the points already taken),
- * so points sit deep inside and spread over the shape. Ties go to the first pixel in raster order.
- * Searches only inside `box` (clipped to the mask); returns [x, y] pixel indices.
+ * Deterministic interior points of a mask: the first is the maximum of the Euclidean distance to the
+ * background (src/mask/distance.ts), each next one maximises min(distance to background, distance to the
+ * points already taken), so points sit deep inside and spread over the shape. Ties go to the first pixel in
+ * raster order. Searches only inside `box` (clipped to the image), whose border counts as background;
+ * returns [x, y] pixel indices.
  */
 export function sampleInteriorPoints(mask: Mask, box: Box, n: number): [number, number][] {
   const { width: W, height: H } = mask;
@@ -44,35 +46,22 @@ export function sampleInteriorPoints(mask: Mask, box: Box, n: number): [number, 
   const w = x1 - x0;
   const h = y1 - y0;
   if (n <= 0 || w <= 0 || h <= 0) return [];
-  // chamfer distance (units of 1/3 px) to the nearest background pixel; the region's border counts as background
-  const BIG = 1 << 29;
-  const d = new Int32Array(w * h);
+  // the region with a 1-px background frame; source = background pixels
+  const pw = w + 2;
+  const bg = new Uint8Array(pw * (h + 2)).fill(1);
   let any = false;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const on = mask.data[(y + y0) * W + x + x0] !== 0;
-      d[y * w + x] = on ? BIG : 0;
-      if (on) any = true;
+      if (mask.data[(y + y0) * W + x + x0] !== 0) {
+        bg[(y + 1) * pw + x + 1] = 0;
+        any = true;
+      }
     }
   }
   if (!any) return [];
-  const at = (x: number, y: number) => (x < 0 || y < 0 || x >= w || y >= h ? 0 : d[y * w + x]);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      if (d[i] === 0) continue;
-      d[i] = Math.min(d[i], at(x - 1, y) + 3, at(x, y - 1) + 3, at(x - 1, y - 1) + 4, at(x + 1, y - 1) + 4);
-    }
-  }
-  for (let y = h - 1; y >= 0; y--) {
-    for (let x = w - 1; x >= 0; x--) {
-      const i = y * w + x;
-      if (d[i] === 0) continue;
-      d[i] = Math.min(d[i], at(x + 1, y) + 3, at(x, y + 1) + 3, at(x + 1, y + 1) + 4, at(x - 1, y + 1) + 4);
-    }
-  }
+  const d2 = squaredDistanceTo(bg, pw, h + 2);
   const score = new Float64Array(w * h);
-  for (let i = 0; i < d.length; i++) score[i] = d[i] / 3;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) score[y * w + x] = Math.sqrt(d2[(y + 1) * pw + x + 1]);
   const out: [number, number][] = [];
   for (let k = 0; k < n; k++) {
     let best = -1;

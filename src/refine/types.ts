@@ -71,6 +71,8 @@ export const DEFAULT_VOTE_OPTIONS: Readonly<VoteOptions> = Object.freeze({
 export interface SoftEdgeOptions {
   radius: number;
   eps: number;
+  /** Fast guided filter: coefficients computed at 1/subsample resolution (1 = exact filter). */
+  subsample?: number;
 }
 
 /** Tuned on KS composites: alpha error within 3 px of the true outline fell from 0.161 (hard) to 0.148. */

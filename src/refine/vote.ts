@@ -15,9 +15,9 @@
  */
 import { AnimesegError } from '../errors.js';
 import type { Mask } from '../mask/types.js';
-import { dilate, erode } from '../mask/morphology.js';
 import { resizeMaskNearest } from '../mask/resize.js';
 import { unionMasks } from '../mask/ops.js';
+import { erodeDilate } from './morph.js';
 import { DEFAULT_VOTE_OPTIONS, type LabelMap, type VoteOptions } from './types.js';
 
 export type Segments = Mask[] | LabelMap;
@@ -44,11 +44,9 @@ export function resolveVoteOptions(opts: Partial<VoteOptions> = {}): VoteOptions
   return o;
 }
 
+/** 3x3 erosion erodeN times then 3x3 dilation dilateN times (= rectangles of radius n, as cv2 does it). */
 function morph(m: Mask, erodeN: number, dilateN: number): Mask {
-  let r = m;
-  if (erodeN > 0) r = erode(r, erodeN);
-  if (dilateN > 0) r = dilate(r, dilateN);
-  return r;
+  return erodeDilate(m, erodeN, dilateN);
 }
 
 function sameSize(masks: Mask[], w: number, h: number, what: string): void {

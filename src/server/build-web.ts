@@ -31,10 +31,11 @@ function newestSource(root: string): number {
   return newest;
 }
 
-export async function buildWebBundle(): Promise<string> {
+/** Build the bundle into `outFile` (default web/dist/animeseg-browser.js). */
+export async function buildWebBundle(outFile?: string): Promise<string> {
   const root = projectRoot();
   const esbuild = await import('esbuild');
-  const out = bundlePath();
+  const out = outFile ?? bundlePath();
   await esbuild.build({
     entryPoints: [join(root, 'src', 'browser', 'segment-browser.ts')],
     outfile: out,

@@ -44,6 +44,8 @@ export interface CreateServerOptions {
   log?: (line: string) => void;
   /** Serve the page and in-browser inference files (default true). */
   web?: boolean;
+  /** Folder holding animeseg-browser.js, served as /dist/ (default web/dist; tests build into a temp dir). */
+  bundleDir?: string;
 }
 
 export interface AnimesegServer {
@@ -137,7 +139,7 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
       const tStart = performance.now();
       const result = await engine.segment(bytes, { refine: options.refine, conf: options.conf, iou: options.iou, classes }, limits.maxPixels);
       const tEncode = performance.now();
-      const timings: Record<string, number> = { read: tQueued - t0, queue: tStart - tQueued, ...result.timings };
+      const timings: Record<string, number> = { probe: tQueued - t0, queue: tStart - tQueued, ...result.timings };
       if (options.format === 'json') {
         const settings = { refine: result.refine, conf: options.conf ?? 0.25, iou: options.iou ?? 0.7, classes: classes ?? engine.info.defaultClasses ?? 'all' };
         const json = renderJson(result, { image: fileName, model: engine.info.model, settings }, timings);
@@ -153,7 +155,7 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
   });
 
   // ---- page + in-browser inference files ----
-  if (opts.web !== false) registerWeb(app, engine);
+  if (opts.web !== false) registerWeb(app, engine, opts.bundleDir);
 
   const server: AnimesegServer = {
     app,
@@ -163,7 +165,16 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
       return closing;
     },
     async listen(port = 7860, host = '127.0.0.1') {
-      await app.listen({ port, host });
+      try {
+        await app.listen({ port, host });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+          const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'needs more privileges' : 'is not an address of this machine';
+          throw new AnimesegError('IO', `cannot listen on ${host}:${port}: the address ${why}`, { hint: 'choose another --port (0 picks a free one) or --host' });
+        }
+        throw e;
+      }
       const addr = app.server.address();
       const p = typeof addr === 'object' && addr ? addr.port : port;
       return `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
@@ -208,14 +219,22 @@ async function readUpload(req: FastifyRequest): Promise<{ bytes: Uint8Array; raw
   if (req.isMultipart()) {
     let bytes: Buffer | null = null;
     let fileName = 'upload';
-    for await (const part of req.parts()) {
-      if (part.type === 'file') {
-        if (bytes) throw new AnimesegError('BAD_INPUT', 'more than one file in the upload', { hint: 'send one image per request' });
-        bytes = await part.toBuffer();
-        if (part.filename) fileName = part.filename;
-      } else {
-        raw[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value);
+    try {
+      for await (const part of req.parts()) {
+        if (part.type === 'file') {
+          if (bytes) throw new AnimesegError('BAD_INPUT', 'more than one file in the upload', { hint: 'send one image per request' });
+          bytes = await part.toBuffer();
+          if (part.filename) fileName = part.filename;
+        } else {
+          raw[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value);
+        }
       }
+    } catch (e) {
+      // Limits (FST_* codes) and our own errors keep their status; anything else is the parser (busboy)
+      // failing on a malformed body: the client's fault, not a server error.
+      const code = (e as { code?: unknown }).code;
+      if (e instanceof AnimesegError || e instanceof HttpError || (typeof code === 'string' && code.startsWith('FST_'))) throw e;
+      throw new AnimesegError('BAD_INPUT', `malformed multipart upload: ${(e as Error).message}`, { hint: 'send multipart/form-data with one file field (curl -F file=@image.png)' });
     }
     if (!bytes) throw new AnimesegError('BAD_INPUT', 'the multipart upload has no file', { hint: 'add the image as a file field, e.g. curl -F file=@image.png' });
     if (bytes.length === 0) throw new AnimesegError('BAD_INPUT', 'the uploaded file is empty');
@@ -237,9 +256,13 @@ const ISOLATION_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-function registerWeb(app: FastifyInstance, engine: SegmentEngine): void {
+function registerWeb(app: FastifyInstance, engine: SegmentEngine, bundleDir?: string): void {
   // Tables are read once here; a file that is not in them cannot be requested.
-  const pageFiles = tableFromDir(webDir(), '/', (n) => !n.endsWith('.map'));
+  const pageFiles = tableFromDir(webDir(), '/');
+  if (bundleDir) {
+    for (const k of [...pageFiles.keys()]) if (k.startsWith('/dist/')) pageFiles.delete(k);
+    for (const [k, v] of tableFromDir(bundleDir, '/dist/')) pageFiles.set(k, v);
+  }
   const ortDir = ortDistDir();
   const ortFiles = ortDir ? tableFromDir(ortDir, '/ort/', (n) => /^ort[\w.-]*\.(mjs|wasm)$/.test(n)) : new Map<string, StaticFile>();
   const modelFile = fileEntry(engine.info.path);

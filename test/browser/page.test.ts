@@ -13,10 +13,11 @@ import sharp from 'sharp';
 import type { Browser } from 'playwright-core';
 import { createServer, type AnimesegServer } from '../../src/server/server.js';
 import { createPipelineEngine } from '../../src/server/pipeline-engine.js';
-import { ensureWebBundle } from '../../src/server/build-web.js';
+import { buildWebBundle } from '../../src/server/build-web.js';
 import { IMAGES, MODEL_NAME, boxIoU, isolateEnv, unionOfRles } from '../server/helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// ANIMESEG_CHROMIUM points elsewhere (e.g. to check the skip path); never a downloaded browser.
+const CHROMIUM = process.env.ANIMESEG_CHROMIUM ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `chromium not installed at ${CHROMIUM} (apt-get install chromium)`;
 const IMAGE = join(IMAGES, 'luffy_1.jpg'); // 810x606, two people
 const shots = mkdtempSync(join(tmpdir(), 'animeseg-shots-'));
@@ -35,9 +36,10 @@ let api: ApiJson;
 
 before(async () => {
   if (skip) return;
-  const bundle = await ensureWebBundle();
-  assert.ok(bundle.ok, bundle.ok ? '' : bundle.reason);
-  server = await createServer({ engine: await createPipelineEngine({ model: MODEL_NAME }) });
+  // The in-browser bundle is built into a temp folder (tests never write into the repo).
+  const bundleDir = mkdtempSync(join(tmpdir(), 'animeseg-web-'));
+  await buildWebBundle(join(bundleDir, 'animeseg-browser.js'));
+  server = await createServer({ engine: await createPipelineEngine({ model: MODEL_NAME }), bundleDir });
   base = await server.listen(0);
   const r = await fetch(`${base}/v1/segment?format=json`, { method: 'POST', body: readFileSync(IMAGE), headers: { 'content-type': 'image/jpeg' } });
   api = (await r.json()) as ApiJson;
@@ -149,5 +151,20 @@ test('in-browser mode on WASM: same characters, and the image is never uploaded'
   assert.deepEqual(uploads, [], 'no request to /v1/segment in browser mode');
   await page.screenshot({ path: join(shots, 'browser-mode.png'), fullPage: true });
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('/docs renders the OpenAPI document in the browser with nothing fetched from outside', { skip, timeout: 30_000 }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const foreign: string[] = [];
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base)) foreign.push(r.url());
+  });
+  await page.goto(`${base}/docs`);
+  await page.waitForSelector('#segment');
+  assert.match((await page.locator('#segment').textContent())!, /\/v1\/segment/);
+  assert.ok((await page.locator('.op').count()) >= 6);
+  assert.deepEqual(foreign, []);
   await context.close();
 });

@@ -86,6 +86,11 @@ test('a folder with good and bad images: good ones done, bad ones reported, exit
   assert.deepEqual([s.done, s.skipped, s.failed.length], [0, 2, 0]);
   const redo = JSON.parse(String(cli([join(inDir, 'eren_1.jpg'), '-o', out, '--model', MODEL, '--json', '--overwrite']).stdout));
   assert.equal(redo.done, 1);
+  // An output this run asks for is missing (the overlay): that image is redone, the other skipped.
+  await rm(join(out, 'cirno_1.overlay.png'));
+  const fill = JSON.parse(String(cli([join(inDir, 'eren_1.jpg'), join(inDir, 'cirno_1.png'), '-o', out, '--model', MODEL, '--json', '--overlay']).stdout));
+  assert.deepEqual([fill.done, fill.skipped], [1, 1]);
+  assert.ok((await readdir(out)).includes('cirno_1.overlay.png'));
 });
 
 test('stdin to stdout: a PNG cutout of the same size', async () => {

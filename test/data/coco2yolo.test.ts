@@ -178,3 +178,16 @@ test('corrupt annotation files: clear BAD_DATASET error, nothing left that looks
     }
   }
 });
+
+test('--names renames the kept classes in data.yaml (person → character); a wrong count is refused', async () => {
+  const { dir, images, ann, out } = await setup(JSON.stringify(cocoFixture()));
+  try {
+    await assert.rejects(coco2yolo({ annotations: ann, images, out, classes: ['person'], names: ['a', 'b'], progress: 'silent' }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
+    await coco2yolo({ annotations: ann, images, out, classes: ['person'], names: ['character'], link: 'none', progress: 'silent' });
+    const y = await readDataYaml(join(out, 'data.yaml'));
+    assert.deepEqual([...y.names.entries()], [[0, 'character']]);
+    assert.deepEqual(await lines(join(out, 'labels/train2017/b.txt')), EXPECTED_B); // rows unchanged
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -27,6 +27,11 @@ before(async () => {
   await copyFile(set.images[0], join(dir, 'images', 'val', 'broken.png'));
   await writeFile(join(dir, 'labels', 'val', 'broken.txt'), '0 0.5 0.5 0.2 0.3\n');
   await copyFile(set.images[1], join(dir, 'images', 'val', 'nolabel.png'));
+  // a truncated picture (no label: a background image if it could be read)
+  await writeFile(join(dir, 'images', 'val', 'corrupt.png'), (await readFile(set.images[3])).subarray(0, 100));
+  // and one whose class is not in data.yaml (Ultralytics drops such an image)
+  await copyFile(set.images[2], join(dir, 'images', 'val', 'badclass.png'));
+  await writeFile(join(dir, 'labels', 'val', 'badclass.txt'), '5 0.1 0.1 0.2 0.1 0.2 0.2\n');
 });
 
 after(async () => {
@@ -61,11 +66,12 @@ test('predictions equal to the labels: AP 0.995 (the 101-point maximum), P = R =
   const file = await labelsAsPredictions();
   const r = await evaluate({ data: set.dataYaml, predictions: file, progress: 'silent' });
   const nLabels = set.polygons.reduce((s, p) => s + p.length, 0);
-  // 4 synthesized images + the background image; the broken label is skipped and named.
-  assert.equal(r.ultralytics.images, 5);
-  assert.equal(r.skipped.length, 1);
-  assert.match(r.skipped[0].image, /broken\.png$/);
-  assert.match(r.skipped[0].reason, /polygon/);
+  // 4 synthesized images, the background image and the truncated picture (scoring stored predictions reads only
+  // image headers, and its header is intact: a background image with no prediction); the bad labels are skipped.
+  assert.equal(r.ultralytics.images, 6);
+  assert.deepEqual(r.skipped.map((x) => x.image.split('/').pop()), ['badclass.png', 'broken.png']);
+  assert.match(r.skipped[0].reason, /class 5 is not in data.yaml/);
+  assert.match(r.skipped[1].reason, /polygon/);
   assert.equal(r.ultralytics.instances, nLabels);
   // Every GT found once with IoU ~1: the PR curve is 1 up to recall 1, whose sample is the 0 sentinel:
   // 0.99 + 0.5 * 0.01 = 0.995 at every threshold for boxes (same box up to float32 rounding).
@@ -89,7 +95,8 @@ test('the real model on the synthesized set: table, metrics.json, plots, contact
   const out = join(dir, 'out');
   const r = await evaluate({ data: set.dataYaml, model: MODEL, out, progress: 'silent', worst: 3 });
   assert.equal(r.ultralytics.images, 5);
-  assert.equal(r.skipped.length, 1);
+  assert.deepEqual(r.skipped.map((x) => x.image.split('/').pop()), ['badclass.png', 'broken.png', 'corrupt.png']);
+  assert.ok(r.skipped.every((x) => !x.reason.includes('internal error')), JSON.stringify(r.skipped));
   assert.equal(r.settings.imgsz, 320); // the model's input size (static 320 export)
   // 480x288 images: the model's letterbox is the validator's, so the model's own proto masks were compared
   assert.equal(r.settings.mask_source, 'proto');
@@ -121,7 +128,7 @@ test('--imgsz other than the model input: native masks sampled on the grid, box 
   assert.ok(r.ultralytics.mask.map50 > 0.3);
 });
 
-test('CLI: --predictions run returns 1 when an image was skipped and writes metrics.json', async () => {
+test('CLI: --predictions run returns 1 when images were skipped and writes metrics.json', async () => {
   const file = join(dir, 'perfect.json');
   const out = join(dir, 'cli-out');
   const logs: string[] = [];
@@ -136,7 +143,7 @@ test('CLI: --predictions run returns 1 when an image was skipped and writes metr
   assert.equal(code, 1);
   assert.ok(existsSync(join(out, 'metrics.json')));
   assert.ok(logs.some((l) => l.includes('mAP50-95)')));
-  assert.ok(logs.some((l) => /1 image\(s\) skipped/.test(l)));
+  assert.ok(logs.some((l) => /2 image\(s\) skipped/.test(l))); // the two bad labels (stored predictions read only headers)
 });
 
 test('CLI: bad options are usage errors (exit 2), not stack traces', async () => {

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fillPolyOpenCV, downsample4 } from '../../src/eval/metrics/fillpoly.js';
+import { downsample4 } from '../../src/eval/metrics/downsample.js';
+import { fillPolygons } from '../../src/mask/polygon.js';
 import { resampleSegment, parseLabel, buildGt } from '../../src/eval/metrics/gt.js';
 import { valGeometry } from '../../src/eval/metrics/geometry.js';
 import { AnimesegError } from '../../src/errors.js';
@@ -18,8 +19,7 @@ function filled(m: Uint8Array, w: number): string[] {
 
 test('fillPoly: an axis-aligned rectangle fills its outline inclusive', () => {
   // vertices (2,2) (5,2) (5,4) (2,4): OpenCV draws the edges and fills between -> x 2..5, y 2..4 = 12 pixels
-  const m = new Uint8Array(64);
-  fillPolyOpenCV(m, 8, 8, [2, 2, 5, 2, 5, 4, 2, 4]);
+  const m = fillPolygons([[2, 2, 5, 2, 5, 4, 2, 4]], 8, 8).data;
   const expected: string[] = [];
   for (let y = 2; y <= 4; y++) for (let x = 2; x <= 5; x++) expected.push(`${x},${y}`);
   assert.deepEqual(filled(m, 8), expected);
@@ -27,8 +27,7 @@ test('fillPoly: an axis-aligned rectangle fills its outline inclusive', () => {
 
 test('fillPoly: a vertex on the canvas edge (x = width) is clipped, not wrapped', () => {
   // (4,0) (8,0) (8,3) (4,3) on an 8-wide canvas: columns 4..7 of rows 0..3 = 16 pixels, nothing elsewhere
-  const m = new Uint8Array(64);
-  fillPolyOpenCV(m, 8, 8, [4, 0, 8, 0, 8, 3, 4, 3]);
+  const m = fillPolygons([[4, 0, 8, 0, 8, 3, 4, 3]], 8, 8).data;
   const expected: string[] = [];
   for (let y = 0; y <= 3; y++) for (let x = 4; x <= 7; x++) expected.push(`${x},${y}`);
   assert.deepEqual(filled(m, 8), expected);
@@ -37,8 +36,7 @@ test('fillPoly: a vertex on the canvas edge (x = width) is clipped, not wrapped'
 test('fillPoly: a right triangle includes its diagonal edge', () => {
   // (0,0) (3,3) (0,3): the edges (diagonal, bottom row, left column) plus the spans between them give the
   // lower-left triangle including the diagonal: row y holds x = 0..y (1 + 2 + 3 + 4 = 10 pixels)
-  const m = new Uint8Array(16);
-  fillPolyOpenCV(m, 4, 4, [0, 0, 3, 3, 0, 3]);
+  const m = fillPolygons([[0, 0, 3, 3, 0, 3]], 4, 4).data;
   assert.deepEqual(filled(m, 4), ['0,0', '0,1', '1,1', '0,2', '1,2', '2,2', '0,3', '1,3', '2,3', '3,3']);
 });
 

@@ -73,6 +73,7 @@ for (const name of ['case1', 'case2']) {
     assert.equal(labelFiles.length, c.expected.images);
     let gtPixelsChecked = 0;
     let tpChecked = 0;
+    let predMasksChecked = 0;
     for (const im of c.intermediate.images) {
       const { width, height } = c.sizes[im.image];
       const g = valGeometry(width, height, 640);
@@ -88,6 +89,12 @@ for (const name of ['case1', 'case2']) {
       });
       const pred = predImageFromStored(preds.get(im.image)?.predictions ?? [], g);
       assert.equal(pred.cls.length, im.n_pred);
+      // Cropped 160x160 prediction masks, as process_mask produced them (present when the image has GT).
+      im.pred.forEach((e: any, i: number) => {
+        if (!e.mask160_rle) return;
+        assert.deepEqual(pred.masks[i].data, decodeRle(rleFromJson(e.mask160_rle)).data, `${im.image} pred ${i} mask`);
+        predMasksChecked++;
+      });
       const m = acc.add(gt, pred);
       // The validator's correct-matrices per prediction.
       im.pred.forEach((e: any, i: number) => {
@@ -97,7 +104,7 @@ for (const name of ['case1', 'case2']) {
         tpChecked++;
       });
     }
-    assert.ok(gtPixelsChecked > 0 && tpChecked > 0);
+    assert.ok(gtPixelsChecked > 0 && tpChecked > 0 && predMasksChecked > 0);
     checkAll(acc.result().metrics, c.expected);
   });
 

@@ -27,6 +27,8 @@ test('lossless formats decode to the exact pixels (png, webp lossless, tiff, gif
     ['png', await enc(raw().png())],
     ['webp', await enc(raw().webp({ lossless: true }))],
     ['tiff', await enc(raw().tiff({ compression: 'lzw' }))],
+    // 16 bits per channel (each 8-bit value v stored as v * 257) comes back as the same 8-bit values.
+    ['png16', await enc(raw().toColourspace('rgb16').png())],
   ] as const) {
     const d = await decodeImage(bytes);
     assert.equal(d.image.channels, 3, name);

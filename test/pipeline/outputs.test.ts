@@ -1,7 +1,7 @@
 // Outputs from a hand-made result: expected pixels and JSON fields are computed by hand in each test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { combinedAlpha, contentBounds, cutout, instanceCutouts, parseColor, resultJson, boxRegion, overlayImage } from '../../src/pipeline/outputs.js';
+import { combinedAlpha, contentBounds, cutout, instanceCutouts, parseColor, resultAlpha, resultJson, boxRegion, overlayImage } from '../../src/pipeline/outputs.js';
 import type { Instance } from '../../src/pipeline/types.js';
 import { decodeRle } from '../../src/mask/rle.js';
 import { AnimesegError } from '../../src/errors.js';
@@ -82,7 +82,14 @@ test('result JSON: class, score, box, area, COCO RLE that decodes back, polygons
 test('overlay keeps the size and tints mask pixels', async () => {
   const o = await overlayImage(image, [instA]);
   assert.deepEqual([o.width, o.height, o.channels], [W, H, 3]);
-  // (1,1) is masked, (0,2) is not and far from the box outline... the outline may cover it, so compare a
-  // masked pixel: its red channel moves towards the first palette colour (255).
+  // (1,1) is masked: blending with the first palette colour (red 255) at 45% raises its red channel (10).
   assert.ok(o.data[(1 * W + 1) * 3] > image.data[(1 * W + 1) * 3]);
+});
+
+test('an already transparent input stays transparent in the cutout (alpha = min(mask, input alpha))', () => {
+  const inputAlpha = new Uint8Array(W * H).fill(255);
+  inputAlpha[1] = 0; // (1,0) is masked by instA but transparent in the input
+  inputAlpha[2] = 60; // (2,0) is masked, half transparent in the input
+  const a = resultAlpha({ instances: [instA], width: W, height: H, inputAlpha });
+  assert.deepEqual([...a], [0, 0, 60, 0, 0, 255, 0, 0, 0, 0, 0, 0]);
 });

@@ -112,7 +112,7 @@ test('refined-mask quality on KS composites: regions beats YOLO-only', { skip: !
       hardErr += eh / comps.length;
       rows.push(`${c.name} (${dets.length} det): ${cells.join(' | ')} | alpha err soft ${es.toFixed(3)} hard ${eh.toFixed(3)}`);
     }
-    await samProposer.dispose();
+    await samProposer.dispose?.();
   } finally {
     await yolo.dispose();
     await rm(dir, { recursive: true, force: true });

@@ -213,6 +213,18 @@ test('min_mask_region_area on clean discs changes nothing', async () => {
   await Promise.all([encoder.dispose(), decoder.dispose()]);
 });
 
+test('progress hook counts prompts over all crops; bad images are BAD_INPUT', async () => {
+  const { encoder, decoder } = await load({ batched: true });
+  const seen: [number, number][] = [];
+  // 4x4 grid in layer 0 and 2x2 (factor 2) in each of the 4 layer-1 crops: 16 + 4*4 = 32 prompts, 8 per call
+  const amg = new AutomaticMaskGenerator(encoder, decoder, { pointsPerSide: 4, cropNLayers: 1, cropNPointsDownscaleFactor: 2, pointsPerBatch: 8 }, { onProgress: (d, t) => seen.push([d, t]) });
+  await amg.generate(grayImage(64, 64));
+  assert.deepEqual(seen, [[8, 32], [16, 32], [20, 32], [24, 32], [28, 32], [32, 32]]);
+  await assert.rejects(amg.generate({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_INPUT');
+  await assert.rejects(amg.generate({ data: new Uint8Array(0), width: 0, height: 0, channels: 3 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_INPUT');
+  await Promise.all([encoder.dispose(), decoder.dispose()]);
+});
+
 test('bad options are BAD_OPTION', async () => {
   const { encoder, decoder } = await load();
   const bad = (o: object) => assert.throws(() => new AutomaticMaskGenerator(encoder, decoder, o), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');

@@ -25,7 +25,8 @@ function instance(mask: Mask, box: Box): Instance {
 }
 
 test('interior points: distance-transform maximum first, then spread out, all inside', () => {
-  // 15x15 square [33..47] x [43..57] in 96x96: the chamfer distance peaks only at its centre (40, 50)
+  // 15x15 square [33..47] x [43..57] in 96x96: the distance to the background (8 px at the centre, less
+  // everywhere else) peaks only at its centre (40, 50)
   const m = squareMask(33, 43, 47, 57, 96, 96);
   const pts = sampleInteriorPoints(m, [33, 43, 48, 58], 3);
   assert.deepEqual(pts[0], [40, 50]);

@@ -265,6 +265,10 @@ test('unknown or bad options → 400 BAD_OPTION naming the option', async () => 
   await expectError(await post('crop=maybe'), 400, 'BAD_OPTION', /crop/);
   // The same check applies to multipart fields.
   await expectError(await fetch(`${base}/v1/segment`, { method: 'POST', body: form(luffy, { sharpen: '1' }) }), 400, 'BAD_OPTION', /sharpen/);
+  // Malformed multipart bodies are the client's fault: 400, not 500.
+  const cutPart = Buffer.concat([Buffer.from('--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n'), eren.subarray(0, 5000)]);
+  await expectError(await fetch(`${base}/v1/segment`, { method: 'POST', body: cutPart, headers: { 'content-type': 'multipart/form-data; boundary=XYZ' } }), 400, 'BAD_INPUT', /multipart/);
+  await expectError(await fetch(`${base}/v1/segment`, { method: 'POST', body: 'garbage', headers: { 'content-type': 'multipart/form-data' } }), 400, 'BAD_INPUT', /multipart/);
   const noFile = new FormData();
   noFile.append('format', 'json');
   await expectError(await fetch(`${base}/v1/segment`, { method: 'POST', body: noFile }), 400, 'BAD_INPUT', /no file/);

@@ -145,3 +145,21 @@ for (const dynamic of [false, true]) {
     }
   });
 }
+
+test("device 'cuda' without CUDA binaries is a clear BAD_OPTION (skipped where CUDA works)", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'animeseg-yolo-'));
+  const path = join(dir, 'm.onnx');
+  await writeFile(path, fakeYoloModel({ imgsz: 320 }));
+  try {
+    const seg = await createSegmenter({ model: path, device: 'cuda' }).catch((e: unknown) => e);
+    if (!(seg instanceof Error)) {
+      await (seg as { dispose(): Promise<void> }).dispose();
+      t.skip('CUDA execution provider is available on this machine');
+      return;
+    }
+    assert.ok(seg instanceof AnimesegError && seg.code === 'BAD_OPTION' && /CUDA execution provider/.test(seg.message), String(seg));
+    assert.match(seg.hint ?? '', /--device cpu/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -18,6 +18,8 @@ Options:
   --out DIR            output dataset folder
   --classes LIST       comma-separated class names or 0-79 ids to keep, renumbered 0.. (e.g. person);
                        default: all 80 classes
+  --names LIST         names to write for the kept classes, e.g. --classes person --names character
+                       (so the set merges with synth's sets)
   --split NAME         split folder name (default: file stem without instances_, e.g. train2017)
   --link MODE          hardlink (default; falls back to symlink, then copy) | symlink | copy | none
   --force              convert a split again that was converted before
@@ -28,6 +30,7 @@ const options = {
   images: { type: 'string' },
   out: { type: 'string', short: 'o' },
   classes: { type: 'string' },
+  names: { type: 'string' },
   split: { type: 'string' },
   link: { type: 'string' },
   force: { type: 'boolean' },
@@ -47,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     images: v.images,
     out: v.out,
     classes: v.classes ? v.classes.split(',').map((c) => c.trim()).filter((c) => c !== '') : undefined,
+    names: v.names ? v.names.split(',').map((c) => c.trim()) : undefined,
     split: v.split,
     link,
     force: v.force,

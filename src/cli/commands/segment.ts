@@ -7,12 +7,13 @@ import { numberOption, parseCommandArgs } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs } from '../../pipeline/inputs.js';
 import { formatSummary, runBatch } from '../../pipeline/batch.js';
-import { cutout, parseColor, resultAlpha, type Rgb } from '../../pipeline/outputs.js';
+import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
 
 export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [options]
-       animeseg segment - [options] > cutout.png      (image on stdin, PNG cutout on stdout)
+       animeseg segment - [options] > cutout.png      (image on stdin, PNG cutout on stdout;
+                                                       --only-mask: the mask; --json: the instances JSON)
 
 Finds characters with a YOLOv8-seg model and writes, per image NAME:
   NAME.png (RGBA cutout), NAME.mask.png, NAME.json (instances: class, score, box, polygons, COCO RLE, area),
@@ -25,7 +26,8 @@ Options:
   --conf X               confidence threshold (default 0.25)
   --iou X                NMS IoU threshold (default 0.7)
   --max-det N            most detections per image (default 300)
-  --classes LIST|all     class ids to keep, e.g. 0,1 (default: person for COCO models, all otherwise)
+  --classes LIST|all     class ids or names to keep, e.g. 0,1 or person (default: person for COCO models,
+                         every class for other models)
   --agnostic             class-agnostic NMS
   --refine NAME          none | vote | box | regions (default none)
   --instances            also write one cutout per character, cropped to its box
@@ -34,7 +36,7 @@ Options:
   --bg-color C           background colour instead of transparency: '#fff', '#rrggbb' or r,g,b
   --crop                 crop the cutout to the characters
   --format png|webp      cutout format (default png)
-  --json                 print the summary as JSON on stdout
+  --json                 print the run summary as JSON on stdout (with -: the instances JSON instead of a PNG)
   --concurrency N        images in flight (default 2)
   --overwrite            redo images that are already done
   --max-pixels N         refuse larger images (default 100000000)
@@ -67,14 +69,22 @@ const options = {
   progress: { type: 'string' },
 } as const;
 
-function parseClasses(v: string | undefined): number[] | 'all' | undefined {
+/** '--classes 0,2' or '--classes person,cat' (names need the model, so they resolve after loading). */
+function parseClasses(v: string | undefined): (number | string)[] | 'all' | undefined {
   if (v === undefined) return undefined;
   if (v.trim().toLowerCase() === 'all') return 'all';
   const parts = v.split(',').map((s) => s.trim());
-  if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) {
-    throw new AnimesegError('BAD_OPTION', `--classes must be 'all' or class ids like 0,1, got '${v}'`);
-  }
-  return parts.map(Number);
+  if (parts.some((p) => p === '')) throw new AnimesegError('BAD_OPTION', `--classes must be 'all' or a list like 0,1 or person, got '${v}'`);
+  return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+function classIds(list: (number | string)[], names: readonly string[]): number[] {
+  return list.map((c) => {
+    if (typeof c === 'number') return c;
+    const i = names.findIndex((n) => n.toLowerCase() === c.toLowerCase());
+    if (i < 0) throw new AnimesegError('BAD_OPTION', `--classes: this model has no class '${c}'`, { hint: `classes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` });
+    return i;
+  });
 }
 
 async function readStdin(): Promise<Uint8Array> {
@@ -94,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
   const v = parsed.values;
   const positionals = parsed.positionals as string[];
   let detect: DetectOptions;
+  let classList: (number | string)[] | 'all' | undefined;
   let refine: RefineName;
   let format: 'png' | 'webp';
   let bgColor: Rgb | undefined;
@@ -110,9 +121,9 @@ export async function run(argv: string[]): Promise<number> {
       conf: numberOption('conf', v.conf, 0.25, 0, 1),
       iou: numberOption('iou', v.iou, 0.7, 0, 1),
       maxDet: numberOption('max-det', v['max-det'], 300, 1, 100000),
-      classes: parseClasses(v.classes),
       agnostic: v.agnostic ?? false,
     };
+    classList = parseClasses(v.classes);
     const r = v.refine ?? 'none';
     if (!['none', 'vote', 'box', 'regions'].includes(r)) throw new AnimesegError('BAD_OPTION', `--refine must be none, vote, box or regions, got '${r}'`);
     refine = r as RefineName;
@@ -137,9 +148,14 @@ export async function run(argv: string[]): Promise<number> {
 
   const seg = await createSegmenter({ model: v.model, device, threads, refine, maxPixels, ...detect });
   try {
+    if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : classIds(classList, seg.info.classNames);
     if (positionals[0] === '-') {
       const bytes = await readStdin();
       const r = await seg.segment(bytes, { file: '<stdin>' });
+      if (v.json) {
+        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detect, refine } })));
+        return 0;
+      }
       const alpha = resultAlpha(r);
       const img = v['only-mask'] ? { data: alpha, width: r.width, height: r.height, channels: 1 as const } : cutout(r.image, alpha, { bgColor, crop: v.crop });
       const png = await encodeImage(img, 'png');

@@ -134,16 +134,20 @@ export async function composeImage(p: SynthParams, index: number, src: ComposeSo
 
 /** Execute a plan (tests build plans by hand to check occlusion exactly). */
 export async function composePlan(plan: ImagePlan, mode: SynthParams['mode'], src: ComposeSources): Promise<ComposedImage> {
+  // Load everything first: the pixel work below never awaits, so two images composed concurrently in one
+  // worker (one encoding while the next composes) cannot interleave on the shared scratch buffers.
   const bg = await src.background(plan.bg);
+  const fgs: Foreground[] = [];
+  for (const paste of plan.pastes) fgs.push(await src.foreground(paste.fg));
   const W = bg.width;
   const H = bg.height;
   const canvas = scratch.ensureCanvas(W * H * 3);
-  for (let i = 0; i < W * H * 3; i++) canvas[i] = bg.rgb[i];
+  canvas.set(bg.rgb); // u8 → f32 conversion in native code
   const owner = new Uint8Array(W * H);
   const instances: PlacedInstance[] = [];
   for (let k = 0; k < plan.pastes.length; k++) {
     const paste = plan.pastes[k];
-    const fg = await src.foreground(paste.fg);
+    const fg = fgs[k];
     const box = pasteForeground(canvas, owner, W, H, fg, paste, k + 1, mode);
     if (box) instances.push({ id: k + 1, fg: paste.fg, box });
   }

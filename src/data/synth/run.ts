@@ -41,6 +41,8 @@ export interface SynthStats {
   seconds: number;
   /** Seconds spent rendering (worker start to last image), without input checks. */
   renderSeconds: number;
+  /** CPU seconds of the whole process (all threads) while rendering: throughput independent of machine load. */
+  renderCpuSeconds: number;
   /** Images written per second of rendering. */
   imagesPerSec: number;
   dataYaml: string;
@@ -169,8 +171,9 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
 
   const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
   const progress = new Progress({ total: tasks.length, label: 'synth', unit: 'img', mode: opts.progress ?? 'auto' });
-  const stats: SynthStats = { written: 0, resumed, failed: 0, instances: 0, rows: 0, skippedInputs, seconds: 0, renderSeconds: 0, imagesPerSec: 0, dataYaml: join(out, 'data.yaml') };
+  const stats: SynthStats = { written: 0, resumed, failed: 0, instances: 0, rows: 0, skippedInputs, seconds: 0, renderSeconds: 0, renderCpuSeconds: 0, imagesPerSec: 0, dataYaml: join(out, 'data.yaml') };
   const tRender = Date.now();
+  const cpu0 = process.cpuUsage();
   await runPool({ params, fgFiles: fgCheck.ok, bgFiles: bgCheck.ok, out }, tasks, workers, (r) => {
     if (r.ok) {
       stats.written++;
@@ -184,6 +187,8 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
   });
   progress.finish();
   stats.renderSeconds = (Date.now() - tRender) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  stats.renderCpuSeconds = (cpu.user + cpu.system) / 1e6;
 
   const hasVal = Math.floor(opts.count * opts.val) > 0;
   await writeDataYaml(stats.dataYaml, {

@@ -3,10 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Renderer, type RendererInit, type RenderTask } from './render.js';
 
 const renderer = new Renderer(workerData.init as RendererInit);
-// Tasks run one after another: the pool keeps two queued per worker so the thread never waits on a message.
-let chain: Promise<void> = Promise.resolve();
+// The pool keeps two tasks in flight per worker and both run at once: while one image is JPEG-encoded and
+// written (sharp's threads, file system), the next one is composed on this thread.
 parentPort!.on('message', (task: RenderTask) => {
-  chain = chain.then(async () => {
-    parentPort!.postMessage(await renderer.render(task));
-  });
+  void renderer.render(task).then((r) => parentPort!.postMessage(r));
 });

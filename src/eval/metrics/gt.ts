@@ -6,7 +6,8 @@
  * the raw polygon bounds and carried through the same float32 chain back to original pixels.
  */
 import { AnimesegError } from '../../errors.js';
-import { downsample4, fillPolyOpenCV } from './fillpoly.js';
+import { fillPolygons } from '../../mask/polygon.js';
+import { downsample4 } from './downsample.js';
 import { scaleBoxToNative, type ValGeometry } from './geometry.js';
 
 const f32 = Math.fround;
@@ -158,23 +159,18 @@ function gtBoxNative(points: Float32Array, g: ValGeometry, out: Float32Array, of
 }
 
 /**
- * Rasterise letterbox-space polygon coordinates (float32) as Ultralytics' polygon2mask: int32 truncation,
- * fillPoly on the imgsz canvas, INTER_LINEAR resize to imgsz/4. `canvas` is reused scratch (imgsz^2 bytes).
+ * Rasterise letterbox-space polygon coordinates (float32) as Ultralytics' polygon2mask: int32 truncation and
+ * cv2.fillPoly on the imgsz x imgsz canvas (src/mask/polygon.ts), INTER_LINEAR resize to imgsz/4.
  */
-export function polygonToGrid(lbPoints: ArrayLike<number>, imgsz: number, canvas?: Uint8Array): Uint8Array {
-  const c = canvas ?? new Uint8Array(imgsz * imgsz);
-  c.fill(0);
-  const ints = new Int32Array(lbPoints.length);
-  for (let k = 0; k < lbPoints.length; k++) ints[k] = Math.trunc(lbPoints[k]);
-  fillPolyOpenCV(c, imgsz, imgsz, ints);
-  return downsample4(c, imgsz, imgsz);
+export function polygonToGrid(lbPoints: ArrayLike<number>, imgsz: number): Uint8Array {
+  const canvas = fillPolygons([Array.from(lbPoints)], imgsz, imgsz);
+  return downsample4(canvas.data, imgsz, imgsz);
 }
 
 /** Build the validator's ground truth for one image. */
 export function buildGt(labels: readonly LabelInstance[], g: ValGeometry): GtImage {
   const n = labels.length;
   const size = Math.floor(g.imgsz / 4);
-  const canvas = new Uint8Array(g.imgsz * g.imgsz);
   const masks: Uint8Array[] = [];
   const areas: number[] = [];
   const r = f32(g.r);
@@ -190,7 +186,7 @@ export function buildGt(labels: readonly LabelInstance[], g: ValGeometry): GtIma
       seg[k] = f32(x + g.dw);
       seg[k + 1] = f32(y + g.dh);
     }
-    const m = polygonToGrid(seg, g.imgsz, canvas);
+    const m = polygonToGrid(seg, g.imgsz);
     let a = 0;
     for (let i = 0; i < m.length; i++) a += m[i];
     masks.push(m);

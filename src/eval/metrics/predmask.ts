@@ -39,14 +39,14 @@ function cropRange(lbBox: Float32Array, size: number): { r0: number; r1: number;
 }
 
 /** Stored prediction polygon (original pixels) → cropped grid mask. */
-export function gridMaskFromPolygon(polygon: ArrayLike<number>, lbBox: Float32Array, g: ValGeometry, canvas?: Uint8Array): GridMask {
+export function gridMaskFromPolygon(polygon: ArrayLike<number>, lbBox: Float32Array, g: ValGeometry): GridMask {
   const size = Math.floor(g.imgsz / 4);
   const pts = new Float32Array(polygon.length);
   for (let k = 0; k < polygon.length; k += 2) {
     pts[k] = nativeToLetterboxX(polygon[k], g);
     pts[k + 1] = nativeToLetterboxY(polygon[k + 1], g);
   }
-  const full = polygonToGrid(pts, g.imgsz, canvas);
+  const full = polygonToGrid(pts, g.imgsz);
   const { r0, r1, c0, c1 } = cropRange(lbBox, size);
   const data = new Uint8Array(size * size);
   for (let r = r0; r < r1; r++) {

@@ -5,6 +5,7 @@
 import type { RawImage } from '../../image/types.js';
 import type { Mask } from '../../mask/types.js';
 import type { SegmentProposer } from '../../refine/types.js';
+import { Progress } from '../../util/progress.js';
 import { AutomaticMaskGenerator, SEED_PRESET, type AmgOptions, type AmgTimings } from './amg/generator.js';
 import { disposeSam, loadSam, type SamModelOptions } from './models.js';
 
@@ -13,6 +14,7 @@ export { SamDecoder, DECODER_INPUTS, type SamPrompts, type SamDecoderOutput } fr
 export {
   AutomaticMaskGenerator,
   AMG_DEFAULTS,
+  type AmgHooks,
   SEED_PRESET,
   validateAmgOptions,
   type AmgOptions,
@@ -29,6 +31,8 @@ export interface SamProposerOptions extends SamModelOptions {
   /** 'seed' (default: the original work's settings, algorithms.md §5) or 'sam' (segment-anything's defaults). */
   preset?: 'seed' | 'sam';
   warn?: (msg: string) => void;
+  /** Show a progress bar (stderr) over the decoder prompts of each image: SAM's AMG takes minutes on CPU. */
+  progress?: boolean;
 }
 
 export interface SamProposer extends SegmentProposer {
@@ -42,8 +46,24 @@ export async function createSamProposer(opts: SamProposerOptions = {}): Promise<
   const sam = await loadSam(opts);
   const amg = { ...(opts.preset === 'sam' ? {} : SEED_PRESET), ...opts.amg };
   let generator: AutomaticMaskGenerator;
+  let bar: Progress | undefined;
+  let shown = 0;
+  const onProgress = opts.progress
+    ? (done: number, total: number) => {
+        if (!bar) {
+          bar = new Progress({ total, label: 'SAM automatic masks', unit: 'prompt' });
+          shown = 0;
+        }
+        bar.tick(done - shown);
+        shown = done;
+        if (done >= total) {
+          bar.finish();
+          bar = undefined;
+        }
+      }
+    : undefined;
   try {
-    generator = new AutomaticMaskGenerator(sam.encoder, sam.decoder, amg, { warn: opts.warn });
+    generator = new AutomaticMaskGenerator(sam.encoder, sam.decoder, amg, { warn: opts.warn, onProgress });
   } catch (e) {
     await disposeSam(sam);
     throw e;

@@ -8,7 +8,7 @@
  */
 import type { RawImage } from '../../image/types.js';
 import type { Mask } from '../../mask/types.js';
-import { dilateRect, erodeRect } from '../../mask/morphology.js';
+import { erodeDilate } from '../morph.js';
 import type { LabelMap } from '../types.js';
 
 export interface ColourPriorOptions {
@@ -36,8 +36,8 @@ export function colourBias(image: RawImage, lm: LabelMap, yolo: Mask, o: ColourP
   const side = Math.max(W, H);
   const coreR = Math.round(o.coreErode * side);
   const ringR = Math.max(1, Math.round(o.ringWidth * side));
-  const core = coreR > 0 ? erodeRect(yolo, coreR, coreR).data : yolo.data;
-  const outer = dilateRect(yolo, ringR, ringR).data;
+  const core = erodeDilate(yolo, coreR, 0).data;
+  const outer = erodeDilate(yolo, 0, ringR).data;
   const y = yolo.data;
   const bin = new Uint16Array(N);
   const hf = new Float64Array(BINS);

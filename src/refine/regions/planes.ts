@@ -48,29 +48,30 @@ function areaWeights(src: number, dst: number): AxisWeights {
 /** RGB (or RGBA/gray) image → float planes at (w, h), area-averaged when shrinking, copied when equal. */
 export function toPlanes(img: RawImage, w = img.width, h = img.height): Planes {
   const { width: sw, height: sh, channels: c, data } = img;
-  const sN = sw * sh;
-  const sr = new Float32Array(sN);
-  const sg = new Float32Array(sN);
-  const sb = new Float32Array(sN);
-  for (let p = 0, i = 0; p < sN; p++, i += c) {
-    sr[p] = data[i];
-    sg[p] = c >= 3 ? data[i + 1] : data[i];
-    sb[p] = c >= 3 ? data[i + 2] : data[i];
+  const ch = (k: number) => (c >= 3 ? k : 0); // gray images replicate their one channel
+  if (w === sw && h === sh) {
+    const N = sw * sh;
+    const planes = [new Float32Array(N), new Float32Array(N), new Float32Array(N)];
+    for (let k = 0; k < 3; k++) {
+      const pl = planes[k];
+      for (let p = 0, i = ch(k); p < N; p++, i += c) pl[p] = data[i];
+    }
+    return { r: planes[0], g: planes[1], b: planes[2], width: w, height: h };
   }
-  if (w === sw && h === sh) return { r: sr, g: sg, b: sb, width: w, height: h };
   const xw = areaWeights(sw, w);
   const yw = areaWeights(sh, h);
   const out: Float32Array[] = [];
   const tmp = new Float32Array(w * sh);
-  for (const plane of [sr, sg, sb]) {
-    // Horizontal pass: sw → w for every source row.
+  for (let k = 0; k < 3; k++) {
+    // Horizontal pass straight from the interleaved bytes: sw → w for every source row.
+    const off = ch(k);
     for (let y = 0; y < sh; y++) {
-      const row = y * sw;
+      const rowBase = y * sw * c + off;
       for (let x = 0; x < w; x++) {
         let acc = 0;
         const o = xw.offsets[x];
         const j0 = xw.first[x];
-        for (let t = 0, n = xw.count[x]; t < n; t++) acc += plane[row + j0 + t] * xw.weights[o + t];
+        for (let t = 0, n = xw.count[x]; t < n; t++) acc += data[rowBase + (j0 + t) * c] * xw.weights[o + t];
         tmp[y * w + x] = acc;
       }
     }
@@ -80,10 +81,10 @@ export function toPlanes(img: RawImage, w = img.width, h = img.height): Planes {
       const o = yw.offsets[y];
       const j0 = yw.first[y];
       const n = yw.count[y];
+      const drow = y * w;
       for (let t = 0; t < n; t++) {
         const wt = yw.weights[o + t];
         const srow = (j0 + t) * w;
-        const drow = y * w;
         for (let x = 0; x < w; x++) dst[drow + x] += tmp[srow + x] * wt;
       }
     }

@@ -170,17 +170,26 @@ export function validateAmgOptions(o: AmgOptions): void {
   if (o.pointGrids && o.pointGrids.length !== o.cropNLayers + 1) bad(`pointGrids must have one grid per crop layer (${o.cropNLayers + 1})`);
 }
 
+export interface AmgHooks {
+  /** Where warnings go (default: stderr). */
+  warn?: (msg: string) => void;
+  /** Called after every decoder call with prompts done / total for this image (for a Progress bar). */
+  onProgress?: (donePrompts: number, totalPrompts: number) => void;
+}
+
 export class AutomaticMaskGenerator {
   readonly options: Readonly<AmgOptions>;
   private readonly grids: Float64Array[];
   private warnedSingle = false;
   private readonly warn: (msg: string) => void;
+  private readonly onProgress?: (donePrompts: number, totalPrompts: number) => void;
+  private promptsDone = 0;
 
   constructor(
     private readonly encoder: SamEncoder,
     private readonly decoder: SamDecoder,
     options: Partial<AmgOptions> = {},
-    hooks: { warn?: (msg: string) => void } = {},
+    hooks: AmgHooks = {},
   ) {
     const o: AmgOptions = { ...AMG_DEFAULTS, ...options };
     if (options.pointGrids && options.pointsPerSide === undefined) o.pointsPerSide = null;
@@ -188,11 +197,18 @@ export class AutomaticMaskGenerator {
     this.options = Object.freeze(o);
     this.grids = o.pointGrids ?? buildAllLayerPointGrids(o.pointsPerSide!, o.cropNLayers, o.cropNPointsDownscaleFactor);
     this.warn = hooks.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
+    this.onProgress = hooks.onProgress;
   }
 
   async generate(input: RawImage): Promise<AmgResult> {
     const t0 = performance.now();
     const o = this.options;
+    const { width: iw, height: ih, channels: ic } = input;
+    if (!(iw >= 1 && ih >= 1 && (ic === 1 || ic === 3 || ic === 4) && input.data.length === iw * ih * ic)) {
+      throw new AnimesegError('BAD_INPUT', `automatic mask generator: bad image ${iw}x${ih}x${ic} with ${input.data.length} bytes`, {
+        hint: 'pass a decoded RGB/RGBA/gray image (src/image/decode.ts)',
+      });
+    }
     const timings: AmgTimings = { encoder: 0, encoderRuns: 0, decoder: 0, decoderCalls: 0, post: 0, total: 0, candidates: 0, afterFilters: 0, segments: 0 };
     const dec0 = { ms: this.decoder.runMs, runs: this.decoder.runs };
     const enc0 = this.encoder.runs;
@@ -209,8 +225,12 @@ export class AutomaticMaskGenerator {
 
     const { boxes: cropBoxes, layers } = generateCropBoxes(H, W, o.cropNLayers, o.cropOverlapRatio);
     let data = emptyRecords();
+    this.promptsDone = 0;
+    const totalPrompts = cropBoxes.reduce((s, b, c) => s + (b[2] > b[0] && b[3] > b[1] ? this.grids[layers[c]].length / 2 : 0), 0);
     for (let c = 0; c < cropBoxes.length; c++) {
-      const cropData = await this.processCrop(image, cropBoxes[c], layers[c], timings);
+      // A crop can be empty on images only a few pixels wide (SAM itself would fail there): skip it.
+      if (cropBoxes[c][2] <= cropBoxes[c][0] || cropBoxes[c][3] <= cropBoxes[c][1]) continue;
+      const cropData = await this.processCrop(image, cropBoxes[c], layers[c], timings, totalPrompts);
       catRecords(data, cropData);
     }
 
@@ -259,7 +279,7 @@ export class AutomaticMaskGenerator {
     return { segments, timings };
   }
 
-  private async processCrop(image: RawImage, crop: Box, layer: number, timings: AmgTimings): Promise<Records> {
+  private async processCrop(image: RawImage, crop: Box, layer: number, timings: AmgTimings, totalPrompts: number): Promise<Records> {
     const o = this.options;
     const cw = crop[2] - crop[0];
     const ch = crop[3] - crop[1];
@@ -302,6 +322,8 @@ export class AutomaticMaskGenerator {
           labels[2 * k + 1] = -1;
         }
         const out = await this.decoder.predict(emb, { coords, labels, batch: n, points: 2 });
+        this.promptsDone += n;
+        this.onProgress?.(this.promptsDone, totalPrompts);
         const M = out.numMasks;
         let first = 0;
         if (M >= 4) first = 1; // index 0 is the single-mask token; the AMG uses the multimask outputs

@@ -17,6 +17,7 @@ const state = {
   enabled: new Set(),
   refine: 'none',
   browserSeg: null, // in-browser segmenter (lazy)
+  browserSegLoading: null,
   compareAt: null, // [x, y] chosen with shift-click
   busy: 0,
 };
@@ -196,7 +197,8 @@ async function segmentOnServer(refine) {
 }
 
 async function segmentInBrowser() {
-  if (!state.browserSeg) {
+  // One load shared by overlapping calls (a quick mode switch must not load the model twice).
+  state.browserSegLoading ??= (async () => {
     setStatus('loading onnxruntime-web and the model (first time only)…');
     const mod = await import('/dist/animeseg-browser.js').catch((e) => {
       throw new Error(`in-browser mode is not available: ${e.message}`);
@@ -210,7 +212,11 @@ async function segmentInBrowser() {
       // ?ep=wasm forces WASM (tests; machines whose WebGPU misbehaves).
       provider: new URLSearchParams(location.search).get('ep') ?? 'auto',
     });
-  }
+  })().catch((e) => {
+    state.browserSegLoading = null; // let a later attempt retry
+    throw e;
+  });
+  await state.browserSegLoading;
   const out = await state.browserSeg.segment({ data: state.rgba, width: state.width, height: state.height, channels: 4 }, { conf: conf() });
   return { refine: 'none', timings: out.timings, backend: out.backend, instances: out.instances };
 }
@@ -239,7 +245,7 @@ function render() {
   drawOverlay();
   drawCutout();
   drawList();
-  for (const id of ['dl-cutout', 'dl-mask', 'dl-json']) $(id).disabled = false;
+  for (const id of ['dl-cutout', 'dl-mask', 'dl-overlay', 'dl-json']) $(id).disabled = false;
 }
 
 function hexToRgb(hex) {
@@ -438,6 +444,7 @@ $('dl-mask').addEventListener('click', () => {
   c.getContext('2d').putImageData(img, 0, 0);
   download(c, `${state.fileName}.mask.png`);
 });
+$('dl-overlay').addEventListener('click', () => download($('overlay'), `${state.fileName}.overlay.png`));
 $('dl-json').addEventListener('click', () => {
   const inst = state.current.instances
     .map((x, i) => ({ x, i }))

@@ -253,7 +253,7 @@ export async function coco2yolo(opts: Coco2YoloOptions): Promise<Coco2YoloStats>
     spoolBuf.push(line);
     spoolPos += line.length;
     spoolBufLen += line.length;
-    if (spoolBufLen > 1 << 22) flushSpool();
+    if (spoolBufLen > 1 << 18) flushSpool(); // small batches: row strings die young instead of filling the old generation
     stats.rows++;
   };
 

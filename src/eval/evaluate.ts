@@ -82,6 +82,8 @@ export interface EvaluateReport {
   quality: { conf: number; boundaryTol: number; sources: Record<string, QualitySummary> };
   settings: Record<string, unknown>;
   skipped: { image: string; reason: string }[];
+  /** Problems that did not stop the run (e.g. pictures not drawn). */
+  warnings: string[];
   perImage: PerImage[];
   timings: { images: number; inferenceMs: number; refineMs: number; metricsMs: number; qualityMs: number; totalMs: number };
   files: string[];
@@ -92,7 +94,7 @@ interface DatasetItem {
   label: string;
 }
 
-async function listDataset(dataFile: string, split: SplitName): Promise<{ items: DatasetItem[]; names: Map<number, string> }> {
+async function listDataset(dataFile: string, split: SplitName): Promise<{ items: DatasetItem[]; names: Map<number, string>; warnings: string[] }> {
   const data = await readDataYaml(dataFile);
   const entries = data.splits[split];
   if (!entries || entries.length === 0) {
@@ -102,7 +104,7 @@ async function listDataset(dataFile: string, split: SplitName): Promise<{ items:
   for (const e of entries) images.push(...(await listSplitImages(e)));
   images.sort();
   if (images.length === 0) throw new AnimesegError('BAD_DATASET', `the '${split}' split has no images`, { file: dataFile });
-  return { items: images.map((image) => ({ image, label: labelPathFor(image) })), names: data.names };
+  return { items: images.map((image) => ({ image, label: labelPathFor(image) })), names: data.names, warnings: data.warnings.map((w) => `${dataFile}: ${w}`) };
 }
 
 async function readLabels(file: string, names: Map<number, string>): Promise<LabelInstance[]> {
@@ -236,7 +238,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   if (!opts.predictions && !opts.model) {
     throw new AnimesegError('BAD_OPTION', 'give a model (--model) or stored predictions (--predictions)');
   }
-  const { items: allItems, names } = await listDataset(opts.data, split);
+  const { items: allItems, names, warnings: dataWarnings } = await listDataset(opts.data, split);
   const items = opts.limit ? allItems.slice(0, opts.limit) : allItems;
 
   let stored: Map<string, StoredImage> | null = null;
@@ -246,7 +248,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   let modelName = 'predictions';
   if (opts.predictions) {
     stored = await readPredictions(opts.predictions);
-    const keys = new Set(items.map((it) => imageKey(it.image)));
+    const keys = new Set(allItems.map((it) => imageKey(it.image)));
     const unknown = [...stored.keys()].filter((k) => !keys.has(k));
     if (unknown.length === stored.size && stored.size > 0) {
       throw new AnimesegError('BAD_INPUT', `no prediction matches an image of the '${split}' split (e.g. '${unknown[0]}')`, {
@@ -254,6 +256,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
         hint: "predictions are matched to images by file name without extension ('image' field)",
       });
     }
+    if (unknown.length > 0) dataWarnings.push(`${unknown.length} image(s) in the predictions are not in the '${split}' split and were ignored (e.g. '${unknown[0]}')`);
   } else {
     // Ultralytics validation settings (conf 0.001, iou 0.7, max_det 300). Classes: the model's default (person
     // for COCO models, every class otherwise), so a COCO model's 'person' (0) is scored against class 0 of
@@ -386,6 +389,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
       overlap_mask: true,
     },
     skipped,
+    warnings: dataWarnings,
     perImage,
     timings,
     files: [],
@@ -394,11 +398,16 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
     const out = resolve(opts.out);
     await mkdir(out, { recursive: true });
     if (opts.plots ?? true) {
-      const { writeCurvePlots, writeWorstSheet } = await import('./plots.js');
-      report.files.push(...(await writeCurvePlots(curves, names, out)));
-      if (worst.length > 0) {
-        const sheet = await writeWorstSheet(worst, join(out, 'worst.png'), worstSource);
-        if (sheet) report.files.push(sheet);
+      // Pictures are a convenience: if drawing fails (e.g. a sharp build without SVG), the numbers still get written.
+      try {
+        const { writeCurvePlots, writeWorstSheet } = await import('./plots.js');
+        report.files.push(...(await writeCurvePlots(curves, names, out)));
+        if (worst.length > 0) {
+          const sheet = await writeWorstSheet(worst, join(out, 'worst.png'), worstSource);
+          if (sheet) report.files.push(sheet);
+        }
+      } catch (e) {
+        report.warnings.push(`plots not written: ${describeError(e).split('\n')[0]}`);
       }
     }
     const metricsPath = join(out, 'metrics.json');

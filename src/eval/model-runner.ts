@@ -15,7 +15,7 @@ import { defaultClasses } from '../models/yolo/contract.js';
 import { letterboxTensor, type LetterboxGeometry } from '../models/yolo/letterbox.js';
 import { logitsWindow } from '../models/yolo/masks.js';
 import { loadYoloModel, type YoloModel } from '../models/yolo/model.js';
-import { postprocess, type YoloRawOutputs } from '../models/yolo/postprocess.js';
+import { postprocess, type Detection, type YoloRawOutputs } from '../models/yolo/postprocess.js';
 import type { Device } from '../models/session.js';
 import { resolveYoloPath } from '../pipeline/model-path.js';
 import type { Instance, StageTimings } from '../pipeline/types.js';
@@ -58,6 +58,32 @@ export interface ValRunner {
   readonly names: string[];
   run(file: string): Promise<ValRun>;
   dispose(): Promise<void>;
+}
+
+const VAL = { conf: 0.001, iou: 0.7, maxDet: 300 };
+
+/**
+ * Ultralytics' validator runs NMS with multi_label=True: every class whose score passes conf makes its own
+ * candidate, not only the best class of an anchor. The project's NMS is the predict-mode single-label one, so
+ * run it once per class on a copy of output0 where the other classes' scores are zeroed (the class is then the
+ * best wherever its own score passes conf; NMS is per class anyway), and merge: all kept boxes by descending
+ * score, the first max_det. Identical to the multi-label pass while the candidates stay under Ultralytics'
+ * max_nms cap of 30000 (always for one or two classes: 8400 anchors each at imgsz 640).
+ */
+export function multiLabelDetections(raw: YoloRawOutputs, geometry: LetterboxGeometry, classes: readonly number[] | null): Detection[] {
+  const opts = { ...VAL, agnostic: false, masks: 'native' as const };
+  if (raw.nc === 1) return postprocess(raw, geometry, { ...opts, classes: null });
+  const { anchors, nc } = raw;
+  const list = classes ?? Array.from({ length: nc }, (_, c) => c);
+  const all: Detection[] = [];
+  for (const c of list) {
+    const out0 = raw.output0.slice();
+    for (let k = 0; k < nc; k++) if (k !== c) out0.fill(0, (4 + k) * anchors, (5 + k) * anchors);
+    all.push(...postprocess({ ...raw, output0: out0 }, geometry, { ...opts, classes: [c] }));
+  }
+  if (list.length === 1) return all;
+  all.sort((a, b) => b.score - a.score);
+  return all.slice(0, VAL.maxDet);
 }
 
 /** process_mask on the proto grid for one detection: crop with the letterbox box scaled by mw/iw, logits > 0. */
@@ -106,7 +132,7 @@ export async function createValRunner(opts: ValRunnerOptions): Promise<ValRunner
       lap('preprocess');
       const raw = await model.run(tensor);
       lap('inference');
-      const dets = postprocess(raw, geometry, { conf: 0.001, iou: 0.7, maxDet: 300, classes, agnostic: false, masks: 'native' });
+      const dets = multiLabelDetections(raw, geometry, classes);
       lap('postprocess');
       const protoMasks = dets.map((d) => protoMask(raw, d.anchor, d.boxLetterbox, iw, ih, coeffs));
       lap('protoMasks');

@@ -90,30 +90,32 @@ async function isDone(paths: ReturnType<typeof outputPaths>, opts: OutputOptions
 export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOptions, inputPaths: ReadonlySet<string>): Promise<{ instances: number; timings: Record<string, number> }> {
   const format = opts.format ?? 'png';
   const paths = outputPaths(resolve(opts.outDir), item.name, format);
-  const planned = [paths.cutout, paths.mask, paths.json, paths.overlay];
-  for (const p of planned) {
+  const refuseInput = (p: string): void => {
     if (inputPaths.has(p)) {
       throw new AnimesegError('BAD_OPTION', `output ${p} would overwrite an input image`, { file: item.path, hint: 'choose another output folder with -o' });
     }
-  }
+  };
+  [paths.cutout, paths.mask, paths.json, paths.overlay].forEach(refuseInput);
   const r = await seg.segment(item.path, opts.detect);
   const t0 = performance.now();
+  if (opts.instances) r.instances.forEach((_, k) => refuseInput(paths.instance(k)));
   const { width, height } = r;
   const alpha = resultAlpha(r);
   // Encode everything first (in parallel: sharp encodes on its own threads), then write: a failure leaves
-  // no partial set (and no JSON, so a rerun redoes the image).
-  const jobs: Promise<[string, Uint8Array]>[] = [];
-  const job = (path: string, data: Promise<Uint8Array>): void => {
-    jobs.push(data.then((d) => [path, d]));
+  // no partial set (and no JSON, so a rerun redoes the image). Each job is an async thunk so that a
+  // synchronous error also surfaces through Promise.all.
+  const jobs: (() => Promise<[string, Uint8Array]>)[] = [];
+  const job = (path: string, make: () => Promise<Uint8Array>): void => {
+    jobs.push(async () => [path, await make()]);
   };
-  job(paths.mask, encodeImage(alphaImage(alpha, width, height), 'png'));
-  if (!opts.onlyMask) job(paths.cutout, encodeImage(cutout(r.image, alpha, { bgColor: opts.bgColor, crop: opts.crop }), format));
-  if (opts.overlay) job(paths.overlay, overlayImage(r.image, r.instances).then((img) => encodeImage(img, 'png')));
+  job(paths.mask, () => encodeImage(alphaImage(alpha, width, height), 'png'));
+  if (!opts.onlyMask) job(paths.cutout, () => encodeImage(cutout(r.image, alpha, { bgColor: opts.bgColor, crop: opts.crop }), format));
+  if (opts.overlay) job(paths.overlay, async () => encodeImage(await overlayImage(r.image, r.instances), 'png'));
   if (opts.instances) {
     const cuts = instanceCutouts(r.image, r.instances, { bgColor: opts.bgColor, inputAlpha: r.inputAlpha });
-    cuts.forEach((c, k) => job(paths.instance(k), encodeImage(c, format)));
+    cuts.forEach((c, k) => job(paths.instance(k), () => encodeImage(c, format)));
   }
-  const files = await Promise.all(jobs);
+  const files = await Promise.all(jobs.map((j) => j()));
   const settings = { ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses }, ...opts.detect, refine: seg.info.refine, imgsz: seg.info.imgsz };
   const timings = { ...r.timings };
   const json = resultJson(r, { image: item.path, model: seg.info.model, settings });

@@ -2,7 +2,8 @@
  * The `box` refiner: Segment Anything prompted per YOLO instance with its box (corner labels 2 and 3) plus a
  * few positive points inside the YOLO mask. One encoder run per image (cached), one decoder run per
  * instance (several instances per run when the decoder export takes a batch). Of the decoder's outputs,
- * the one with the best blend of SAM's predicted IoU and agreement (IoU) with the YOLO mask wins.
+ * the one with the best blend of SAM's predicted IoU and agreement (IoU) with the YOLO mask wins; an answer
+ * that barely overlaps YOLO's mask (minYoloIou) is taken as a SAM miss and YOLO's mask is kept.
  *
  * All outputs of the export are candidates: with a 4-mask export that is the single-mask token (which
  * segment-anything recommends for unambiguous box + point prompts) and the three multimask outputs.
@@ -24,6 +25,11 @@ export interface BoxRefinerOptions extends SamModelOptions {
   yoloWeight?: number;
   /** Cap on decoder output floats per call when batching instances (see AmgOptions.maxDecoderFloats). */
   maxDecoderFloats?: number;
+  /**
+   * Keep YOLO's mask when the chosen SAM output has an IoU with it below this (SAM latched onto something
+   * else: a prop, the background). Default 0.25; 0 disables. Not applied to instances with an empty mask.
+   */
+  minYoloIou?: number;
 }
 
 export interface BoxRefiner extends Refiner, TimedRefiner {
@@ -109,12 +115,17 @@ function buildPrompt(inst: Instance, index: number, nPoints: number): Prompt {
   return { index, coords, labels };
 }
 
-/** Pick the output with the best (1 - w) * predicted IoU + w * IoU(output, YOLO mask); returns its 0/1 mask. */
-function chooseOutput(out: SamDecoderOutput, k: number, yolo: Mask, w: number): Mask | undefined {
+/**
+ * Pick the output with the best (1 - w) * predicted IoU + w * IoU(output, YOLO mask); returns its 0/1 mask,
+ * or undefined when it is empty or agrees with a non-empty YOLO mask less than minIou.
+ */
+function chooseOutput(out: SamDecoderOutput, k: number, yolo: Mask, w: number, minIou: number): Mask | undefined {
   const { numMasks: M, width: W, height: H } = out;
   const plane = W * H;
   let bestScore = -Infinity;
   let bestM = -1;
+  let bestIou = 0;
+  let yoloArea = 0;
   const yd = yolo.data;
   for (let m = 0; m < M; m++) {
     const logits = out.masks.subarray((k * M + m) * plane, (k * M + m + 1) * plane);
@@ -131,9 +142,12 @@ function chooseOutput(out: SamDecoderOutput, k: number, yolo: Mask, w: number): 
     if (s > bestScore) {
       bestScore = s;
       bestM = m;
+      bestIou = iouYolo;
     }
   }
   if (bestM < 0) return undefined;
+  for (let i = 0; i < plane; i++) yoloArea += yd[i] !== 0 ? 1 : 0;
+  if (yoloArea > 0 && bestIou < minIou) return undefined;
   const logits = out.masks.subarray((k * M + bestM) * plane, (k * M + bestM + 1) * plane);
   const data = new Uint8Array(plane);
   let area = 0;
@@ -153,6 +167,8 @@ export async function createBoxRefiner(opts: BoxRefinerOptions = {}): Promise<Bo
     throw new AnimesegError('BAD_OPTION', `box refiner: points must be an integer in [0, 16], got ${nPoints}`);
   }
   if (!(w >= 0 && w <= 1)) throw new AnimesegError('BAD_OPTION', `box refiner: yoloWeight must be in [0, 1], got ${w}`);
+  const minIou = opts.minYoloIou ?? 0.25;
+  if (!(minIou >= 0 && minIou <= 1)) throw new AnimesegError('BAD_OPTION', `box refiner: minYoloIou must be in [0, 1], got ${minIou}`);
   const maxFloats = opts.maxDecoderFloats ?? 16 * 1024 * 1024;
   const sam = await loadSam(opts);
   const { encoder, decoder } = sam;
@@ -198,8 +214,8 @@ export async function createBoxRefiner(opts: BoxRefinerOptions = {}): Promise<Bo
           const out = await decoder.predict(emb, { coords, labels, batch: part.length, points: nLabels });
           part.forEach((p, k) => {
             const inst = instances[p.index];
-            const mask = chooseOutput(out, k, inst.mask, w);
-            // An empty SAM answer keeps YOLO's mask rather than erasing the character.
+            const mask = chooseOutput(out, k, inst.mask, w, minIou);
+            // An empty or disagreeing SAM answer keeps YOLO's mask rather than erasing the character.
             if (mask) results[p.index] = { ...inst, mask, maskSource: 'box' };
           });
         }

@@ -8,6 +8,7 @@ import type { RegionsOptions } from './regions/proposer.js';
 import { createRegionsRefiner } from './regions/refiner.js';
 import type { RefinerName, SoftEdgeOption, VoteOptions } from './types.js';
 import type { SamProposerOptions } from '../models/sam/index.js';
+import type { BoxRefinerOptions } from './box.js';
 import { createVoteRefiner, withSoftEdge } from './vote-refiner.js';
 
 export interface RefinerOptions {
@@ -20,7 +21,7 @@ export interface RefinerOptions {
   /** Options of createSamProposer (src/models/sam): encoder/decoder model names or paths, AMG settings. */
   sam?: SamProposerOptions;
   /** Options of createBoxRefiner (src/refine/box.ts): encoderPath, decoderPath, points. */
-  box?: Record<string, unknown>;
+  box?: BoxRefinerOptions;
 }
 
 export interface RefinerInfo {
@@ -57,10 +58,6 @@ export function createIdentityRefiner(): Refiner {
   };
 }
 
-// The box refiner's module path is kept in a variable while src/refine/box.ts (helper C1) may be absent,
-// so this registry compiles and the other refiners work without it.
-const BOX_MODULE = './box.js';
-
 async function loadOptional<T>(load: () => Promise<unknown>, what: string): Promise<T> {
   try {
     return (await load()) as T;
@@ -85,7 +82,7 @@ export async function createRefiner(name: string, options: RefinerOptions = {}):
       return createVoteRefiner({ ...options.vote, proposer, name: 'vote', softEdge: options.softEdge });
     }
     case 'box': {
-      const box = await loadOptional<{ createBoxRefiner(o: Record<string, unknown>): Promise<Refiner> | Refiner }>(() => import(BOX_MODULE), 'box');
+      const box = await loadOptional<typeof import('./box.js')>(() => import('./box.js'), 'box');
       return withSoftEdge(await box.createBoxRefiner(options.box ?? {}), options.softEdge);
     }
     default:

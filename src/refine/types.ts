@@ -75,8 +75,11 @@ export interface SoftEdgeOptions {
   subsample?: number;
 }
 
-/** Tuned on KS composites: alpha error within 3 px of the true outline fell from 0.161 (hard) to 0.148. */
-export const DEFAULT_SOFT_EDGE: Readonly<SoftEdgeOptions> = Object.freeze({ radius: 6, eps: 1e-4 });
+/**
+ * Tuned on KS composites (12 tuning images): alpha error within 3 px of the true outline 0.161 with the hard
+ * mask, 0.148 with the exact filter (radius 6, eps 1e-4), 0.147 with subsample 2 at a quarter of the cost.
+ */
+export const DEFAULT_SOFT_EDGE: Readonly<SoftEdgeOptions> = Object.freeze({ radius: 6, eps: 1e-4, subsample: 2 });
 
 /** `true` = DEFAULT_SOFT_EDGE, `false`/absent = hard masks only. */
 export type SoftEdgeOption = boolean | Partial<SoftEdgeOptions>;

@@ -31,6 +31,8 @@ export interface SegmentParams {
   refine?: string;
   conf?: number;
   iou?: number;
+  maxDet?: number;
+  agnostic?: boolean;
   classes?: number[] | 'all';
 }
 

@@ -14,6 +14,8 @@ export function buildOpenApi(ctx: { refiners: string[]; limits: ServerLimits }) 
     refine: { type: 'string', enum: ctx.refiners, description: 'Mask refinement mode (GET /v1/refiners); default: the server\'s --refine' },
     conf: { type: 'number', minimum: 0, maximum: 1, description: 'Detection confidence threshold (default 0.25)' },
     iou: { type: 'number', minimum: 0, maximum: 1, description: 'NMS IoU threshold (default 0.7)' },
+    max_det: { type: 'integer', minimum: 1, maximum: 1000, description: 'At most this many detections (default 300)' },
+    agnostic: { type: 'boolean', description: 'Class-agnostic NMS (default false)' },
     classes: { type: 'string', description: "Comma-separated class ids or names, or 'all'; default: person for COCO models, every class otherwise", examples: ['0', 'person', 'all'] },
     instances: { type: 'string', description: "Instances (0-based, in result order) to put into the image output, e.g. '0,2'; default all", examples: ['0', '0,2'] },
     only_mask: { type: 'boolean', description: 'Return the 8-bit mask (alpha) instead of the cutout' },

@@ -85,7 +85,7 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
     async segment(bytes: Uint8Array, p: SegmentParams): Promise<EngineResult> {
       const refine = p.refine ?? defaultRefine;
       const refiner = await refinerFor(refine);
-      const r = await seg.segment(bytes, { conf: p.conf, iou: p.iou, classes: p.classes });
+      const r = await seg.segment(bytes, { conf: p.conf, iou: p.iou, maxDet: p.maxDet, agnostic: p.agnostic, classes: p.classes });
       let instances = r.instances;
       const timings = { ...r.timings };
       if (refiner && instances.length > 0) {

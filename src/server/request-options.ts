@@ -11,6 +11,10 @@ export interface SegmentRequestOptions {
   refine?: string;
   conf?: number;
   iou?: number;
+  /** At most this many detections (default 300). */
+  maxDet?: number;
+  /** Class-agnostic NMS. */
+  agnostic?: boolean;
   /** Class ids, names resolved against the model; undefined = the model's default filter; 'all' = every class. */
   classes?: (number | string)[] | 'all';
   /** Indices (in result order) of the instances to put into the image output; undefined = all. */
@@ -23,7 +27,7 @@ export interface SegmentRequestOptions {
 }
 
 /** The option names the endpoint accepts (also used by the OpenAPI document). */
-export const SEGMENT_OPTION_NAMES = ['refine', 'conf', 'iou', 'classes', 'instances', 'only_mask', 'bg_color', 'crop', 'format'] as const;
+export const SEGMENT_OPTION_NAMES = ['refine', 'conf', 'iou', 'max_det', 'agnostic', 'classes', 'instances', 'only_mask', 'bg_color', 'crop', 'format'] as const;
 
 type Raw = Record<string, string | undefined>;
 
@@ -75,6 +79,12 @@ export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): Segm
   }
   opts.conf = parseUnit('conf', raw.conf);
   opts.iou = parseUnit('iou', raw.iou);
+  if (raw.max_det !== undefined && raw.max_det.trim() !== '') {
+    const n = Number(raw.max_det);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw bad('max_det', `expected an integer in [1, 1000], got '${raw.max_det}'`);
+    opts.maxDet = n;
+  }
+  if (raw.agnostic !== undefined) opts.agnostic = parseBool('agnostic', raw.agnostic);
   if (raw.classes !== undefined && raw.classes.trim() !== '') {
     const c = raw.classes.trim();
     if (c.toLowerCase() === 'all') opts.classes = 'all';

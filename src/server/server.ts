@@ -137,11 +137,11 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     const tQueued = performance.now();
     const out = await queue.run(async () => {
       const tStart = performance.now();
-      const result = await engine.segment(bytes, { refine: options.refine, conf: options.conf, iou: options.iou, classes }, limits.maxPixels);
+      const result = await engine.segment(bytes, { refine: options.refine, conf: options.conf, iou: options.iou, maxDet: options.maxDet, agnostic: options.agnostic, classes }, limits.maxPixels);
       const tEncode = performance.now();
       const timings: Record<string, number> = { probe: tQueued - t0, queue: tStart - tQueued, ...result.timings };
       if (options.format === 'json') {
-        const settings = { refine: result.refine, conf: options.conf ?? 0.25, iou: options.iou ?? 0.7, classes: classes ?? engine.info.defaultClasses ?? 'all' };
+        const settings = { refine: result.refine, conf: options.conf ?? 0.25, iou: options.iou ?? 0.7, max_det: options.maxDet ?? 300, agnostic: options.agnostic ?? false, classes: classes ?? engine.info.defaultClasses ?? 'all' };
         const json = renderJson(result, { image: fileName, model: engine.info.model, settings }, timings);
         json.timings_ms.total = Math.round((performance.now() - t0) * 100) / 100;
         return { kind: 'json' as const, json };

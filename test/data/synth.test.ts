@@ -123,12 +123,13 @@ test('a character standing inside another leaves a hole in its label; a fully hi
 
 // ---------------------------------------------------------------- real sprites: label accuracy
 
-test('labels match the true visible masks on real sprites (simple + enhanced, 36 images)', async () => {
+test('labels match the true visible masks on real sprites (simple + enhanced, 36 images)', async (t) => {
   const fg = await listInputImages(join(KS, 'sprites_full'), 'fg');
   const bg = await listInputImages(join(KS, 'backgrounds'), 'bg');
   let checked = 0;
   let atLeast98 = 0;
   let worst = 1;
+  let worstSingle = 1;
   for (const [mode, n] of [['simple', 12], ['enhanced', 24]] as const) {
     const r = new Renderer({ params: { ...DEFAULT_PARAMS, mode, seed: 11 }, fgFiles: fg, bgFiles: bg, out: '/nonexistent' });
     for (let i = 0; i < n; i++) {
@@ -143,6 +144,7 @@ test('labels match the true visible masks on real sprites (simple + enhanced, 36
         checked++;
         if (iou >= 0.98) atLeast98++;
         worst = Math.min(worst, iou);
+        if (parts === 1) worstSingle = Math.min(worstSingle, iou);
         if (parts === 1) assert.ok(iou >= 0.98, `${mode} #${i} instance ${row.id}: one part, IoU ${iou.toFixed(4)}`);
         // A character cut into several far-apart parts must be ONE row (Ultralytics' format), so the
         // 1-px bridges between parts are painted too: the bound is looser there (see docs/DATA.md).
@@ -155,6 +157,7 @@ test('labels match the true visible masks on real sprites (simple + enhanced, 36
       }
     }
   }
+  t.diagnostic(`${atLeast98}/${checked} instances > 1 % of the image reach IoU 0.98; worst ${worst.toFixed(4)}; single-part worst ${worstSingle.toFixed(4)}`);
   assert.ok(checked >= 60, `checked ${checked} instances`);
   assert.ok(atLeast98 / checked >= 0.9, `${atLeast98}/${checked} instances reach IoU 0.98 (worst ${worst.toFixed(4)})`);
 });

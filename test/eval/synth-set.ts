@@ -30,6 +30,8 @@ export interface SynthSetOptions {
   seed?: number;
   /** Sprites per image: 1..maxPerImage. */
   maxPerImage?: number;
+  /** Sprite folder under ../shared/data/ks (default sprites_full; sprites_close = close-ups). */
+  sprites?: 'sprites_full' | 'sprites_close';
 }
 
 export interface SynthSet {
@@ -44,7 +46,8 @@ export async function buildSynthSet(root: string, opts: SynthSetOptions): Promis
   const W = opts.width ?? 480;
   const H = opts.height ?? 288;
   const rand = rng(opts.seed ?? 7);
-  const sprites = (await readdir(join(KS, 'sprites_full'))).filter((f) => f.endsWith('.png')).sort();
+  const spriteDir = join(KS, opts.sprites ?? 'sprites_full');
+  const sprites = (await readdir(spriteDir)).filter((f) => f.endsWith('.png')).sort();
   const backgrounds = (await readdir(join(KS, 'backgrounds'))).filter((f) => f.endsWith('.jpg')).sort();
   await mkdir(join(root, 'images', 'val'), { recursive: true });
   await mkdir(join(root, 'labels', 'val'), { recursive: true });
@@ -60,7 +63,7 @@ export async function buildSynthSet(root: string, opts: SynthSetOptions): Promis
     const owner = new Int16Array(W * H).fill(-1);
     const count = 1 + Math.floor(rand() * (opts.maxPerImage ?? 2));
     for (let k = 0; k < count; k++) {
-      const file = join(KS, 'sprites_full', sprites[Math.floor(rand() * sprites.length)]);
+      const file = join(spriteDir, sprites[Math.floor(rand() * sprites.length)]);
       const sh = Math.round(H * (0.6 + 0.35 * rand()));
       const { data, info } = await sharp(file).resize({ height: sh }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
       const x0 = Math.round(rand() * (W - info.width * 0.6) - info.width * 0.2);

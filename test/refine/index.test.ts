@@ -52,3 +52,10 @@ test("'vote' with SAM model files that do not exist fails with an AnimesegError,
     (e: unknown) => e instanceof AnimesegError,
   );
 });
+
+test("'box' with SAM model files that do not exist fails with an AnimesegError", async () => {
+  await assert.rejects(
+    createRefiner('box', { box: { encoderPath: '/nonexistent/enc.onnx', decoderPath: '/nonexistent/dec.onnx' } }),
+    (e: unknown) => e instanceof AnimesegError,
+  );
+});

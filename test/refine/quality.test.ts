@@ -13,10 +13,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildComposites, type Composite } from './support/composites.js';
+import { buildComposites, KS, type Composite } from './support/composites.js';
 import { loadYolo, YOLO_MODEL } from './support/yolo.js';
 import { createRegionsRefiner } from '../../src/refine/regions/refiner.js';
-import { createVoteRefiner } from '../../src/refine/vote-refiner.js';
 import { createRefiner } from '../../src/refine/index.js';
 import { maskIoU, unionMasks } from '../../src/mask/ops.js';
 import { boundaryFScore } from '../../src/mask/boundary.js';
@@ -60,7 +59,7 @@ function outlineBand(truth: Mask, r: number): Uint8Array {
   return band;
 }
 
-test('refined-mask quality on KS composites: regions beats YOLO-only', { skip: !existsSync(YOLO_MODEL) && 'shared YOLO model missing' }, async () => {
+test('refined-mask quality on KS composites: regions beats YOLO-only', { skip: (!existsSync(YOLO_MODEL) && 'shared YOLO model missing') || (!existsSync(KS) && 'shared KS sprites missing') }, async () => {
   const comps = await buildComposites(COUNT, 0);
   const yolo = await loadYolo();
   const dir = await mkdtemp(join(tmpdir(), 'animeseg-quality-'));
@@ -71,14 +70,14 @@ test('refined-mask quality on KS composites: regions beats YOLO-only', { skip: !
   let hardErr = 0;
   try {
     const { writeFakeSamPair } = await import('../../src/models/sam/testing/fake-sam.js');
-    const { createSamProposer } = await import('../../src/models/sam/index.js');
     const pair = await writeFakeSamPair(dir);
-    // A small AMG (4x4 points, no crop layer) keeps the fake-SAM run short; the seed's thresholds otherwise.
-    const samProposer = await createSamProposer({ encoder: pair.encoderPath, decoder: pair.decoderPath, amg: { pointsPerSide: 4, cropNLayers: 0 } });
+    // The registry's 'vote' (seed preset) over the fake SAM pair; a small AMG (4x4 points, no crop layer)
+    // keeps the run short.
+    const vote = await createRefiner('vote', { sam: { encoder: pair.encoderPath, decoder: pair.decoderPath, amg: { pointsPerSide: 4, cropNLayers: 0 } } });
     const refiners: [string, Refiner][] = [
       ['none', await createRefiner('none')],
       ['regions', createRegionsRefiner()],
-      ['vote(fake SAM)', createVoteRefiner({ proposer: samProposer })],
+      ['vote(fake SAM)', vote],
     ];
     const soft = createRegionsRefiner({ softEdge: true });
     for (const c of comps) {
@@ -112,7 +111,7 @@ test('refined-mask quality on KS composites: regions beats YOLO-only', { skip: !
       hardErr += eh / comps.length;
       rows.push(`${c.name} (${dets.length} det): ${cells.join(' | ')} | alpha err soft ${es.toFixed(3)} hard ${eh.toFixed(3)}`);
     }
-    await samProposer.dispose?.();
+    await vote.dispose?.();
   } finally {
     await yolo.dispose();
     await rm(dir, { recursive: true, force: true });

@@ -146,3 +146,37 @@ test('regions options are checked', () => {
   }
   assert.throws(() => createRegionsRefiner({ colour: { weight: -1 } }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
 });
+
+test('colour prior: segments coloured like the YOLO core get a positive bias, like the ring a negative one', async () => {
+  const { colourBias } = await import('../../src/refine/regions/colour-prior.js');
+  // 100x100: left half red, right half green. YOLO union = x < 60 (it bulges 10 px over the green side).
+  // Core = YOLO eroded by 12 px (x < 48: red only); ring = 10 px outside YOLO (x 60..69: green only).
+  // Labels: 0 = red half, 1 = the green strip under YOLO (x 50..59), 2 = the rest of the green.
+  // With 16^3 bins and +1 smoothing: red P_core = 4801/8896, P_ring = 1/5096 → llr ≈ +7.9; green
+  // P_core = 1/8896, P_ring = 1001/5096 → llr ≈ -7.5; bias = 0.8 tanh(llr / 2) → about ±0.80.
+  const W = 100;
+  const data = new Uint8Array(W * W * 3);
+  const labels = new Int32Array(W * W);
+  const yolo = new Uint8Array(W * W);
+  for (let y = 0; y < W; y++)
+    for (let x = 0; x < W; x++) {
+      const p = y * W + x;
+      data.set(x < 50 ? [220, 40, 40] : [40, 200, 60], p * 3);
+      labels[p] = x < 50 ? 0 : x < 60 ? 1 : 2;
+      yolo[p] = x < 60 ? 1 : 0;
+    }
+  const bias = colourBias(
+    { data, width: W, height: W, channels: 3 },
+    { labels, count: 3, width: W, height: W },
+    { data: yolo, width: W, height: W },
+    { weight: 0.8, coreErode: 0.12, ringWidth: 0.1, scale: 2 },
+  );
+  const expect = (llr: number) => 0.8 * Math.tanh(llr / 2);
+  const llrRed = Math.log(4801 / 8896) - Math.log(1 / 5096);
+  const llrGreen = Math.log(1 / 8896) - Math.log(1001 / 5096);
+  assert.ok(Math.abs(bias[0] - expect(llrRed)) < 1e-4, `red ${bias[0]} vs ${expect(llrRed)}`);
+  assert.ok(Math.abs(bias[1] - expect(llrGreen)) < 1e-4, `green strip ${bias[1]} vs ${expect(llrGreen)}`);
+  assert.ok(Math.abs(bias[2] - expect(llrGreen)) < 1e-4, `green ${bias[2]}`);
+  // Weight 0 switches it off.
+  assert.deepEqual([...colourBias({ data, width: W, height: W, channels: 3 }, { labels, count: 3, width: W, height: W }, { data: yolo, width: W, height: W }, { weight: 0, coreErode: 0.05, ringWidth: 0.1, scale: 2 })], [0, 0, 0]);
+});

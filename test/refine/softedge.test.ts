@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boxMeanInPlace, guidedFilterColor, resolveSoftEdge, softAlpha } from '../../src/refine/softedge.js';
+import { boxMeanInPlace, fastGuidedFilterColor, guidedFilterColor, resolveSoftEdge, softAlpha } from '../../src/refine/softedge.js';
 import { AnimesegError } from '../../src/errors.js';
 import type { RawImage } from '../../src/image/types.js';
 
@@ -124,7 +124,7 @@ test('soft alpha: an anti-aliased outline gets partial alpha, as the scalar clos
   const image: RawImage = { data, width: W, height: H, channels: 3 };
   const radius = 3;
   const eps = 1e-3;
-  const alpha = softAlpha(image, { data: mask, width: W, height: H }, { radius, eps });
+  const alpha = softAlpha(image, { data: mask, width: W, height: H }, { radius, eps, subsample: 1 });
   const d2 = red.reduce((s, v, c) => s + ((v - blue[c]) / 255) ** 2, 0);
   const expected = scalarGuided1D(t, pRow, radius, eps / d2).map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
   for (let x = 0; x < W; x++) assert.ok(Math.abs(alpha[10 * W + x] - expected[x]) <= 1, `x=${x}: ${alpha[10 * W + x]} vs ${expected[x]}`);
@@ -136,10 +136,29 @@ test('soft alpha: an anti-aliased outline gets partial alpha, as the scalar clos
   assert.ok(softAlpha(image, { data: new Uint8Array(W * H), width: W, height: H }).every((v) => v === 0));
 });
 
+test('fast guided filter (subsampled coefficients) still returns the guide itself with a tiny eps', () => {
+  // Every low-res window near the step has variance, so a ≈ 1 and b ≈ 0 there; flat windows give a = 0,
+  // b = the flat value, which reproduces the guide too. Interpolating those coefficients keeps q ≈ I.
+  const w = 41;
+  const h = 23;
+  const ir = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) ir[y * w + x] = x < 17 ? 0.8 : 0.2;
+  const zero = new Float32Array(w * h);
+  for (const s of [2, 3]) {
+    const q = fastGuidedFilterColor(ir, zero, zero, ir, w, h, 6, 1e-6, s);
+    for (let i = 0; i < w * h; i++) assert.ok(Math.abs(q[i] - ir[i]) < 0.02, `s${s} i${i}: ${q[i]} vs ${ir[i]}`);
+  }
+  // s = 1 is the exact filter.
+  const rnd = lcg(11);
+  const p = Float32Array.from({ length: w * h }, () => (rnd() > 0.5 ? 1 : 0));
+  assert.deepEqual(fastGuidedFilterColor(ir, zero, zero, p, w, h, 3, 1e-3, 1), guidedFilterColor(ir, zero, zero, p, w, h, 3, 1e-3));
+});
+
 test('soft edge options: true = defaults, false = off, bad numbers = BAD_OPTION', () => {
   assert.equal(resolveSoftEdge(false), null);
   assert.equal(resolveSoftEdge(undefined), null);
-  assert.deepEqual(resolveSoftEdge({ radius: 6 }), { radius: 6, eps: resolveSoftEdge(true)!.eps });
+  assert.deepEqual(resolveSoftEdge({ radius: 9 }), { ...resolveSoftEdge(true)!, radius: 9 });
+  assert.throws(() => resolveSoftEdge({ subsample: 0 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
   assert.throws(() => resolveSoftEdge({ radius: 0 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
   assert.throws(() => resolveSoftEdge({ eps: -1 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
 });

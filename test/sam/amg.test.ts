@@ -232,6 +232,7 @@ test('bad options are BAD_OPTION', async () => {
   bad({ pointsPerBatch: 0 });
   bad({ predIouThresh: 1.5 });
   bad({ cropNLayers: -1 });
+  bad({ stabilityScoreOffset: -1 });
   bad({ pointsPerSide: 4, pointGrids: [Float64Array.from([0.5, 0.5])] });
   bad({ pointsPerSide: null, pointGrids: [Float64Array.from([0.5, 0.5])], cropNLayers: 1 });
   await Promise.all([encoder.dispose(), decoder.dispose()]);

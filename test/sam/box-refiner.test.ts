@@ -102,6 +102,30 @@ test('box refiner: instances batched on a batch export; order kept; empty mask -
   await Promise.all([encoder.dispose(), decoder.dispose()]);
 });
 
+test('box refiner: a SAM answer that barely overlaps the YOLO mask keeps the YOLO mask', async () => {
+  const p = await fakePair(tmp.dir);
+  const refiner = await createBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath, points: 1 });
+  // 121x121 square [20..140] in 160x160, centre (80, 80) = the first point. Every fake disc lies inside the
+  // square, so IoU = disc area / 14641; even the r 30 disc (~2800 px) gives < 0.25 = the default minYoloIou.
+  const W = 160;
+  const yolo = squareMask(20, 20, 140, 140, W, W);
+  const radii = [5.5, 6.2, 7.5, 30];
+  const ious = [0.99, 0.9, 0.95, 0.8];
+  const overlap = radii.map((r) => discArea(80, 80, r, W, W) / (121 * 121));
+  assert.ok(Math.max(...overlap) < 0.25, `hand IoUs ${overlap}`);
+  const inst = instance(yolo, [20, 20, 141, 141]);
+  const [out] = await refiner.refine(grayImage(W, W), [inst]);
+  assert.equal(out, inst);
+  // with the guard off, the best 0.5 * predicted IoU + 0.5 * IoU disc replaces it
+  const r0 = await createBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath, points: 1, minYoloIou: 0 });
+  const [o0] = await r0.refine(grayImage(W, W), [inst]);
+  const scores = ious.map((v, m) => 0.5 * v + 0.5 * overlap[m]);
+  const best = scores.indexOf(Math.max(...scores));
+  assert.equal(o0.maskSource, 'box');
+  assert.deepEqual(o0.mask.data, discMask(80, 80, radii[best], W, W));
+  await Promise.all([refiner.dispose?.(), r0.dispose?.()]);
+});
+
 test('box refiner: no instances, size mismatch, bad options', async () => {
   const p = await fakePair(tmp.dir);
   const refiner = await createBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath });

@@ -219,6 +219,15 @@ test('refinement per request: regions runs on the shared model; SAM modes withou
   await expectError(await fetch(`${base}/v1/segment?refine=vote`, { method: 'POST', body: form(luffy) }), 400, 'BAD_OPTION', /vote.*unavailable/);
 });
 
+test('max_det caps the number of instances (the first ones by score are kept)', async () => {
+  const all = await segmentJson(eren, '&classes=all');
+  assert.ok(all.instances.length >= 2);
+  const one = await segmentJson(eren, '&classes=all&max_det=1');
+  assert.equal(one.instances.length, 1);
+  assert.deepEqual(one.instances[0]!.box, all.instances[0]!.box);
+  assert.equal(one.settings.max_det, 1);
+});
+
 test('raw body upload (image/jpeg and application/octet-stream) works like multipart', async () => {
   const viaForm = await segmentJson(eren);
   for (const type of ['image/jpeg', 'application/octet-stream']) {
@@ -306,6 +315,11 @@ test('the page, its script and the in-browser files are served', async () => {
   assert.match(page.headers.get('content-type')!, /text\/html/);
   assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
   assert.match(await page.text(), /app\.js/);
+  // Revalidation: the same ETag back gives 304 with no body.
+  const etag = page.headers.get('etag')!;
+  assert.ok(etag);
+  const again = await fetch(`${base}/`, { headers: { 'if-none-match': etag } });
+  assert.equal(again.status, 304);
   const wasm = await fetch(`${base}/ort/ort-wasm-simd-threaded.wasm`, { method: 'HEAD' });
   assert.equal(wasm.status, 200);
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');

@@ -22,6 +22,9 @@ test('values are parsed: booleans, numbers, colours, lists', () => {
   assert.equal(o.crop, true, 'a bare flag means true');
   assert.deepEqual(o.bgColor, [0, 255, 0]); // '#0f0' = #00ff00
   assert.equal(o.format, 'webp');
+  const d = parseSegmentOptions({ max_det: '1', agnostic: 'true' }, REFINERS);
+  assert.equal(d.maxDet, 1);
+  assert.equal(d.agnostic, true);
   assert.equal(parseSegmentOptions({ classes: 'ALL', instances: 'all' }, REFINERS).classes, 'all');
 });
 
@@ -34,6 +37,7 @@ test('refusals name the option', () => {
   assert.throws(() => parseSegmentOptions({ only_mask: 'perhaps' }, REFINERS), isBadOption(/only_mask/));
   assert.throws(() => parseSegmentOptions({ bg_color: '300,0,0' }, REFINERS), isBadOption(/bg_color/));
   assert.throws(() => parseSegmentOptions({ format: 'gif' }, REFINERS), isBadOption(/format/));
+  assert.throws(() => parseSegmentOptions({ max_det: '2.5' }, REFINERS), isBadOption(/max_det/));
 });
 
 test('class names resolve against the model; unknown ones are refused', () => {

@@ -140,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     if (t.images > 0) {
       console.log(`\n${t.images} images, metric computation ${(t.metricsMs / t.images).toFixed(2)} ms/img` + (t.inferenceMs > 0 ? `, inference ${(t.inferenceMs / t.images).toFixed(1)} ms/img` : ''));
     }
+    for (const w of report.warnings) console.log(`warning: ${w}`);
     if (report.skipped.length) console.log(`${report.skipped.length} image(s) skipped (see metrics.json 'skipped')`);
     if (report.files.length) console.log(`wrote ${report.files.join(', ')}`);
   }

@@ -208,8 +208,9 @@ function pasteForeground(
   let level = 0;
   while (s * (1 << (level + 1)) <= 1 && level < 8) level++;
   const L = foregroundLevel(fg, level);
-  const f = base.width / L.width; // exact level factor (odd sizes round down)
-  const fy = base.height / L.height;
+  // Level k texel i covers level-0 pixels [2^k i, 2^k (i + 1)) (an odd last row/column is dropped).
+  const f = 1 << fg.levels.indexOf(L);
+  const fy = f;
   const src = L.data;
   const lw = L.width;
   // Crop rectangle in level pixels (inclusive index bounds).

@@ -64,15 +64,10 @@ export function visibleLabel(owner: Uint8Array, W: number, box: readonly number[
   const areas = componentAreas(comp.labels, comp.count);
   let largest = 1;
   for (let c = 2; c <= comp.count; c++) if (areas[c] > areas[largest]) largest = c;
-  let dropped = false;
   for (let i = 0; i < crop.data.length; i++) {
     const c = comp.labels[i];
-    if (c !== 0 && areas[c] < o.minPartPixels && c !== largest) {
-      crop.data[i] = 0;
-      dropped = true;
-    }
+    if (c !== 0 && areas[c] < o.minPartPixels && c !== largest) crop.data[i] = 0;
   }
-  void dropped;
 
   const pieces: { poly: number[]; benefit: number }[] = [];
   for (const poly of maskToPolygons(crop, { epsilon: o.epsilon })) {

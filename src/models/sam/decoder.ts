@@ -10,6 +10,7 @@
  */
 import { AnimesegError } from '../../errors.js';
 import type { SamEmbedding } from './encoder.js';
+import type { SharedSession } from '../session.js';
 import { openSamSession, ort, valueShape, valueType, type OrtSession, type SamSessionOptions } from './session.js';
 
 export const DECODER_INPUTS = ['image_embeddings', 'point_coords', 'point_labels', 'mask_input', 'has_mask_input', 'orig_im_size'] as const;
@@ -48,7 +49,11 @@ export class SamDecoder {
   private readonly hasMaskType: 'float32' | 'int64';
   private emptyMask = new Float32Array(256 * 256);
 
-  private constructor(private readonly session: OrtSession, readonly path: string) {
+  private readonly session: OrtSession;
+
+  private constructor(private readonly shared: SharedSession, readonly path: string) {
+    const session = shared.session;
+    this.session = session;
     const outs = session.outputNames;
     this.maskOut = outs.includes('masks') ? 'masks' : outs[0];
     this.iouOut = outs.includes('iou_predictions') ? 'iou_predictions' : outs[1];
@@ -61,11 +66,12 @@ export class SamDecoder {
   }
 
   static async load(path: string, opts: SamSessionOptions = {}): Promise<SamDecoder> {
-    const session = await openSamSession(path, 'decoder', opts);
+    const shared = await openSamSession(path, 'decoder', opts);
+    const session = shared.session;
     const missing = DECODER_INPUTS.filter((n) => !session.inputNames.includes(n));
     if (missing.length > 0 || session.outputNames.length < 2) {
       const efficient = session.inputNames.some((n) => n.startsWith('batched_point'));
-      await session.release();
+      await shared.release();
       throw new AnimesegError('BAD_MODEL', `not a SAM decoder export: missing inputs [${missing.join(', ')}] (has [${session.inputNames.join(', ')}])`, {
         file: path,
         hint: efficient
@@ -73,7 +79,7 @@ export class SamDecoder {
           : `a SAM decoder (segment-anything scripts/export_onnx_model.py) has inputs ${DECODER_INPUTS.join(', ')}`,
       });
     }
-    return new SamDecoder(session, path);
+    return new SamDecoder(shared, path);
   }
 
   /** Run the decoder for B prompts sharing one embedding. B > 1 needs a batchable export. */
@@ -133,6 +139,6 @@ export class SamDecoder {
   }
 
   async dispose(): Promise<void> {
-    await this.session.release();
+    await this.shared.release();
   }
 }

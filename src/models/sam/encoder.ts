@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { RawImage } from '../../image/types.js';
 import type { Box } from '../../mask/types.js';
 import { AnimesegError } from '../../errors.js';
+import type { SharedSession } from '../session.js';
 import { openSamSession, ort, valueShape, type OrtSession, type SamSessionOptions } from './session.js';
 import { preprocessForEncoder, SAM_IMAGE_SIZE } from './transforms.js';
 
@@ -35,20 +36,25 @@ export class SamEncoder {
   runs = 0;
   private readonly cache = new Map<string, SamEmbedding>();
 
+  private readonly session: OrtSession;
+
   private constructor(
-    private readonly session: OrtSession,
+    private readonly shared: SharedSession,
     readonly path: string,
     readonly inputName: string,
     readonly imageSize: number,
     private readonly cacheSize: number,
-  ) {}
+  ) {
+    this.session = shared.session;
+  }
 
   static async load(path: string, opts: SamEncoderOptions = {}): Promise<SamEncoder> {
-    const session = await openSamSession(path, 'encoder', opts);
+    const shared = await openSamSession(path, 'encoder', opts);
+    const session = shared.session;
     const names = session.inputNames;
     const inputName = names.length === 1 ? names[0] : INPUT_NAMES.find((n) => names.includes(n));
     if (!inputName || session.outputNames.length < 1) {
-      await session.release();
+      await shared.release();
       throw new AnimesegError('BAD_MODEL', `not a SAM image encoder: inputs [${names.join(', ')}]`, {
         file: path,
         hint: `expected one image input named ${INPUT_NAMES.map((n) => `'${n}'`).join(' or ')} of shape [1,3,1024,1024]`,
@@ -58,14 +64,14 @@ export class SamEncoder {
     let size = SAM_IMAGE_SIZE;
     const okRank = shape.length === 4 && (typeof shape[1] !== 'number' || shape[1] === 3);
     if (!okRank) {
-      await session.release();
+      await shared.release();
       throw new AnimesegError('BAD_MODEL', `SAM encoder input '${inputName}' has shape [${shape.join(',')}], expected [1,3,1024,1024]`, {
         file: path,
         hint: 'use an encoder export that takes the normalised, zero-padded image in CHW (as labelme\'s SAM exports)',
       });
     }
     if (typeof shape[3] === 'number' && shape[3] > 0) size = shape[3];
-    return new SamEncoder(session, path, inputName, size, opts.cacheSize ?? 8);
+    return new SamEncoder(shared, path, inputName, size, opts.cacheSize ?? 8);
   }
 
   /** Embeddings of the image, or of `crop` ([x0,y0,x1,y1) in image pixels) as SAM's AMG encodes crops. */
@@ -104,7 +110,7 @@ export class SamEncoder {
 
   async dispose(): Promise<void> {
     this.cache.clear();
-    await this.session.release();
+    await this.shared.release();
   }
 }
 

@@ -41,7 +41,7 @@ export async function loadSam(opts: SamModelOptions = {}): Promise<LoadedSam> {
     enc = pair.encoder.path;
     dec = pair.decoder.path;
   }
-  const session = { threads: opts.threads, providers: opts.providers };
+  const session = { threads: opts.threads, device: opts.device };
   const encPath = typeof enc === 'string' ? (await resolveModel(enc)).path : undefined;
   const decPath = typeof dec === 'string' ? (await resolveModel(dec)).path : undefined;
   const encoder = typeof enc === 'string' ? await SamEncoder.load(encPath!, { ...session, cacheSize: opts.cacheSize }) : enc;

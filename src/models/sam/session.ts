@@ -1,10 +1,10 @@
 /**
- * Opening an onnxruntime session for a SAM model, behind one function so the project's shared loader
- * (src/models/session.ts, when present) can replace it in one place. Errors become AnimesegError.
+ * Opening a SAM model through the project's shared session loader (src/models/session.ts: execution
+ * provider, threads, one session per file and settings), with SAM-specific messages for missing files.
  */
 import { stat } from 'node:fs/promises';
-import ort from 'onnxruntime-node';
 import { AnimesegError } from '../../errors.js';
+import { acquireSession, ort, type Device, type SharedSession } from '../session.js';
 
 export type OrtSession = ort.InferenceSession;
 export { ort };
@@ -12,11 +12,11 @@ export { ort };
 export interface SamSessionOptions {
   /** Intra-op threads; onnxruntime's default when absent. */
   threads?: number;
-  /** Execution providers, e.g. ['cpu'] (default) or ['cuda', 'cpu']. */
-  providers?: string[];
+  /** 'cpu' (default) or 'cuda'. */
+  device?: Device;
 }
 
-export async function openSamSession(path: string, role: 'encoder' | 'decoder', opts: SamSessionOptions = {}): Promise<OrtSession> {
+export async function openSamSession(path: string, role: 'encoder' | 'decoder', opts: SamSessionOptions = {}): Promise<SharedSession> {
   const st = await stat(path).catch(() => undefined);
   if (!st?.isFile()) {
     throw new AnimesegError('MODEL_NOT_FOUND', `SAM ${role} model file not found`, {
@@ -24,19 +24,7 @@ export async function openSamSession(path: string, role: 'encoder' | 'decoder', 
       hint: `give the path of a SAM ${role} .onnx export (for example labelme's sam_vit_b_01ec64.quantized.${role}.onnx)`,
     });
   }
-  try {
-    return await ort.InferenceSession.create(path, {
-      executionProviders: opts.providers ?? ['cpu'],
-      ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
-      graphOptimizationLevel: 'all',
-    });
-  } catch (e) {
-    throw new AnimesegError('BAD_MODEL', `cannot load the SAM ${role}: ${(e as Error).message}`, {
-      file: path,
-      hint: 'the file must be an ONNX export of a Segment Anything ' + role,
-      cause: e,
-    });
-  }
+  return acquireSession(path, { threads: opts.threads, device: opts.device });
 }
 
 /** Shape of a session input/output from the model's metadata ([] when the model does not say). */

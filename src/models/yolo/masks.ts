@@ -55,8 +55,9 @@ export function logitsWindow(protos: Protos, coeffs: ArrayLike<number>, r0: numb
   const { data, nm, mw, mh } = protos;
   const ww = c1 - c0;
   const wh = r1 - r0;
-  const acc = new Float64Array(Math.max(0, ww * wh));
   if (ww <= 0 || wh <= 0) return new Float32Array(0);
+  // Accumulated in float64: torch's float32 matmul order is unknown anyway; this is the closer value.
+  const acc = new Float64Array(ww * wh);
   const plane = mh * mw;
   for (let k = 0; k < nm; k++) {
     const c = coeffs[k];
@@ -71,10 +72,11 @@ export function logitsWindow(protos: Protos, coeffs: ArrayLike<number>, r0: numb
   return Float32Array.from(acc);
 }
 
-/** First integer i with i >= v (the crop rule `index >= x1`). */
-const firstAtLeast = (v: number): number => Math.ceil(v);
-/** First integer i with NOT (i < v) = ceil(v): indices < v are [.., ceil(v) - 1]. */
-const endBelow = (v: number): number => Math.ceil(v);
+/**
+ * crop_mask keeps pixel index i when x1 <= i < x2; for integers that is ceil(x1) <= i < ceil(x2), so the
+ * kept index range is [indexBound(x1), indexBound(x2)).
+ */
+const indexBound = (v: number): number => Math.ceil(v);
 
 /**
  * Default predict-path mask (process_mask with upsample=True): crop the low-resolution logits with the box
@@ -91,10 +93,10 @@ export function letterboxMask(protos: Protos, coeffs: ArrayLike<number>, box: Bo
   const x2 = f(box[2] * wr);
   const y2 = f(box[3] * hr);
   // Low-resolution pixels kept by the crop: c in [ceil(x1), ceil(x2)), r in [ceil(y1), ceil(y2)).
-  const c0 = Math.max(0, firstAtLeast(x1));
-  const c1 = Math.min(mw, endBelow(x2));
-  const r0 = Math.max(0, firstAtLeast(y1));
-  const r1 = Math.min(mh, endBelow(y2));
+  const c0 = Math.max(0, indexBound(x1));
+  const c1 = Math.min(mw, indexBound(x2));
+  const r0 = Math.max(0, indexBound(y1));
+  const r1 = Math.min(mh, indexBound(y2));
   if (c1 <= c0 || r1 <= r0) return out;
   const win = logitsWindow(protos, coeffs, r0, r1, c0, c1);
   const ww = c1 - c0;
@@ -162,10 +164,10 @@ export function nativeContext(protos: Protos, width: number, height: number): Na
 export function nativeMask(protos: Protos, coeffs: ArrayLike<number>, box: Box, ctx: NativeContext): Mask {
   const { width, height, win, ax, ay } = ctx;
   const out: Mask = { data: new Uint8Array(width * height), width, height };
-  const bx0 = Math.max(0, firstAtLeast(f(box[0])));
-  const bx1 = Math.min(width, endBelow(f(box[2])));
-  const by0 = Math.max(0, firstAtLeast(f(box[1])));
-  const by1 = Math.min(height, endBelow(f(box[3])));
+  const bx0 = Math.max(0, indexBound(f(box[0])));
+  const bx1 = Math.min(width, indexBound(f(box[2])));
+  const by0 = Math.max(0, indexBound(f(box[1])));
+  const by1 = Math.min(height, indexBound(f(box[3])));
   if (bx1 <= bx0 || by1 <= by0) return out;
   // Window-relative proto indices used by the box's output pixels.
   const sc0 = ax.i0[bx0];

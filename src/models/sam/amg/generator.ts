@@ -166,6 +166,7 @@ export function validateAmgOptions(o: AmgOptions): void {
   }
   if (!(o.cropOverlapRatio >= 0 && o.cropOverlapRatio < 1)) bad(`cropOverlapRatio must be in [0, 1), got ${o.cropOverlapRatio}`);
   if (!(o.minMaskRegionArea >= 0)) bad(`minMaskRegionArea must be >= 0`);
+  if (!(o.stabilityScoreOffset >= 0)) bad(`stabilityScoreOffset must be >= 0, got ${o.stabilityScoreOffset}`);
   if (!(o.maxSide >= 16)) bad(`maxSide must be >= 16, got ${o.maxSide}`);
   if (o.pointGrids && o.pointGrids.length !== o.cropNLayers + 1) bad(`pointGrids must have one grid per crop layer (${o.cropNLayers + 1})`);
 }

@@ -37,11 +37,12 @@ export function scoreAndBinarize(
     const row = y * stride;
     for (let x = 0; x < width; x++, i++) {
       const v = logits[i];
+      // offset >= 0, so lo <= threshold <= hi: most pixels (background) take the first test only
       if (v > lo) {
         low++;
         if (v > hi) high++;
-      }
-      bin[row + x] = v > threshold ? 1 : 0;
+        bin[row + x] = v > threshold ? 1 : 0;
+      } else bin[row + x] = 0;
     }
   }
   return { high, low };

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAllLayerPointGrids, buildPointGrid, linspace } from '../../src/models/sam/amg/grid.js';
-import { boxArea, boxXyxyToXywh, generateCropBoxes, uncropBox, uncropPointsInPlace } from '../../src/models/sam/amg/crops.js';
+import { boxArea, boxXyxyToXywh, generateCropBoxes } from '../../src/models/sam/amg/crops.js';
 import { applyBox, applyCoords, getPreprocessShape } from '../../src/models/sam/transforms.js';
 
 test('point grid: n x n points from 1/(2n) to 1-1/(2n), x fastest', () => {
@@ -64,9 +64,7 @@ test('crop boxes: second layer', () => {
   assert.deepEqual(l2[15], [999, 624, 1500, 1000]); // clipped to the image
 });
 
-test('uncrop boxes and points; XYWH as SAM', () => {
-  assert.deepEqual(uncropBox([1, 2, 3, 4], [580, 330, 1500, 1000]), [581, 332, 583, 334]);
-  assert.deepEqual(Array.from(uncropPointsInPlace(Float64Array.from([0.5, 1.5, 10, 20]), [580, 330, 1500, 1000])), [580.5, 331.5, 590, 350]);
+test('XYWH as SAM: w = x1 - x0 of the inclusive box', () => {
   assert.deepEqual(boxXyxyToXywh([10, 20, 15, 40]), [10, 20, 5, 20]);
 });
 

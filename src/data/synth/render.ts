@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { formatLabelRow } from '../labels.js';
 import { composeImage, type ComposedImage, type ComposeSources } from './compose.js';
 import type { SynthParams } from './params.js';
-import { ByteLru, loadBackground, loadForeground, type Background, type Foreground } from './sources.js';
+import { ByteLru, loadBackground, loadForeground, type Background, type Foreground, type SharedInputs } from './sources.js';
 import { normalisePolygon, visibleLabel } from './visible.js';
 
 export interface RendererInit {
@@ -16,7 +16,9 @@ export interface RendererInit {
   fgFiles: string[];
   bgFiles: string[];
   out: string;
-  /** Decoded-image cache per renderer (bytes). */
+  /** Inputs decoded once by the main thread (shared memory); the rest are decoded here on demand. */
+  shared?: SharedInputs;
+  /** Cache for inputs decoded here (bytes). */
   cacheBytes?: number;
 }
 
@@ -43,6 +45,9 @@ export interface LabelledImage {
 export class Renderer {
   private readonly fgCache: ByteLru<Foreground>;
   private readonly bgCache: ByteLru<Background>;
+  /** Views of shared inputs (plus this thread's pyramid levels of them). */
+  private readonly sharedFg = new Map<number, Foreground>();
+  private readonly sharedBg = new Map<number, Background>();
   readonly sources: ComposeSources;
 
   constructor(private readonly init: RendererInit) {
@@ -53,13 +58,23 @@ export class Renderer {
       fgCount: init.fgFiles.length,
       bgCount: init.bgFiles.length,
       foreground: async (i) => {
-        let v = this.fgCache.get(i);
-        if (!v) this.fgCache.set(i, (v = await loadForeground(init.fgFiles[i])));
+        let v = this.sharedFg.get(i) ?? this.fgCache.get(i);
+        if (v) return v;
+        const s = init.shared?.fg[i];
+        if (s) {
+          v = { levels: [{ data: new Uint8Array(s.data), width: s.width, height: s.height }], meanGray: s.meanGray, bytes: 0 };
+          this.sharedFg.set(i, v);
+        } else this.fgCache.set(i, (v = await loadForeground(init.fgFiles[i])));
         return v;
       },
       background: async (i) => {
-        let v = this.bgCache.get(i);
-        if (!v) this.bgCache.set(i, (v = await loadBackground(init.bgFiles[i])));
+        let v = this.sharedBg.get(i) ?? this.bgCache.get(i);
+        if (v) return v;
+        const s = init.shared?.bg[i];
+        if (s) {
+          v = { rgb: new Uint8Array(s.data), width: s.width, height: s.height, bytes: 0 };
+          this.sharedBg.set(i, v);
+        } else this.bgCache.set(i, (v = await loadBackground(init.bgFiles[i])));
         return v;
       },
     };

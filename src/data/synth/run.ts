@@ -48,6 +48,11 @@ export interface SynthStats {
   dataYaml: string;
 }
 
+/** Decoded inputs kept in shared memory (bytes), half foregrounds, half backgrounds. */
+const SHARED_BUDGET = 2 * 2 ** 30;
+/** Total cache for inputs beyond the shared budget, split between workers. */
+const WORKER_CACHE_TOTAL = 2 * 2 ** 30;
+
 /** Image i is in val when the running count floor((i+1) v) steps up: exactly floor(N v) spread evenly. */
 export function isValIndex(i: number, val: number): boolean {
   return Math.floor((i + 1) * val) > Math.floor(i * val);
@@ -110,8 +115,11 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
 
   const fgAll = await listInputImages(opts.fg, 'foreground (--fg)');
   const bgAll = await listInputImages(opts.bg, 'background (--bg)');
-  const fgCheck = await checkForegrounds(fgAll);
-  const bgCheck = await checkBackgrounds(bgAll);
+  // Inputs are decoded once here (that is also how they are checked) and shared with every worker, up to
+  // SHARED_BUDGET; beyond it workers decode on demand into a per-worker cache that shrinks as workers grow.
+  const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
+  const fgCheck = await checkForegrounds(fgAll, SHARED_BUDGET * 0.5);
+  const bgCheck = await checkBackgrounds(bgAll, SHARED_BUDGET * 0.5);
   const skippedInputs = [...fgCheck.skipped, ...bgCheck.skipped];
   for (const s of skippedInputs) log(`skipped input ${s.file}: ${s.reason}`);
   if (fgCheck.ok.length === 0) {
@@ -169,12 +177,19 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
   }
   if (resumed > 0) log(`resuming: ${resumed} of ${opts.count} images already done`);
 
-  const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
   const progress = new Progress({ total: tasks.length, label: 'synth', unit: 'img', mode: opts.progress ?? 'auto' });
   const stats: SynthStats = { written: 0, resumed, failed: 0, instances: 0, rows: 0, skippedInputs, seconds: 0, renderSeconds: 0, renderCpuSeconds: 0, imagesPerSec: 0, dataYaml: join(out, 'data.yaml') };
   const tRender = Date.now();
   const cpu0 = process.cpuUsage();
-  await runPool({ params, fgFiles: fgCheck.ok, bgFiles: bgCheck.ok, out }, tasks, workers, (r) => {
+  const init = {
+    params,
+    fgFiles: fgCheck.ok,
+    bgFiles: bgCheck.ok,
+    out,
+    shared: { fg: fgCheck.shared, bg: bgCheck.shared },
+    cacheBytes: Math.max(128 * 2 ** 20, WORKER_CACHE_TOTAL / workers),
+  };
+  await runPool(init, tasks, workers, (r) => {
     if (r.ok) {
       stats.written++;
       stats.instances += r.instances ?? 0;

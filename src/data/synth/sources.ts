@@ -25,46 +25,99 @@ async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) =
   return out;
 }
 
+/** Decoded inputs in shared memory: decoded once by the main thread, read by every worker without copies. */
+export interface SharedFg {
+  data: SharedArrayBuffer; // premultiplied RGBA, cropped to the alpha bounding box
+  width: number;
+  height: number;
+  meanGray: number;
+}
+export interface SharedBg {
+  data: SharedArrayBuffer; // RGB
+  width: number;
+  height: number;
+}
+export interface SharedInputs {
+  /** Per usable foreground/background (same order as the file lists); null = not preloaded. */
+  fg: (SharedFg | null)[];
+  bg: (SharedBg | null)[];
+}
+
+function toShared(src: Uint8Array): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(src.length);
+  new Uint8Array(sab).set(src);
+  return sab;
+}
+
 /**
- * Keep foregrounds whose alpha actually cuts something out. A file without alpha, with an empty alpha
- * (nothing visible) or a fully opaque one (a rectangle, not a character) is reported and skipped.
+ * Check every foreground (decoding it: an alpha that is missing, empty, or fully opaque - a rectangle, not a
+ * character - is reported and the file skipped) and keep the decoded pixels in shared memory while the
+ * budget lasts, so workers never decode them again.
  */
-export async function checkForegrounds(files: readonly string[]): Promise<{ ok: string[]; skipped: SkippedInput[] }> {
-  const results = await mapPool(files, 4, async (file): Promise<string | SkippedInput> => {
+export async function checkForegrounds(files: readonly string[], budgetBytes = 0): Promise<{ ok: string[]; skipped: SkippedInput[]; shared: (SharedFg | null)[] }> {
+  let used = 0;
+  const results = await mapPool(files, 4, async (file): Promise<SharedFg | null | SkippedInput> => {
     try {
-      const meta = await sharp(file).metadata();
-      if (!meta.hasAlpha) return { file, reason: 'no alpha channel (foregrounds must be RGBA cut-outs)' };
-      const st = await sharp(file).stats();
-      const alpha = st.channels[st.channels.length - 1];
-      if (alpha.max === 0) return { file, reason: 'alpha is empty (fully transparent)' };
-      if (alpha.min === 255) return { file, reason: 'alpha is fully opaque (not a cut-out)' };
-      return file;
+      const { image } = await decodeImageFile(file);
+      if (image.channels !== 4) return { file, reason: 'no alpha channel (foregrounds must be RGBA cut-outs)' };
+      let opaque = true;
+      for (let i = 3; i < image.data.length; i += 4) {
+        if (image.data[i] !== 255) {
+          opaque = false;
+          break;
+        }
+      }
+      if (opaque) return { file, reason: 'alpha is fully opaque (not a cut-out)' };
+      const fg = prepareForeground(image.data, image.width, image.height);
+      if (!fg) return { file, reason: 'alpha is empty (fully transparent)' };
+      const lv = fg.levels[0];
+      if (used + lv.data.length > budgetBytes) return null;
+      used += lv.data.length;
+      return { data: toShared(lv.data), width: lv.width, height: lv.height, meanGray: fg.meanGray };
     } catch (e) {
       return { file, reason: `not a readable image (${describeError(e).split('\n')[0]})` };
     }
   });
   const ok: string[] = [];
   const skipped: SkippedInput[] = [];
-  for (const r of results) (typeof r === 'string' ? ok.push(r) : skipped.push(r));
-  return { ok, skipped };
+  const shared: (SharedFg | null)[] = [];
+  results.forEach((r, i) => {
+    if (r && 'reason' in r) skipped.push(r);
+    else {
+      ok.push(files[i]);
+      shared.push(r);
+    }
+  });
+  return { ok, skipped, shared };
 }
 
-/** Keep backgrounds whose header reads and that are at least 32 px per side. */
-export async function checkBackgrounds(files: readonly string[]): Promise<{ ok: string[]; skipped: SkippedInput[] }> {
-  const results = await mapPool(files, 8, async (file): Promise<string | SkippedInput> => {
+/** Keep backgrounds that decode and are at least 32 px per side; preload them into shared memory within the budget. */
+export async function checkBackgrounds(files: readonly string[], budgetBytes = 0): Promise<{ ok: string[]; skipped: SkippedInput[]; shared: (SharedBg | null)[] }> {
+  let used = 0;
+  const results = await mapPool(files, 4, async (file): Promise<SharedBg | null | SkippedInput> => {
     try {
       const meta = await sharp(file).metadata();
       if (!meta.width || !meta.height) return { file, reason: 'no image size in header' };
       if (meta.width < 32 || meta.height < 32) return { file, reason: `too small (${meta.width}x${meta.height})` };
-      return file;
+      if (used + meta.width * meta.height * 3 > budgetBytes) return null;
+      const bg = await loadBackground(file);
+      used += bg.rgb.length;
+      return { data: toShared(bg.rgb), width: bg.width, height: bg.height };
     } catch (e) {
       return { file, reason: `not a readable image (${describeError(e).split('\n')[0]})` };
     }
   });
   const ok: string[] = [];
   const skipped: SkippedInput[] = [];
-  for (const r of results) (typeof r === 'string' ? ok.push(r) : skipped.push(r));
-  return { ok, skipped };
+  const shared: (SharedBg | null)[] = [];
+  results.forEach((r, i) => {
+    if (r && 'reason' in r) skipped.push(r);
+    else {
+      ok.push(files[i]);
+      shared.push(r);
+    }
+  });
+  return { ok, skipped, shared };
 }
 
 /** One level of a foreground pyramid: premultiplied RGBA, cropped to the alpha's bounding box. */

@@ -62,7 +62,8 @@ export class SamEncoder {
     }
     const shape = valueShape(session.inputMetadata, inputName) ?? [];
     let size = SAM_IMAGE_SIZE;
-    const okRank = shape.length === 4 && (typeof shape[1] !== 'number' || shape[1] === 3);
+    // [] = the model does not declare a shape: trust the name and the public contract
+    const okRank = shape.length === 0 || (shape.length === 4 && (typeof shape[1] !== 'number' || shape[1] === 3));
     if (!okRank) {
       await shared.release();
       throw new AnimesegError('BAD_MODEL', `SAM encoder input '${inputName}' has shape [${shape.join(',')}], expected [1,3,1024,1024]`, {
@@ -94,7 +95,8 @@ export class SamEncoder {
     }
     this.runMs += performance.now() - t0;
     this.runs++;
-    const t = out[this.session.outputNames[0]];
+    const outName = this.session.outputNames.includes('image_embeddings') ? 'image_embeddings' : this.session.outputNames[0];
+    const t = out[outName];
     if (t.dims.length !== 4 || t.dims[0] !== 1) {
       throw new AnimesegError('BAD_MODEL', `SAM encoder returned shape [${t.dims.join(',')}], expected [1,256,64,64]`, { file: this.path });
     }

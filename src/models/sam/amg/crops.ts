@@ -1,6 +1,6 @@
 /**
- * Crop layers of the automatic mask generator and the maps back to the full image
- * (segment-anything utils/amg.py generate_crop_boxes, uncrop_boxes_xyxy, uncrop_points).
+ * Crop layers of the automatic mask generator (segment-anything utils/amg.py generate_crop_boxes) and box
+ * helpers. (Uncropping boxes and points is a plain offset, done in place by the generator.)
  * Boxes are [x0, y0, x1, y1] with x1/y1 exclusive for crops, inclusive for mask boxes (as in SAM).
  */
 import type { Box } from '../../../mask/types.js';
@@ -38,20 +38,6 @@ export function generateCropBoxes(imH: number, imW: number, nLayers: number, ove
     }
   }
   return { boxes, layers };
-}
-
-/** A box in crop coordinates → full-image coordinates. */
-export function uncropBox(box: Box, crop: Box): Box {
-  return [box[0] + crop[0], box[1] + crop[1], box[2] + crop[0], box[3] + crop[1]];
-}
-
-/** Interleaved [x, y, ...] points in crop coordinates → full-image coordinates (in place). */
-export function uncropPointsInPlace(points: Float64Array, crop: Box): Float64Array {
-  for (let i = 0; i < points.length; i += 2) {
-    points[i] += crop[0];
-    points[i + 1] += crop[1];
-  }
-  return points;
 }
 
 /** Box area as torchvision.ops.box_area: (x1 - x0) * (y1 - y0). */

@@ -76,6 +76,8 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
       limitInputPixels: false,
       pages: 1,
       page: 0,
+      // One top-to-bottom pass (libvips switches to random access itself when orientation needs it).
+      sequentialRead: true,
     });
     const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const u8 = new Uint8Array(data.buffer, data.byteOffset, data.length);

@@ -67,8 +67,6 @@ export function resizeBilinearU8(img: RawImage, dw: number, dh: number): RawImag
   if (sw === dw * 2 && sh === dh * 2) return halveArea(img);
   const src = img.data;
   const xt = axisTable(sw, dw);
-  const yt = axisTable(sh, dh);
-  // The row table does not clamp sy + 1; OpenCV clamps the row index when fetching rows.
   const rowLen = dw * cn;
   // Horizontal pass per source row, cached: two rows are live at a time (OpenCV keeps a ring buffer).
   const bufA = new Int32Array(rowLen);
@@ -86,14 +84,17 @@ export function resizeBilinearU8(img: RawImage, dw: number, dh: number): RawImag
       xa1[dx * cn + k] = xt.w1[dx];
     }
   }
-  const lastCol = (sw - 1) * cn;
+  // From xmax on (OpenCV's xmax), the first tap is the last column and the second would read past the row.
+  let xmax = 0;
+  while (xmax < dw && xt.ofs[xmax] < sw - 1) xmax++;
+  const bodyLen = xmax * cn;
   const hpass = (sy: number, out: Int32Array): void => {
     const base = sy * sw * cn;
-    for (let i = 0; i < rowLen; i++) {
-      const o = xofs[i];
-      // At the right edge the second tap would read past the row; its weight is 0 there.
-      out[i] = o >= lastCol ? src[base + o] * COEF_SCALE : src[base + o] * xa0[i] + src[base + o + cn] * xa1[i];
+    for (let i = 0; i < bodyLen; i++) {
+      const o = base + xofs[i];
+      out[i] = src[o] * xa0[i] + src[o + cn] * xa1[i];
     }
+    for (let i = bodyLen; i < rowLen; i++) out[i] = src[base + xofs[i]] * COEF_SCALE;
   };
   const rowOf = (sy: number): Int32Array => {
     if (sy === rowA) return bufA;

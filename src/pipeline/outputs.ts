@@ -9,6 +9,7 @@ import type { RawImage } from '../image/types.js';
 import type { Box, Mask, Polygon, Rle } from '../mask/types.js';
 import { encodeRle } from '../mask/rle.js';
 import { maskToPolygons } from '../mask/polygon.js';
+import { cropMask, maskBox } from '../mask/ops.js';
 import { drawOverlay } from '../image/draw.js';
 import { toRgb } from '../image/pixels.js';
 import type { Instance } from './types.js';
@@ -185,6 +186,28 @@ export function instanceCutouts(
 
 export type PolygonFn = (m: Mask, opts?: { epsilon?: number }) => Polygon[];
 
+/**
+ * maskToPolygons on the mask's bounding box (plus a 1-pixel background margin, so contours see the same
+ * neighbourhood), shifted back: the same polygons as tracing the full image, without scanning the empty
+ * rest of it for every instance (a character covers a fraction of a large picture).
+ */
+export function polygonsInBox(m: Mask, opts: { epsilon?: number } = {}): Polygon[] {
+  const b = maskBox(m);
+  if (!b) return [];
+  const x0 = Math.max(0, b[0] - 1);
+  const y0 = Math.max(0, b[1] - 1);
+  const x1 = Math.min(m.width, b[2] + 1);
+  const y1 = Math.min(m.height, b[3] + 1);
+  const polys = maskToPolygons(cropMask(m, [x0, y0, x1, y1]), opts);
+  for (const p of polys) {
+    for (let i = 0; i < p.length; i += 2) {
+      p[i] += x0;
+      p[i + 1] += y0;
+    }
+  }
+  return polys;
+}
+
 export interface InstanceJson {
   id: number;
   class_id: number;
@@ -217,7 +240,7 @@ const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** 
 export function resultJson(
   r: { width: number; height: number; instances: readonly Instance[]; timings: Record<string, number> },
   meta: { image: string; model: string; settings: Record<string, unknown> },
-  polygonFn: PolygonFn | null = maskToPolygons,
+  polygonFn: PolygonFn | null = polygonsInBox,
 ): ResultJson {
   return {
     image: meta.image,

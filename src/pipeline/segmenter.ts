@@ -43,6 +43,8 @@ export interface SegmenterOptions extends DetectOptions {
   threads?: number;
   /** Let onnxruntime's idle threads spin (its default; off here so decode/encode can use the cores). */
   spin?: boolean;
+  /** Model runs allowed in flight at once (default 1); see planThreads() for batch use. */
+  inferenceSlots?: number;
   /** Input size for dynamic models. */
   imgsz?: number;
   /** Refinement stage (default 'none'). */
@@ -105,7 +107,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   checkRange('iou', options.iou, 0, 1);
   checkRange('maxDet', options.maxDet, 1, 100000);
   const resolved = await resolveYoloPath(options.model, options);
-  const model: YoloModel = await loadYoloModel(resolved.path, { device: options.device, threads: options.threads, spin: options.spin, imgsz: options.imgsz });
+  const model: YoloModel = await loadYoloModel(resolved.path, { device: options.device, threads: options.threads, spin: options.spin, slots: options.inferenceSlots, imgsz: options.imgsz });
   const { contract } = model;
   const refineName: RefineName = options.refine ?? 'none';
   let refiner: Refiner | null = null;

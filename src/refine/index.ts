@@ -5,17 +5,22 @@
 import { AnimesegError } from '../errors.js';
 import type { Instance, Refiner } from '../pipeline/types.js';
 import type { RegionsOptions } from './regions/proposer.js';
+import type { ColourPriorOptions } from './regions/colour-prior.js';
 import { createRegionsRefiner } from './regions/refiner.js';
 import type { RefinerName, SoftEdgeOption, VoteOptions } from './types.js';
 import type { SamProposerOptions } from '../models/sam/index.js';
 import type { BoxRefinerOptions } from './box.js';
 import { createVoteRefiner, withSoftEdge } from './vote-refiner.js';
+import { resolveVoteOptions } from './vote.js';
+import { resolveSoftEdge } from './softedge.js';
 
 export interface RefinerOptions {
   /** Vote fusion numbers for 'vote' and 'regions' (each refiner has its own defaults). */
   vote?: Partial<VoteOptions>;
   /** Over-segmentation settings for 'regions'. */
   regions?: Partial<RegionsOptions>;
+  /** Colour evidence of 'regions' ({ weight: 0 } = the plain §5 vote on its segments). */
+  colour?: Partial<ColourPriorOptions>;
   /** Edge-aware soft alpha on the refined masks (any refiner). */
   softEdge?: SoftEdgeOption;
   /** Options of createSamProposer (src/models/sam): encoder/decoder model names or paths, AMG settings. */
@@ -74,14 +79,18 @@ export async function createRefiner(name: string, options: RefinerOptions = {}):
     case 'none':
       return withSoftEdge(createIdentityRefiner(), options.softEdge);
     case 'regions':
-      return createRegionsRefiner({ ...options.vote, regions: options.regions, softEdge: options.softEdge });
+      return createRegionsRefiner({ ...options.vote, regions: options.regions, colour: options.colour, softEdge: options.softEdge });
     case 'vote': {
+      // Check the cheap options before loading SAM, so a typo does not cost a model load (or leak one).
+      resolveVoteOptions(options.vote);
+      resolveSoftEdge(options.softEdge);
       // Lazy: SAM code and its models are loaded only when 'vote' is asked for.
       const sam = await loadOptional<typeof import('../models/sam/index.js')>(() => import('../models/sam/index.js'), 'vote');
       const proposer = await sam.createSamProposer(options.sam ?? {});
       return createVoteRefiner({ ...options.vote, proposer, name: 'vote', softEdge: options.softEdge });
     }
     case 'box': {
+      resolveSoftEdge(options.softEdge);
       const box = await loadOptional<typeof import('./box.js')>(() => import('./box.js'), 'box');
       return withSoftEdge(await box.createBoxRefiner(options.box ?? {}), options.softEdge);
     }
@@ -103,6 +112,8 @@ export {
   overSegment,
   DEFAULT_REGIONS_OPTIONS,
   REGIONS_VOTE_DEFAULTS,
+  DEFAULT_COLOUR_PRIOR,
+  type ColourPriorOptions,
   type RegionsOptions,
   type RegionsRefinerOptions,
 } from './regions/index.js';

@@ -25,3 +25,4 @@ export function erodeDilate(m: Mask, e: number, d: number): Mask {
   if (d > 0) c = dilateRect(c, d, d);
   return pasteMask(createMask(m.width, m.height), c, x1, y1, 'replace');
 }
+

@@ -1,7 +1,7 @@
 // Outputs from a hand-made result: expected pixels and JSON fields are computed by hand in each test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { combinedAlpha, contentBounds, cutout, instanceCutouts, parseColor, resultAlpha, resultJson, boxRegion, overlayImage } from '../../src/pipeline/outputs.js';
+import { combinedAlpha, contentBounds, cutout, instanceCutouts, parseColor, resultAlpha, resultJson, boxRegion, overlayImage, polygonsInBox } from '../../src/pipeline/outputs.js';
 import type { Instance } from '../../src/pipeline/types.js';
 import { decodeRle } from '../../src/mask/rle.js';
 import { AnimesegError } from '../../src/errors.js';
@@ -92,4 +92,22 @@ test('an already transparent input stays transparent in the cutout (alpha = min(
   inputAlpha[2] = 60; // (2,0) is masked, half transparent in the input
   const a = resultAlpha({ instances: [instA], width: W, height: H, inputAlpha });
   assert.deepEqual([...a], [0, 0, 60, 0, 0, 255, 0, 0, 0, 0, 0, 0]);
+});
+
+test('polygons traced on the bounding box equal tracing the whole image (real masks from the reference)', async () => {
+  // Expected value: src/mask/polygon.ts on the full mask (an independent code path: no cropping).
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const { maskToPolygons } = await import('../../src/mask/polygon.js');
+  const REF = '../shared/data/reference/yolo/dev';
+  let n = 0;
+  for (const stem of readdirSync(REF)) {
+    const ref = JSON.parse(readFileSync(`${REF}/${stem}/reference_conf005.json`, 'utf8'));
+    for (const d of ref.detections.slice(0, 3)) {
+      const m = decodeRle(d.mask_native_rle);
+      assert.deepEqual(polygonsInBox(m, { epsilon: 1 }), maskToPolygons(m, { epsilon: 1 }), `${stem} anchor ${d.anchor}`);
+      n++;
+    }
+  }
+  assert.ok(n >= 10);
+  assert.deepEqual(polygonsInBox({ data: new Uint8Array(12), width: 4, height: 3 }), []);
 });

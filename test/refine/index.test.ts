@@ -59,3 +59,11 @@ test("'box' with SAM model files that do not exist fails with an AnimesegError",
     (e: unknown) => e instanceof AnimesegError,
   );
 });
+
+test("'vote' checks its own options before loading any SAM model", async () => {
+  // With a bad threshold the answer is BAD_OPTION even though the model paths do not exist either.
+  await assert.rejects(
+    createRefiner('vote', { vote: { threshold: 5 }, sam: { encoder: '/nonexistent/enc.onnx', decoder: '/nonexistent/dec.onnx' } }),
+    (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION' && e.message.includes('threshold'),
+  );
+});

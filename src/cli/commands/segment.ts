@@ -6,7 +6,7 @@ import { AnimesegError } from '../../errors.js';
 import { numberOption, parseCommandArgs } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs } from '../../pipeline/inputs.js';
-import { formatSummary, runBatch } from '../../pipeline/batch.js';
+import { formatSummary, planThreads, runBatch } from '../../pipeline/batch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
@@ -41,7 +41,7 @@ Options:
   --overwrite            redo images that are already done
   --max-pixels N         refuse larger images (default 100000000)
   --device cpu|cuda      execution provider (default cpu)
-  --threads N            onnxruntime intra-op threads (default: all cores)
+  --threads N            onnxruntime threads per model run (default: cores / concurrency)
   --progress MODE        auto | bar | plain | silent (default auto)
 Exit: 0 all ok, 1 some images failed, 2 usage error.`;
 
@@ -146,10 +146,16 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
 
-  const seg = await createSegmenter({ model: v.model, device, threads, refine, maxPixels, ...detect });
+  const stdin = positionals[0] === '-';
+  const outDir = stdin ? '' : resolve(v.out!);
+  const items = stdin ? [] : await expandInputs(positionals, [outDir]);
+  // Images in flight share the cores: one single-threaded model run each beats one run on all cores.
+  const inFlight = Math.max(1, Math.min(concurrency, items.length));
+  const plan = stdin || device === 'cuda' ? { threads, slots: 1 } : planThreads(inFlight, threads);
+  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceSlots: plan.slots, refine, maxPixels, ...detect });
   try {
     if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : classIds(classList, seg.info.classNames);
-    if (positionals[0] === '-') {
+    if (stdin) {
       const bytes = await readStdin();
       const r = await seg.segment(bytes, { file: '<stdin>' });
       if (v.json) {
@@ -162,8 +168,6 @@ export async function run(argv: string[]): Promise<number> {
       await new Promise<void>((res, rej) => process.stdout.write(png, (err) => (err ? rej(err) : res())));
       return 0;
     }
-    const outDir = resolve(v.out!);
-    const items = await expandInputs(positionals, [outDir]);
     const summary = await runBatch(seg, items, {
       outDir,
       concurrency,

@@ -21,6 +21,11 @@ export interface YoloModel {
 export interface LoadYoloOptions extends SessionOptions {
   /** Input size for dynamic models (default: metadata imgsz, else 640). */
   imgsz?: number;
+  /**
+   * How many runs may be in flight at once (default 1). With `threads` x `slots` <= cores, several
+   * single-threaded runs use the CPU better than one multi-threaded run (no intra-op synchronisation).
+   */
+  slots?: number;
 }
 
 export async function loadYoloModel(path: string, opts: LoadYoloOptions = {}): Promise<YoloModel> {
@@ -51,16 +56,23 @@ export async function loadYoloModel(path: string, opts: LoadYoloOptions = {}): P
   const shared: SharedSession = await acquireSession(abs, opts);
   const [ih, iw] = contract.imgsz;
   const nc = contract.names.length;
-  // One inference at a time per model: onnxruntime already uses every core for one run, so concurrent
-  // runs only fight over them. Callers overlap their decode/encode work with the run in flight instead.
-  let queue: Promise<unknown> = Promise.resolve();
+  // At most `slots` runs at a time (default 1): onnxruntime already spreads one run over its intra-op
+  // threads, so more concurrent runs than planned would only fight over the cores.
+  const slots = Math.max(1, Math.floor(opts.slots ?? 1));
+  let active = 0;
+  const waiting: (() => void)[] = [];
   return {
     path: abs,
     contract,
-    run(tensor: Float32Array): Promise<YoloRawOutputs> {
-      const p = queue.then(() => runOnce(tensor));
-      queue = p.catch(() => undefined);
-      return p;
+    async run(tensor: Float32Array): Promise<YoloRawOutputs> {
+      if (active >= slots) await new Promise<void>((res) => waiting.push(res));
+      active++;
+      try {
+        return await runOnce(tensor);
+      } finally {
+        active--;
+        waiting.shift()?.();
+      }
     },
     dispose: () => shared.release(),
   };

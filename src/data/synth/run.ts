@@ -118,8 +118,10 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
   // Inputs are decoded once here (that is also how they are checked) and shared with every worker, up to
   // SHARED_BUDGET; beyond it workers decode on demand into a per-worker cache that shrinks as workers grow.
   const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
-  const fgCheck = await checkForegrounds(fgAll, SHARED_BUDGET * 0.5);
-  const bgCheck = await checkBackgrounds(bgAll, SHARED_BUDGET * 0.5);
+  const checking = new Progress({ total: fgAll.length + bgAll.length, label: 'inputs', unit: 'img', mode: opts.progress ?? 'auto' });
+  const fgCheck = await checkForegrounds(fgAll, SHARED_BUDGET * 0.5, () => checking.tick());
+  const bgCheck = await checkBackgrounds(bgAll, SHARED_BUDGET * 0.5, () => checking.tick());
+  checking.finish();
   const skippedInputs = [...fgCheck.skipped, ...bgCheck.skipped];
   for (const s of skippedInputs) log(`skipped input ${s.file}: ${s.reason}`);
   if (fgCheck.ok.length === 0) {

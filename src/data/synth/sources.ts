@@ -54,7 +54,7 @@ function toShared(src: Uint8Array): SharedArrayBuffer {
  * character - is reported and the file skipped) and keep the decoded pixels in shared memory while the
  * budget lasts, so workers never decode them again.
  */
-export async function checkForegrounds(files: readonly string[], budgetBytes = 0): Promise<{ ok: string[]; skipped: SkippedInput[]; shared: (SharedFg | null)[] }> {
+export async function checkForegrounds(files: readonly string[], budgetBytes = 0, onChecked: () => void = () => {}): Promise<{ ok: string[]; skipped: SkippedInput[]; shared: (SharedFg | null)[] }> {
   let used = 0;
   const results = await mapPool(files, 4, async (file): Promise<SharedFg | null | SkippedInput> => {
     try {
@@ -76,6 +76,8 @@ export async function checkForegrounds(files: readonly string[], budgetBytes = 0
       return { data: toShared(lv.data), width: lv.width, height: lv.height, meanGray: fg.meanGray };
     } catch (e) {
       return { file, reason: `not a readable image (${describeError(e).split('\n')[0]})` };
+    } finally {
+      onChecked();
     }
   });
   const ok: string[] = [];
@@ -92,7 +94,7 @@ export async function checkForegrounds(files: readonly string[], budgetBytes = 0
 }
 
 /** Keep backgrounds that decode and are at least 32 px per side; preload them into shared memory within the budget. */
-export async function checkBackgrounds(files: readonly string[], budgetBytes = 0): Promise<{ ok: string[]; skipped: SkippedInput[]; shared: (SharedBg | null)[] }> {
+export async function checkBackgrounds(files: readonly string[], budgetBytes = 0, onChecked: () => void = () => {}): Promise<{ ok: string[]; skipped: SkippedInput[]; shared: (SharedBg | null)[] }> {
   let used = 0;
   const results = await mapPool(files, 4, async (file): Promise<SharedBg | null | SkippedInput> => {
     try {
@@ -105,6 +107,8 @@ export async function checkBackgrounds(files: readonly string[], budgetBytes = 0
       return { data: toShared(bg.rgb), width: bg.width, height: bg.height };
     } catch (e) {
       return { file, reason: `not a readable image (${describeError(e).split('\n')[0]})` };
+    } finally {
+      onChecked();
     }
   });
   const ok: string[] = [];

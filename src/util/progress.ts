@@ -17,6 +17,8 @@ export class Progress {
   private failed = 0;
   private readonly start = Date.now();
   private lastPrint = 0;
+  /** `done` at the last line written, so finish() does not repeat a plain 100 % line. */
+  private lastRendered = -1;
   private readonly mode: 'bar' | 'plain' | 'silent';
   private readonly stream: NodeJS.WriteStream;
 
@@ -41,7 +43,7 @@ export class Progress {
   }
 
   finish(): void {
-    this.render(true);
+    if (this.mode !== 'plain' || this.lastRendered !== this.done) this.render(true);
     if (this.mode === 'bar') this.stream.write('\n');
   }
 
@@ -61,6 +63,7 @@ export class Progress {
     const complete = this.done >= this.opts.total;
     if (!force && !complete && now - this.lastPrint < every) return;
     this.lastPrint = now;
+    this.lastRendered = this.done;
     const { total } = this.opts;
     const unit = this.opts.unit ?? 'it';
     const rate = this.rate;

@@ -4,9 +4,7 @@
  * measured in the same run on the same images. Prints median ms per image per stage, images/s, and the
  * ratio of end-to-end time to raw inference time.
  *
- * Two baselines: "raw inference" = one image at a time with onnxruntime's default threads (the latency of
- * the bare model), and "inference only at the pipeline's plan" = the same runs in flight as the pipeline
- * (planThreads), i.e. the best the model alone can do there.
+ * Raw inference = the bare model on pre-made tensors, one image at a time, same session settings.
  *
  *   npx tsx bench/yolo.ts [--model PATH] [--runs 3] [--concurrency 2] [--threads N] [--spin] [--images DIR]
  */
@@ -16,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSegmenter } from '../src/pipeline/segmenter.js';
 import { expandInputs } from '../src/pipeline/inputs.js';
-import { planThreads, runBatch } from '../src/pipeline/batch.js';
+import { runBatch } from '../src/pipeline/batch.js';
 import { decodeImageFile } from '../src/image/decode.js';
 import { letterboxTensor } from '../src/models/yolo/letterbox.js';
 import { loadYoloModel } from '../src/models/yolo/model.js';
@@ -53,13 +51,9 @@ async function main(): Promise<void> {
   const [ih, iw] = model.contract.imgsz;
   const tensors: Float32Array[] = [];
   for (const it of items) tensors.push(letterboxTensor((await decodeImageFile(it.path)).image, iw, ih).tensor);
-  // The end-to-end run uses what the CLI uses for this concurrency (threads per run, runs in flight).
-  const plan = planThreads(concurrency, threads);
-  console.log(`pipeline plan: ${plan.slots} model run(s) in flight x ${plan.threads} thread(s)`);
-  const seg = await createSegmenter({ model: values.model, threads: plan.threads, inferenceSlots: plan.slots, spin });
-  // Second baseline: inference alone at the pipeline's own plan (its best inference-only throughput).
-  const planned = await loadYoloModel(values.model, { threads: plan.threads, slots: plan.slots, spin });
-  const plannedTotals: number[] = [];
+  // The end-to-end run uses the CLI's settings: one model run at a time, the other images in flight
+  // decoding and encoding meanwhile.
+  const seg = await createSegmenter({ model: values.model, threads, spin });
   const out = await mkdtemp(join(tmpdir(), 'animeseg-bench-'));
   const stages: Record<string, number[]> = {};
   const rawTotals: number[] = [];
@@ -72,7 +66,6 @@ async function main(): Promise<void> {
   const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
   try {
     await model.run(tensors[0]); // warm-up
-    await planned.run(tensors[0]);
     await seg.segment(items[0].path);
     // Rounds alternate the two measurements so that changes in machine load hit both alike.
     for (let r = 0; r < runs; r++) {
@@ -85,15 +78,6 @@ async function main(): Promise<void> {
       }
       rawTotals.push(performance.now() - t0);
       rawCpu.push(cpuMs(process.cpuUsage(c0)) / items.length);
-      t0 = performance.now();
-      {
-        let next = 0;
-        const worker = async (): Promise<void> => {
-          while (next < tensors.length) await planned.run(tensors[next++]);
-        };
-        await Promise.all(Array.from({ length: plan.slots }, worker));
-      }
-      plannedTotals.push(performance.now() - t0);
       c0 = process.cpuUsage();
       // End to end: the CLI's batch runner writing every default output (cutout, mask, JSON).
       t0 = performance.now();
@@ -109,11 +93,10 @@ async function main(): Promise<void> {
       walls.push(performance.now() - t0);
       e2eCpu.push(cpuMs(process.cpuUsage(c0)) / items.length);
       if (s.failed.length) throw new Error(`failures: ${s.failed.map((f) => f.message).join('; ')}`);
-      console.log(`round ${r + 1}: raw ${(rawTotals[r] / items.length).toFixed(1)} ms/img, inference-only at the pipeline's plan ${(plannedTotals[r] / items.length).toFixed(1)} ms/img, end-to-end ${(walls[r] / items.length).toFixed(1)} ms/img, ratio ${(walls[r] / rawTotals[r]).toFixed(2)}x`);
+      console.log(`round ${r + 1}: raw ${(rawTotals[r] / items.length).toFixed(1)} ms/img, end-to-end ${(walls[r] / items.length).toFixed(1)} ms/img, ratio ${(walls[r] / rawTotals[r]).toFixed(2)}x`);
     }
   } finally {
     await model.dispose();
-    await planned.dispose();
     await seg.dispose();
     await rm(out, { recursive: true, force: true });
   }
@@ -128,10 +111,7 @@ async function main(): Promise<void> {
   console.log(`\nraw inference (sequential, pre-made tensors): ${rawMs.toFixed(1)} ms/image (median per call ${median(rawPer).toFixed(1)} ms), ${(1000 / rawMs).toFixed(2)} img/s`);
   console.log(`end to end (files in, outputs written):       ${e2eMs.toFixed(1)} ms/image, ${(1000 / e2eMs).toFixed(2)} img/s`);
   const ratios = walls.map((w, i) => w / rawTotals[i]);
-  const plannedMs = median(plannedTotals) / n;
-  console.log(`inference only, ${plan.slots} run(s) x ${plan.threads} thread(s):  ${plannedMs.toFixed(1)} ms/image, ${(1000 / plannedMs).toFixed(2)} img/s`);
   console.log(`ratio end-to-end / raw inference: ${(e2eMs / rawMs).toFixed(2)}x (median of rounds ${median(ratios).toFixed(2)}x; target <= 1.3x)`);
-  console.log(`ratio end-to-end / inference-only at the same plan: ${(e2eMs / plannedMs).toFixed(2)}x`);
   console.log(`CPU time per image (all threads): raw inference ${median(rawCpu).toFixed(1)} ms, end to end ${median(e2eCpu).toFixed(1)} ms, ratio ${(median(e2eCpu) / median(rawCpu)).toFixed(2)}x`);
   console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }

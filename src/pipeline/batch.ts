@@ -5,7 +5,6 @@
  */
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { AnimesegError, describeError } from '../errors.js';
 import { encodeImage, type ImageFormat } from '../image/encode.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -59,19 +58,6 @@ export interface BatchSummary {
   seconds: number;
   /** Sum of per-stage milliseconds over processed images. */
   stageMs: Record<string, number>;
-}
-
-/**
- * Threads per model run and runs in flight for a batch with `concurrency` images at once. Measured on the
- * YOLOv8n-seg int8 model on 2 cores: one run on 2 threads costs ~109 ms of CPU, one run on 1 thread ~97 ms,
- * so when several images are in flight anyway, single-threaded runs side by side do the same work with ~11%
- * less CPU, which the decode/encode work of the other images then uses. An explicit thread count is kept.
- */
-export function planThreads(concurrency: number, threads?: number, cores = availableParallelism()): { threads: number; slots: number } {
-  const c = Math.max(1, Math.floor(concurrency));
-  if (threads !== undefined && threads > 0) return { threads, slots: Math.max(1, Math.min(c, Math.floor(cores / threads))) };
-  const t = Math.max(1, Math.floor(cores / c));
-  return { threads: t, slots: Math.max(1, Math.min(c, Math.floor(cores / t))) };
 }
 
 /** Output paths of one image. */

@@ -6,7 +6,7 @@ import { AnimesegError } from '../../errors.js';
 import { numberOption, parseCommandArgs } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs } from '../../pipeline/inputs.js';
-import { formatSummary, planThreads, runBatch } from '../../pipeline/batch.js';
+import { formatSummary, runBatch } from '../../pipeline/batch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
@@ -41,7 +41,7 @@ Options:
   --overwrite            redo images that are already done
   --max-pixels N         refuse larger images (default 100000000)
   --device cpu|cuda      execution provider (default cpu)
-  --threads N            onnxruntime threads per model run (default: cores / concurrency)
+  --threads N            onnxruntime intra-op threads (default: one per core)
   --progress MODE        auto | bar | plain | silent (default auto)
 Exit: 0 all ok, 1 some images failed, 2 usage error.`;
 
@@ -149,10 +149,9 @@ export async function run(argv: string[]): Promise<number> {
   const stdin = positionals[0] === '-';
   const outDir = stdin ? '' : resolve(v.out!);
   const items = stdin ? [] : await expandInputs(positionals, [outDir]);
-  // Images in flight share the cores: one single-threaded model run each beats one run on all cores.
-  const inFlight = Math.max(1, Math.min(concurrency, items.length));
-  const plan = stdin || device === 'cuda' ? { threads, slots: 1 } : planThreads(inFlight, threads);
-  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceSlots: plan.slots, refine, maxPixels, ...detect });
+  // Model runs go one at a time on all cores (onnxruntime-node serialises runs anyway); the other images in
+  // flight decode, post-process and encode meanwhile.
+  const seg = await createSegmenter({ model: v.model, device, threads, refine, maxPixels, ...detect });
   try {
     if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : classIds(classList, seg.info.classNames);
     if (stdin) {

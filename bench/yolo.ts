@@ -6,7 +6,7 @@
  *
  * Raw inference = the bare model on pre-made tensors, one image at a time, same session settings.
  *
- *   npx tsx bench/yolo.ts [--model PATH] [--runs 3] [--concurrency 2] [--threads N] [--spin] [--images DIR]
+ *   npx tsx bench/yolo.ts [--model PATH] [--runs 3] [--concurrency 4] [--threads N] [--spin] [--images DIR]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, cpus, loadavg } from 'node:os';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSegmenter } from '../src/pipeline/segmenter.js';
 import { expandInputs } from '../src/pipeline/inputs.js';
-import { runBatch } from '../src/pipeline/batch.js';
+import { planInference, runBatch } from '../src/pipeline/batch.js';
 import { decodeImageFile } from '../src/image/decode.js';
 import { letterboxTensor } from '../src/models/yolo/letterbox.js';
 import { loadYoloModel } from '../src/models/yolo/model.js';
@@ -24,7 +24,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: '../shared/models/yolov8n-seg_int8.onnx' },
     images: { type: 'string', default: '../shared/data/illustrations/images' },
     runs: { type: 'string', default: '3' },
-    concurrency: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '4' },
     threads: { type: 'string' },
     spin: { type: 'boolean', default: false },
   },
@@ -51,9 +51,10 @@ async function main(): Promise<void> {
   const [ih, iw] = model.contract.imgsz;
   const tensors: Float32Array[] = [];
   for (const it of items) tensors.push(letterboxTensor((await decodeImageFile(it.path)).image, iw, ih).tensor);
-  // The end-to-end run uses the CLI's settings: one model run at a time, the other images in flight
-  // decoding and encoding meanwhile.
-  const seg = await createSegmenter({ model: values.model, threads, spin });
+  // The end-to-end run uses the CLI's settings for this concurrency (inference workers, threads each).
+  const plan = planInference(concurrency, items.length, threads);
+  console.log(`pipeline: ${plan.workers} inference worker(s) x ${plan.threads ?? 'default'} thread(s)`);
+  const seg = await createSegmenter({ model: values.model, threads: plan.threads, inferenceWorkers: plan.workers, spin });
   const out = await mkdtemp(join(tmpdir(), 'animeseg-bench-'));
   const stages: Record<string, number[]> = {};
   const rawTotals: number[] = [];

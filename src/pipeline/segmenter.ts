@@ -43,8 +43,11 @@ export interface SegmenterOptions extends DetectOptions {
   threads?: number;
   /** Let onnxruntime's idle threads spin (its default; off here so decode/encode can use the cores). */
   spin?: boolean;
-  /** Model runs allowed in flight at once (default 1); see planThreads() for batch use. */
-  inferenceSlots?: number;
+  /**
+   * Run the model on this many worker threads (CPU), each session with `threads` threads (default 1), so
+   * several images are inferred side by side; batch runs use it (see planInference in batch.ts).
+   */
+  inferenceWorkers?: number;
   /** Input size for dynamic models. */
   imgsz?: number;
   /** Refinement stage (default 'none'). */
@@ -107,7 +110,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   checkRange('iou', options.iou, 0, 1);
   checkRange('maxDet', options.maxDet, 1, 100000);
   const resolved = await resolveYoloPath(options.model, options);
-  const model: YoloModel = await loadYoloModel(resolved.path, { device: options.device, threads: options.threads, spin: options.spin, slots: options.inferenceSlots, imgsz: options.imgsz });
+  const model: YoloModel = await loadYoloModel(resolved.path, { device: options.device, threads: options.threads, spin: options.spin, workers: options.inferenceWorkers, imgsz: options.imgsz });
   const { contract } = model;
   const refineName: RefineName = options.refine ?? 'none';
   let refiner: Refiner | null = null;

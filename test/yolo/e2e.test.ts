@@ -74,3 +74,21 @@ test('real model: COCO model keeps only persons by default', async () => {
     await seg.dispose();
   }
 });
+
+test('real model on inference workers: same outputs as the reference, runs side by side', async () => {
+  const model = await loadYoloModel(MODEL, { workers: 2, threads: 1 });
+  try {
+    const stems = ['antonio_1', 'eren_1', 'cirno_1'];
+    const results = await Promise.all(stems.map((s) => model.run(f32(`${REF}/dev/${s}/input.f32`))));
+    results.forEach((raw, i) => {
+      const e0 = f32(`${REF}/dev/${stems[i]}/output0.f32`);
+      let d0 = 0;
+      for (let k = 0; k < e0.length; k++) d0 = Math.max(d0, Math.abs(e0[k] - raw.output0[k]));
+      assert.ok(d0 < 1e-3, `${stems[i]}: max |diff| ${d0}`);
+      assert.equal(raw.protos.data.length, 32 * 80 * 80);
+      assert.ok((raw.ms ?? -1) >= 0);
+    });
+  } finally {
+    await model.dispose();
+  }
+});

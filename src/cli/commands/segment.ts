@@ -6,7 +6,7 @@ import { AnimesegError } from '../../errors.js';
 import { numberOption, parseCommandArgs } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs } from '../../pipeline/inputs.js';
-import { formatSummary, runBatch } from '../../pipeline/batch.js';
+import { formatSummary, planInference, runBatch } from '../../pipeline/batch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
@@ -37,11 +37,12 @@ Options:
   --crop                 crop the cutout to the characters
   --format png|webp      cutout format (default png)
   --json                 print the run summary as JSON on stdout (with -: the instances JSON instead of a PNG)
-  --concurrency N        images in flight (default 2)
+  --concurrency N        images in flight (default 4)
   --overwrite            redo images that are already done
   --max-pixels N         refuse larger images (default 100000000)
   --device cpu|cuda      execution provider (default cpu)
-  --threads N            onnxruntime intra-op threads (default: one per core)
+  --threads N            onnxruntime threads per model run (default: one per core for a single image;
+                         with several images in flight, one inference worker per core, 1 thread each)
   --progress MODE        auto | bar | plain | silent (default auto)
 Exit: 0 all ok, 1 some images failed, 2 usage error.`;
 
@@ -131,7 +132,7 @@ export async function run(argv: string[]): Promise<number> {
     if (f !== 'png' && f !== 'webp') throw new AnimesegError('BAD_OPTION', `--format must be png or webp, got '${f}'`);
     format = f;
     bgColor = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
-    concurrency = numberOption('concurrency', v.concurrency, 2, 1, 64);
+    concurrency = numberOption('concurrency', v.concurrency, 4, 1, 64);
     maxPixels = numberOption('max-pixels', v['max-pixels'], 100_000_000, 1);
     threads = v.threads !== undefined ? numberOption('threads', v.threads, 0, 1, 256) : undefined;
     device = checkDevice(v.device ?? 'cpu');
@@ -149,9 +150,9 @@ export async function run(argv: string[]): Promise<number> {
   const stdin = positionals[0] === '-';
   const outDir = stdin ? '' : resolve(v.out!);
   const items = stdin ? [] : await expandInputs(positionals, [outDir]);
-  // Model runs go one at a time on all cores (onnxruntime-node serialises runs anyway); the other images in
-  // flight decode, post-process and encode meanwhile.
-  const seg = await createSegmenter({ model: v.model, device, threads, refine, maxPixels, ...detect });
+  // Several images in flight on the CPU: one inference worker per core (see planInference).
+  const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
+  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine, maxPixels, ...detect });
   try {
     if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : classIds(classList, seg.info.classNames);
     if (stdin) {

@@ -9,6 +9,7 @@ import { readOnnxInfo } from '../onnx/proto.js';
 import { acquireSession, ort, type SessionOptions, type SharedSession } from '../session.js';
 import { readYoloContract, type YoloContract } from './contract.js';
 import type { YoloRawOutputs } from './postprocess.js';
+import { startInferencePool } from './worker-pool.js';
 
 export interface YoloModel {
   path: string;
@@ -27,6 +28,11 @@ export interface LoadYoloOptions extends SessionOptions {
    * more only helps with other providers.
    */
   slots?: number;
+  /**
+   * Run the model on this many worker threads (CPU only), each with its own session of `threads` threads,
+   * instead of in this thread: inferences then really run side by side (see worker-pool.ts).
+   */
+  workers?: number;
 }
 
 export async function loadYoloModel(path: string, opts: LoadYoloOptions = {}): Promise<YoloModel> {
@@ -53,6 +59,10 @@ export async function loadYoloModel(path: string, opts: LoadYoloOptions = {}): P
       hint: 'the file may be truncated or not an ONNX model; download it again',
       cause: e,
     });
+  }
+  if ((opts.workers ?? 0) > 1 && (opts.device ?? 'cpu') === 'cpu') {
+    const pool = await startInferencePool(abs, contract, { workers: opts.workers!, threads: opts.threads ?? 1, spin: opts.spin });
+    return { path: abs, contract, run: (tensor) => pool.run(tensor), dispose: () => pool.close() };
   }
   const shared: SharedSession = await acquireSession(abs, opts);
   const [ih, iw] = contract.imgsz;

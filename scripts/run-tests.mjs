@@ -2,7 +2,8 @@
 // Runs every test/**/*.test.ts with node's own test runner through tsx.
 // Node 20's --test does not expand globs itself, so the file list is built here.
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -21,5 +22,15 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// Tests never reach the internet (downloads are tested against 127.0.0.1 with explicit settings), and
+// never see the user's model cache or registered models: both point into a fresh temp folder.
+const home = mkdtempSync(join(tmpdir(), 'animeseg-tests-'));
+const env = {
+  ...process.env,
+  ANIMESEG_OFFLINE: '1',
+  ANIMESEG_CACHE: join(home, 'cache'),
+  ANIMESEG_CONFIG_DIR: join(home, 'config'),
+};
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
+rmSync(home, { recursive: true, force: true });
 process.exit(r.status ?? 1);

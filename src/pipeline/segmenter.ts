@@ -115,7 +115,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   const refineName: RefineName = options.refine ?? 'none';
   let refiner: Refiner | null = null;
   try {
-    refiner = refineName === 'none' ? null : await loadRefiner(refineName, options.refineOptions ?? {});
+    refiner = refineName === 'none' && !options.refineOptions?.softEdge ? null : await loadRefiner(refineName, options.refineOptions ?? {});
   } catch (e) {
     await model.dispose();
     throw e;

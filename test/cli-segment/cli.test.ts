@@ -129,3 +129,25 @@ test('model problems and usage errors: clear messages and exit codes', async () 
   assert.match(r.stderr, /missing -o OUT/);
   await assert.rejects(readdir(join(root, 'o2')));
 });
+
+test('--refine regions --soft-edge gives partial alpha on the outline; SAM flags without vote|box are usage errors', async () => {
+  const out = join(root, 'out-soft');
+  const r = cli([join(inDir, 'eren_1.jpg'), '-o', out, '--refine', 'regions', '--soft-edge', '--progress', 'silent']);
+  assert.equal(r.code, 0, r.stderr);
+  const { data, info } = await sharp(join(out, 'eren_1.png')).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.channels, 4);
+  let partial = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0 && data[i] < 255) partial++;
+  // A hard mask has no alpha strictly between 0 and 255; the guided filter must produce some.
+  assert.ok(partial > 0, 'soft edge produced no partial alpha');
+  const json = JSON.parse(await readFile(join(out, 'eren_1.json'), 'utf8'));
+  assert.ok(json.instances.length > 0, "eren_1 has characters (reference.json lists detections)");
+  assert.ok(json.instances.every((i: { mask_source?: string }) => i.mask_source === "regions"), JSON.stringify(json.instances.map((i: { mask_source?: string }) => i.mask_source)));
+
+  const bad = cli([join(inDir, 'eren_1.jpg'), '-o', join(root, 'out-bad'), '--sam-model', 'sam-vit-l']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--sam-model needs --refine vote or --refine box/);
+  const half = cli([join(inDir, 'eren_1.jpg'), '-o', join(root, 'out-bad'), '--refine', 'box', '--sam-encoder', 'e.onnx']);
+  assert.equal(half.code, 2);
+  assert.match(half.stderr, /--sam-encoder and --sam-decoder go together/);
+});

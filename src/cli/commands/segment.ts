@@ -29,7 +29,16 @@ Options:
   --classes LIST|all     class ids or names to keep, e.g. 0,1 or person (default: person for COCO models,
                          every class for other models)
   --agnostic             class-agnostic NMS
-  --refine NAME          none | vote | box | regions (default none)
+  --refine NAME          none | regions | vote | box (default none):
+                           regions  weight-free colour over-segmentation fused by vote (no extra model)
+                           vote     Segment Anything automatic masks fused by vote (the seed's method; slow)
+                           box      Segment Anything prompted with each YOLO box and points
+  --soft-edge            edge-aware partial alpha on the refined outline (guided filter)
+  --sam-model NAME       SAM encoder/decoder pair for vote|box from 'animeseg models list' (default sam-vit-b)
+  --sam-encoder PATH     a SAM encoder .onnx (with --sam-decoder, instead of --sam-model)
+  --sam-decoder PATH     a SAM decoder .onnx
+  --sam-preset seed|sam  AMG settings for vote: the original work's (default) or segment-anything's defaults
+  --box-points N         positive points per character for --refine box (default 3)
   --instances            also write one cutout per character, cropped to its box
   --overlay              also write an overlay picture with masks, boxes and scores
   --only-mask            write the mask and JSON, no cutout
@@ -55,6 +64,12 @@ const options = {
   classes: { type: 'string' },
   agnostic: { type: 'boolean' },
   refine: { type: 'string' },
+  'soft-edge': { type: 'boolean' },
+  'sam-model': { type: 'string' },
+  'sam-encoder': { type: 'string' },
+  'sam-decoder': { type: 'string' },
+  'sam-preset': { type: 'string' },
+  'box-points': { type: 'string' },
   instances: { type: 'boolean' },
   overlay: { type: 'boolean' },
   'only-mask': { type: 'boolean' },
@@ -69,6 +84,33 @@ const options = {
   threads: { type: 'string' },
   progress: { type: 'string' },
 } as const;
+
+/**
+ * Refiner options from the SAM and soft-edge flags. SAM flags only make sense with vote|box: given with
+ * another mode they are a mistake the user should hear about rather than have ignored.
+ */
+function samRefineOptions(
+  v: { 'soft-edge'?: boolean; 'sam-model'?: string; 'sam-encoder'?: string; 'sam-decoder'?: string; 'sam-preset'?: string; 'box-points'?: string },
+  refine: RefineName,
+): Record<string, unknown> {
+  const samFlags = (['sam-model', 'sam-encoder', 'sam-decoder', 'sam-preset', 'box-points'] as const).filter((k) => v[k] !== undefined);
+  if (samFlags.length > 0 && refine !== 'vote' && refine !== 'box') {
+    throw new AnimesegError('BAD_OPTION', `--${samFlags[0]} needs --refine vote or --refine box`);
+  }
+  if ((v['sam-encoder'] === undefined) !== (v['sam-decoder'] === undefined)) {
+    throw new AnimesegError('BAD_OPTION', '--sam-encoder and --sam-decoder go together', { hint: 'or name a pair with --sam-model' });
+  }
+  const preset = v['sam-preset'];
+  if (preset !== undefined && preset !== 'seed' && preset !== 'sam') throw new AnimesegError('BAD_OPTION', `--sam-preset must be seed or sam, got '${preset}'`);
+  if (preset !== undefined && refine !== 'vote') throw new AnimesegError('BAD_OPTION', '--sam-preset needs --refine vote');
+  if (v['box-points'] !== undefined && refine !== 'box') throw new AnimesegError('BAD_OPTION', '--box-points needs --refine box');
+  const models = { model: v['sam-model'], encoder: v['sam-encoder'], decoder: v['sam-decoder'] };
+  const opts: Record<string, unknown> = {};
+  if (v['soft-edge']) opts.softEdge = true;
+  if (refine === 'vote') opts.sam = { ...models, preset, progress: true };
+  if (refine === 'box') opts.box = { ...models, points: v['box-points'] !== undefined ? numberOption('box-points', v['box-points'], 3, 0, 32) : undefined };
+  return opts;
+}
 
 /** '--classes 0,2' or '--classes person,cat' (names need the model, so they resolve after loading). */
 function parseClasses(v: string | undefined): (number | string)[] | 'all' | undefined {
@@ -107,6 +149,7 @@ export async function run(argv: string[]): Promise<number> {
   let detect: DetectOptions;
   let classList: (number | string)[] | 'all' | undefined;
   let refine: RefineName;
+  let refineOptions: Record<string, unknown>;
   let format: 'png' | 'webp';
   let bgColor: Rgb | undefined;
   let concurrency: number;
@@ -128,6 +171,7 @@ export async function run(argv: string[]): Promise<number> {
     const r = v.refine ?? 'none';
     if (!['none', 'vote', 'box', 'regions'].includes(r)) throw new AnimesegError('BAD_OPTION', `--refine must be none, vote, box or regions, got '${r}'`);
     refine = r as RefineName;
+    refineOptions = samRefineOptions(v, refine);
     const f = v.format ?? 'png';
     if (f !== 'png' && f !== 'webp') throw new AnimesegError('BAD_OPTION', `--format must be png or webp, got '${f}'`);
     format = f;
@@ -152,7 +196,7 @@ export async function run(argv: string[]): Promise<number> {
   const items = stdin ? [] : await expandInputs(positionals, [outDir]);
   // Several images in flight on the CPU: one inference worker per core (see planInference).
   const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
-  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine, maxPixels, ...detect });
+  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine, refineOptions, maxPixels, ...detect });
   try {
     if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : classIds(classList, seg.info.classNames);
     if (stdin) {

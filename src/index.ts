@@ -63,3 +63,41 @@ export {
 } from './models/yolo/index.js';
 
 export { AnimesegError, isAnimesegError, describeError, type ErrorCode } from './errors.js';
+
+// Models: the manifest (with each model's licence), the resolver and verified downloads
+export {
+  DEFAULT_MODEL,
+  resolveModel,
+  resolvePair,
+  downloadFile,
+  type ManifestEntry,
+  type ResolveOptions,
+  type ResolvedModel,
+} from './models/resolver/index.js';
+
+// Refinement: none | regions | vote | box, soft edges
+export {
+  createRefiner,
+  listRefiners,
+  voteFusion,
+  voteFusionPerInstance,
+  softAlpha,
+  createRegionsProposer,
+  createVoteRefiner,
+  type RefinerOptions,
+  type SegmentProposer,
+} from './refine/index.js';
+
+// Datasets, evaluation and training
+export { runSynth } from './data/synth/run.js';
+export { coco2yolo } from './data/coco2yolo.js';
+export { checkDataset } from './data/check.js';
+export { mergeDatasets } from './data/merge.js';
+export { previewDataset } from './data/preview.js';
+export { fg2mask } from './data/fg2mask.js';
+export { evaluate, type EvaluateOptions, type EvaluateReport } from './eval/index.js';
+export { train, exportOnnx, findUltralytics, type TrainOptions, type TrainResult } from './train/index.js';
+
+// Segment Anything over ONNX (encoder, decoder, automatic mask generator)
+export { SamEncoder, SamDecoder, createSamProposer, loadSam, type SamProposerOptions } from './models/sam/index.js';
+export { AutomaticMaskGenerator, AMG_DEFAULTS, SEED_PRESET } from './models/sam/amg/generator.js';

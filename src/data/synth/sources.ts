@@ -80,17 +80,7 @@ export async function checkForegrounds(files: readonly string[], budgetBytes = 0
       onChecked();
     }
   });
-  const ok: string[] = [];
-  const skipped: SkippedInput[] = [];
-  const shared: (SharedFg | null)[] = [];
-  results.forEach((r, i) => {
-    if (r && 'reason' in r) skipped.push(r);
-    else {
-      ok.push(files[i]);
-      shared.push(r);
-    }
-  });
-  return { ok, skipped, shared };
+  return splitChecked(files, results);
 }
 
 /** Keep backgrounds that decode and are at least 32 px per side; preload them into shared memory within the budget. */
@@ -111,14 +101,19 @@ export async function checkBackgrounds(files: readonly string[], budgetBytes = 0
       onChecked();
     }
   });
+  return splitChecked(files, results);
+}
+
+/** Split per-file check results into the usable files (with their preloaded data, or null) and the skipped ones. */
+function splitChecked<T extends object>(files: readonly string[], results: (T | null | SkippedInput)[]): { ok: string[]; skipped: SkippedInput[]; shared: (T | null)[] } {
   const ok: string[] = [];
   const skipped: SkippedInput[] = [];
-  const shared: (SharedBg | null)[] = [];
+  const shared: (T | null)[] = [];
   results.forEach((r, i) => {
-    if (r && 'reason' in r) skipped.push(r);
+    if (r && 'reason' in r) skipped.push(r as SkippedInput);
     else {
       ok.push(files[i]);
-      shared.push(r);
+      shared.push(r as T | null);
     }
   });
   return { ok, skipped, shared };

@@ -3,19 +3,7 @@
  * results match to the last bit where it matters (interpolation edges, tie handling, summation order).
  * Written by hand: there is no numpy-compatible numeric library for Node worth a dependency for six functions.
  */
-
-/** np.linspace(start, stop, num) with endpoint=True: start + i*step, and the last value forced to stop. */
-export function linspace(start: number, stop: number, num: number): Float64Array {
-  const out = new Float64Array(num);
-  if (num === 1) {
-    out[0] = start;
-    return out;
-  }
-  const step = (stop - start) / (num - 1);
-  for (let i = 0; i < num; i++) out[i] = i * step + start;
-  out[num - 1] = stop;
-  return out;
-}
+export { linspace } from '../../util/numeric.js';
 
 /**
  * numpy's binary_search_with_guess result: the last index j with xp[j] <= key (xp non-decreasing),

@@ -2,6 +2,8 @@
  * Point grids of the automatic mask generator (segment-anything utils/amg.py build_point_grid,
  * build_all_layer_point_grids). Points are normalised to [0,1]; the generator scales them to each crop.
  */
+import { linspace } from '../../../util/numeric.js';
+export { linspace } from '../../../util/numeric.js';
 
 /**
  * n x n points evenly spaced from 1/(2n) to 1 - 1/(2n), x varying fastest. Returned as interleaved
@@ -22,18 +24,6 @@ export function buildPointGrid(nPerSide: number): Float64Array {
   return out;
 }
 
-/** numpy.linspace(start, stop, num) with endpoint=True. */
-export function linspace(start: number, stop: number, num: number): Float64Array {
-  const out = new Float64Array(num);
-  if (num === 1) {
-    out[0] = start;
-    return out;
-  }
-  const step = (stop - start) / (num - 1);
-  for (let i = 0; i < num; i++) out[i] = i * step + start;
-  out[num - 1] = stop;
-  return out;
-}
 
 /** One grid per crop layer: layer i has int(n / scale^i) points per side. */
 export function buildAllLayerPointGrids(nPerSide: number, nLayers: number, scalePerLayer: number): Float64Array[] {

@@ -151,3 +151,15 @@ test('--refine regions --soft-edge gives partial alpha on the outline; SAM flags
   assert.equal(half.code, 2);
   assert.match(half.stderr, /--sam-encoder and --sam-decoder go together/);
 });
+
+test('a folder with no images is an error before any model load, and writes nothing', async () => {
+  const empty = join(root, 'no-images');
+  await mkdir(empty);
+  await writeFile(join(empty, 'notes.txt'), 'not an image');
+  const out = join(root, 'out-empty');
+  // A model path that does not exist: if the model were loaded first, the message would be about the model.
+  const r = spawnSync(process.execPath, [BIN, 'segment', empty, '-o', out, '--model', join(root, 'missing.onnx')], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /no images found in .*no-images/);
+  await assert.rejects(readdir(out), /ENOENT/);
+});

@@ -194,6 +194,12 @@ export async function run(argv: string[]): Promise<number> {
   const stdin = positionals[0] === '-';
   const outDir = stdin ? '' : resolve(v.out!);
   const items = stdin ? [] : await expandInputs(positionals, [outDir]);
+  if (!stdin && items.length === 0) {
+    // Checked before loading the model: a wrong folder should not cost a model load (or a download).
+    throw new AnimesegError('BAD_INPUT', `no images found in ${positionals.join(' ')}`, {
+      hint: 'give image files (jpg png webp avif gif tiff bmp), folders that contain them, or globs',
+    });
+  }
   // Several images in flight on the CPU: one inference worker per core (see planInference).
   const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
   const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine, refineOptions, maxPixels, ...detect });

@@ -21,6 +21,8 @@ export interface RefinerOptions {
   regions?: Partial<RegionsOptions>;
   /** Colour evidence of 'regions' ({ weight: 0 } = the plain §5 vote on its segments). */
   colour?: Partial<ColourPriorOptions>;
+  /** 'regions' and 'vote': fill enclosed holes below this fraction of a character's area (regions default 0.005, vote 0). */
+  holeFill?: number;
   /** Edge-aware soft alpha on the refined masks (any refiner). */
   softEdge?: SoftEdgeOption;
   /** Options of createSamProposer (src/models/sam): encoder/decoder model names or paths, AMG settings. */
@@ -79,7 +81,7 @@ export async function createRefiner(name: string, options: RefinerOptions = {}):
     case 'none':
       return withSoftEdge(createIdentityRefiner(), options.softEdge);
     case 'regions':
-      return createRegionsRefiner({ ...options.vote, regions: options.regions, colour: options.colour, softEdge: options.softEdge });
+      return createRegionsRefiner({ ...options.vote, regions: options.regions, colour: options.colour, softEdge: options.softEdge, holeFill: options.holeFill });
     case 'vote': {
       // Check the cheap options before loading SAM, so a typo does not cost a model load (or leak one).
       resolveVoteOptions(options.vote);
@@ -87,7 +89,7 @@ export async function createRefiner(name: string, options: RefinerOptions = {}):
       // Lazy: SAM code and its models are loaded only when 'vote' is asked for.
       const sam = await loadOptional<typeof import('../models/sam/index.js')>(() => import('../models/sam/index.js'), 'vote');
       const proposer = await sam.createSamProposer(options.sam ?? {});
-      return createVoteRefiner({ ...options.vote, proposer, name: 'vote', softEdge: options.softEdge });
+      return createVoteRefiner({ ...options.vote, proposer, name: 'vote', softEdge: options.softEdge, holeFill: options.holeFill });
     }
     case 'box': {
       resolveSoftEdge(options.softEdge);

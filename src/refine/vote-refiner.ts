@@ -9,6 +9,7 @@ import type { RawImage } from '../image/types.js';
 import { toRgb } from '../image/pixels.js';
 import { resizeBilinearU8 } from '../image/resize.js';
 import { maskArea, unionMasks } from '../mask/ops.js';
+import { removeSmallRegions } from '../mask/components.js';
 import { resizeMaskNearest } from '../mask/resize.js';
 import type { Mask } from '../mask/types.js';
 import type { Instance, Refiner } from '../pipeline/types.js';
@@ -29,6 +30,13 @@ export interface VoteRefinerOptions extends Partial<VoteOptions> {
    * YOLO masks resized to it. The regions refiner uses it for its colour model.
    */
   labelBias?: (working: RawImage, labels: LabelMap, yoloUnion: Mask) => Float32Array;
+  /**
+   * Fill holes of a refined mask (background enclosed by the character) smaller than this fraction of the
+   * character's area: eyes, emblems and highlights coloured like the background otherwise drop out of the
+   * cutout. 0 (the default, and the seed's behaviour) keeps every hole; larger gaps (between an arm and the
+   * body) stay open either way.
+   */
+  holeFill?: number;
 }
 
 /** Size with the longest side at most maxSide (never enlarged), rounded like the seed's int(x*scale+0.5). */
@@ -39,7 +47,10 @@ export function workingSize(w: number, h: number, maxSide: number): [number, num
 }
 
 export function createVoteRefiner(opts: VoteRefinerOptions): Refiner & TimedRefiner {
-  const { proposer, name = 'vote', softEdge, ownsProposer = true, labelBias, ...voteOpts } = opts;
+  const { proposer, name = 'vote', softEdge, ownsProposer = true, labelBias, holeFill = 0, ...voteOpts } = opts;
+  if (!(holeFill >= 0 && holeFill <= 1)) {
+    throw new AnimesegError('BAD_OPTION', `${name} refiner: holeFill must be a fraction in [0, 1], got ${holeFill}`);
+  }
   if (!proposer || typeof proposer.propose !== 'function') {
     throw new AnimesegError('BAD_OPTION', `${name} refiner: a segment proposer is required`);
   }
@@ -83,8 +94,10 @@ export function createVoteRefiner(opts: VoteRefinerOptions): Refiner & TimedRefi
       t0 = performance.now();
       const out = instances.map((inst, i) => {
         // A character the fusion erased entirely (tiny YOLO mask eaten by the erosions) keeps its YOLO mask.
-        const empty = maskArea(masks[i]) === 0 && maskArea(inst.mask) > 0;
-        const mask = empty ? inst.mask : masks[i];
+        const area = maskArea(masks[i]);
+        const empty = area === 0 && maskArea(inst.mask) > 0;
+        let mask = empty ? inst.mask : masks[i];
+        if (!empty && holeFill > 0) mask = removeSmallRegions(mask, holeFill * area, 'holes').mask;
         const refined: Instance = { ...inst, mask, maskSource: empty ? (inst.maskSource ?? 'yolo') : name };
         if (soft) refined.alpha = softAlpha(rgb, mask, soft);
         return refined;

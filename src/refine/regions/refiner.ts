@@ -15,6 +15,8 @@ export interface RegionsRefinerOptions extends Partial<VoteOptions> {
   /** Colour evidence added to each segment's vote (weight 0 = the plain §5 vote). */
   colour?: Partial<ColourPriorOptions>;
   softEdge?: SoftEdgeOption;
+  /** Fill enclosed holes below this fraction of a character's area (see VoteRefinerOptions.holeFill). */
+  holeFill?: number;
 }
 
 /** Vote settings used by `regions` unless overridden (tuned on KS composites, see docs/REFINEMENT.md). */
@@ -27,8 +29,16 @@ export const REGIONS_VOTE_DEFAULTS: Readonly<Partial<VoteOptions>> = Object.free
   finalDilate: 1,
 });
 
+/**
+ * Holes below 0.5 % of a character's area are filled: eyes, emblems and highlights drawn in the background's
+ * colour otherwise drop out. Sweep on 20 KS composites (bench offset 100 / test offset 0), mean IoU:
+ * 0 → 0.9419 / 0.9366, 0.002 → 0.9421 / 0.9373, 0.005 → 0.9424 / 0.9369, 0.02 → 0.9402 / 0.9341
+ * (larger values start closing real gaps between arms and body).
+ */
+export const REGIONS_HOLE_FILL = 0.005;
+
 export function createRegionsRefiner(opts: RegionsRefinerOptions = {}): Refiner & TimedRefiner {
-  const { regions, softEdge, colour, ...vote } = opts;
+  const { regions, softEdge, colour, holeFill = REGIONS_HOLE_FILL, ...vote } = opts;
   const clean = Object.fromEntries(Object.entries(vote).filter(([, v]) => v !== undefined));
   const prior: ColourPriorOptions = { ...DEFAULT_COLOUR_PRIOR, ...colour };
   if (!(prior.weight >= 0 && prior.weight <= 2) || !(prior.coreErode >= 0 && prior.coreErode < 0.5) || !(prior.ringWidth > 0 && prior.ringWidth < 0.5) || !(prior.scale > 0)) {
@@ -42,6 +52,7 @@ export function createRegionsRefiner(opts: RegionsRefinerOptions = {}): Refiner 
     proposer: createRegionsProposer(regions),
     name: 'regions',
     softEdge,
+    holeFill,
     labelBias: prior.weight > 0 ? (working, labels, union) => colourBias(working, labels, union, prior) : undefined,
   });
 }

@@ -41,6 +41,7 @@ async function init() {
       o.value = r.name;
       o.textContent = r.available ? r.name : `${r.name} (unavailable)`;
       o.disabled = !r.available;
+      o.dataset.unavailable = r.available ? '0' : '1';
       o.title = r.reason ? `${r.description} — ${r.reason}` : r.description;
       sel.append(o);
     }
@@ -131,7 +132,7 @@ $('crop').addEventListener('change', () => state.current && drawCutout());
 for (const r of document.querySelectorAll('input[name=mode]')) {
   r.addEventListener('change', (e) => {
     state.mode = e.target.value;
-    $('refine').disabled = state.mode === 'browser';
+    markBrowserRefiners();
     document.body.dataset.mode = state.mode;
     if (state.rgba) run();
   });
@@ -142,11 +143,23 @@ function conf() {
   return Number($('conf').value);
 }
 
+// Refiners that also run in the page (pure TypeScript); SAM-based ones need the server.
+const BROWSER_REFINERS = ['none', 'regions'];
+function markBrowserRefiners() {
+  for (const o of $('refine').options) {
+    const serverOnly = state.mode === 'browser' && !BROWSER_REFINERS.includes(o.value);
+    o.disabled = serverOnly || o.dataset.unavailable === '1';
+  }
+}
+function effectiveRefine() {
+  return state.mode === 'browser' && !BROWSER_REFINERS.includes(state.refine) ? 'none' : state.refine;
+}
+
 async function getResult(mode, refine) {
   const key = `${mode}:${refine}:${conf()}`;
   const hit = state.results.get(key);
   if (hit) return hit;
-  const res = mode === 'browser' ? await segmentInBrowser() : await segmentOnServer(refine);
+  const res = mode === 'browser' ? await segmentInBrowser(refine) : await segmentOnServer(refine);
   state.results.set(key, res);
   return res;
 }
@@ -154,8 +167,8 @@ async function getResult(mode, refine) {
 async function run() {
   const myTurn = ++state.busy;
   document.body.dataset.done = '0';
-  const refine = state.mode === 'browser' ? 'none' : state.refine;
-  setStatus(state.mode === 'browser' ? 'running the model in this browser…' : `segmenting on the server (${refine})…`);
+  const refine = effectiveRefine();
+  setStatus(state.mode === 'browser' ? `running the model in this browser (${refine})…` : `segmenting on the server (${refine})…`);
   try {
     const res = await getResult(state.mode, refine);
     if (myTurn !== state.busy) return; // a newer request replaced this one
@@ -196,7 +209,7 @@ async function segmentOnServer(refine) {
   };
 }
 
-async function segmentInBrowser() {
+async function segmentInBrowser(refine) {
   // One load shared by overlapping calls (a quick mode switch must not load the model twice).
   state.browserSegLoading ??= (async () => {
     setStatus('loading onnxruntime-web and the model (first time only)…');
@@ -217,8 +230,8 @@ async function segmentInBrowser() {
     throw e;
   });
   await state.browserSegLoading;
-  const out = await state.browserSeg.segment({ data: state.rgba, width: state.width, height: state.height, channels: 4 }, { conf: conf() });
-  return { refine: 'none', timings: out.timings, backend: out.backend, instances: out.instances };
+  const out = await state.browserSeg.segment({ data: state.rgba, width: state.width, height: state.height, channels: 4 }, { conf: conf(), refine });
+  return { refine, timings: out.timings, backend: out.backend, instances: out.instances };
 }
 
 /** COCO uncompressed RLE (column-major runs, starting with background) → row-major 0/1 mask. */
@@ -408,7 +421,7 @@ $('overlay').addEventListener('click', (e) => {
   const y = Math.floor(((e.clientY - rect.top) / rect.height) * c.height);
   if (e.shiftKey) {
     state.compareAt = [x, y];
-    updateCompare(state.mode === 'browser' ? 'none' : state.refine);
+    updateCompare(effectiveRefine());
     return;
   }
   const p = y * state.width + x;
@@ -460,12 +473,12 @@ $('dl-json').addEventListener('click', () => {
 // ---------- edge comparison (server mode, refinement other than none) ----------
 async function updateCompare(refine) {
   const box = $('compare');
-  if (state.mode !== 'server' || refine === 'none') {
+  if (refine === 'none') {
     box.hidden = true;
     return;
   }
   try {
-    const base = await getResult('server', 'none');
+    const base = await getResult(state.mode, 'none');
     const refined = state.current;
     const a = unionOf(base.instances);
     const b = unionOf(refined.instances);

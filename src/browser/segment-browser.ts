@@ -10,6 +10,13 @@ import type * as Ort from 'onnxruntime-web';
 import type { RawImage } from '../image/types.js';
 import { letterboxTensor } from '../models/yolo/letterbox.js';
 import { postprocess } from '../models/yolo/postprocess.js';
+import { toRgb } from '../image/pixels.js';
+import { createRegionsRefiner } from '../refine/regions/refiner.js';
+import type { Refiner, Instance } from '../pipeline/types.js';
+
+/** Refiners that are pure TypeScript and so run in the page too (SAM ones need the server). */
+export const BROWSER_REFINERS = ['none', 'regions'] as const;
+export type BrowserRefine = (typeof BROWSER_REFINERS)[number];
 
 export interface BrowserSegmenterOptions {
   /** URL of the .onnx (the server's /models/active.onnx). */
@@ -41,7 +48,10 @@ export interface BrowserResult {
 export interface BrowserSegmenter {
   backend: 'webgpu' | 'wasm';
   inputSize: [number, number];
-  segment(img: { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: 3 | 4 }, opts?: { conf?: number; iou?: number; classes?: number[] | 'all' }): Promise<BrowserResult>;
+  segment(
+    img: { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: 3 | 4 },
+    opts?: { conf?: number; iou?: number; classes?: number[] | 'all'; refine?: BrowserRefine },
+  ): Promise<BrowserResult>;
   release(): Promise<void>;
 }
 
@@ -83,6 +93,7 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
   const [out0Name, out1Name] = session.outputNames;
   const backend: 'webgpu' | 'wasm' = useGpu ? 'webgpu' : 'wasm';
   const nc = opts.classNames.length;
+  let regions: Refiner | undefined; // created on first use, then reused
 
   return {
     backend,
@@ -110,16 +121,26 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
       o0.dispose();
       o1.dispose();
       const t3 = performance.now();
+      let instances: Instance[] = dets.map((d) => ({
+        classId: d.classId,
+        className: opts.classNames[d.classId] ?? String(d.classId),
+        score: d.score,
+        box: [d.box[0], d.box[1], d.box[2], d.box[3]],
+        mask: d.mask!,
+      }));
+      const timings: Record<string, number> = { preprocess: t1 - t0, inference: t2 - t1, postprocess: t3 - t2 };
+      const refine = so.refine ?? 'none';
+      if (!(BROWSER_REFINERS as readonly string[]).includes(refine)) throw new Error(`refinement '${refine}' needs the server`);
+      if (refine === 'regions' && instances.length > 0) {
+        // The same code as the server's `regions`, so the page's cutout matches it without an upload.
+        regions ??= createRegionsRefiner();
+        instances = await regions.refine(toRgb(raw), instances);
+        timings.refine = performance.now() - t3;
+      }
       return {
         backend,
-        timings: { preprocess: t1 - t0, inference: t2 - t1, postprocess: t3 - t2 },
-        instances: dets.map((d) => ({
-          classId: d.classId,
-          className: opts.classNames[d.classId] ?? String(d.classId),
-          score: d.score,
-          box: [d.box[0], d.box[1], d.box[2], d.box[3]],
-          mask: d.mask!.data,
-        })),
+        timings,
+        instances: instances.map((i) => ({ classId: i.classId, className: i.className, score: i.score, box: i.box, mask: i.mask.data })),
       };
     },
     async release() {

@@ -126,7 +126,7 @@ test('server mode: upload, overlay, toggle a character, download cutout and mask
   await context.close();
 });
 
-test('in-browser mode on WASM: same characters, and the image is never uploaded', { skip, timeout: 60_000 }, async () => {
+test('in-browser mode on WASM: same characters, regions refinement in the page, and the image is never uploaded', { skip, timeout: 90_000 }, async () => {
   const { page, context, errors } = await openPage('?ep=wasm');
   const uploads: string[] = [];
   page.on('request', (r) => {
@@ -148,8 +148,32 @@ test('in-browser mode on WASM: same characters, and the image is never uploaded'
     const best = Math.max(...res.boxes.map((b) => boxIoU(b, inst.box)));
     assert.ok(best >= 0.9, `server box ${inst.box} found in the browser (IoU ${best.toFixed(3)})`);
   }
-  assert.deepEqual(uploads, [], 'no request to /v1/segment in browser mode');
   await page.screenshot({ path: join(shots, 'browser-mode.png'), fullPage: true });
+
+  // `regions` runs in the page too (pure TypeScript): the edge comparison appears, nothing is uploaded, and
+  // the refined union agrees with the server's `regions` on the same image (decoders differ, so not bit for bit).
+  await page.selectOption('#refine', 'regions');
+  await page.waitForSelector('#compare:not([hidden])', { timeout: 50_000 });
+  assert.equal(await page.locator('#cmp-b-label').textContent(), 'regions');
+  const local = await page.evaluate(`(() => {
+    const cur = window.animeseg.state.current;
+    const u = new Uint8Array(cur.instances[0].mask.length);
+    for (const i of cur.instances) for (let p = 0; p < u.length; p++) if (i.mask[p]) u[p] = 1;
+    return { refine: cur.refine, union: Array.from(u) };
+  })()`) as { refine: string; union: number[] };
+  assert.equal(local.refine, 'regions');
+  const r = await fetch(`${base}/v1/segment?format=json&refine=regions`, { method: 'POST', body: readFileSync(IMAGE), headers: { 'content-type': 'image/jpeg' } });
+  const served = (await r.json()) as ApiJson;
+  const serverUnion = unionOfRles(served.instances.map((i) => i.rle), served.width, served.height);
+  let inter = 0;
+  let uni = 0;
+  for (let i = 0; i < serverUnion.length; i++) {
+    inter += serverUnion[i]! & local.union[i]!;
+    uni += serverUnion[i]! | local.union[i]!;
+  }
+  assert.ok(inter / uni >= 0.95, `in-browser regions vs server regions: union IoU ${(inter / uni).toFixed(4)}`);
+  await page.screenshot({ path: join(shots, 'browser-mode-regions.png'), fullPage: true });
+  assert.deepEqual(uploads, [], 'no request to /v1/segment in browser mode');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -54,6 +54,12 @@ export interface SegmenterOptions extends DetectOptions {
   refine?: RefineName;
   /** Options passed to createRefiner (src/refine). */
   refineOptions?: Record<string, unknown>;
+  /**
+   * Refine on this many worker threads (default 0: in this thread), so a batch's images refine side by side
+   * instead of queueing on the main thread. Only for the pure-CPU refiners ('regions', 'none' with a soft
+   * edge); 'vote' and 'box' run SAM in-process whatever this says. See planRefine in batch.ts.
+   */
+  refineWorkers?: number;
   /** Pixel limit for decoded inputs. */
   maxPixels?: number;
 }
@@ -115,7 +121,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   const refineName: RefineName = options.refine ?? 'none';
   let refiner: Refiner | null = null;
   try {
-    refiner = refineName === 'none' && !options.refineOptions?.softEdge ? null : await loadRefiner(refineName, options.refineOptions ?? {});
+    refiner = refineName === 'none' && !options.refineOptions?.softEdge ? null : await loadRefiner(refineName, options.refineOptions ?? {}, options.refineWorkers ?? 0);
   } catch (e) {
     await model.dispose();
     throw e;
@@ -241,16 +247,19 @@ function extractAlpha(img: RawImage): Uint8Array {
   return a;
 }
 
-async function loadRefiner(name: RefineName, options: Record<string, unknown>): Promise<Refiner> {
+async function loadRefiner(name: RefineName, options: Record<string, unknown>, workers: number): Promise<Refiner> {
   // Loaded lazily: refiners pull in SAM code and models that plain segmentation never needs.
   let mod: { createRefiner(name: string, options: Record<string, unknown>): Promise<Refiner> };
+  let pool: typeof import('../refine/worker-pool.js') | undefined;
   try {
     mod = await import('../refine/index.js');
+    if (workers > 0) pool = await import('../refine/worker-pool.js');
   } catch (e) {
     throw new AnimesegError('BAD_OPTION', `refinement '${name}' is not available in this build (${(e as Error).message})`, {
       hint: 'use --refine none',
       cause: e,
     });
   }
+  if (pool?.refinerRunsInWorkers(name)) return pool.startRefinerPool(name, options, { workers });
   return mod.createRefiner(name, options);
 }

@@ -6,7 +6,7 @@ import { AnimesegError } from '../../errors.js';
 import { numberOption, parseCommandArgs } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs } from '../../pipeline/inputs.js';
-import { formatSummary, planInference, runBatch } from '../../pipeline/batch.js';
+import { formatSummary, planInference, planRefine, runBatch } from '../../pipeline/batch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
@@ -202,7 +202,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Several images in flight on the CPU: one inference worker per core (see planInference).
   const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
-  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine, refineOptions, maxPixels, ...detect });
+  // ... and the pure-CPU refiners on worker threads beside them (see planRefine).
+  const refineWorkers = stdin || device === 'cuda' ? 0 : planRefine(refine, refineOptions.softEdge === true, concurrency, items.length);
+  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine, refineOptions, refineWorkers, maxPixels, ...detect });
   try {
     if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : classIds(classList, seg.info.classNames);
     if (stdin) {

@@ -5,14 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { AnimesegError } from '../../errors.js';
 import type { RendererInit, RenderResult, RenderTask } from './render.js';
-
-function workerSpec(): { url: URL; entry?: string } {
-  const self = import.meta.url;
-  if (self.endsWith('.ts')) {
-    return { url: new URL('./worker-boot.mjs', self), entry: new URL('./worker.ts', self).href };
-  }
-  return { url: new URL('./worker.js', self) };
-}
+import { workerSpec } from '../../util/worker-spec.js';
 
 export async function runPool(
   init: RendererInit,
@@ -22,7 +15,7 @@ export async function runPool(
 ): Promise<void> {
   if (tasks.length === 0) return;
   const n = Math.max(1, Math.min(workers, tasks.length));
-  const spec = workerSpec();
+  const spec = workerSpec(import.meta.url, './worker');
   let next = 0;
   let done = 0;
   const pool: Worker[] = [];

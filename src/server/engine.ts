@@ -34,6 +34,8 @@ export interface SegmentParams {
   maxDet?: number;
   agnostic?: boolean;
   classes?: number[] | 'all';
+  /** Add a soft alpha (guided filter) to instances that have none. */
+  softEdge?: boolean;
 }
 
 export interface EngineResult {

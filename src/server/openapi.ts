@@ -19,6 +19,7 @@ export function buildOpenApi(ctx: { refiners: string[]; limits: ServerLimits }) 
     classes: { type: 'string', description: "Comma-separated class ids or names, or 'all'; default: person for COCO models, every class otherwise", examples: ['0', 'person', 'all'] },
     instances: { type: 'string', description: "Instances (0-based, in result order) to put into the image output, e.g. '0,2'; default all", examples: ['0', '0,2'] },
     only_mask: { type: 'boolean', description: 'Return the 8-bit mask (alpha) instead of the cutout' },
+    soft_edge: { type: 'boolean', description: 'Edge-aware partial alpha on the outline (guided filter) in image outputs; JSON masks stay binary' },
     bg_color: { type: 'string', description: "Composite the cutout over this colour: '#rrggbb', '#rgb', '#rrggbbaa', 'r,g,b' or 'r,g,b,a'", examples: ['#ffffff', '0,255,0'] },
     crop: { type: 'boolean', description: 'Crop the image output to the selected instances' },
     format: { type: 'string', enum: ['png', 'webp', 'json'], default: 'png', description: 'png/webp: the cutout (or mask); json: the instances' },

@@ -23,11 +23,13 @@ export interface SegmentRequestOptions {
   /** RGB 0..255 to paint the background with; undefined = transparent background. */
   bgColor?: Rgb;
   crop: boolean;
+  /** Edge-aware partial alpha on the outline (guided filter) in image outputs. */
+  softEdge: boolean;
   format: OutputFormat;
 }
 
 /** The option names the endpoint accepts (also used by the OpenAPI document). */
-export const SEGMENT_OPTION_NAMES = ['refine', 'conf', 'iou', 'max_det', 'agnostic', 'classes', 'instances', 'only_mask', 'bg_color', 'crop', 'format'] as const;
+export const SEGMENT_OPTION_NAMES = ['refine', 'conf', 'iou', 'max_det', 'agnostic', 'classes', 'instances', 'only_mask', 'bg_color', 'crop', 'soft_edge', 'format'] as const;
 
 type Raw = Record<string, string | undefined>;
 
@@ -72,7 +74,7 @@ export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): Segm
       throw bad(k, 'unknown option', `known options: ${SEGMENT_OPTION_NAMES.join(', ')}`);
     }
   }
-  const opts: SegmentRequestOptions = { onlyMask: false, crop: false, format: 'png' };
+  const opts: SegmentRequestOptions = { onlyMask: false, crop: false, softEdge: false, format: 'png' };
   if (raw.refine !== undefined && raw.refine !== '') {
     if (!refiners.includes(raw.refine)) throw bad('refine', `'${raw.refine}' is not offered by this server`, `choose one of: ${refiners.join(', ')} (GET /v1/refiners)`);
     opts.refine = raw.refine;
@@ -101,6 +103,7 @@ export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): Segm
   }
   opts.onlyMask = parseBool('only_mask', raw.only_mask);
   opts.crop = parseBool('crop', raw.crop);
+  opts.softEdge = parseBool('soft_edge', raw.soft_edge);
   if (raw.bg_color !== undefined && raw.bg_color.trim() !== '') {
     try {
       opts.bgColor = parseColor(raw.bg_color);

@@ -137,7 +137,7 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     const tQueued = performance.now();
     const out = await queue.run(async () => {
       const tStart = performance.now();
-      const result = await engine.segment(bytes, { refine: options.refine, conf: options.conf, iou: options.iou, maxDet: options.maxDet, agnostic: options.agnostic, classes }, limits.maxPixels);
+      const result = await engine.segment(bytes, { refine: options.refine, conf: options.conf, iou: options.iou, maxDet: options.maxDet, agnostic: options.agnostic, classes, softEdge: options.softEdge }, limits.maxPixels);
       const tEncode = performance.now();
       const timings: Record<string, number> = { probe: tQueued - t0, queue: tStart - tQueued, ...result.timings };
       if (options.format === 'json') {

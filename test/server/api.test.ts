@@ -149,6 +149,34 @@ test('PNG cutout: alpha is the union of the instance masks, colour is the origin
   assert.equal(mismatchRgb, 0);
 });
 
+test('soft_edge: partial alpha only near the mask outline; without it alpha is 0/255 only', async () => {
+  const j = await segmentJson(luffy);
+  const union = unionOfRles(j.instances.map((i) => i.rle), j.width, j.height);
+  const r = await fetch(`${base}/v1/segment?soft_edge=1`, { method: 'POST', body: form(luffy) });
+  assert.equal(r.status, 200);
+  const cut = await sharp(Buffer.from(await r.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+  // Distance to the outline, by hand: a pixel is "far" when its whole 33x33 neighbourhood has the same mask
+  // value. The guided filter (radius 6: box means of box means reach 2 x 6 px, + 2 for the half-resolution
+  // coefficients) may only change alpha within reach of the outline, never farther.
+  const W = j.width;
+  const H = j.height;
+  let partial = 0;
+  let farChanged = 0;
+  for (let y = 16; y < H - 16; y += 3) {
+    for (let x = 16; x < W - 16; x += 3) {
+      const p = y * W + x;
+      const a = cut.data[p * 4 + 3]!;
+      if (a > 0 && a < 255) partial++;
+      let same = true;
+      for (let dy = -16; dy <= 16 && same; dy++) for (let dx = -16; dx <= 16; dx++) if (union[p + dy * W + dx] !== union[p]) { same = false; break; }
+      if (same && a !== (union[p] ? 255 : 0)) farChanged++;
+    }
+  }
+  assert.ok(partial > 0, 'soft_edge produced partial alpha');
+  assert.equal(farChanged, 0, 'alpha far from the outline equals the binary mask');
+  await expectError(await fetch(`${base}/v1/segment?soft_edge=maybe`, { method: 'POST', body: form(luffy) }), 400, 'BAD_OPTION', /soft_edge/);
+});
+
 test('instances=, crop, only_mask, bg_color and webp do what they say', async () => {
   const j = await segmentJson(luffy);
   const { width: w, height: h } = j;

@@ -7,8 +7,8 @@ import { parseSegmentOptions, resolveClassIds } from '../../src/server/request-o
 const REFINERS = ['none', 'regions'];
 const isBadOption = (name: RegExp) => (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION' && name.test(e.message);
 
-test('defaults: png, no crop, no mask, every instance', () => {
-  assert.deepEqual(parseSegmentOptions({}, REFINERS), { onlyMask: false, crop: false, format: 'png', conf: undefined, iou: undefined });
+test('defaults: png, no crop, no mask, no soft edge, every instance', () => {
+  assert.deepEqual(parseSegmentOptions({}, REFINERS), { onlyMask: false, crop: false, softEdge: false, format: 'png', conf: undefined, iou: undefined });
 });
 
 test('values are parsed: booleans, numbers, colours, lists', () => {

@@ -13,6 +13,7 @@ import { postprocess } from '../models/yolo/postprocess.js';
 import { toRgb } from '../image/pixels.js';
 import { createRegionsRefiner } from '../refine/regions/refiner.js';
 import type { Refiner, Instance } from '../pipeline/types.js';
+import { detectionToInstance } from '../pipeline/instances.js';
 
 /** Refiners that are pure TypeScript and so run in the page too (SAM ones need the server). */
 export const BROWSER_REFINERS = ['none', 'regions'] as const;
@@ -121,13 +122,7 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
       o0.dispose();
       o1.dispose();
       const t3 = performance.now();
-      let instances: Instance[] = dets.map((d) => ({
-        classId: d.classId,
-        className: opts.classNames[d.classId] ?? String(d.classId),
-        score: d.score,
-        box: [d.box[0], d.box[1], d.box[2], d.box[3]],
-        mask: d.mask!,
-      }));
+      let instances: Instance[] = dets.map((d) => detectionToInstance(d, opts.classNames));
       const timings: Record<string, number> = { preprocess: t1 - t0, inference: t2 - t1, postprocess: t3 - t2 };
       const refine = so.refine ?? 'none';
       if (!(BROWSER_REFINERS as readonly string[]).includes(refine)) throw new Error(`refinement '${refine}' needs the server`);

@@ -18,6 +18,7 @@ import { loadYoloModel, type YoloModel } from '../models/yolo/model.js';
 import { postprocess, type Detection, type YoloRawOutputs } from '../models/yolo/postprocess.js';
 import type { Device } from '../models/session.js';
 import { resolveYoloPath } from '../pipeline/model-path.js';
+import { detectionToInstance } from '../pipeline/instances.js';
 import type { Instance, StageTimings } from '../pipeline/types.js';
 import type { GridMask } from './metrics/predmask.js';
 
@@ -136,14 +137,7 @@ export async function createValRunner(opts: ValRunnerOptions): Promise<ValRunner
       lap('postprocess');
       const protoMasks = dets.map((d) => protoMask(raw, d.anchor, d.boxLetterbox, iw, ih, coeffs));
       lap('protoMasks');
-      const instances: Instance[] = dets.map((d) => ({
-        classId: d.classId,
-        className: names[d.classId] ?? String(d.classId),
-        score: d.score,
-        box: d.box,
-        mask: d.mask!,
-        maskSource: 'yolo',
-      }));
+      const instances: Instance[] = dets.map((d) => detectionToInstance(d, names));
       const lbBoxes = new Float32Array(4 * dets.length);
       dets.forEach((d, k) => lbBoxes.set(d.boxLetterbox, 4 * k));
       return { image, width: image.width, height: image.height, instances, geometry, lbBoxes, protoMasks, protoSize: [raw.protos.mh, raw.protos.mw], timings };

@@ -29,14 +29,17 @@ function roundHalfEven(v: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
-interface AxisTable {
+export interface AxisTable {
   ofs: Int32Array; // source index (clamped)
   w0: Int16Array; // fixed-point weight of ofs
   w1: Int16Array; // fixed-point weight of ofs + 1
 }
 
-/** Column/row table exactly as OpenCV's resizeGeneric builds it for INTER_LINEAR. */
-function axisTable(src: number, dst: number): AxisTable {
+/**
+ * Column/row table exactly as OpenCV's resizeGeneric builds it for INTER_LINEAR (also used by the mask
+ * resize in src/mask/resize.ts, which reproduces the same OpenCV call on 0/1 masks).
+ */
+export function axisTable(src: number, dst: number): AxisTable {
   const scale = 1 / (dst / src);
   const ofs = new Int32Array(dst);
   const w0 = new Int16Array(dst);

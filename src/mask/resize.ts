@@ -5,6 +5,7 @@
  * resizes images, with its own (libvips) kernels.
  */
 import { AnimesegError } from '../errors.js';
+import { axisTable } from '../image/resize.js';
 import { createMask, type Mask } from './types.js';
 import { checkMask, checkSize } from './validate.js';
 
@@ -111,41 +112,16 @@ export function resizeMaskLinear(m: Mask, width: number, height: number): Mask {
 interface LinearTable {
   idx: Int32Array;
   idx1: Int32Array;
-  w0: Int32Array;
-  w1: Int32Array;
+  w0: Int16Array;
+  w1: Int16Array;
 }
 
-/** OpenCV resize INTER_LINEAR coordinate table for one axis (fixed-point weights). */
+/** OpenCV resize INTER_LINEAR coordinate table for one axis (fixed-point weights), plus the clamped next index. */
 function cvLinearTable(srcSize: number, dstSize: number): LinearTable {
-  const scale = 1 / (dstSize / srcSize); // OpenCV: scale_x = 1. / inv_scale_x
-  const idx = new Int32Array(dstSize);
+  const { ofs, w0, w1 } = axisTable(srcSize, dstSize);
   const idx1 = new Int32Array(dstSize);
-  const w0 = new Int32Array(dstSize);
-  const w1 = new Int32Array(dstSize);
-  for (let d = 0; d < dstSize; d++) {
-    let f = Math.fround((d + 0.5) * scale - 0.5); // computed in double, stored as float
-    let s = Math.floor(f);
-    f = Math.fround(f - s);
-    if (s < 0) {
-      f = 0;
-      s = 0;
-    }
-    if (s >= srcSize - 1) {
-      f = 0;
-      s = srcSize - 1;
-    }
-    idx[d] = s;
-    idx1[d] = Math.min(s + 1, srcSize - 1);
-    w0[d] = roundHalfEven(Math.fround(1 - f) * 2048);
-    w1[d] = roundHalfEven(f * 2048);
-  }
-  return { idx, idx1, w0, w1 };
-}
-
-/** cvRound / saturate_cast<short>(float): round half to even. */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  for (let d = 0; d < dstSize; d++) idx1[d] = Math.min(ofs[d] + 1, srcSize - 1);
+  return { idx: ofs, idx1, w0, w1 };
 }
 
 /**
@@ -196,15 +172,19 @@ export function resizeBilinearF32(src: Float32Array, sw: number, sh: number, dw:
   return out;
 }
 
-interface TorchTable {
+/** Per output index along one axis: the two source indices and their weights. */
+export interface TorchTable {
   idx0: Int32Array;
   idx1: Int32Array;
   l0: Float32Array;
   l1: Float32Array;
 }
 
-/** PyTorch compute_source_index_and_lambda (align_corners=False), float32 throughout. */
-function torchLinearTable(inSize: number, outSize: number): TorchTable {
+/**
+ * PyTorch compute_source_index_and_lambda (align_corners=False), float32 throughout: the index/weight table
+ * of upsample_bilinear2d along one axis. Shared with the YOLO mask code (src/models/yolo/masks.ts).
+ */
+export function torchLinearTable(inSize: number, outSize: number): TorchTable {
   const fr = Math.fround;
   const idx0 = new Int32Array(outSize);
   const idx1 = new Int32Array(outSize);

@@ -14,6 +14,7 @@ import { postprocess } from '../models/yolo/postprocess.js';
 import type { Device } from '../models/session.js';
 import type { Instance, Refiner, StageTimings } from './types.js';
 import { resolveYoloPath } from './model-path.js';
+import { detectionToInstance } from './instances.js';
 
 export type RefineName = 'none' | 'vote' | 'box' | 'regions';
 
@@ -196,16 +197,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
       agnostic: o.agnostic ?? false,
       masks: 'native',
     });
-    let instances: SegmentInstance[] = dets.map((d) => ({
-      classId: d.classId,
-      className: names[d.classId] ?? String(d.classId),
-      score: d.score,
-      box: d.box,
-      mask: d.mask!,
-      maskSource: 'yolo',
-      boxLetterbox: d.boxLetterbox,
-      anchor: d.anchor,
-    }));
+    let instances: SegmentInstance[] = dets.map((d) => ({ ...detectionToInstance(d, names), boxLetterbox: d.boxLetterbox, anchor: d.anchor }));
     lap('postprocess');
     if (refiner && instances.length > 0) {
       const refined = await refiner.refine(image, instances);

@@ -13,7 +13,7 @@ import { removeSmallRegions } from '../mask/components.js';
 import { resizeMaskNearest } from '../mask/resize.js';
 import type { Mask } from '../mask/types.js';
 import type { Instance, Refiner } from '../pipeline/types.js';
-import { resolveSoftEdge, softAlpha } from './softedge.js';
+import { addSoftAlpha, resolveSoftEdge, softAlpha } from './softedge.js';
 import { isPartitionProposer, type LabelMap, type RefineTimings, type SegmentProposer, type SoftEdgeOption, type TimedRefiner, type VoteOptions } from './types.js';
 import { resolveVoteOptions, voteFusionPerInstance } from './vote.js';
 
@@ -123,7 +123,7 @@ export function withSoftEdge(inner: Refiner, softEdge: SoftEdgeOption | undefine
       const res = await inner.refine(image, instances);
       const rgb = toRgb(image);
       const t0 = performance.now();
-      const out = res.map((inst) => ({ ...inst, alpha: softAlpha(rgb, inst.mask, soft) }));
+      const out = addSoftAlpha(rgb, res, soft);
       self.lastTimings = { ...((inner as TimedRefiner).lastTimings ?? {}), softEdge: performance.now() - t0 };
       return out;
     },

@@ -8,7 +8,7 @@ import { AnimesegError } from '../errors.js';
 import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Refiner } from '../pipeline/types.js';
 import type { EngineInfo, EngineResult, RefinerInfo, SegmentEngine, SegmentParams } from './engine.js';
-import { resolveSoftEdge, softAlpha } from '../refine/softedge.js';
+import { addSoftAlpha } from '../refine/softedge.js';
 
 export interface PipelineEngineOptions {
   /** Model name or path (resolver order); default the resolver's DEFAULT_MODEL. */
@@ -98,8 +98,7 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
       if (p.softEdge && instances.length > 0) {
         // Per request, on top of whichever refiner ran (a refiner made with softEdge already set alpha).
         const t0 = performance.now();
-        const soft = resolveSoftEdge(true)!;
-        instances = instances.map((i) => (i.alpha ? i : { ...i, alpha: softAlpha(r.image, i.mask, soft) }));
+        instances = addSoftAlpha(r.image, instances);
         timings.soft_edge = performance.now() - t0;
       }
       return { width: r.width, height: r.height, image: r.image, instances, timings, refine };

@@ -8,6 +8,7 @@
  * cost scales with box size rather than image size times detection count.
  */
 import type { Box, Mask } from '../../mask/types.js';
+import { torchLinearTable, type TorchTable } from '../../mask/resize.js';
 
 export interface Protos {
   /** [nm, mh, mw] row-major (batch 0 of output1). */
@@ -20,35 +21,11 @@ export interface Protos {
 const f = Math.fround;
 
 /**
- * Index/weight table of PyTorch's upsample_bilinear2d (align_corners=False, size given) along one axis:
- * scale = float(in)/out, src = max(0, scale*(dst+0.5)-0.5) in float32, i0 = trunc(src),
- * i1 = i0 + (i0 < in-1), l1 = src - i0, l0 = 1 - l1.
+ * Index/weight table of PyTorch's upsample_bilinear2d (align_corners=False, size given) along one axis;
+ * the one implementation lives with the other mask resizes (src/mask/resize.ts).
  */
-export interface AxisWeights {
-  i0: Int32Array;
-  i1: Int32Array;
-  l0: Float32Array;
-  l1: Float32Array;
-}
-
-export function bilinearAxis(inSize: number, outSize: number): AxisWeights {
-  const scale = f(inSize / outSize);
-  const i0 = new Int32Array(outSize);
-  const i1 = new Int32Array(outSize);
-  const l0 = new Float32Array(outSize);
-  const l1 = new Float32Array(outSize);
-  for (let d = 0; d < outSize; d++) {
-    let src = f(f(scale * f(d + 0.5)) - 0.5);
-    if (src < 0) src = 0;
-    const a = Math.trunc(src);
-    i0[d] = a;
-    i1[d] = a + (a < inSize - 1 ? 1 : 0);
-    const lam = Math.min(Math.max(f(src - a), 0), 1);
-    l1[d] = lam;
-    l0[d] = f(1 - lam);
-  }
-  return { i0, i1, l0, l1 };
-}
+export type AxisWeights = TorchTable;
+export const bilinearAxis = torchLinearTable;
 
 /** Mask logits on the proto window rows [r0, r1), cols [c0, c1): coeffs . protos, row-major window. */
 export function logitsWindow(protos: Protos, coeffs: ArrayLike<number>, r0: number, r1: number, c0: number, c1: number): Float32Array {
@@ -107,14 +84,14 @@ export function letterboxMask(protos: Protos, coeffs: ArrayLike<number>, box: Bo
   const [oy0, oy1] = touchingRange(ay, r0, r1);
   const at = (r: number, c: number): number => (r >= r0 && r < r1 && c >= c0 && c < c1 ? win[(r - r0) * ww + (c - c0)] : 0);
   for (let y = oy0; y < oy1; y++) {
-    const ya = ay.i0[y];
-    const yb = ay.i1[y];
+    const ya = ay.idx0[y];
+    const yb = ay.idx1[y];
     const wy0 = ay.l0[y];
     const wy1 = ay.l1[y];
     const o = y * inputW;
     for (let x = ox0; x < ox1; x++) {
-      const xa = ax.i0[x];
-      const xb = ax.i1[x];
+      const xa = ax.idx0[x];
+      const xb = ax.idx1[x];
       const t0 = f(f(at(ya, xa) * ax.l0[x]) + f(at(ya, xb) * ax.l1[x]));
       const t1 = f(f(at(yb, xa) * ax.l0[x]) + f(at(yb, xb) * ax.l1[x]));
       const v = f(f(t0 * wy0) + f(t1 * wy1));
@@ -124,13 +101,13 @@ export function letterboxMask(protos: Protos, coeffs: ArrayLike<number>, box: Bo
   return out;
 }
 
-/** Output indices [lo, hi) whose taps i0/i1 reach into [s0, s1). Tables are monotone. */
+/** Output indices [lo, hi) whose taps idx0/idx1 reach into [s0, s1). Tables are monotone. */
 function touchingRange(a: AxisWeights, s0: number, s1: number): [number, number] {
-  const n = a.i0.length;
+  const n = a.idx0.length;
   let lo = 0;
-  while (lo < n && a.i1[lo] < s0) lo++;
+  while (lo < n && a.idx1[lo] < s0) lo++;
   let hi = n;
-  while (hi > lo && a.i0[hi - 1] >= s1) hi--;
+  while (hi > lo && a.idx0[hi - 1] >= s1) hi--;
   return [lo, hi];
 }
 
@@ -170,10 +147,10 @@ export function nativeMask(protos: Protos, coeffs: ArrayLike<number>, box: Box, 
   const by1 = Math.min(height, indexBound(f(box[3])));
   if (bx1 <= bx0 || by1 <= by0) return out;
   // Window-relative proto indices used by the box's output pixels.
-  const sc0 = ax.i0[bx0];
-  const sc1 = ax.i1[bx1 - 1] + 1;
-  const sr0 = ay.i0[by0];
-  const sr1 = ay.i1[by1 - 1] + 1;
+  const sc0 = ax.idx0[bx0];
+  const sc1 = ax.idx1[bx1 - 1] + 1;
+  const sr0 = ay.idx0[by0];
+  const sr1 = ay.idx1[by1 - 1] + 1;
   const logits = logitsWindow(protos, coeffs, win.top + sr0, win.top + sr1, win.left + sc0, win.left + sc1);
   const ww = sc1 - sc0;
   const bw = bx1 - bx0;
@@ -185,12 +162,12 @@ export function nativeMask(protos: Protos, coeffs: ArrayLike<number>, box: Box, 
     const src = r * ww;
     const dst = r * bw;
     for (let x = bx0; x < bx1; x++) {
-      rowsX[dst + x - bx0] = f(f(logits[src + ax.i0[x] - sc0] * ax.l0[x]) + f(logits[src + ax.i1[x] - sc0] * ax.l1[x]));
+      rowsX[dst + x - bx0] = f(f(logits[src + ax.idx0[x] - sc0] * ax.l0[x]) + f(logits[src + ax.idx1[x] - sc0] * ax.l1[x]));
     }
   }
   for (let y = by0; y < by1; y++) {
-    const ra = (ay.i0[y] - sr0) * bw;
-    const rb = (ay.i1[y] - sr0) * bw;
+    const ra = (ay.idx0[y] - sr0) * bw;
+    const rb = (ay.idx1[y] - sr0) * bw;
     const wy0 = ay.l0[y];
     const wy1 = ay.l1[y];
     const o = y * width + bx0;

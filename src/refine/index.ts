@@ -3,7 +3,7 @@
  * SAM-based refiners load their modules lazily so `none` and `regions` never pay for them.
  */
 import { AnimesegError } from '../errors.js';
-import type { Instance, Refiner } from '../pipeline/types.js';
+import type { Instance, Refiner } from '../contracts.js';
 import type { RegionsOptions } from './regions/proposer.js';
 import type { ColourPriorOptions } from './regions/colour-prior.js';
 import { createRegionsRefiner } from './regions/refiner.js';
@@ -103,7 +103,7 @@ export async function createRefiner(name: string, options: RefinerOptions = {}):
   }
 }
 
-export type { Refiner, Instance } from '../pipeline/types.js';
+export type { Refiner, Instance } from '../contracts.js';
 export * from './types.js';
 export { voteFusion, voteFusionPerInstance, resolveVoteOptions, type Segments } from './vote.js';
 export { createVoteRefiner, withSoftEdge, workingSize, type VoteRefinerOptions } from './vote-refiner.js';

@@ -2,13 +2,21 @@
  * The OpenAPI 3.1 document served at /openapi.json. Written by hand (no schema generator is a dependency);
  * test/server/openapi.test.ts checks that every route the server answers is in it and vice versa.
  */
-import type { ServerLimits } from './server.js';
 
 const errorRef = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorRef } } });
 const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } } };
 
-export function buildOpenApi(ctx: { refiners: string[]; limits: ServerLimits }) {
+/** The limits the document quotes (server.ts's ServerLimits has them; declared here so the two do not import each other). */
+export interface DocumentedLimits {
+  maxUploadBytes: number;
+  maxPixels: number;
+  timeoutMs: number;
+  concurrency: number;
+  queue: number;
+}
+
+export function buildOpenApi(ctx: { refiners: string[]; limits: DocumentedLimits }) {
   const { limits } = ctx;
   const optionProps = {
     refine: { type: 'string', enum: ctx.refiners, description: 'Mask refinement mode (GET /v1/refiners); default: the server\'s --refine' },

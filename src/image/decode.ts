@@ -125,5 +125,6 @@ function normaliseChannels(d: Uint8Array, width: number, height: number, channel
 
 function shortSharpMessage(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
-  return m.split('\n')[0].replace(/^Input (buffer|file) /, '').trim();
+  // libvips sometimes ends the first line with a bare 'header:' and no detail.
+  return m.split('\n')[0].replace(/^Input (buffer|file) /, '').replace(/:\s*$/, '').trim();
 }

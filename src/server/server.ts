@@ -169,7 +169,7 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     model: engine.info.model,
     uptime_s: Math.round((Date.now() - started) / 1000),
     queue: { ...queue.stats, max_queued: limits.queue, concurrency: limits.concurrency },
-    limits: { max_upload_bytes: limits.maxUploadBytes, max_pixels: limits.maxPixels, timeout_ms: limits.timeoutMs },
+    limits: { max_upload_bytes: limits.maxUploadBytes, max_pixels: limits.maxPixels, timeout_ms: limits.timeoutMs, max_connections: limits.maxConnections },
   }));
 
   app.get('/v1/models', async () => listModels(engine.info, opts.web !== false));

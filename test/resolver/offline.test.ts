@@ -99,3 +99,11 @@ test('control: with ANIMESEG_OFFLINE unset the same entry is fetched (the counte
   assert.equal(r.from, 'download');
   assert.equal(totalHits(), 1);
 });
+
+test('train: the Ultralytics child is told to stay offline too (YOLO_OFFLINE, HF_HUB_OFFLINE)', async () => {
+  const { ultralyticsEnv } = await import('../../src/train/ultralytics.js');
+  const off = ultralyticsEnv({ PATH: '/bin', ANIMESEG_OFFLINE: '1' });
+  assert.equal(off.YOLO_OFFLINE, 'true'); // Ultralytics' is_online() returns False for YOLO_OFFLINE=true
+  assert.equal(off.HF_HUB_OFFLINE, '1');
+  assert.equal(ultralyticsEnv({ PATH: '/bin' }).YOLO_OFFLINE, undefined);
+});

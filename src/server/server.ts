@@ -68,6 +68,12 @@ export interface AnimesegServer {
   app: FastifyInstance;
   limits: ServerLimits;
   queue: WorkQueue;
+  /**
+   * For routes added later (e.g. a job API in its own module): an onRequest hook that takes a queue place
+   * before the body is read (503 BUSY when full), and the place it took, to pass to queue.run().
+   */
+  admitUpload: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  admissionOf: (req: FastifyRequest) => Admission | undefined;
   /** Start listening; resolves to the base URL (port 0 picks a free port). */
   listen(port?: number, host?: string): Promise<string>;
   /** Stop accepting requests, finish those in flight, free the model. Safe to call twice. */
@@ -226,6 +232,8 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     app,
     limits,
     queue,
+    admitUpload: admit,
+    admissionOf: (req) => admissions.get(req),
     get closing() {
       return closing;
     },

@@ -2,8 +2,9 @@
  * Turning an EngineResult into what a request asked for, with the library's own output helpers
  * (src/pipeline/outputs.ts) so the server and `animeseg segment` produce the same cutouts and JSON.
  */
-import sharp from 'sharp';
-import { encodeImage } from '../image/encode.js';
+import { encodeImage, WEBP_MAX_SIDE } from '../image/encode.js';
+import { sharpRaw } from '../image/sharp-input.js';
+import { AnimesegError } from '../errors.js';
 import { combinedAlpha, contentBounds, cutout, resultJson, type ResultJson } from '../pipeline/outputs.js';
 import { maskToPolygons } from '../mask/polygon.js';
 import type { EngineResult } from './engine.js';
@@ -28,7 +29,10 @@ export async function renderImage(result: EngineResult, opts: SegmentRequestOpti
     const b = opts.crop ? contentBounds(alpha, width, height) : null;
     const [x0, y0, x1, y1] = b ?? [0, 0, width, height];
     // Single-channel output: sharp would widen a 1-channel raw input to sRGB unless told 'b-w'.
-    let s = sharp(alpha, { raw: { width, height, channels: 1 } });
+    if (format === 'webp' && (x1 - x0 > WEBP_MAX_SIDE || y1 - y0 > WEBP_MAX_SIDE)) {
+      throw new AnimesegError('TOO_LARGE', `a ${x1 - x0}x${y1 - y0} mask cannot be sent as WebP (at most ${WEBP_MAX_SIDE} pixels a side)`, { hint: 'ask for format=png' });
+    }
+    let s = sharpRaw(alpha, width, height, 1);
     if (b) s = s.extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 });
     s = s.toColourspace('b-w');
     const body = format === 'webp' ? await s.webp({ lossless: true }).toBuffer() : await s.png({ compressionLevel: 3, adaptiveFiltering: false }).toBuffer();

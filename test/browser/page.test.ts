@@ -61,7 +61,13 @@ async function openPage(query = '') {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${base}/${query}`);
+  // The page runs under the server's Content-Security-Policy: any violation (a blocked worker, wasm
+  // compile, script or style) is reported on the console and fails the test.
+  page.on('console', (m) => {
+    if (/content security policy|refused to/i.test(m.text())) errors.push(m.text());
+  });
+  const res = await page.goto(`${base}/${query}`);
+  assert.match(res?.headers()['content-security-policy'] ?? '', /script-src 'self' 'wasm-unsafe-eval'/);
   await page.waitForSelector('body[data-ready="1"]');
   return { page, context, errors };
 }
@@ -185,8 +191,14 @@ test('/docs renders the OpenAPI document in the browser with nothing fetched fro
   page.on('request', (r) => {
     if (!r.url().startsWith(base)) foreign.push(r.url());
   });
-  await page.goto(`${base}/docs`);
+  const violations: string[] = [];
+  page.on('console', (m) => {
+    if (/content security policy|refused to/i.test(m.text())) violations.push(m.text());
+  });
+  const res = await page.goto(`${base}/docs`);
+  assert.match(res?.headers()['content-security-policy'] ?? '', /script-src 'sha256-/);
   await page.waitForSelector('#segment');
+  assert.deepEqual(violations, []);
   assert.match((await page.locator('#segment').textContent())!, /\/v1\/segment/);
   assert.ok((await page.locator('.op').count()) >= 6);
   assert.deepEqual(foreign, []);

@@ -16,9 +16,15 @@ Options:
   --refine MODE         default refinement for requests that do not say: none | regions | vote | box (default none)
   --max-upload-mb N     largest upload in MiB (default 20) -> 413 beyond
   --max-pixels N        largest image in pixels (default 40000000) -> 413 beyond
-  --timeout-ms N        per-request limit incl. queue wait (default 60000) -> 503
+  --timeout-ms N        per-request limit incl. queue wait (default 60000) -> 503; a request whose
+                        headers/body have not all arrived by then -> 408 and the connection is closed
   --queue N             requests allowed to wait (default 16) -> 503 + Retry-After beyond
   --concurrency N       requests segmented at once (default 1)
+  --max-connections N   open connections at most (default 128); more are closed at once
+  --allow-host NAME[,NAME]  host names (Host header) to answer besides localhost, 127.0.0.1, ::1 and
+                        the --host address (guards against DNS rebinding); '*' = any
+  --cors ORIGIN[,ORIGIN]  let pages from these origins call the API (CORS; default: none, and
+                        cross-origin POSTs are refused); '*' = any
   --device cpu|cuda     onnxruntime execution provider (default cpu)
   --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
   --quiet               no per-request log lines
@@ -39,6 +45,9 @@ export async function run(argv: string[]): Promise<number> {
       'timeout-ms': { type: 'string' },
       queue: { type: 'string' },
       concurrency: { type: 'string' },
+      'max-connections': { type: 'string' },
+      'allow-host': { type: 'string', multiple: true },
+      cors: { type: 'string', multiple: true },
       device: { type: 'string' },
       threads: { type: 'string' },
       quiet: { type: 'boolean' },
@@ -56,7 +65,16 @@ export async function run(argv: string[]): Promise<number> {
     timeoutMs: numberOption('timeout-ms', values['timeout-ms'], 60_000, 100, 3_600_000),
     queue: numberOption('queue', values.queue, 16, 0, 10_000),
     concurrency: numberOption('concurrency', values.concurrency, 1, 1, 64),
+    maxConnections: numberOption('max-connections', values['max-connections'], 128, 1, 100_000),
   };
+  const splitList = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '');
+  const allowHosts = splitList(values['allow-host']);
+  const cors = splitList(values.cors);
+  for (const o of cors) {
+    if (o !== '*' && !/^https?:\/\/[^/\s]+\/?$/i.test(o)) {
+      throw new AnimesegError('BAD_OPTION', `--cors: '${o}' is not an origin`, { hint: "give scheme://host[:port], e.g. https://app.example.com, or '*'" });
+    }
+  }
   const threads = values.threads === undefined ? undefined : numberOption('threads', values.threads, 0, 1, 256);
 
   // libvips' operation cache only pays off for repeated work on the same input; a server sees unique
@@ -73,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   else if (bundle.built) log(`built ${bundle.path}`);
   log(`loading model ${values.model ?? '(default)'}...`);
   const engine = await createPipelineEngine({ model: values.model, refine: values.refine, device, threads });
-  const server = await createServer({ engine, limits, log: values.quiet ? undefined : log });
+  const server = await createServer({ engine, limits, allowHosts, cors, log: values.quiet ? undefined : log });
   const url = await server.listen(port, host);
   log(`animeseg serving ${engine.info.model} (${engine.info.licence ?? 'licence unknown'}) at ${url}  page: ${url}/  API docs: ${url}/docs`);
 

@@ -1,6 +1,6 @@
 /** animeseg dataset merge|check|preview: thin layers over src/data/{merge,check,preview}.ts. */
 import { AnimesegError } from '../../errors.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { enumOption, intOption, parseCommandArgs, progressOption } from '../args.js';
 import type { SplitName } from '../../data/yaml.js';
 
 export const usage = `Usage:
@@ -28,12 +28,6 @@ const options = {
   progress: { type: 'string' },
 } as const;
 
-function progressMode(v: string | undefined): 'auto' | 'bar' | 'plain' | 'silent' {
-  if (v === undefined) return 'auto';
-  if (v === 'auto' || v === 'bar' || v === 'plain' || v === 'silent') return v;
-  throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent, got '${v}'`);
-}
-
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values: v, positionals } = parseCommandArgs(`dataset ${sub ?? ''}`.trim(), rest, options, true);
@@ -43,8 +37,8 @@ export async function run(argv: string[]): Promise<number> {
     const r = await checkDataset(positionals[0], {
       hash: !v['no-hash'],
       openImages: !v['no-open'],
-      maxExamples: numberOption('max-examples', v['max-examples'], 20, 1),
-      progress: v.json ? 'silent' : progressMode(v.progress),
+      maxExamples: intOption('max-examples', v['max-examples'], 20, 1),
+      progress: v.json ? 'silent' : progressOption(v.progress),
     });
     console.log(v.json ? JSON.stringify(r, null, 2) : formatCheckReport(positionals[0], r));
     return r.ok ? 0 : 1;
@@ -60,16 +54,15 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (sub === 'preview') {
     if (positionals.length !== 1 || !v.out) throw new AnimesegError('BAD_OPTION', 'dataset preview takes one data.yaml and --out sheet.png');
-    const split = (v.split ?? 'train') as SplitName;
-    if (!['train', 'val', 'test'].includes(split)) throw new AnimesegError('BAD_OPTION', '--split must be train, val or test');
+    const split: SplitName = enumOption('split', v.split, ['train', 'val', 'test'], 'train');
     const { previewDataset } = await import('../../data/preview.js');
     const r = await previewDataset({
       data: positionals[0],
       out: v.out,
       split,
-      count: numberOption('count', v.count, 16, 1, 400),
-      seed: numberOption('seed', v.seed, 0, 0),
-      tile: numberOption('tile', v.tile, 320, 32, 2048),
+      count: intOption('count', v.count, 16, 1, 400),
+      seed: intOption('seed', v.seed, 0, 0),
+      tile: intOption('tile', v.tile, 320, 32, 2048),
     });
     console.log(`preview of ${r.images.length} images → ${r.out}`);
     return 0;

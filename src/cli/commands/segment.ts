@@ -3,7 +3,7 @@
  */
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { enumOption, intOption, listOption, numberOption, optionalInt, parseCommandArgs, progressOption, requireExistingPaths, usageError } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs } from '../../pipeline/inputs.js';
 import { formatSummary, planInference, planRefine, runBatch } from '../../pipeline/batch.js';
@@ -108,7 +108,7 @@ function samRefineOptions(
   const opts: Record<string, unknown> = {};
   if (v['soft-edge']) opts.softEdge = true;
   if (refine === 'vote') opts.sam = { ...models, preset, progress: true };
-  if (refine === 'box') opts.box = { ...models, points: v['box-points'] !== undefined ? numberOption('box-points', v['box-points'], 3, 0, 32) : undefined };
+  if (refine === 'box') opts.box = { ...models, points: optionalInt('box-points', v['box-points'], 0, 32) };
   return opts;
 }
 
@@ -116,14 +116,16 @@ function samRefineOptions(
 function parseClasses(v: string | undefined): (number | string)[] | 'all' | undefined {
   if (v === undefined) return undefined;
   if (v.trim().toLowerCase() === 'all') return 'all';
-  const parts = v.split(',').map((s) => s.trim());
-  if (parts.some((p) => p === '')) throw new AnimesegError('BAD_OPTION', `--classes must be 'all' or a list like 0,1 or person, got '${v}'`);
+  const parts = listOption('classes', v, "0,1 or person (or 'all')")!;
   return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
 function classIds(list: (number | string)[], names: readonly string[]): number[] {
   return list.map((c) => {
-    if (typeof c === 'number') return c;
+    if (typeof c === 'number') {
+      if (c >= names.length) throw usageError(`--classes: this model has no class ${c} (ids 0..${names.length - 1})`, `classes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}`);
+      return c;
+    }
     const i = names.findIndex((n) => n.toLowerCase() === c.toLowerCase());
     if (i < 0) throw new AnimesegError('BAD_OPTION', `--classes: this model has no class '${c}'`, { hint: `classes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` });
     return i;
@@ -137,59 +139,30 @@ async function readStdin(): Promise<Uint8Array> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandArgs('segment', argv, options);
-  } catch (e) {
-    console.error(`animeseg: ${(e as Error).message}\n\n${usage}`);
-    return 2;
-  }
+  // Every check here throws BAD_OPTION: src/cli/main.ts prints it and exits 2.
+  const parsed = parseCommandArgs('segment', argv, options);
   const v = parsed.values;
   const positionals = parsed.positionals as string[];
-  let detect: DetectOptions;
-  let classList: (number | string)[] | 'all' | undefined;
-  let refine: RefineName;
-  let refineOptions: Record<string, unknown>;
-  let format: 'png' | 'webp';
-  let bgColor: Rgb | undefined;
-  let concurrency: number;
-  let maxPixels: number;
-  let threads: number | undefined;
-  let device: 'cpu' | 'cuda';
-  let progress: 'auto' | 'bar' | 'plain' | 'silent';
-  try {
-    if (positionals.length === 0) throw new AnimesegError('BAD_OPTION', 'no input given', { hint: 'give image files, folders, globs, or - for stdin' });
-    if (!positionals.includes('-') && !v.out) throw new AnimesegError('BAD_OPTION', 'missing -o OUT (the output folder)');
-    if (positionals.includes('-') && positionals.length > 1) throw new AnimesegError('BAD_OPTION', "'-' (stdin) cannot be combined with other inputs");
-    detect = {
-      conf: numberOption('conf', v.conf, 0.25, 0, 1),
-      iou: numberOption('iou', v.iou, 0.7, 0, 1),
-      maxDet: numberOption('max-det', v['max-det'], 300, 1, 100000),
-      agnostic: v.agnostic ?? false,
-    };
-    classList = parseClasses(v.classes);
-    const r = v.refine ?? 'none';
-    if (!['none', 'vote', 'box', 'regions'].includes(r)) throw new AnimesegError('BAD_OPTION', `--refine must be none, vote, box or regions, got '${r}'`);
-    refine = r as RefineName;
-    refineOptions = samRefineOptions(v, refine);
-    const f = v.format ?? 'png';
-    if (f !== 'png' && f !== 'webp') throw new AnimesegError('BAD_OPTION', `--format must be png or webp, got '${f}'`);
-    format = f;
-    bgColor = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
-    concurrency = numberOption('concurrency', v.concurrency, 4, 1, 64);
-    maxPixels = numberOption('max-pixels', v['max-pixels'], 100_000_000, 1);
-    threads = v.threads !== undefined ? numberOption('threads', v.threads, 0, 1, 256) : undefined;
-    device = checkDevice(v.device ?? 'cpu');
-    const p = v.progress ?? 'auto';
-    if (!['auto', 'bar', 'plain', 'silent'].includes(p)) throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent, got '${p}'`);
-    progress = p as typeof progress;
-  } catch (e) {
-    if (e instanceof AnimesegError && e.code === 'BAD_OPTION') {
-      console.error(`animeseg segment: ${e.describe()}\n\nRun 'animeseg segment --help' for the options.`);
-      return 2;
-    }
-    throw e;
-  }
+  if (positionals.length === 0) throw usageError('no input given', 'give image files, folders, globs, or - for stdin');
+  if (!positionals.includes('-') && !v.out) throw usageError('missing -o OUT (the output folder)');
+  if (positionals.includes('-') && positionals.length > 1) throw usageError("'-' (stdin) cannot be combined with other inputs");
+  const detect: DetectOptions = {
+    conf: numberOption('conf', v.conf, 0.25, 0, 1),
+    iou: numberOption('iou', v.iou, 0.7, 0, 1),
+    maxDet: intOption('max-det', v['max-det'], 300, 1, 100000),
+    agnostic: v.agnostic ?? false,
+  };
+  const classList = parseClasses(v.classes);
+  const refine: RefineName = enumOption('refine', v.refine, ['none', 'regions', 'vote', 'box'], 'none');
+  const refineOptions = samRefineOptions(v, refine);
+  const format = enumOption('format', v.format, ['png', 'webp'], 'png');
+  const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
+  const concurrency = intOption('concurrency', v.concurrency, 4, 1, 64);
+  const maxPixels = intOption('max-pixels', v['max-pixels'], 100_000_000, 1);
+  const threads = optionalInt('threads', v.threads, 1, 256);
+  const device = checkDevice(v.device ?? 'cpu');
+  const progress = progressOption(v.progress);
+  await requireExistingPaths(positionals);
 
   const stdin = positionals[0] === '-';
   const outDir = stdin ? '' : resolve(v.out!);

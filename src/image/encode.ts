@@ -16,7 +16,9 @@ export function isImageFormat(s: string): s is ImageFormat {
 }
 
 export async function encodeImage(img: RawImage, format: ImageFormat, opts: EncodeOptions = {}): Promise<Uint8Array> {
-  const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  // One channel stays one channel (an 8-bit grayscale PNG mask): sharp would widen it to sRGB unless told 'b-w'.
+  if (img.channels === 1) s = s.toColourspace('b-w');
   let out: Buffer;
   if (format === 'png') out = await s.png({ compressionLevel: opts.pngLevel ?? 3, adaptiveFiltering: false }).toBuffer();
   else if (format === 'webp') {

@@ -16,6 +16,8 @@ import {
   resultAlpha,
   cutout,
   instanceCutouts,
+  instanceMasks,
+  instanceTag,
   overlayImage,
   resultJson,
   type Rgb,
@@ -26,7 +28,7 @@ export interface OutputOptions {
   format?: Exclude<ImageFormat, 'jpeg'>;
   /** Write NAME.overlay.png. */
   overlay?: boolean;
-  /** Write NAME.instNN.png per instance. */
+  /** Write NAME.instNN.png per instance (NAME.instNN.mask.png with onlyMask). */
   instances?: boolean;
   /** Only the mask (NAME.mask.png) and JSON, no cutout. */
   onlyMask?: boolean;
@@ -96,7 +98,8 @@ export function outputPaths(outDir: string, name: string, format: string) {
     mask: `${base}.mask.png`,
     json: `${base}.json`,
     overlay: `${base}.overlay.png`,
-    instance: (k: number) => `${base}.inst${String(k).padStart(2, '0')}.${format}`,
+    instance: (k: number) => `${base}.${instanceTag(k)}.${format}`,
+    instanceMask: (k: number) => `${base}.${instanceTag(k)}.mask.png`,
   };
 }
 
@@ -126,7 +129,7 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   [paths.cutout, paths.mask, paths.json, paths.overlay].forEach(refuseInput);
   const r = await seg.segment(item.path, opts.detect);
   const t0 = performance.now();
-  if (opts.instances) r.instances.forEach((_, k) => refuseInput(paths.instance(k)));
+  if (opts.instances) r.instances.forEach((_, k) => refuseInput(opts.onlyMask ? paths.instanceMask(k) : paths.instance(k)));
   const { width, height } = r;
   const alpha = resultAlpha(r);
   // Encode everything first (in parallel: sharp encodes on its own threads), then write: a failure leaves
@@ -139,7 +142,9 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   job(paths.mask, () => encodeImage(alphaImage(alpha, width, height), 'png'));
   if (!opts.onlyMask) job(paths.cutout, () => encodeImage(cutout(r.image, alpha, { bgColor: opts.bgColor, crop: opts.crop }), format));
   if (opts.overlay) job(paths.overlay, async () => encodeImage(await overlayImage(r.image, r.instances), 'png'));
-  if (opts.instances) {
+  // --only-mask --instances: one mask per character, no colour file (help: "no cutout").
+  if (opts.instances && opts.onlyMask) instanceMasks(r).forEach((m, k) => job(paths.instanceMask(k), () => encodeImage(m, 'png')));
+  else if (opts.instances) {
     const cuts = instanceCutouts(r.image, r.instances, { bgColor: opts.bgColor, inputAlpha: r.inputAlpha });
     cuts.forEach((c, k) => job(paths.instance(k), () => encodeImage(c, format)));
   }

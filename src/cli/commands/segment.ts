@@ -17,7 +17,8 @@ export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [o
 
 Finds characters with a YOLOv8-seg model and writes, per image NAME:
   NAME.png (RGBA cutout), NAME.mask.png, NAME.json (instances: class, score, box, polygons, COCO RLE, area),
-  NAME.overlay.png (--overlay), NAME.instNN.png (--instances).
+  NAME.overlay.png (--overlay), NAME.instNN.png (--instances; NN = the character's 0-based id in NAME.json).
+Masks are 8-bit grayscale PNGs: 0 / 255, or alpha values with --soft-edge.
 Folders are searched recursively (jpg png webp avif gif tiff bmp). Images whose NAME.json exists are skipped.
 
 Options:
@@ -41,7 +42,7 @@ Options:
   --box-points N         positive points per character for --refine box (default 3)
   --instances            also write one cutout per character, cropped to its box
   --overlay              also write an overlay picture with masks, boxes and scores
-  --only-mask            write the mask and JSON, no cutout
+  --only-mask            write the mask and JSON, no cutout (with --instances: NAME.instNN.mask.png per character)
   --bg-color C           background colour instead of transparency: '#fff', '#rrggbb' or r,g,b
   --crop                 crop the cutout to the characters
   --format png|webp      cutout format (default png)

@@ -121,6 +121,46 @@ function rleBounds(rle: Rle): number[] {
   return x2 < 0 ? [0, 0, 0, 0] : [x1, y1, x2 + 1, y2 + 1];
 }
 
+/**
+ * A COCO instances document ({images, annotations, categories}, e.g. from `animeseg dataset from-results`):
+ * images matched by file_name, class = the category's position among the categories sorted by id (the
+ * contiguous ids Ultralytics and detectron2 use), box from bbox [x, y, w, h], mask from segmentation
+ * (polygon parts or RLE), score from 'score' (1 when absent, as for ground-truth files). Null for other shapes.
+ */
+function cocoInstances(doc: unknown, file: string): Map<string, StoredImage> | null {
+  const d = doc as { images?: unknown; annotations?: unknown; categories?: unknown } | null;
+  if (!d || typeof d !== 'object' || !Array.isArray(d.images) || !Array.isArray(d.annotations)) return null;
+  const cats = Array.isArray(d.categories) ? (d.categories as { id: number }[]).map((c) => Number(c.id)).sort((a, b) => a - b) : [];
+  const clsOf = new Map(cats.map((id, k) => [id, k]));
+  const out = new Map<string, StoredImage>();
+  const byId = new Map<unknown, StoredImage>();
+  (d.images as Record<string, unknown>[]).forEach((im, i) => {
+    if (!im || typeof im.file_name !== 'string') throw new AnimesegError('BAD_INPUT', `images[${i}]: missing 'file_name'`, { file });
+    const img: StoredImage = { predictions: [] };
+    if (typeof im.width === 'number' && typeof im.height === 'number') [img.width, img.height] = [im.width, im.height];
+    out.set(imageKey(im.file_name), img);
+    byId.set(im.id, img);
+  });
+  (d.annotations as Record<string, unknown>[]).forEach((a, i) => {
+    const where = `annotations[${i}]`;
+    const img = byId.get(a?.image_id);
+    if (!img) throw new AnimesegError('BAD_INPUT', `${where}: image_id ${String(a?.image_id)} is not in 'images'`, { file });
+    const cls = clsOf.size ? clsOf.get(Number(a.category_id)) : Number(a.category_id);
+    if (cls === undefined) throw new AnimesegError('BAD_INPUT', `${where}: category_id ${String(a.category_id)} is not in 'categories'`, { file });
+    const seg = a.segmentation;
+    const bbox = a.bbox;
+    if (!isNumList(bbox) || bbox.length !== 4) throw new AnimesegError('BAD_INPUT', `${where}: 'bbox' must be [x, y, w, h]`, { file });
+    img.predictions.push(
+      parseInstance(
+        { cls, score: a.score ?? 1, box: [bbox[0], bbox[1], bbox[0] + bbox[2], bbox[1] + bbox[3]], ...(Array.isArray(seg) ? { polygons: seg } : seg ? { rle: seg } : {}) },
+        where,
+        file,
+      ),
+    );
+  });
+  return out;
+}
+
 /** Parse predictions JSON text into image key → predictions. */
 export function parsePredictions(text: string, file: string): Map<string, StoredImage> {
   let doc: unknown;
@@ -135,6 +175,8 @@ export function parsePredictions(text: string, file: string): Map<string, Stored
     if (!s) out.set(key, (s = { predictions: [] }));
     return s;
   };
+  const coco = cocoInstances(doc, file);
+  if (coco) return coco;
   let list: unknown[];
   if (Array.isArray(doc)) list = doc;
   else if (doc && typeof doc === 'object' && Array.isArray((doc as Record<string, unknown>).images)) list = (doc as { images: unknown[] }).images;

@@ -13,6 +13,7 @@ import { Progress } from '../util/progress.js';
 import type { InputItem } from './inputs.js';
 import {
   alphaImage,
+  contentBounds,
   resultAlpha,
   cutout,
   instanceCutouts,
@@ -23,6 +24,7 @@ import {
   type Rgb,
 } from './outputs.js';
 import type { DetectOptions, Segmenter } from './segmenter.js';
+import { renderCrop, type CropSpec } from './crops.js';
 
 export interface OutputOptions {
   format?: Exclude<ImageFormat, 'jpeg'>;
@@ -34,6 +36,8 @@ export interface OutputOptions {
   onlyMask?: boolean;
   bgColor?: Rgb;
   crop?: boolean;
+  /** Write NAME.instNN.crop.png (transparent) or .crop.jpg (opaque background) per character (crops.ts). */
+  crops?: CropSpec;
 }
 
 export interface BatchOptions extends OutputOptions {
@@ -100,6 +104,7 @@ export function outputPaths(outDir: string, name: string, format: string) {
     overlay: `${base}.overlay.png`,
     instance: (k: number) => `${base}.${instanceTag(k)}.${format}`,
     instanceMask: (k: number) => `${base}.${instanceTag(k)}.mask.png`,
+    crop: (k: number, ext: string) => `${base}.${instanceTag(k)}.crop.${ext}`,
   };
 }
 
@@ -130,6 +135,9 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   const r = await seg.segment(item.path, opts.detect);
   const t0 = performance.now();
   if (opts.instances) r.instances.forEach((_, k) => refuseInput(opts.onlyMask ? paths.instanceMask(k) : paths.instance(k)));
+  // Crops: JPEG where there is no alpha (an opaque background), else the cutout format.
+  const cropExt = opts.crops?.bg ? 'jpg' : format;
+  if (opts.crops) r.instances.forEach((_, k) => refuseInput(paths.crop(k, cropExt)));
   const { width, height } = r;
   const alpha = resultAlpha(r);
   // Encode everything first (in parallel: sharp encodes on its own threads), then write: a failure leaves
@@ -147,6 +155,14 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   else if (opts.instances) {
     const cuts = instanceCutouts(r.image, r.instances, { bgColor: opts.bgColor, inputAlpha: r.inputAlpha });
     cuts.forEach((c, k) => job(paths.instance(k), () => encodeImage(c, format)));
+  }
+  if (opts.crops) {
+    const spec = opts.crops;
+    r.instances.forEach((_, k) => {
+      const a = resultAlpha(r, [k]);
+      const b = contentBounds(a, width, height);
+      if (b) job(paths.crop(k, cropExt), async () => encodeImage(await renderCrop(r.image, a, b, spec), cropExt === 'jpg' ? 'jpeg' : format, cropExt === 'jpg' ? { quality: 95 } : {}));
+    });
   }
   const files = await Promise.all(jobs.map((j) => j()));
   const settings = { ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses }, ...opts.detect, refine: seg.info.refine, imgsz: seg.info.imgsz };

@@ -10,6 +10,7 @@ import { formatSummary, planInference, planRefine, runBatch } from '../../pipeli
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
+import type { CropSpec } from '../../pipeline/crops.js';
 
 export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [options]
        animeseg segment - [options] > cutout.png      (image on stdin, PNG cutout on stdout;
@@ -45,6 +46,10 @@ Options:
   --only-mask            write the mask and JSON, no cutout (with --instances: NAME.instNN.mask.png per character)
   --bg-color C           background colour instead of transparency: '#fff', '#rrggbb' or r,g,b
   --crop                 crop the cutout to the characters
+  --crops square|N       also write a training crop per character, NAME.instNN.crop.png: its cutout centred
+                         on a square (longer side + margin), scaled to N x N when N is given (e.g. 512, 768, 1024)
+  --crop-bg C            crop background: transparent (default, PNG) or a colour like '#fff' (JPEG, no alpha)
+  --crop-margin F        margin on each side as a fraction of the character's longer side (default 0)
   --format png|webp      cutout format (default png)
   --json                 print the run summary as JSON on stdout (with -: the instances JSON instead of a PNG)
   --concurrency N        images in flight (default 4)
@@ -76,6 +81,9 @@ const options = {
   'only-mask': { type: 'boolean' },
   'bg-color': { type: 'string' },
   crop: { type: 'boolean' },
+  crops: { type: 'string' },
+  'crop-bg': { type: 'string' },
+  'crop-margin': { type: 'string' },
   format: { type: 'string' },
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
@@ -111,6 +119,20 @@ function samRefineOptions(
   if (refine === 'vote') opts.sam = { ...models, preset, progress: true };
   if (refine === 'box') opts.box = { ...models, points: optionalInt('box-points', v['box-points'], 0, 32) };
   return opts;
+}
+
+/** --crops square|N, --crop-bg transparent|COLOR, --crop-margin F (the last two need --crops). */
+function cropOptions(v: { crops?: string; 'crop-bg'?: string; 'crop-margin'?: string }): CropSpec | undefined {
+  if (v.crops === undefined) {
+    const stray = (['crop-bg', 'crop-margin'] as const).find((k) => v[k] !== undefined);
+    if (stray) throw usageError(`--${stray} needs --crops square|N`);
+    return undefined;
+  }
+  const side = /^\d+$/.test(v.crops) ? Number(v.crops) : NaN;
+  if (v.crops !== 'square' && !(side >= 16 && side <= 8192)) throw usageError(`--crops must be square or a side in pixels from 16 to 8192 (e.g. 512), got '${v.crops}'`);
+  const size = v.crops === 'square' ? 'square' : side;
+  const bg = v['crop-bg'] === undefined || v['crop-bg'].trim().toLowerCase() === 'transparent' ? undefined : parseColor(v['crop-bg']);
+  return { size, bg, margin: numberOption('crop-margin', v['crop-margin'], 0, 0, 1) };
 }
 
 /** '--classes 0,2' or '--classes person,cat' (names need the model, so they resolve after loading). */
@@ -163,6 +185,8 @@ export async function run(argv: string[]): Promise<number> {
   const threads = optionalInt('threads', v.threads, 1, 256);
   const device = checkDevice(v.device ?? 'cpu');
   const progress = progressOption(v.progress);
+  const crops = cropOptions(v);
+  if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
   await requireExistingPaths(positionals);
 
   const stdin = positionals[0] === '-';
@@ -205,6 +229,7 @@ export async function run(argv: string[]): Promise<number> {
       onlyMask: v['only-mask'] ?? false,
       bgColor,
       crop: v.crop ?? false,
+      crops,
       progress: v.json && progress === 'auto' ? 'silent' : progress,
     });
     if (v.json) console.log(JSON.stringify(summary, null, 2));

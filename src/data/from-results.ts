@@ -15,6 +15,7 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { decodeRle, rleFromJson } from '../mask/rle.js';
+import { polygonBounds } from '../mask/polygon.js';
 import { polygonsInBox } from '../pipeline/outputs.js';
 import { placeImage, type LinkMode } from './coco2yolo.js';
 import { walkFiles } from './files.js';
@@ -85,22 +86,6 @@ function partsOf(inst: StoredInstance, file: string): number[][] {
   let parts = (inst.polygons ?? []).filter((p) => Array.isArray(p) && p.length >= 6);
   if (parts.length === 0 && inst.rle !== undefined) parts = polygonsInBox(decodeRle(rleFromJson(inst.rle, file)), { epsilon: 1 }).map((p) => Array.from(p)).filter((p) => p.length >= 6);
   return parts;
-}
-
-function bounds(parts: readonly number[][]): [number, number, number, number] {
-  let x1 = Infinity;
-  let y1 = Infinity;
-  let x2 = -Infinity;
-  let y2 = -Infinity;
-  for (const p of parts) {
-    for (let k = 0; k < p.length; k += 2) {
-      x1 = Math.min(x1, p[k]);
-      x2 = Math.max(x2, p[k]);
-      y1 = Math.min(y1, p[k + 1]);
-      y2 = Math.max(y2, p[k + 1]);
-    }
-  }
-  return [x1, y1, x2, y2];
 }
 
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
@@ -186,7 +171,7 @@ export async function datasetFromResults(opts: FromResultsOptions): Promise<From
       const fileName = opts.yolo ? `${k.name}${extname(k.result.image)}` : k.result.image;
       images.push({ id: i + 1, file_name: fileName, width: k.result.width, height: k.result.height });
       for (const { inst, parts } of k.rows) {
-        const [x1, y1, x2, y2] = bounds(parts);
+        const [x1, y1, x2, y2] = polygonBounds(parts)!; // parts are non-empty (filtered above)
         annotations.push({
           id: annotations.length + 1,
           image_id: i + 1,

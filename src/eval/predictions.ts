@@ -21,7 +21,7 @@ import type { Mask, Rle } from '../mask/types.js';
 import { scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
 import { canvasLookup, gridMaskFromNative, gridMaskFromPolygon, letterboxBox, type GridMask } from './metrics/predmask.js';
 import type { PredImage } from './metrics/results.js';
-import { fillPolygons } from '../mask/polygon.js';
+import { fillPolygons, polygonBounds } from '../mask/polygon.js';
 
 export interface StoredPrediction {
   cls: number;
@@ -80,26 +80,10 @@ function parseInstance(o: unknown, where: string, file: string): StoredPredictio
   if (rleObj !== undefined) rle = rleFromJson(rleObj, file);
   let box = pick(r, ['box_xyxy', 'box', 'bbox_xyxy']);
   if (box === undefined) {
-    box = polygons ? boundsOf(polygons) : rle ? rleBounds(rle) : undefined;
+    box = polygons ? (polygonBounds(polygons) ?? [0, 0, 0, 0]) : rle ? rleBounds(rle) : undefined;
   }
   if (!isNumList(box) || box.length !== 4) throw new AnimesegError('BAD_INPUT', `${where}: 'box_xyxy' must be [x1, y1, x2, y2]`, { file });
   return { cls, score, box: [box[0], box[1], box[2], box[3]], polygons, rle };
-}
-
-function boundsOf(parts: number[][]): number[] {
-  let x1 = Infinity;
-  let y1 = Infinity;
-  let x2 = -Infinity;
-  let y2 = -Infinity;
-  for (const p of parts) {
-    for (let k = 0; k < p.length; k += 2) {
-      x1 = Math.min(x1, p[k]);
-      x2 = Math.max(x2, p[k]);
-      y1 = Math.min(y1, p[k + 1]);
-      y2 = Math.max(y2, p[k + 1]);
-    }
-  }
-  return Number.isFinite(x1) ? [x1, y1, x2, y2] : [0, 0, 0, 0];
 }
 
 function rleBounds(rle: Rle): number[] {

@@ -161,13 +161,13 @@ const hasGlob = (s: string): boolean => /[*?[\]{}]/.test(s);
  * Input paths named on the command line must exist: a typo is a usage error (exit 2), found before any model
  * loads. Glob patterns are left to the input walker, which reports patterns that match nothing.
  */
-export async function requireExistingPaths(paths: readonly string[]): Promise<void> {
+export async function requireExistingPaths(paths: readonly string[], hint = 'check the path'): Promise<void> {
   for (const p of paths) {
     if (p === '-' || hasGlob(p)) continue;
     try {
       await stat(p);
     } catch {
-      throw usageError(`no such file or folder: ${p}`, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
+      throw usageError(`no such file or folder: ${p}`, hint);
     }
   }
 }

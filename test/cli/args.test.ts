@@ -65,6 +65,8 @@ test('usage errors exit 2 with one clear line, in segment and other commands', (
     [['eval', '--data', 'd.yaml', '--model', 'm', '--worst', '2.5'], /--worst must be a whole number/],
     [['dataset', 'preview', 'd.yaml', '--out', 's.png', '--count', '0x10'], /--count must be a whole number/],
     [['serve', '--port', '80.5'], /--port must be a whole number/],
+    [['dataset', 'check', '/no/such/data.yaml'], /no such file or folder: \/no\/such\/data\.yaml/],
+    [['dataset', 'frobnicate'], /unknown dataset sub-command 'frobnicate'/],
     [['coco2yolo', '--annotations', 'a.json', '--out', 'o', '--frobnicate'], /unknown option '--frobnicate'/],
   ];
   for (const [args, re] of cases) {

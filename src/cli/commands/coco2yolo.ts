@@ -1,6 +1,6 @@
 /** animeseg coco2yolo: a thin layer over coco2yolo() (src/data/coco2yolo.ts). */
 import { AnimesegError } from '../../errors.js';
-import { enumOption, listOption, parseCommandArgs, progressOption } from '../args.js';
+import { enumOption, listOption, parseCommandArgs, progressOption, requireExistingPaths } from '../args.js';
 import type { LinkMode } from '../../data/coco2yolo.js';
 
 export const usage = `Usage: animeseg coco2yolo --annotations instances_train2017.json --images DIR --out DIR [options]
@@ -42,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!v.annotations || !v.out) throw new AnimesegError('BAD_OPTION', '--annotations and --out are required', { hint: "run 'animeseg coco2yolo --help'" });
   const link: LinkMode = enumOption('link', v.link, ['hardlink', 'symlink', 'copy', 'none'], 'hardlink');
   const progress = progressOption(v.progress);
+  await requireExistingPaths([v.annotations, ...(v.images ? [v.images] : [])]);
   const { coco2yolo } = await import('../../data/coco2yolo.js');
   const s = await coco2yolo({
     annotations: v.annotations,

@@ -51,18 +51,21 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseCommandArgs(`dataset ${sub ?? ''}`.trim(), rest, options, true);
   if (sub === 'check') {
     if (positionals.length !== 1) throw new AnimesegError('BAD_OPTION', 'dataset check takes one data.yaml');
-    const { checkDataset, formatCheckReport } = await import('../../data/check.js');
-    const r = await checkDataset(positionals[0], {
+    const checkOpts = {
       hash: !v['no-hash'],
       openImages: !v['no-open'],
       maxExamples: intOption('max-examples', v['max-examples'], 20, 1),
-      progress: v.json ? 'silent' : progressOption(v.progress),
-    });
+      progress: v.json ? ('silent' as const) : progressOption(v.progress),
+    };
+    await requireExistingPaths(positionals);
+    const { checkDataset, formatCheckReport } = await import('../../data/check.js');
+    const r = await checkDataset(positionals[0], checkOpts);
     console.log(v.json ? JSON.stringify(r, null, 2) : formatCheckReport(positionals[0], r));
     return r.ok ? 0 : 1;
   }
   if (sub === 'merge') {
     if (!v.out) throw new AnimesegError('BAD_OPTION', 'dataset merge needs --out (a .yaml file or a folder)');
+    await requireExistingPaths(positionals);
     const { mergeDatasets } = await import('../../data/merge.js');
     const r = await mergeDatasets(positionals, v.out);
     const fmt = (o: Partial<Record<SplitName, number>>) => Object.entries(o).map(([k, n]) => `${k} ${n}`).join(', ') || '-';
@@ -73,15 +76,10 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'preview') {
     if (positionals.length !== 1 || !v.out) throw new AnimesegError('BAD_OPTION', 'dataset preview takes one data.yaml and --out sheet.png');
     const split: SplitName = enumOption('split', v.split, ['train', 'val', 'test'], 'train');
+    const sizes = { count: intOption('count', v.count, 16, 1, 400), seed: intOption('seed', v.seed, 0, 0), tile: intOption('tile', v.tile, 320, 32, 2048) };
+    await requireExistingPaths(positionals);
     const { previewDataset } = await import('../../data/preview.js');
-    const r = await previewDataset({
-      data: positionals[0],
-      out: v.out,
-      split,
-      count: intOption('count', v.count, 16, 1, 400),
-      seed: intOption('seed', v.seed, 0, 0),
-      tile: intOption('tile', v.tile, 320, 32, 2048),
-    });
+    const r = await previewDataset({ data: positionals[0], out: v.out, split, ...sizes });
     console.log(`preview of ${r.images.length} images → ${r.out}`);
     return 0;
   }

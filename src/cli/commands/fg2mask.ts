@@ -1,6 +1,6 @@
 /** animeseg fg2mask: a thin layer over fg2mask() (src/data/fg2mask.ts). */
 import { AnimesegError } from '../../errors.js';
-import { intOption, parseCommandArgs, progressOption } from '../args.js';
+import { intOption, parseCommandArgs, progressOption, requireExistingPaths } from '../args.js';
 
 export const usage = `Usage: animeseg fg2mask --fg DIR --out DIR [options]
 
@@ -27,6 +27,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommandArgs('fg2mask', argv, options, false);
   if (!v.fg || !v.out) throw new AnimesegError('BAD_OPTION', '--fg and --out are required', { hint: "run 'animeseg fg2mask --help'" });
   const p = progressOption(v.progress);
+  await requireExistingPaths([v.fg]);
   const { fg2mask } = await import('../../data/fg2mask.js');
   const s = await fg2mask({
     fg: v.fg,

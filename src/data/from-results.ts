@@ -88,6 +88,28 @@ function partsOf(inst: StoredInstance, file: string): number[][] {
   return parts;
 }
 
+const COCO_MARK = 'animeseg pseudo-labels from ';
+const YAML_MARK = '# animeseg dataset from-results ';
+
+/**
+ * Never replace a file this command did not write: an existing COCO file or data.yaml must carry our mark
+ * (a rerun updates its own export), anything else is the user's and is refused.
+ */
+async function refuseForeign(file: string, isOurs: (text: string) => boolean, what: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return; // absent: nothing to protect
+  }
+  if (!isOurs(text)) {
+    throw new AnimesegError('BAD_OPTION', `${what} exists and was not written by 'dataset from-results'; refusing to replace it`, {
+      file,
+      hint: 'choose another output path (or an empty folder)',
+    });
+  }
+}
+
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 export async function datasetFromResults(opts: FromResultsOptions): Promise<FromResultsSummary> {
@@ -96,6 +118,16 @@ export async function datasetFromResults(opts: FromResultsOptions): Promise<From
   const minScore = opts.minScore ?? 0;
   const minArea = opts.minArea ?? 0;
   const split = opts.split ?? 'train';
+  if (opts.coco) {
+    await refuseForeign(resolve(opts.coco), (t) => {
+      try {
+        return String((JSON.parse(t) as { info?: { description?: unknown } }).info?.description ?? '').startsWith(COCO_MARK);
+      } catch {
+        return false;
+      }
+    }, 'the COCO file');
+  }
+  if (opts.yolo) await refuseForeign(join(resolve(opts.yolo), 'data.yaml'), (t) => t.startsWith(YAML_MARK), 'data.yaml');
   const files = (await walkFiles(resultsDir)).filter((f) => f.toLowerCase().endsWith('.json'));
   const summary: FromResultsSummary = {
     resultFiles: 0,
@@ -185,7 +217,7 @@ export async function datasetFromResults(opts: FromResultsOptions): Promise<From
       }
     });
     const doc = {
-      info: { description: `animeseg pseudo-labels from ${resultsDir}`, date_created: new Date().toISOString() },
+      info: { description: `${COCO_MARK}${resultsDir}`, date_created: new Date().toISOString() },
       images,
       annotations,
       categories: names.map((n, k) => ({ id: k + 1, name: n })),
@@ -217,7 +249,7 @@ export async function datasetFromResults(opts: FromResultsOptions): Promise<From
       train: `images/${split}`,
       val: `images/${split}`,
       names,
-      comment: `animeseg dataset from-results ${resultsDir}: pseudo-labels (min score ${minScore}, min area ${minArea}); val = train, split off a val set before training`,
+      comment: `${YAML_MARK.slice(2)}${resultsDir}: pseudo-labels (min score ${minScore}, min area ${minArea}); val = train, split off a val set before training`,
     });
   }
   return summary;

@@ -101,4 +101,18 @@ test('score and area filters, class renumbering, empty images left out and named
   const dog = label[0].split(' ').slice(1).map(Number);
   for (let k = 0; k < dog.length; k += 2) assert.ok(dog[k] >= 0 && dog[k] <= 0.5 && dog[k + 1] >= 0 && dog[k + 1] <= 0.5, label[0]);
   await assert.rejects(readFile(join(ds, 'labels', 'train', 'b.txt')));
+  // A rerun replaces its own export; a user's data.yaml or JSON is never replaced.
+  assert.equal(cli(['dataset', 'from-results', res, '--coco', coco, '--yolo', ds, '--link', 'copy']).code, 0);
+  const userYaml = join(root, 'user-ds');
+  await mkdir(userYaml);
+  await writeFile(join(userYaml, 'data.yaml'), 'path: /data\ntrain: images\nval: images\nnames: [cat]\n');
+  const userJson = join(root, 'user.json');
+  await writeFile(userJson, '{"images": [], "annotations": []}');
+  for (const [args, file] of [[['--yolo', userYaml], join(userYaml, 'data.yaml')], [['--coco', userJson], userJson]] as const) {
+    const before = await readFile(file, 'utf8');
+    const x = cli(['dataset', 'from-results', res, ...args]);
+    assert.equal(x.code, 2, x.stderr);
+    assert.match(x.stderr, /was not written by 'dataset from-results'; refusing to replace it/);
+    assert.equal(await readFile(file, 'utf8'), before);
+  }
 });

@@ -187,6 +187,7 @@ export async function run(argv: string[]): Promise<number> {
   const progress = progressOption(v.progress);
   const crops = cropOptions(v);
   if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
+  if (crops && positionals.includes('-')) throw usageError('--crops writes files per character: give -o OUT and input files, not - (stdin)');
   await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
 
   const stdin = positionals[0] === '-';

@@ -25,7 +25,9 @@ export async function encodeImage(img: RawImage, format: ImageFormat, opts: Enco
       hint: 'use --format png (no size limit) or --crop',
     });
   }
-  const s = sharpRaw(img.data, img.width, img.height, img.channels);
+  let s = sharpRaw(img.data, img.width, img.height, img.channels);
+  // One channel stays one channel (an 8-bit grayscale PNG mask): sharp would widen it to sRGB unless told 'b-w'.
+  if (img.channels === 1) s = s.toColourspace('b-w');
   let out: Buffer;
   if (format === 'png') out = await s.png({ compressionLevel: opts.pngLevel ?? 3, adaptiveFiltering: false }).toBuffer();
   else if (format === 'webp') {

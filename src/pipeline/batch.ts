@@ -13,25 +13,31 @@ import { Progress } from '../util/progress.js';
 import type { InputItem } from './inputs.js';
 import {
   alphaImage,
+  contentBounds,
   resultAlpha,
   cutout,
   instanceCutouts,
+  instanceMasks,
+  instanceTag,
   overlayImage,
   resultJson,
   type Rgb,
 } from './outputs.js';
 import type { DetectOptions, Segmenter } from './segmenter.js';
+import { renderCrop, type CropSpec } from './crops.js';
 
 export interface OutputOptions {
   format?: Exclude<ImageFormat, 'jpeg'>;
   /** Write NAME.overlay.png. */
   overlay?: boolean;
-  /** Write NAME.instNN.png per instance. */
+  /** Write NAME.instNN.png per instance (NAME.instNN.mask.png with onlyMask). */
   instances?: boolean;
   /** Only the mask (NAME.mask.png) and JSON, no cutout. */
   onlyMask?: boolean;
   bgColor?: Rgb;
   crop?: boolean;
+  /** Write NAME.instNN.crop.png (transparent) or .crop.jpg (opaque background) per character (crops.ts). */
+  crops?: CropSpec;
 }
 
 export interface BatchOptions extends OutputOptions {
@@ -96,7 +102,9 @@ export function outputPaths(outDir: string, name: string, format: string) {
     mask: `${base}.mask.png`,
     json: `${base}.json`,
     overlay: `${base}.overlay.png`,
-    instance: (k: number) => `${base}.inst${String(k).padStart(2, '0')}.${format}`,
+    instance: (k: number) => `${base}.${instanceTag(k)}.${format}`,
+    instanceMask: (k: number) => `${base}.${instanceTag(k)}.mask.png`,
+    crop: (k: number, ext: string) => `${base}.${instanceTag(k)}.crop.${ext}`,
   };
 }
 
@@ -126,7 +134,10 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   [paths.cutout, paths.mask, paths.json, paths.overlay].forEach(refuseInput);
   const r = await seg.segment(item.path, opts.detect);
   const t0 = performance.now();
-  if (opts.instances) r.instances.forEach((_, k) => refuseInput(paths.instance(k)));
+  if (opts.instances) r.instances.forEach((_, k) => refuseInput(opts.onlyMask ? paths.instanceMask(k) : paths.instance(k)));
+  // Crops: JPEG where there is no alpha (an opaque background), else the cutout format.
+  const cropExt = opts.crops?.bg ? 'jpg' : format;
+  if (opts.crops) r.instances.forEach((_, k) => refuseInput(paths.crop(k, cropExt)));
   const { width, height } = r;
   const alpha = resultAlpha(r);
   // Encode everything first (in parallel: sharp encodes on its own threads), then write: a failure leaves
@@ -139,9 +150,19 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   job(paths.mask, () => encodeImage(alphaImage(alpha, width, height), 'png'));
   if (!opts.onlyMask) job(paths.cutout, () => encodeImage(cutout(r.image, alpha, { bgColor: opts.bgColor, crop: opts.crop }), format));
   if (opts.overlay) job(paths.overlay, async () => encodeImage(await overlayImage(r.image, r.instances), 'png'));
-  if (opts.instances) {
+  // --only-mask --instances: one mask per character, no colour file (help: "no cutout").
+  if (opts.instances && opts.onlyMask) instanceMasks(r).forEach((m, k) => job(paths.instanceMask(k), () => encodeImage(m, 'png')));
+  else if (opts.instances) {
     const cuts = instanceCutouts(r.image, r.instances, { bgColor: opts.bgColor, inputAlpha: r.inputAlpha });
     cuts.forEach((c, k) => job(paths.instance(k), () => encodeImage(c, format)));
+  }
+  if (opts.crops) {
+    const spec = opts.crops;
+    r.instances.forEach((_, k) => {
+      const a = resultAlpha(r, [k]);
+      const b = contentBounds(a, width, height);
+      if (b) job(paths.crop(k, cropExt), async () => encodeImage(await renderCrop(r.image, a, b, spec), cropExt === 'jpg' ? 'jpeg' : format, cropExt === 'jpg' ? { quality: 95 } : {}));
+    });
   }
   const files = await Promise.all(jobs.map((j) => j()));
   const settings = { ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses }, ...opts.detect, refine: seg.info.refine, imgsz: seg.info.imgsz };

@@ -74,12 +74,12 @@ test('pull prints the licence first, downloads, verifies; then path/list/info se
   assert.match(info.stdout, new RegExp(`sha256\\s+${srv.sha256}`));
 });
 
-test('unknown names and sub-commands are one-line errors with exit 1', async () => {
+test('an unknown model is a one-line error with exit 1; an unknown sub-command is a usage error, exit 2', async () => {
   const a = await cli('pull', 'no-such-model');
   assert.equal(a.code, 1);
   assert.match(a.stderr, /no model named 'no-such-model'/);
   const b = await cli('frobnicate');
-  assert.equal(b.code, 1);
+  assert.equal(b.code, 2);
   assert.match(b.stderr, /unknown sub-command/);
   assert.doesNotMatch(a.stderr + b.stderr, /^\s+at /m);
 });

@@ -3,13 +3,14 @@
  */
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { enumOption, intOption, listOption, numberOption, optionalInt, parseCommandArgs, progressOption, requireExistingPaths, usageError } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs } from '../../pipeline/inputs.js';
 import { formatSummary, planInference, planRefine, runBatch } from '../../pipeline/batch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
+import type { CropSpec } from '../../pipeline/crops.js';
 
 export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [options]
        animeseg segment - [options] > cutout.png      (image on stdin, PNG cutout on stdout;
@@ -17,7 +18,8 @@ export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [o
 
 Finds characters with a YOLOv8-seg model and writes, per image NAME:
   NAME.png (RGBA cutout), NAME.mask.png, NAME.json (instances: class, score, box, polygons, COCO RLE, area),
-  NAME.overlay.png (--overlay), NAME.instNN.png (--instances).
+  NAME.overlay.png (--overlay), NAME.instNN.png (--instances; NN = the character's 0-based id in NAME.json).
+Masks are 8-bit grayscale PNGs: 0 / 255, or alpha values with --soft-edge.
 Folders are searched recursively (jpg png webp avif gif tiff bmp). Images whose NAME.json exists are skipped.
 
 Options:
@@ -41,9 +43,13 @@ Options:
   --box-points N         positive points per character for --refine box (default 3)
   --instances            also write one cutout per character, cropped to its box
   --overlay              also write an overlay picture with masks, boxes and scores
-  --only-mask            write the mask and JSON, no cutout
+  --only-mask            write the mask and JSON, no cutout (with --instances: NAME.instNN.mask.png per character)
   --bg-color C           background colour instead of transparency: '#fff', '#rrggbb' or r,g,b
   --crop                 crop the cutout to the characters
+  --crops square|N       also write a training crop per character, NAME.instNN.crop.png: its cutout centred
+                         on a square (longer side + margin), scaled to N x N when N is given (e.g. 512, 768, 1024)
+  --crop-bg C            crop background: transparent (default, PNG) or a colour like '#fff' (JPEG, no alpha)
+  --crop-margin F        margin on each side as a fraction of the character's longer side (default 0)
   --format png|webp      cutout format (default png)
   --json                 print the run summary as JSON on stdout (with -: the instances JSON instead of a PNG)
   --concurrency N        images in flight (default 4)
@@ -75,6 +81,9 @@ const options = {
   'only-mask': { type: 'boolean' },
   'bg-color': { type: 'string' },
   crop: { type: 'boolean' },
+  crops: { type: 'string' },
+  'crop-bg': { type: 'string' },
+  'crop-margin': { type: 'string' },
   format: { type: 'string' },
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
@@ -108,22 +117,38 @@ function samRefineOptions(
   const opts: Record<string, unknown> = {};
   if (v['soft-edge']) opts.softEdge = true;
   if (refine === 'vote') opts.sam = { ...models, preset, progress: true };
-  if (refine === 'box') opts.box = { ...models, points: v['box-points'] !== undefined ? numberOption('box-points', v['box-points'], 3, 0, 32) : undefined };
+  if (refine === 'box') opts.box = { ...models, points: optionalInt('box-points', v['box-points'], 0, 32) };
   return opts;
+}
+
+/** --crops square|N, --crop-bg transparent|COLOR, --crop-margin F (the last two need --crops). */
+function cropOptions(v: { crops?: string; 'crop-bg'?: string; 'crop-margin'?: string }): CropSpec | undefined {
+  if (v.crops === undefined) {
+    const stray = (['crop-bg', 'crop-margin'] as const).find((k) => v[k] !== undefined);
+    if (stray) throw usageError(`--${stray} needs --crops square|N`);
+    return undefined;
+  }
+  const side = /^\d+$/.test(v.crops) ? Number(v.crops) : NaN;
+  if (v.crops !== 'square' && !(side >= 16 && side <= 8192)) throw usageError(`--crops must be square or a side in pixels from 16 to 8192 (e.g. 512), got '${v.crops}'`);
+  const size = v.crops === 'square' ? 'square' : side;
+  const bg = v['crop-bg'] === undefined || v['crop-bg'].trim().toLowerCase() === 'transparent' ? undefined : parseColor(v['crop-bg']);
+  return { size, bg, margin: numberOption('crop-margin', v['crop-margin'], 0, 0, 1) };
 }
 
 /** '--classes 0,2' or '--classes person,cat' (names need the model, so they resolve after loading). */
 function parseClasses(v: string | undefined): (number | string)[] | 'all' | undefined {
   if (v === undefined) return undefined;
   if (v.trim().toLowerCase() === 'all') return 'all';
-  const parts = v.split(',').map((s) => s.trim());
-  if (parts.some((p) => p === '')) throw new AnimesegError('BAD_OPTION', `--classes must be 'all' or a list like 0,1 or person, got '${v}'`);
+  const parts = listOption('classes', v, "0,1 or person (or 'all')")!;
   return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
 function classIds(list: (number | string)[], names: readonly string[]): number[] {
   return list.map((c) => {
-    if (typeof c === 'number') return c;
+    if (typeof c === 'number') {
+      if (c >= names.length) throw usageError(`--classes: this model has no class ${c} (ids 0..${names.length - 1})`, `classes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}`);
+      return c;
+    }
     const i = names.findIndex((n) => n.toLowerCase() === c.toLowerCase());
     if (i < 0) throw new AnimesegError('BAD_OPTION', `--classes: this model has no class '${c}'`, { hint: `classes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` });
     return i;
@@ -137,59 +162,33 @@ async function readStdin(): Promise<Uint8Array> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandArgs('segment', argv, options);
-  } catch (e) {
-    console.error(`animeseg: ${(e as Error).message}\n\n${usage}`);
-    return 2;
-  }
+  // Every check here throws BAD_OPTION: src/cli/main.ts prints it and exits 2.
+  const parsed = parseCommandArgs('segment', argv, options);
   const v = parsed.values;
   const positionals = parsed.positionals as string[];
-  let detect: DetectOptions;
-  let classList: (number | string)[] | 'all' | undefined;
-  let refine: RefineName;
-  let refineOptions: Record<string, unknown>;
-  let format: 'png' | 'webp';
-  let bgColor: Rgb | undefined;
-  let concurrency: number;
-  let maxPixels: number;
-  let threads: number | undefined;
-  let device: 'cpu' | 'cuda';
-  let progress: 'auto' | 'bar' | 'plain' | 'silent';
-  try {
-    if (positionals.length === 0) throw new AnimesegError('BAD_OPTION', 'no input given', { hint: 'give image files, folders, globs, or - for stdin' });
-    if (!positionals.includes('-') && !v.out) throw new AnimesegError('BAD_OPTION', 'missing -o OUT (the output folder)');
-    if (positionals.includes('-') && positionals.length > 1) throw new AnimesegError('BAD_OPTION', "'-' (stdin) cannot be combined with other inputs");
-    detect = {
-      conf: numberOption('conf', v.conf, 0.25, 0, 1),
-      iou: numberOption('iou', v.iou, 0.7, 0, 1),
-      maxDet: numberOption('max-det', v['max-det'], 300, 1, 100000),
-      agnostic: v.agnostic ?? false,
-    };
-    classList = parseClasses(v.classes);
-    const r = v.refine ?? 'none';
-    if (!['none', 'vote', 'box', 'regions'].includes(r)) throw new AnimesegError('BAD_OPTION', `--refine must be none, vote, box or regions, got '${r}'`);
-    refine = r as RefineName;
-    refineOptions = samRefineOptions(v, refine);
-    const f = v.format ?? 'png';
-    if (f !== 'png' && f !== 'webp') throw new AnimesegError('BAD_OPTION', `--format must be png or webp, got '${f}'`);
-    format = f;
-    bgColor = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
-    concurrency = numberOption('concurrency', v.concurrency, 4, 1, 64);
-    maxPixels = numberOption('max-pixels', v['max-pixels'], 100_000_000, 1);
-    threads = v.threads !== undefined ? numberOption('threads', v.threads, 0, 1, 256) : undefined;
-    device = checkDevice(v.device ?? 'cpu');
-    const p = v.progress ?? 'auto';
-    if (!['auto', 'bar', 'plain', 'silent'].includes(p)) throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent, got '${p}'`);
-    progress = p as typeof progress;
-  } catch (e) {
-    if (e instanceof AnimesegError && e.code === 'BAD_OPTION') {
-      console.error(`animeseg segment: ${e.describe()}\n\nRun 'animeseg segment --help' for the options.`);
-      return 2;
-    }
-    throw e;
-  }
+  if (positionals.length === 0) throw usageError('no input given', 'give image files, folders, globs, or - for stdin');
+  if (!positionals.includes('-') && !v.out) throw usageError('missing -o OUT (the output folder)');
+  if (positionals.includes('-') && positionals.length > 1) throw usageError("'-' (stdin) cannot be combined with other inputs");
+  const detect: DetectOptions = {
+    conf: numberOption('conf', v.conf, 0.25, 0, 1),
+    iou: numberOption('iou', v.iou, 0.7, 0, 1),
+    maxDet: intOption('max-det', v['max-det'], 300, 1, 100000),
+    agnostic: v.agnostic ?? false,
+  };
+  const classList = parseClasses(v.classes);
+  const refine: RefineName = enumOption('refine', v.refine, ['none', 'regions', 'vote', 'box'], 'none');
+  const refineOptions = samRefineOptions(v, refine);
+  const format = enumOption('format', v.format, ['png', 'webp'], 'png');
+  const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
+  const concurrency = intOption('concurrency', v.concurrency, 4, 1, 64);
+  const maxPixels = intOption('max-pixels', v['max-pixels'], 100_000_000, 1);
+  const threads = optionalInt('threads', v.threads, 1, 256);
+  const device = checkDevice(v.device ?? 'cpu');
+  const progress = progressOption(v.progress);
+  const crops = cropOptions(v);
+  if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
+  if (crops && positionals.includes('-')) throw usageError('--crops writes files per character: give -o OUT and input files, not - (stdin)');
+  await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
 
   const stdin = positionals[0] === '-';
   const outDir = stdin ? '' : resolve(v.out!);
@@ -231,6 +230,7 @@ export async function run(argv: string[]): Promise<number> {
       onlyMask: v['only-mask'] ?? false,
       bgColor,
       crop: v.crop ?? false,
+      crops,
       progress: v.json && progress === 'auto' ? 'silent' : progress,
     });
     if (v.json) console.log(JSON.stringify(summary, null, 2));

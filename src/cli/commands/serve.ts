@@ -1,7 +1,7 @@
 /**
  * `animeseg serve`: the HTTP service and web page. A thin layer over createServer()/createPipelineEngine().
  */
-import { numberOption, parseCommandArgs } from '../args.js';
+import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs } from '../args.js';
 import { AnimesegError } from '../../errors.js';
 
 export const usage = `Usage: animeseg serve [options]
@@ -55,18 +55,18 @@ export async function run(argv: string[]): Promise<number> {
     false,
   );
   if (positionals.length) throw new AnimesegError('BAD_OPTION', `serve: unexpected argument '${positionals[0]}'`, { hint: "run 'animeseg serve --help'" });
-  const device = values.device ?? 'cpu';
-  if (device !== 'cpu' && device !== 'cuda') throw new AnimesegError('BAD_OPTION', `--device must be cpu or cuda, got '${device}'`);
-  const port = numberOption('port', values.port, 7860, 0, 65535);
+  const device = enumOption('device', values.device, ['cpu', 'cuda'], 'cpu');
+  const port = intOption('port', values.port, 7860, 0, 65535);
   const host = values.host ?? '127.0.0.1';
   const limits = {
     maxUploadBytes: Math.round(numberOption('max-upload-mb', values['max-upload-mb'], 20, 0.001, 4096) * 1024 * 1024),
-    maxPixels: numberOption('max-pixels', values['max-pixels'], 40_000_000, 1, 2 ** 31),
-    timeoutMs: numberOption('timeout-ms', values['timeout-ms'], 60_000, 100, 3_600_000),
-    queue: numberOption('queue', values.queue, 16, 0, 10_000),
-    concurrency: numberOption('concurrency', values.concurrency, 1, 1, 64),
-    maxConnections: numberOption('max-connections', values['max-connections'], 128, 1, 100_000),
+    maxPixels: intOption('max-pixels', values['max-pixels'], 40_000_000, 1, 2 ** 31),
+    timeoutMs: intOption('timeout-ms', values['timeout-ms'], 60_000, 100, 3_600_000),
+    queue: intOption('queue', values.queue, 16, 0, 10_000),
+    concurrency: intOption('concurrency', values.concurrency, 1, 1, 64),
+    maxConnections: intOption('max-connections', values['max-connections'], 128, 1, 100_000),
   };
+  const threads = optionalInt('threads', values.threads, 1, 256);
   const splitList = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '');
   const allowHosts = splitList(values['allow-host']);
   const cors = splitList(values.cors);
@@ -75,7 +75,6 @@ export async function run(argv: string[]): Promise<number> {
       throw new AnimesegError('BAD_OPTION', `--cors: '${o}' is not an origin`, { hint: "give scheme://host[:port], e.g. https://app.example.com, or '*'" });
     }
   }
-  const threads = values.threads === undefined ? undefined : numberOption('threads', values.threads, 0, 1, 256);
 
   // libvips' operation cache only pays off for repeated work on the same input; a server sees unique
   // uploads, so the cache would just hold memory (sharp's own advice for long-running services).

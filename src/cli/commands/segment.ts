@@ -5,8 +5,10 @@ import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { numberOption, parseCommandArgs } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
-import { expandInputs } from '../../pipeline/inputs.js';
-import { formatSummary, planInference, planRefine, runBatch } from '../../pipeline/batch.js';
+import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
+import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions } from '../../pipeline/batch.js';
+import { OutputFolder } from '../../pipeline/output-folder.js';
+import { addSummary, watchInputs } from '../../pipeline/watch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
@@ -18,7 +20,11 @@ export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [o
 Finds characters with a YOLOv8-seg model and writes, per image NAME:
   NAME.png (RGBA cutout), NAME.mask.png, NAME.json (instances: class, score, box, polygons, COCO RLE, area),
   NAME.overlay.png (--overlay), NAME.instNN.png (--instances).
-Folders are searched recursively (jpg png webp avif gif tiff bmp). Images whose NAME.json exists are skipped.
+  OUT/manifest.jsonl: one line per image (input, outputs, instances, scores, areas, status ok|empty|failed,
+  settings hash), appended as images finish.
+Folders are searched recursively (jpg png webp avif gif tiff bmp; symbolic links followed). A rerun skips an
+image only when its record names the same source file and settings and its outputs exist; existing files
+that no run record claims are never replaced (the run stops before loading the model) unless --overwrite.
 
 Options:
   -o, --out DIR          output folder (required unless input is -)
@@ -47,7 +53,12 @@ Options:
   --format png|webp      cutout format (default png)
   --json                 print the run summary as JSON on stdout (with -: the instances JSON instead of a PNG)
   --concurrency N        images in flight (default 4)
-  --overwrite            redo images that are already done
+  --overwrite            redo every image and replace existing files even if animeseg did not write them
+  --skip-empty           write only NAME.json for images with no character (no cutout, mask or overlay)
+  --min-area F           drop characters smaller than this fraction of the image (default 0)
+  --max-covered F        drop a character when more than this fraction of its mask lies under
+                         higher-scoring ones (default 0.8; 1 keeps all)
+  --watch                keep running: process new files as they appear in the inputs (Ctrl-C ends)
   --max-pixels N         refuse larger images (default 100000000)
   --device cpu|cuda      execution provider (default cpu)
   --threads N            onnxruntime threads per model run (default: one per core for a single image;
@@ -79,6 +90,10 @@ const options = {
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
   overwrite: { type: 'boolean' },
+  'skip-empty': { type: 'boolean' },
+  'min-area': { type: 'string' },
+  'max-covered': { type: 'string' },
+  watch: { type: 'boolean' },
   'max-pixels': { type: 'string' },
   device: { type: 'string' },
   threads: { type: 'string' },
@@ -157,6 +172,8 @@ export async function run(argv: string[]): Promise<number> {
   let threads: number | undefined;
   let device: 'cpu' | 'cuda';
   let progress: 'auto' | 'bar' | 'plain' | 'silent';
+  let minArea: number;
+  let maxCovered: number;
   try {
     if (positionals.length === 0) throw new AnimesegError('BAD_OPTION', 'no input given', { hint: 'give image files, folders, globs, or - for stdin' });
     if (!positionals.includes('-') && !v.out) throw new AnimesegError('BAD_OPTION', 'missing -o OUT (the output folder)');
@@ -183,6 +200,9 @@ export async function run(argv: string[]): Promise<number> {
     const p = v.progress ?? 'auto';
     if (!['auto', 'bar', 'plain', 'silent'].includes(p)) throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent, got '${p}'`);
     progress = p as typeof progress;
+    minArea = numberOption('min-area', v['min-area'], 0, 0, 1);
+    maxCovered = numberOption('max-covered', v['max-covered'], 0.8, 0, 1);
+    if (v.watch && positionals.includes('-')) throw new AnimesegError('BAD_OPTION', '--watch needs input files or folders, not -');
   } catch (e) {
     if (e instanceof AnimesegError && e.code === 'BAD_OPTION') {
       console.error(`animeseg segment: ${e.describe()}\n\nRun 'animeseg segment --help' for the options.`);
@@ -193,13 +213,21 @@ export async function run(argv: string[]): Promise<number> {
 
   const stdin = positionals[0] === '-';
   const outDir = stdin ? '' : resolve(v.out!);
-  const items = stdin ? [] : await expandInputs(positionals, [outDir]);
-  if (!stdin && items.length === 0) {
+  // The output folder is checked (writable, manifest repaired) before anything else, so a wrong -o costs
+  // neither a walk of the inputs nor a model load; its own outputs are never taken as inputs.
+  const folder = stdin ? undefined : await OutputFolder.open(outDir);
+  const list = (): Promise<InputItem[]> =>
+    expandInputs(positionals, [outDir], { excludeFile: (p) => folder!.isOurs(p), onWarning: (m) => console.error(`animeseg segment: ${m}`) });
+  const items: InputItem[] = stdin ? [] : await list().catch((e: unknown) => (v.watch && e instanceof AnimesegError && /no image matches/.test(e.message) ? [] : Promise.reject(e)));
+  if (!stdin && items.length === 0 && !v.watch) {
     // Checked before loading the model: a wrong folder should not cost a model load (or a download).
     throw new AnimesegError('BAD_INPUT', `no images found in ${positionals.join(' ')}`, {
       hint: 'give image files (jpg png webp avif gif tiff bmp), folders that contain them, or globs',
     });
   }
+  const outputs = { format, overlay: v.overlay ?? false, instances: v.instances ?? false, onlyMask: v['only-mask'] ?? false, bgColor, crop: v.crop ?? false, skipEmpty: v['skip-empty'] ?? false };
+  // Refusing to replace a user's files, and removing a killed run's temp files, also come before the model.
+  if (folder) await prepareBatch(items, { outDir, folder, overwrite: v.overwrite ?? false, ...outputs });
   // Several images in flight on the CPU: one inference worker per core (see planInference).
   const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
   // ... and the pure-CPU refiners on worker threads beside them (see planRefine).
@@ -220,22 +248,50 @@ export async function run(argv: string[]): Promise<number> {
       await new Promise<void>((res, rej) => process.stdout.write(png, (err) => (err ? rej(err) : res())));
       return 0;
     }
-    const summary = await runBatch(seg, items, {
+    const ac = new AbortController();
+    const batch: BatchOptions = {
       outDir,
+      folder,
       concurrency,
       overwrite: v.overwrite ?? false,
       detect,
-      format,
-      overlay: v.overlay ?? false,
-      instances: v.instances ?? false,
-      onlyMask: v['only-mask'] ?? false,
-      bgColor,
-      crop: v.crop ?? false,
+      filter: { minArea, maxCovered },
+      refineOptions,
+      ...outputs,
+      signal: ac.signal,
       progress: v.json && progress === 'auto' ? 'silent' : progress,
-    });
-    if (v.json) console.log(JSON.stringify(summary, null, 2));
-    else console.error(formatSummary(summary));
-    return summary.failed.length > 0 ? 1 : 0;
+    };
+    // Ctrl-C / SIGTERM: images in flight finish and are recorded, then the summary; a second one quits now.
+    const stop = (): void => {
+      if (ac.signal.aborted) process.exit(130);
+      console.error('animeseg segment: stopping after the images in flight (again to quit now)');
+      ac.abort();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    const t0 = performance.now();
+    try {
+      const summary = await runBatch(seg, items, batch);
+      if (v.watch) {
+        console.error(`animeseg segment: ${formatSummary(summary)}\nwatching ${positionals.join(' ')} for new images (Ctrl-C ends)`);
+        await watchInputs({
+          list: () => list().catch(() => []),
+          known: items.map((i) => i.path),
+          signal: ac.signal,
+          process: async (fresh) => {
+            const s = await runBatch(seg, fresh, { ...batch, progress: 'silent', onProgress: (e) => console.error(`${e.item.path}: ${e.status}${e.status === 'ok' ? ` (${e.record?.instances} character(s))` : ''}${e.reason ? ` ${e.reason.split('\n')[0]}` : ''}`) });
+            addSummary(summary, s);
+          },
+        });
+        summary.seconds = (performance.now() - t0) / 1000;
+      }
+      if (v.json) console.log(JSON.stringify(summary, null, 2));
+      else console.error(formatSummary(summary));
+      return summary.failed.length > 0 ? 1 : 0;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
   } finally {
     await seg.dispose();
   }

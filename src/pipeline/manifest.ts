@@ -4,8 +4,8 @@
  * run leaves at worst a torn last line; opening the manifest cuts that tail off and rewrites the file
  * (atomically) with the latest line per image when it held repeats or unreadable lines.
  */
-import { open, readFile, truncate } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile, truncate } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { parseRecord, type RunRecord } from './run-record.js';
@@ -87,6 +87,7 @@ export class Manifest {
   /** Append one record as one write of one complete line. */
   async append(r: RunRecord): Promise<void> {
     const line = Buffer.from(JSON.stringify(r) + '\n');
+    await mkdir(dirname(this.path), { recursive: true });
     const fh = await open(this.path, 'a');
     try {
       const { bytesWritten } = await fh.write(line, 0, line.length);

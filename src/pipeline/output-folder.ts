@@ -5,7 +5,7 @@
  * A file that no record claims is the user's: it is never replaced unless the caller says overwrite, and
  * never read back as an input when the output folder lies inside an input folder.
  */
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep, isAbsolute } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { TEMP_PREFIX, tempPathFor } from '../util/atomic.js';
@@ -16,20 +16,32 @@ const OUTPUT_SUFFIX = /\.(?:mask\.png|overlay\.png|inst\d{2,}\.(?:png|webp)|png|
 
 const errCode = (e: unknown): string => (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? String(e);
 
-/** Create the folder and write (then remove) one probe file, so an unwritable folder fails once, first. */
+/**
+ * Check once, before any work, that outputs can be written: one probe file is written (and removed) in
+ * the folder, or in its nearest existing parent when it does not exist yet (it is created only when the
+ * first output is written, so a run that fails early leaves nothing behind).
+ */
 export async function checkWritable(outDir: string): Promise<void> {
   const hint = 'choose another output folder with -o, or fix its permissions';
-  try {
-    await mkdir(outDir, { recursive: true });
-  } catch (e) {
-    throw new AnimesegError('IO', `cannot create the output folder (${errCode(e)})`, { file: outDir, hint });
+  let dir = outDir;
+  for (;;) {
+    const st = await stat(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e))).catch((e) => {
+      throw new AnimesegError('IO', `cannot use the output folder (${errCode(e)})`, { file: outDir, hint });
+    });
+    if (st) {
+      if (!st.isDirectory()) throw new AnimesegError('IO', `cannot create the output folder: ${dir} is a file, not a folder`, { file: outDir, hint });
+      break;
+    }
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
   }
-  const probe = tempPathFor(join(outDir, 'probe'));
+  const probe = tempPathFor(join(dir, 'probe'));
   try {
     const fh = await open(probe, 'wx');
     await fh.close();
   } catch (e) {
-    throw new AnimesegError('IO', `the output folder is not writable (${errCode(e)})`, { file: outDir, hint });
+    throw new AnimesegError('IO', `the output folder is not writable (${errCode(e)}${dir !== outDir ? ` in ${dir}` : ''})`, { file: outDir, hint });
   }
   await rm(probe, { force: true });
 }

@@ -25,7 +25,7 @@ export async function checkWritable(outDir: string): Promise<void> {
   const hint = 'choose another output folder with -o, or fix its permissions';
   let dir = outDir;
   for (;;) {
-    const st = await stat(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e))).catch((e) => {
+    const st = await stat(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : Promise.reject(e))).catch((e) => {
       throw new AnimesegError('IO', `cannot use the output folder (${errCode(e)})`, { file: outDir, hint });
     });
     if (st) {

@@ -290,6 +290,22 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
     cuts.forEach((c, k) => job(paths.instance(k), () => encodeImage(c, format)));
   }
   const files = await Promise.all(jobs.map((j) => j()));
+  const rel = (p: string): string => ctx.folder.rel(p) ?? p;
+  const record: RunRecord = {
+    input: item.path,
+    name: item.name,
+    status: 'writing',
+    outputs: outputs.map(rel),
+    instances: instances.length,
+    scores: [],
+    areas: [],
+    settings_hash: ctx.settingsHash,
+    finished: new Date().toISOString(),
+  };
+  // Claim every file this step may write or remove before touching any, so a kill in between leaves files
+  // the next run knows as its own (and redoes), never "a user's file" it must refuse to replace.
+  const stale = (ctx.previous?.outputs ?? []).filter((o) => !want.has(join(outDir, o)) && ctx.folder.rel(join(outDir, o)) !== null);
+  await ctx.folder.manifest.append({ ...record, outputs: [...record.outputs, ...stale] });
   const settings = {
     ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses },
     ...opts.detect,
@@ -308,24 +324,13 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   json.timings_ms.encode_write = Math.round(timings.encode_write * 100) / 100;
   await writeFileAtomic(paths.json, JSON.stringify(json) + '\n');
   ctx.folder.wrote(item.name);
-  const rel = (p: string): string => ctx.folder.rel(p) ?? p;
   // Outputs of an earlier result this one no longer has (fewer characters, no overlay now) would
   // otherwise be mistaken for part of it.
-  for (const old of ctx.previous?.outputs ?? []) {
-    const p = join(outDir, old);
-    if (!want.has(p) && ctx.folder.rel(p) !== null) await rm(p, { force: true });
-  }
-  const record: RunRecord = {
-    input: item.path,
-    name: item.name,
-    status: instances.length === 0 ? 'empty' : 'ok',
-    outputs: outputs.map(rel),
-    instances: instances.length,
-    scores: base.instances.map((i) => i.score),
-    areas: base.instances.map((i) => i.area),
-    settings_hash: ctx.settingsHash,
-    finished: new Date().toISOString(),
-  };
+  for (const old of stale) await rm(join(outDir, old), { force: true });
+  record.status = instances.length === 0 ? 'empty' : 'ok';
+  record.scores = base.instances.map((i) => i.score);
+  record.areas = base.instances.map((i) => i.area);
+  record.finished = new Date().toISOString();
   return { record, instances, outputs, timings };
 }
 
@@ -387,8 +392,9 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
         progress.log(`failed: ${message}`);
         progress.tick(1, false);
         const record: RunRecord = { input: item.path, name: item.name, status: 'failed', reason: message.split('\n')[0], outputs: [], instances: 0, scores: [], areas: [], settings_hash: hash, finished: new Date().toISOString() };
-        // A failed image keeps the outputs of an earlier good result (and its claim on them) in the record.
-        if (previous && previous.status !== 'failed') record.outputs = previous.outputs;
+        // A failed image keeps the claim on files of an earlier result, or of this attempt's 'writing' line.
+        const latest = manifest.latest(item.name) ?? previous;
+        if (latest && latest.status !== 'failed') record.outputs = latest.outputs;
         await manifest.append(record).catch(() => undefined);
         emit({ item, status: 'failed', record, outputs: [], timings: {}, redone, reason: message });
       }
@@ -397,6 +403,7 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
   const n = Math.max(1, Math.min(opts.concurrency ?? 4, items.length || 1));
   await Promise.all(Array.from({ length: n }, worker));
   progress.finish();
+  await manifest.compact();
   summary.empty.sort();
   summary.seconds = (performance.now() - start) / 1000;
   return summary;

@@ -95,9 +95,19 @@ export class Manifest {
     } finally {
       await fh.close();
     }
-    this.byName.delete(r.name);
+    if (this.byName.delete(r.name)) this.superseded++;
     this.byName.set(r.name, r);
     this.claim(r);
+  }
+
+  /** Lines replaced by later ones since the file was last written whole. */
+  private superseded = 0;
+
+  /** Rewrite the file with one line per image when appends replaced earlier lines (end of a run). */
+  async compact(): Promise<void> {
+    if (this.superseded === 0) return;
+    await this.rewrite();
+    this.superseded = 0;
   }
 
   /** Rewrite the file with the latest record per image, atomically. */

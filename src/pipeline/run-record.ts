@@ -28,7 +28,11 @@ export interface RunSettings {
   outputs: Record<string, unknown>;
 }
 
-export type ImageStatus = 'ok' | 'empty' | 'failed';
+/**
+ * 'writing' is the claim a run appends before it writes an image's files (listing every file it may
+ * create or remove), so files left by a kill are still known to be the tool's; a later line replaces it.
+ */
+export type ImageStatus = 'ok' | 'empty' | 'failed' | 'writing';
 
 /** One manifest line (OUT/manifest.jsonl). Paths in `outputs` are relative to the output folder, '/'-separated. */
 export interface RunRecord {
@@ -64,7 +68,7 @@ export function settingsHash(s: RunSettings): string {
 
 export type ResumeDecision =
   | { action: 'skip' }
-  | { action: 'redo'; reason: 'new' | 'failed' | 'settings' | 'source' | 'missing-output' };
+  | { action: 'redo'; reason: 'new' | 'failed' | 'interrupted' | 'settings' | 'source' | 'missing-output' };
 
 /**
  * Whether an image needs doing. `record` is its latest record (undefined = none); `exists` tells whether an
@@ -79,6 +83,7 @@ export async function resumeDecision(
   if (record.input !== want.input) return { action: 'redo', reason: 'source' };
   if (record.settings_hash !== want.settingsHash) return { action: 'redo', reason: 'settings' };
   if (record.status === 'failed') return { action: 'redo', reason: 'failed' };
+  if (record.status === 'writing') return { action: 'redo', reason: 'interrupted' };
   for (const o of record.outputs) if (!(await exists(o))) return { action: 'redo', reason: 'missing-output' };
   return { action: 'skip' };
 }
@@ -100,6 +105,6 @@ export function parseRecord(line: string): RunRecord | null {
   const ok =
     typeof r === 'object' && r !== null &&
     typeof r.input === 'string' && typeof r.name === 'string' && typeof r.settings_hash === 'string' &&
-    (r.status === 'ok' || r.status === 'empty' || r.status === 'failed') && Array.isArray(r.outputs) && r.outputs.every((o) => typeof o === 'string');
+    (r.status === 'ok' || r.status === 'empty' || r.status === 'failed' || r.status === 'writing') && Array.isArray(r.outputs) && r.outputs.every((o) => typeof o === 'string');
   return ok ? (r as RunRecord) : null;
 }

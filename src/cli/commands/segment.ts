@@ -6,7 +6,7 @@ import { AnimesegError } from '../../errors.js';
 import { numberOption, parseCommandArgs } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
-import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions } from '../../pipeline/batch.js';
+import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/batch.js';
 import { OutputFolder } from '../../pipeline/output-folder.js';
 import { addSummary, watchInputs } from '../../pipeline/watch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
@@ -279,8 +279,14 @@ export async function run(argv: string[]): Promise<number> {
           known: items.map((i) => i.path),
           signal: ac.signal,
           process: async (fresh) => {
-            const s = await runBatch(seg, fresh, { ...batch, progress: 'silent', onProgress: (e) => console.error(`${e.item.path}: ${e.status}${e.status === 'ok' ? ` (${e.record?.instances} character(s))` : ''}${e.reason ? ` ${e.reason.split('\n')[0]}` : ''}`) });
-            addSummary(summary, s);
+            // A refusal (a user's file in the way) ends this round, not the watch.
+            const report = (e: ImageEvent): void => console.error(`${e.item.path}: ${e.status}${e.status === 'ok' ? ` (${e.record?.instances} character(s))` : ''}${e.reason ? ` ${e.reason.split('\n')[0]}` : ''}`);
+            const s = await runBatch(seg, fresh, { ...batch, progress: 'silent', onProgress: report }).catch((e: unknown) => {
+              if (!(e instanceof AnimesegError)) throw e;
+              console.error(`animeseg segment: ${e.describe()}`);
+              return null;
+            });
+            if (s) addSummary(summary, s);
           },
         });
         summary.seconds = (performance.now() - t0) / 1000;

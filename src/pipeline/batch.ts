@@ -203,11 +203,10 @@ export async function prepareBatch(items: readonly InputItem[], opts: BatchOptio
   const format = opts.format ?? 'png';
   const fixed = items.flatMap((it) => plannedOutputs(outputPaths(outDir, it.name, format), { ...opts, skipEmpty: false }, 0));
   await folder.removeStaleTemps(fixed);
+  // An output that would replace an input fails that image alone (processOne says so), not the run.
   const inputs = new Set(items.map((i) => resolve(i.path)));
-  const clash = fixed.find((p) => inputs.has(p));
-  if (clash) throw new AnimesegError('BAD_OPTION', `output ${clash} would overwrite an input image`, { hint: 'choose another output folder with -o' });
   if (!opts.overwrite) {
-    const foreign = await folder.foreign(fixed, exists);
+    const foreign = await folder.foreign(fixed.filter((p) => !inputs.has(p)), exists);
     if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
   }
   return folder;

@@ -110,7 +110,11 @@ export class OutputFolder {
     if (rel === null) return false;
     if (this.manifest.lists(rel)) return true;
     const m = OUTPUT_SUFFIX.exec(rel);
-    return m !== null && this.stemIsOurs(rel.slice(0, m.index));
+    if (m === null) return false;
+    const stem = rel.slice(0, m.index);
+    // NAME.json speaks for its siblings only for images the manifest does not know (older versions' outputs);
+    // otherwise the manifest line is the record, and a file it does not list is the user's.
+    return this.manifest.latest(stem) === undefined && this.stemIsOurs(stem);
   }
 
   /** Forget cached NAME.json checks (after this run writes them). */

@@ -110,6 +110,13 @@ test("a user's own file is never replaced without --overwrite; the refusal comes
   assert.notDeepEqual(await readFile(join(out, 'eren_1.png')), mine);
   // Now the file is ours (the manifest names it): a plain rerun with other settings may redo it.
   assert.equal(cli([join(inDir, 'eren_1.jpg'), '-o', out, '--conf', '0.3']).code, 0);
+  // A run with --only-mask records no cutout; a picture the user puts there afterwards is theirs.
+  assert.equal(cli([join(inDir, 'cirno_1.png'), '-o', out, '--only-mask']).code, 0);
+  await writeFile(join(out, 'cirno_1.png'), mine);
+  const later = cli([join(inDir, 'cirno_1.png'), '-o', out]);
+  assert.equal(later.code, 1);
+  assert.match(later.stderr, /refusing to replace 1 file\(s\) that animeseg did not write: cirno_1\.png/);
+  assert.deepEqual(await readFile(join(out, 'cirno_1.png')), mine);
 });
 
 test('-o equal to the input folder: a rerun does not take the outputs as inputs', async () => {

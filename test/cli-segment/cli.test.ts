@@ -112,7 +112,10 @@ test('an output that would overwrite an input is refused, the input stays intact
   const r = cli([join(dir, 'cirno_1.png'), '-o', dir, '--model', MODEL]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /would overwrite an input image/);
-  assert.deepEqual(await hashes(dir), before);
+  // The input is intact; the only new file is the run manifest recording the failure.
+  const { 'manifest.jsonl': manifest, ...after } = await hashes(dir);
+  assert.deepEqual(after, before);
+  assert.equal(JSON.parse(await readFile(join(dir, 'manifest.jsonl'), 'utf8')).status, 'failed', manifest);
 });
 
 test('model problems and usage errors: clear messages and exit codes', async () => {

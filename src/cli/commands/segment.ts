@@ -20,8 +20,8 @@ export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [o
 Finds characters with a YOLOv8-seg model and writes, per image NAME:
   NAME.png (RGBA cutout), NAME.mask.png, NAME.json (instances: class, score, box, polygons, COCO RLE, area),
   NAME.overlay.png (--overlay), NAME.instNN.png (--instances).
-  OUT/manifest.jsonl: one line per image (input, outputs, instances, scores, areas, status ok|empty|failed,
-  settings hash), appended as images finish.
+  OUT/manifest.jsonl: one line per image (input, outputs, instances, scores, areas, status ok|empty|failed
+  + reason, settings hash), appended as images finish (see docs/BATCH.md).
 Folders are searched recursively (jpg png webp avif gif tiff bmp; symbolic links followed). A rerun skips an
 image only when its record names the same source file and settings and its outputs exist; existing files
 that no run record claims are never replaced (the run stops before loading the model) unless --overwrite.

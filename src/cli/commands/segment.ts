@@ -5,8 +5,10 @@ import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { enumOption, intOption, listOption, numberOption, optionalInt, parseCommandArgs, progressOption, requireExistingPaths, usageError } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
-import { expandInputs } from '../../pipeline/inputs.js';
-import { formatSummary, planInference, planRefine, runBatch } from '../../pipeline/batch.js';
+import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
+import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/batch.js';
+import { OutputFolder } from '../../pipeline/output-folder.js';
+import { addSummary, watchInputs } from '../../pipeline/watch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
@@ -19,8 +21,12 @@ export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [o
 Finds characters with a YOLOv8-seg model and writes, per image NAME:
   NAME.png (RGBA cutout), NAME.mask.png, NAME.json (instances: class, score, box, polygons, COCO RLE, area),
   NAME.overlay.png (--overlay), NAME.instNN.png (--instances; NN = the character's 0-based id in NAME.json).
+  OUT/manifest.jsonl: one line per image (input, outputs, instances, scores, areas, status ok|empty|failed
+  + reason, settings hash), appended as images finish (see docs/BATCH.md).
 Masks are 8-bit grayscale PNGs: 0 / 255, or alpha values with --soft-edge.
-Folders are searched recursively (jpg png webp avif gif tiff bmp). Images whose NAME.json exists are skipped.
+Folders are searched recursively (jpg png webp avif gif tiff bmp; symbolic links followed). A rerun skips an
+image only when its record names the same source file and settings and its outputs exist; existing files
+that no run record claims are never replaced (the run stops before loading the model) unless --overwrite.
 
 Options:
   -o, --out DIR          output folder (required unless input is -)
@@ -53,7 +59,12 @@ Options:
   --format png|webp      cutout format (default png)
   --json                 print the run summary as JSON on stdout (with -: the instances JSON instead of a PNG)
   --concurrency N        images in flight (default 4)
-  --overwrite            redo images that are already done
+  --overwrite            redo every image and replace existing files even if animeseg did not write them
+  --skip-empty           write only NAME.json for images with no character (no cutout, mask or overlay)
+  --min-area F           drop characters smaller than this fraction of the image (default 0)
+  --max-covered F        drop a character when more than this fraction of its mask lies under
+                         higher-scoring ones (default 0.8; 1 keeps all)
+  --watch                keep running: process new files as they appear in the inputs (Ctrl-C ends)
   --max-pixels N         refuse larger images (default 100000000)
   --device cpu|cuda      execution provider (default cpu)
   --threads N            onnxruntime threads per model run (default: one per core for a single image;
@@ -88,6 +99,10 @@ const options = {
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
   overwrite: { type: 'boolean' },
+  'skip-empty': { type: 'boolean' },
+  'min-area': { type: 'string' },
+  'max-covered': { type: 'string' },
+  watch: { type: 'boolean' },
   'max-pixels': { type: 'string' },
   device: { type: 'string' },
   threads: { type: 'string' },
@@ -188,17 +203,28 @@ export async function run(argv: string[]): Promise<number> {
   const crops = cropOptions(v);
   if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
   if (crops && positionals.includes('-')) throw usageError('--crops writes files per character: give -o OUT and input files, not - (stdin)');
+  const minArea = numberOption('min-area', v['min-area'], 0, 0, 1);
+  const maxCovered = numberOption('max-covered', v['max-covered'], 0.8, 0, 1);
+  if (v.watch && positionals.includes('-')) throw usageError('--watch needs input files or folders, not -');
   await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
 
   const stdin = positionals[0] === '-';
   const outDir = stdin ? '' : resolve(v.out!);
-  const items = stdin ? [] : await expandInputs(positionals, [outDir]);
-  if (!stdin && items.length === 0) {
+  // The output folder is checked (writable, manifest repaired) before anything else, so a wrong -o costs
+  // neither a walk of the inputs nor a model load; its own outputs are never taken as inputs.
+  const folder = stdin ? undefined : await OutputFolder.open(outDir);
+  const list = (): Promise<InputItem[]> =>
+    expandInputs(positionals, [outDir], { excludeFile: (p) => folder!.isOurs(p), onWarning: (m) => console.error(`animeseg segment: ${m}`) });
+  const items: InputItem[] = stdin ? [] : await list().catch((e: unknown) => (v.watch && e instanceof AnimesegError && /no image matches/.test(e.message) ? [] : Promise.reject(e)));
+  if (!stdin && items.length === 0 && !v.watch) {
     // Checked before loading the model: a wrong folder should not cost a model load (or a download).
     throw new AnimesegError('BAD_INPUT', `no images found in ${positionals.join(' ')}`, {
       hint: 'give image files (jpg png webp avif gif tiff bmp), folders that contain them, or globs',
     });
   }
+  const outputs = { format, overlay: v.overlay ?? false, instances: v.instances ?? false, onlyMask: v['only-mask'] ?? false, bgColor, crop: v.crop ?? false, crops, skipEmpty: v['skip-empty'] ?? false };
+  // Refusing to replace a user's files, and removing a killed run's temp files, also come before the model.
+  if (folder) await prepareBatch(items, { outDir, folder, overwrite: v.overwrite ?? false, ...outputs });
   // Several images in flight on the CPU: one inference worker per core (see planInference).
   const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
   // ... and the pure-CPU refiners on worker threads beside them (see planRefine).
@@ -219,23 +245,56 @@ export async function run(argv: string[]): Promise<number> {
       await new Promise<void>((res, rej) => process.stdout.write(png, (err) => (err ? rej(err) : res())));
       return 0;
     }
-    const summary = await runBatch(seg, items, {
+    const ac = new AbortController();
+    const batch: BatchOptions = {
       outDir,
+      folder,
       concurrency,
       overwrite: v.overwrite ?? false,
       detect,
-      format,
-      overlay: v.overlay ?? false,
-      instances: v.instances ?? false,
-      onlyMask: v['only-mask'] ?? false,
-      bgColor,
-      crop: v.crop ?? false,
-      crops,
+      filter: { minArea, maxCovered },
+      refineOptions,
+      ...outputs,
+      signal: ac.signal,
       progress: v.json && progress === 'auto' ? 'silent' : progress,
-    });
-    if (v.json) console.log(JSON.stringify(summary, null, 2));
-    else console.error(formatSummary(summary));
-    return summary.failed.length > 0 ? 1 : 0;
+    };
+    // Ctrl-C / SIGTERM: images in flight finish and are recorded, then the summary; a second one quits now.
+    const stop = (): void => {
+      if (ac.signal.aborted) process.exit(130);
+      console.error('animeseg segment: stopping after the images in flight (again to quit now)');
+      ac.abort();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    const t0 = performance.now();
+    try {
+      const summary = await runBatch(seg, items, batch);
+      if (v.watch) {
+        console.error(`animeseg segment: ${formatSummary(summary)}\nwatching ${positionals.join(' ')} for new images (Ctrl-C ends)`);
+        await watchInputs({
+          list: () => list().catch(() => []),
+          known: items.map((i) => i.path),
+          signal: ac.signal,
+          process: async (fresh) => {
+            // A refusal (a user's file in the way) ends this round, not the watch.
+            const report = (e: ImageEvent): void => console.error(`${e.item.path}: ${e.status}${e.status === 'ok' ? ` (${e.record?.instances} character(s))` : ''}${e.reason ? ` ${e.reason.split('\n')[0]}` : ''}`);
+            const s = await runBatch(seg, fresh, { ...batch, progress: 'silent', onProgress: report }).catch((e: unknown) => {
+              if (!(e instanceof AnimesegError)) throw e;
+              console.error(`animeseg segment: ${e.describe()}`);
+              return null;
+            });
+            if (s) addSummary(summary, s);
+          },
+        });
+        summary.seconds = (performance.now() - t0) / 1000;
+      }
+      if (v.json) console.log(JSON.stringify(summary, null, 2));
+      else console.error(formatSummary(summary));
+      return summary.failed.length > 0 ? 1 : 0;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
   } finally {
     await seg.dispose();
   }

@@ -43,7 +43,7 @@ test('--only-mask --instances writes one grayscale mask per character and no col
   const files = (await readdir(out)).sort();
   const json = JSON.parse(await readFile(join(out, 'luffy_1.json'), 'utf8'));
   assert.ok(json.instances.length >= 2, 'luffy_1 shows two people');
-  const expected = ['luffy_1.json', 'luffy_1.mask.png', ...json.instances.map((i: { id: number }) => `luffy_1.inst${String(i.id).padStart(2, '0')}.mask.png`)].sort();
+  const expected = ['luffy_1.json', 'luffy_1.mask.png', 'manifest.jsonl' /* the run manifest (docs/BATCH.md) */, ...json.instances.map((i: { id: number }) => `luffy_1.inst${String(i.id).padStart(2, '0')}.mask.png`)].sort();
   assert.deepEqual(files, expected);
   const union = new Uint8Array(json.width * json.height);
   for (const inst of json.instances) {

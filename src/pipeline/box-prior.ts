@@ -61,6 +61,14 @@ function fillEllipse(m: Mask, [x0, y0, x1, y1]: [number, number, number, number]
 }
 
 const BINS = 4096; // 16 levels per channel, as the regions colour model
+/**
+ * Weight of the colour prior's spatial term and the background ring's width (fraction of the box's longer
+ * side). Swept on 8 synth composites with the real model's boxes, mean best IoU per character after
+ * regions (segment model + regions: 0.5723): spatial 0 / 2 / 4 with ring 0.1 → 0.5043 / 0.5217 / 0.5200;
+ * spatial 2 with ring 0.25 / 0.4 → 0.5372 / 0.5309.
+ */
+const SPATIAL = 2;
+const RING = 0.25;
 const binOf = (d: Uint8Array, i: number, c: number): number =>
   c >= 3 ? ((d[i] >> 4) << 8) | ((d[i + 1] >> 4) << 4) | (d[i + 2] >> 4) : (d[i] >> 4) * 273;
 
@@ -72,9 +80,9 @@ function colourPrior(image: RawImage, r: [number, number, number, number]): Mask
   const bh = y1 - y0;
   const core = createMask(W, H);
   const coreN = fillEllipse(core, r, 0.5);
-  // Background: a ring outside the box, 10 % of its longer side wide; the box's own outer frame when the
+  // Background: a ring outside the box, RING of its longer side wide; the box's own outer frame when the
   // box fills the image (no ring left).
-  const ring = Math.max(3, Math.round(0.1 * Math.max(bw, bh)));
+  const ring = Math.max(3, Math.round(RING * Math.max(bw, bh)));
   const rx0 = Math.max(0, x0 - ring);
   const ry0 = Math.max(0, y0 - ring);
   const rx1 = Math.min(W, x1 + ring);
@@ -106,13 +114,21 @@ function colourPrior(image: RawImage, r: [number, number, number, number]): Mask
     fillEllipse(out, r, 1);
     return out;
   }
-  const df = coreN + BINS;
-  const db = nb + BINS;
+  // Per pixel: colour log-likelihood ratio plus a spatial term that favours the box's centre (characters
+  // fill the middle of their box; its corners are mostly background): SPATIAL * (1 - rho^2), rho = the
+  // pixel's radius in units of the inscribed ellipse (0 at the centre, 1 on the ellipse, ~1.41 in a corner).
+  const llr = new Float32Array(BINS);
+  for (let k = 0; k < BINS; k++) llr[k] = Math.log((hf[k] + 1) / (coreN + BINS)) - Math.log((hb[k] + 1) / (nb + BINS));
+  const cx = (x0 + x1) / 2;
+  const cy = (y0 + y1) / 2;
+  const rx = bw / 2;
+  const ry = bh / 2;
   let n = 0;
   for (let y = y0; y < y1; y++) {
+    const dy = (y + 0.5 - cy) / ry;
     for (let x = x0; x < x1; x++) {
-      const b = binOf(data, (y * W + x) * c, c);
-      if ((hf[b] + 1) / df > (hb[b] + 1) / db) {
+      const dx = (x + 0.5 - cx) / rx;
+      if (llr[binOf(data, (y * W + x) * c, c)] + SPATIAL * (1 - dx * dx - dy * dy) > 0) {
         out.data[y * W + x] = 1;
         n++;
       }

@@ -46,6 +46,8 @@ export interface RecallOptions {
   tiles?: boolean;
   /** Also run every model on a crop around the largest salient region no detection covers. */
   secondPass?: boolean;
+  /** Smallest score of a detection from a tile or the second pass (they only add characters; default 0.7). */
+  addConf?: number;
 }
 
 export interface SegmenterOptions extends DetectOptions {
@@ -178,10 +180,18 @@ export function modelList(model: SegmenterOptions['model']): (string | undefined
   return list;
 }
 
+/**
+ * Tile and second-pass detections need this score: on 16 synth composites, tiles at 0.25 / 0.5 / 0.7 gave
+ * 20 / 20 / 19 of 38 characters with 19 / 11 / 7 false ones (baseline 18 found, 7 false): 0.7 is the first
+ * with no more false characters than the full pass alone (bench/recall.ts, docs/DETECTION.md).
+ */
+export const DEFAULT_ADD_CONF = 0.7;
+
 function checkRecall(r: RecallOptions = {}): Required<RecallOptions> {
   const tta = r.tta ?? 'none';
   if (tta !== 'none' && tta !== 'flip') throw new AnimesegError('BAD_OPTION', `tta must be 'none' or 'flip', got '${String(tta)}'`);
-  return { tta, tiles: r.tiles ?? false, secondPass: r.secondPass ?? false };
+  checkRange('recall.addConf', r.addConf, 0, 1);
+  return { tta, tiles: r.tiles ?? false, secondPass: r.secondPass ?? false, addConf: r.addConf ?? DEFAULT_ADD_CONF };
 }
 
 async function loadModels(options: SegmenterOptions): Promise<LoadedModel[]> {
@@ -298,6 +308,8 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
       const out: (Candidate & { boxLetterbox?: Box; anchor?: number })[] = [];
       for (const d of dets) {
         if (view && touchesInnerEdge(view, d.box)) continue;
+        // Part-image views only add characters, so they must be surer of them (see recall.addConf).
+        if (view && view.pass !== 'flip' && d.score < recall.addConf) continue;
         out.push({
           classId: d.classId,
           className: classNameOf(m.names, d.classId),

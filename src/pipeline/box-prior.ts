@@ -18,7 +18,7 @@ import { fillHoles } from '../mask/components.js';
 
 export type BoxPriorName = 'box' | 'ellipse' | 'colour';
 export const BOX_PRIORS: readonly BoxPriorName[] = ['box', 'ellipse', 'colour'];
-/** Chosen on KS/cutout composites by bench/recall.ts --priors (see docs/DETECTION.md). */
+/** The best of the three on synth composites (bench/recall.ts, docs/DETECTION.md). */
 export const DEFAULT_BOX_PRIOR: BoxPriorName = 'colour';
 
 export function checkBoxPrior(name: string): BoxPriorName {

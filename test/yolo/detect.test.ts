@@ -198,3 +198,29 @@ test('real model: the detect-only path gives exactly the segment path boxes, mas
     await b.dispose();
   }
 });
+
+test('CLI: a detection model on stdin with --json says which model and pass found the character; bad recall flags exit 2', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { encodeImage } = await import('../../src/image/encode.js');
+  const BIN = new URL('../../bin/animeseg.js', import.meta.url).pathname;
+  const dir = await mkdtemp(join(tmpdir(), 'animeseg-det-'));
+  try {
+    const det = join(dir, 'det.onnx');
+    await writeFile(det, fakeYoloModel({ task: 'detect', imgsz: 640, names: ['person'], output0: fakeOutput0(640, 1, 0, [BOX]) }));
+    const png = await encodeImage(gray(640, 640), 'png');
+    const run = (args: string[]) => spawnSync(process.execPath, [BIN, 'segment', ...args], { input: png, encoding: 'buffer' });
+    const r = run(['-', '--model', det, '--json', '--refine', 'none', '--box-prior', 'box', '--tta', 'flip']);
+    assert.equal(r.status, 0, String(r.stderr));
+    const j = JSON.parse(String(r.stdout));
+    // The flipped view finds the mirrored box, which maps back onto the same box: one character.
+    assert.equal(j.instances.length, 1);
+    assert.deepEqual(j.instances[0].box, [220, 270, 420, 370]);
+    assert.equal(j.instances[0].area, 200 * 100);
+    assert.equal(j.instances[0].mask_source, 'box-prior');
+    assert.deepEqual(j.instances[0].found_by, { model: det, pass: 'full' });
+    assert.equal(run(['-', '--model', det, '--tta', 'sideways']).status, 2);
+    assert.equal(run(['-', '--model', det, '--box-prior', 'star']).status, 2);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

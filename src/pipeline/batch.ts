@@ -175,6 +175,9 @@ export async function batchSettings(seg: Segmenter, opts: BatchOptions): Promise
     refineOptions: Object.keys(refineOptions).length ? refineOptions : undefined,
     minArea: opts.filter?.minArea ?? 0,
     maxCovered: opts.filter?.maxCovered ?? DEFAULT_MAX_COVERED,
+    // Left out at their defaults, so plain runs keep the hashes they had before these options existed.
+    recall: seg.info.recall.tta !== 'none' || seg.info.recall.tiles || seg.info.recall.secondPass ? { ...seg.info.recall } : undefined,
+    boxPrior: seg.info.models.some((m) => m.task === 'detect') ? seg.info.boxPrior : undefined,
     outputs: {
       format: opts.format ?? 'png',
       overlay: opts.overlay ?? false,

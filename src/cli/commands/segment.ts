@@ -4,7 +4,8 @@
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { enumOption, intOption, listOption, numberOption, optionalInt, parseCommandArgs, progressOption, requireExistingPaths, usageError } from '../args.js';
-import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
+import { createSegmenter, type DetectOptions, type RecallOptions, type RefineName } from '../../pipeline/segmenter.js';
+import { checkBoxPrior, type BoxPriorName } from '../../pipeline/box-prior.js';
 import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
 import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/batch.js';
 import { OutputFolder } from '../../pipeline/output-folder.js';
@@ -30,17 +31,22 @@ that no run record claims are never replaced (the run stops before loading the m
 
 Options:
   -o, --out DIR          output folder (required unless input is -)
-  --model NAME|PATH      model name from 'animeseg models list' or a .onnx path (default: yolov8n-seg-int8)
+  --model NAME|PATH[,..] model name from 'animeseg models list' or a .onnx path (default: yolov8n-seg-int8);
+                         YOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)
   --conf X               confidence threshold (default 0.25)
   --iou X                NMS IoU threshold (default 0.7)
   --max-det N            most detections per image (default 300)
   --classes LIST|all     class ids or names to keep, e.g. 0,1 or person (default: person for COCO models,
                          every class for other models)
   --agnostic             class-agnostic NMS
-  --refine NAME          none | regions | vote | box (default none):
+  --refine NAME          none | regions | vote | box (default none; regions with a detection-only model):
                            regions  weight-free colour over-segmentation fused by vote (no extra model)
                            vote     Segment Anything automatic masks fused by vote (the seed's method; slow)
                            box      Segment Anything prompted with each YOLO box and points
+  --tta flip             also run the models on the mirrored image (recall aid)
+  --tiles                also run the models on 2x2 overlapping tiles (small characters)
+  --second-pass          also run the models on the largest salient region nothing was found in
+  --box-prior NAME       coarse mask for boxes of detection-only models: colour | ellipse | box (default colour)
   --soft-edge            edge-aware partial alpha on the refined outline (guided filter)
   --sam-model NAME       SAM encoder/decoder pair for vote|box from 'animeseg models list' (default sam-vit-b)
   --sam-encoder PATH     a SAM encoder .onnx (with --sam-decoder, instead of --sam-model)
@@ -82,6 +88,10 @@ const options = {
   agnostic: { type: 'boolean' },
   refine: { type: 'string' },
   'soft-edge': { type: 'boolean' },
+  tta: { type: 'string' },
+  tiles: { type: 'boolean' },
+  'second-pass': { type: 'boolean' },
+  'box-prior': { type: 'string' },
   'sam-model': { type: 'string' },
   'sam-encoder': { type: 'string' },
   'sam-decoder': { type: 'string' },
@@ -206,6 +216,8 @@ export async function run(argv: string[]): Promise<number> {
   const minArea = numberOption('min-area', v['min-area'], 0, 0, 1);
   const maxCovered = numberOption('max-covered', v['max-covered'], 0.8, 0, 1);
   if (v.watch && positionals.includes('-')) throw usageError('--watch needs input files or folders, not -');
+  const recall: RecallOptions = { tta: enumOption('tta', v.tta, ['none', 'flip'], 'none'), tiles: v.tiles ?? false, secondPass: v['second-pass'] ?? false };
+  const boxPrior: BoxPriorName | undefined = v['box-prior'] !== undefined ? checkBoxPrior(v['box-prior']) : undefined;
   await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
 
   const stdin = positionals[0] === '-';
@@ -229,14 +241,15 @@ export async function run(argv: string[]): Promise<number> {
   const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
   // ... and the pure-CPU refiners on worker threads beside them (see planRefine).
   const refineWorkers = stdin || device === 'cuda' ? 0 : planRefine(refine, refineOptions.softEdge === true, concurrency, items.length);
-  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine, refineOptions, refineWorkers, maxPixels, ...detect });
+  // --refine not given: the segmenter's default (none, or regions when a model is detection-only).
+  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine: v.refine === undefined ? undefined : refine, refineOptions, refineWorkers, maxPixels, recall, boxPrior, ...detect });
   try {
     if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : classIds(classList, seg.info.classNames);
     if (stdin) {
       const bytes = await readStdin();
       const r = await seg.segment(bytes, { file: '<stdin>' });
       if (v.json) {
-        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detect, refine } })));
+        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detect, refine: seg.info.refine } })));
         return 0;
       }
       const alpha = resultAlpha(r);

@@ -7,6 +7,8 @@
  *   const png = await encodeImage(cutout(r.image, combinedAlpha(r.instances, r.width, r.height)), 'png');
  */
 export { createSegmenter } from './pipeline/segmenter.js';
+// The option table shared by the CLI, the server and the library: defaults, limits, the class resolver.
+export { DETECT_DEFAULTS, MAX_DET_LIMIT, SEGMENT_OPTIONS, resolveClassIds, type OptionSpec } from './pipeline/options.js';
 export type {
   Segmenter,
   SegmenterOptions,

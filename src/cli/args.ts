@@ -140,6 +140,8 @@ export function enumOption<const C extends readonly string[]>(name: string, valu
 export const PROGRESS_MODES = ['auto', 'bar', 'plain', 'silent'] as const;
 export type ProgressMode = (typeof PROGRESS_MODES)[number];
 export const progressOption = (value: string | undefined): ProgressMode => enumOption('progress', value, PROGRESS_MODES, 'auto');
+/** The --progress usage line, from PROGRESS_MODES; `column` is where the command's help text starts. */
+export const progressUsage = (column = 25): string => `${'  --progress MODE'.padEnd(column)}${PROGRESS_MODES.join(' | ')} (default auto)`;
 
 /** A comma-separated list with no empty items ('a,,b' and '' are mistakes); undefined when absent. */
 export function listOption(name: string, value: string | undefined, example = 'a,b'): string[] | undefined {

@@ -27,6 +27,7 @@ import {
 } from './outputs.js';
 import type { DetectOptions, Segmenter, SegmentInstance } from './segmenter.js';
 import { filterInstances, DEFAULT_MAX_COVERED, type InstanceFilterOptions } from './instance-filter.js';
+import { detectSettingsJson, DETECT_DEFAULTS } from './options.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
 import { OutputFolder, foreignFilesError } from './output-folder.js';
 import { renderCrop, type CropSpec } from './crops.js';
@@ -165,11 +166,11 @@ export async function batchSettings(seg: Segmenter, opts: BatchOptions): Promise
   return {
     model: seg.info.model,
     modelBytes,
-    conf: d.conf ?? 0.25,
-    iou: d.iou ?? 0.7,
-    maxDet: d.maxDet ?? 300,
+    conf: d.conf ?? DETECT_DEFAULTS.conf,
+    iou: d.iou ?? DETECT_DEFAULTS.iou,
+    maxDet: d.maxDet ?? DETECT_DEFAULTS.maxDet,
     classes,
-    agnostic: d.agnostic ?? false,
+    agnostic: d.agnostic ?? DETECT_DEFAULTS.agnostic,
     refine: seg.info.refine,
     softEdge: softEdge === true,
     refineOptions: Object.keys(refineOptions).length ? refineOptions : undefined,
@@ -336,7 +337,8 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   await ctx.folder.manifest.append({ ...record, outputs: [...record.outputs, ...stale] });
   const settings = {
     ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses },
-    ...opts.detect,
+    // snake_case like the rest of NAME.json (opts.detect is the library's camelCase DetectOptions).
+    ...detectSettingsJson(opts.detect ?? {}),
     refine: seg.info.refine,
     ...(opts.refineOptions?.softEdge === true && { soft_edge: true }),
     min_area: opts.filter?.minArea ?? 0,

@@ -41,7 +41,7 @@ export interface RefinerInfo {
 const REFINERS: readonly RefinerInfo[] = [
   { name: 'none', description: "YOLO's own masks, unchanged (fastest)", needs: 'nothing' },
   { name: 'regions', description: 'weight-free colour over-segmentation fused with YOLO by vote (no extra model)', needs: 'nothing' },
-  { name: 'vote', description: "Segment Anything automatic masks fused with YOLO by vote (the seed's method; slow)", needs: 'sam' },
+  { name: 'vote', description: "Segment Anything automatic masks fused with YOLO by vote (the original method; slow)", needs: 'sam' },
   { name: 'box', description: 'Segment Anything prompted with each YOLO box and points (one decoder run per character)', needs: 'sam' },
 ];
 

@@ -1,7 +1,10 @@
 /**
- * The OpenAPI 3.1 document served at /openapi.json. Written by hand (no schema generator is a dependency);
+ * The OpenAPI 3.1 document served at /openapi.json. Written by hand except the segment options, which come from the shared option table (no schema generator is a dependency);
  * test/server/openapi.test.ts checks that every route the server answers is in it and vice versa.
  */
+
+import { jsonSchemaOf } from '../pipeline/options.js';
+import { SERVER_FORMATS, SERVER_OPTIONS } from './request-options.js';
 
 const errorRef = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorRef } } });
@@ -18,20 +21,16 @@ export interface DocumentedLimits {
 
 export function buildOpenApi(ctx: { refiners: string[]; limits: DocumentedLimits }) {
   const { limits } = ctx;
-  const optionProps = {
-    refine: { type: 'string', enum: ctx.refiners, description: 'Mask refinement mode (GET /v1/refiners); default: the server\'s --refine' },
-    conf: { type: 'number', minimum: 0, maximum: 1, description: 'Detection confidence threshold (default 0.25)' },
-    iou: { type: 'number', minimum: 0, maximum: 1, description: 'NMS IoU threshold (default 0.7)' },
-    max_det: { type: 'integer', minimum: 1, maximum: 1000, description: 'At most this many detections (default 300)' },
-    agnostic: { type: 'boolean', description: 'Class-agnostic NMS (default false)' },
-    classes: { type: 'string', description: "Comma-separated class ids or names, or 'all'; default: person for COCO models, every class otherwise", examples: ['0', 'person', 'all'] },
-    instances: { type: 'string', description: "Instances (0-based, in result order) to put into the image output, e.g. '0,2'; default all", examples: ['0', '0,2'] },
-    only_mask: { type: 'boolean', description: 'Return the 8-bit mask (alpha) instead of the cutout' },
-    soft_edge: { type: 'boolean', description: 'Edge-aware partial alpha on the outline (guided filter) in image outputs; JSON masks stay binary' },
-    bg_color: { type: 'string', description: "Composite the cutout over this colour: '#rrggbb', '#rgb', '#rrggbbaa', 'r,g,b' or 'r,g,b,a'", examples: ['#ffffff', '0,255,0'] },
-    crop: { type: 'boolean', description: 'Crop the image output to the selected instances' },
-    format: { type: 'string', enum: ['png', 'webp', 'json'], default: 'png', description: 'png/webp: the cutout (or mask); json: the instances' },
+  // From the shared option table (src/pipeline/options.ts); only what the server says differently is here.
+  const described: Record<string, { choices?: readonly string[]; description?: string }> = {
+    refine: { choices: ctx.refiners, description: "Mask refinement mode (GET /v1/refiners); default: the server's --refine" },
+    classes: { description: "Comma-separated class ids or names (names ignore case), or 'all'; default: person for COCO models, every class otherwise" },
+    soft_edge: { description: 'Edge-aware partial alpha on the outline (guided filter) in image outputs; JSON masks stay binary' },
+    only_mask: { description: 'Return the 8-bit mask (alpha) instead of the cutout' },
+    crop: { description: 'Crop the image output to the selected instances' },
+    format: { choices: SERVER_FORMATS, description: 'png/webp: the cutout (or mask); json: the instances' },
   };
+  const optionProps = Object.fromEntries(SERVER_OPTIONS.map((o) => [o.key, jsonSchemaOf(o, described[o.key])]));
   const queryParams = Object.entries(optionProps).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
   return {
     openapi: '3.1.0',
@@ -169,7 +168,7 @@ export function buildOpenApi(ctx: { refiners: string[]; limits: DocumentedLimits
           type: 'object',
           required: ['id', 'class_id', 'class_name', 'score', 'box', 'area', 'polygons', 'rle'],
           properties: {
-            id: { type: 'integer', description: '0-based, in result order (descending score); what `instances=` refers to' },
+            id: { type: 'integer', description: '0-based, in result order (descending score); what `select=` refers to' },
             class_id: { type: 'integer' },
             class_name: { type: 'string' },
             score: { type: 'number' },

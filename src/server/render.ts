@@ -20,7 +20,7 @@ export interface RenderedImage {
 export async function renderImage(result: EngineResult, opts: SegmentRequestOptions): Promise<RenderedImage> {
   const { width, height, image } = result;
   // combinedAlpha throws BAD_OPTION for an index that does not exist.
-  const alpha = combinedAlpha(result.instances, width, height, opts.instances);
+  const alpha = combinedAlpha(result.instances, width, height, opts.select);
   const format = opts.format === 'webp' ? 'webp' : 'png';
   const contentType = format === 'webp' ? 'image/webp' : 'image/png';
   if (opts.onlyMask) {

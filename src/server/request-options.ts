@@ -1,24 +1,30 @@
 /**
  * Options of POST /v1/segment, from the query string and/or multipart fields (fields win). Every value is
- * checked here so a typo is a 400 that names the option, never a silently ignored setting.
+ * checked here so a typo is a 400 that names the option, never a silently ignored setting. Names, ranges
+ * and defaults come from the shared option table (src/pipeline/options.ts); this file only reads strings.
  */
 import { AnimesegError } from '../errors.js';
 import { parseColor, type Rgb } from '../pipeline/outputs.js';
+import { OUTPUT_FORMATS, optionSpec, parseClassList, SEGMENT_OPTIONS, type OptionSpec, type SegmentOptionKey } from '../pipeline/options.js';
 
-export type OutputFormat = 'png' | 'webp' | 'json';
+export { resolveClassIds } from '../pipeline/options.js';
+
+/** The server also answers with the instances JSON. */
+export const SERVER_FORMATS = [...OUTPUT_FORMATS, 'json'] as const;
+export type OutputFormat = (typeof SERVER_FORMATS)[number];
 
 export interface SegmentRequestOptions {
   refine?: string;
   conf?: number;
   iou?: number;
-  /** At most this many detections (default 300). */
+  /** At most this many detections (default DETECT_DEFAULTS.maxDet). */
   maxDet?: number;
   /** Class-agnostic NMS. */
   agnostic?: boolean;
   /** Class ids, names resolved against the model; undefined = the model's default filter; 'all' = every class. */
   classes?: (number | string)[] | 'all';
-  /** Indices (in result order) of the instances to put into the image output; undefined = all. */
-  instances?: number[];
+  /** Indices (in result order) of the instances to put into the image output (`select=`); undefined = all. */
+  select?: number[];
   onlyMask: boolean;
   /** RGB 0..255 to paint the background with; undefined = transparent background. */
   bgColor?: Rgb;
@@ -28,8 +34,10 @@ export interface SegmentRequestOptions {
   format: OutputFormat;
 }
 
-/** The option names the endpoint accepts (also used by the OpenAPI document). */
-export const SEGMENT_OPTION_NAMES = ['refine', 'conf', 'iou', 'max_det', 'agnostic', 'classes', 'instances', 'only_mask', 'bg_color', 'crop', 'soft_edge', 'format'] as const;
+/** The option table's entries the endpoint accepts (also what the OpenAPI document lists). */
+export const SERVER_OPTIONS: readonly OptionSpec[] = SEGMENT_OPTIONS.filter((o: OptionSpec) => o.server !== false);
+/** The option names the endpoint accepts. */
+export const SEGMENT_OPTION_NAMES: readonly string[] = SERVER_OPTIONS.map((o) => o.key);
 
 type Raw = Record<string, string | undefined>;
 
@@ -46,10 +54,14 @@ export function parseBool(name: string, v: string | undefined): boolean {
   throw bad(name, `expected true/false, got '${v}'`);
 }
 
-function parseUnit(name: string, v: string | undefined): number | undefined {
+/** A number or integer option in its table range; undefined when absent or empty. */
+function parseNumber(key: SegmentOptionKey, v: string | undefined): number | undefined {
   if (v === undefined || v.trim() === '') return undefined;
+  const o = optionSpec(key);
+  if (o.type !== 'number' && o.type !== 'integer') throw new Error(`${key} is not a number option`);
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw bad(name, `expected a number in [0, 1], got '${v}'`);
+  const ok = Number.isFinite(n) && n >= o.min && n <= o.max && (o.type === 'number' || Number.isInteger(n));
+  if (!ok) throw bad(key, `expected ${o.type === 'integer' ? 'an integer' : 'a number'} in [${o.min}, ${o.max}], got '${v}'`);
   return n;
 }
 
@@ -70,7 +82,11 @@ function parseIndexList(name: string, v: string): number[] {
  */
 export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): SegmentRequestOptions {
   for (const k of Object.keys(raw)) {
-    if (!(SEGMENT_OPTION_NAMES as readonly string[]).includes(k)) {
+    if (k === 'instances') {
+      // Renamed so it does not mean two things: the CLI's --instances writes one file per character.
+      throw bad(k, "renamed to 'select'", `pick characters with select=0,2 (0-based ids, as in the JSON)`);
+    }
+    if (!SEGMENT_OPTION_NAMES.includes(k)) {
       throw bad(k, 'unknown option', `known options: ${SEGMENT_OPTION_NAMES.join(', ')}`);
     }
   }
@@ -79,27 +95,20 @@ export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): Segm
     if (!refiners.includes(raw.refine)) throw bad('refine', `'${raw.refine}' is not offered by this server`, `choose one of: ${refiners.join(', ')} (GET /v1/refiners)`);
     opts.refine = raw.refine;
   }
-  opts.conf = parseUnit('conf', raw.conf);
-  opts.iou = parseUnit('iou', raw.iou);
-  if (raw.max_det !== undefined && raw.max_det.trim() !== '') {
-    const n = Number(raw.max_det);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw bad('max_det', `expected an integer in [1, 1000], got '${raw.max_det}'`);
-    opts.maxDet = n;
-  }
+  opts.conf = parseNumber('conf', raw.conf);
+  opts.iou = parseNumber('iou', raw.iou);
+  const maxDet = parseNumber('max_det', raw.max_det);
+  if (maxDet !== undefined) opts.maxDet = maxDet;
   if (raw.agnostic !== undefined) opts.agnostic = parseBool('agnostic', raw.agnostic);
   if (raw.classes !== undefined && raw.classes.trim() !== '') {
-    const c = raw.classes.trim();
-    if (c.toLowerCase() === 'all') opts.classes = 'all';
-    else {
-      opts.classes = c
-        .split(',')
-        .map((p) => p.trim())
-        .filter((p) => p !== '')
-        .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    try {
+      opts.classes = parseClassList(raw.classes);
+    } catch (e) {
+      throw bad('classes', (e as Error).message.replace(/^classes /, ''));
     }
   }
-  if (raw.instances !== undefined && raw.instances.trim() !== '' && raw.instances.trim().toLowerCase() !== 'all') {
-    opts.instances = parseIndexList('instances', raw.instances);
+  if (raw.select !== undefined && raw.select.trim() !== '' && raw.select.trim().toLowerCase() !== 'all') {
+    opts.select = parseIndexList('select', raw.select);
   }
   opts.onlyMask = parseBool('only_mask', raw.only_mask);
   opts.crop = parseBool('crop', raw.crop);
@@ -113,24 +122,8 @@ export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): Segm
   }
   if (raw.format !== undefined && raw.format !== '') {
     const f = raw.format.toLowerCase();
-    if (f !== 'png' && f !== 'webp' && f !== 'json') throw bad('format', `expected png, webp or json, got '${raw.format}'`);
-    opts.format = f;
+    if (!(SERVER_FORMATS as readonly string[]).includes(f)) throw bad('format', `expected ${SERVER_FORMATS.join(', ')}, got '${raw.format}'`);
+    opts.format = f as OutputFormat;
   }
   return opts;
-}
-
-/**
- * Resolve class names to ids against the model's names. Unknown names/ids are a 400 listing a few valid
- * ones, because a silently empty result would look like "no characters found".
- */
-export function resolveClassIds(classes: (number | string)[], names: readonly string[]): number[] {
-  return classes.map((c) => {
-    if (typeof c === 'number') {
-      if (c < 0 || c >= names.length) throw bad('classes', `class id ${c} out of range 0..${names.length - 1}`);
-      return c;
-    }
-    const i = names.indexOf(c);
-    if (i < 0) throw bad('classes', `unknown class name '${c}'`, `this model's classes include: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', ...' : ''}`);
-    return i;
-  });
 }

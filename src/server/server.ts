@@ -9,6 +9,7 @@ import { AnimesegError } from '../errors.js';
 import type { SegmentEngine } from './engine.js';
 import { HttpError, errorBody, toErrorResponse } from './http-errors.js';
 import { parseSegmentOptions, resolveClassIds, type SegmentRequestOptions } from './request-options.js';
+import { DETECT_DEFAULTS } from '../pipeline/options.js';
 import { renderImage, renderJson, type RenderedImage } from './render.js';
 import { WorkQueue } from './work-queue.js';
 import { buildOpenApi } from './openapi.js';
@@ -212,7 +213,8 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
       const tEncode = performance.now();
       const timings: Record<string, number> = { probe: tQueued - t0, queue: tStart - tQueued, ...result.timings };
       if (options.format === 'json') {
-        const settings = { refine: result.refine, conf: options.conf ?? 0.25, iou: options.iou ?? 0.7, max_det: options.maxDet ?? 300, agnostic: options.agnostic ?? false, classes: classes ?? engine.info.defaultClasses ?? 'all' };
+        const D = DETECT_DEFAULTS;
+        const settings = { refine: result.refine, conf: options.conf ?? D.conf, iou: options.iou ?? D.iou, max_det: options.maxDet ?? D.maxDet, agnostic: options.agnostic ?? D.agnostic, classes: classes ?? engine.info.defaultClasses ?? 'all' };
         const json = renderJson(result, { image: fileName, model: engine.info.model, settings }, timings);
         json.timings_ms.total = Math.round((performance.now() - t0) * 100) / 100;
         return { kind: 'json' as const, json };

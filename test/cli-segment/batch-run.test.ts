@@ -81,6 +81,9 @@ test('a rerun with other settings redoes the images and says so; another source 
   const j = JSON.parse(await readFile(join(out, 'eren_1.json'), 'utf8'));
   assert.equal(j.settings.refine, 'regions');
   assert.equal(j.settings.conf, 0.1);
+  // NAME.json is snake_case throughout (issue 10: the detection keys came as camelCase maxDet beside min_area).
+  assert.equal(j.settings.max_det, 300); // the default, DETECT_DEFAULTS / Ultralytics' max_det
+  for (const k of Object.keys(j.settings)) assert.match(k, /^[a-z0-9_]+$/, `settings key ${k}`);
 
   // d2/eren_1.jpg after in/eren_1.jpg: the JSON names the first source, so it is redone, not skipped.
   const d2 = join(root, 'd2');

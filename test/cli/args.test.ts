@@ -58,6 +58,8 @@ test('usage errors exit 2 with one clear line, in segment and other commands', (
   const cases: [string[], RegExp][] = [
     [['segment', IMAGE, '-o', '/tmp/never', '--conf='], /--conf must be a number in \[0, 1\], got ''/],
     [['segment', IMAGE, '-o', '/tmp/never', '--max-det', '1.5'], /--max-det must be a whole number/],
+    // One max_det limit for CLI and server (issue 10; the CLI allowed 100000, the server 1000).
+    [['segment', IMAGE, '-o', '/tmp/never', '--max-det', '1001'], /--max-det must be a whole number in \[1, 1000\], got '1001'/],
     [['segment', IMAGE, '-o', '/tmp/never', '--concurrency', '2.5'], /--concurrency must be a whole number/],
     [['segment', IMAGE, '-o', '/tmp/never', '--max-pixels', '0x10'], /--max-pixels must be a whole number/],
     [['segment', IMAGE, '-o', '/tmp/never', '--bogus'], /unknown option '--bogus'/],

@@ -178,7 +178,7 @@ test('soft_edge: partial alpha only near the mask outline; without it alpha is 0
   await expectError(await fetch(`${base}/v1/segment?soft_edge=maybe`, { method: 'POST', body: form(luffy) }), 400, 'BAD_OPTION', /soft_edge/);
 });
 
-test('instances=, crop, only_mask, bg_color and webp do what they say', async () => {
+test('select=, crop, only_mask, bg_color and webp do what they say', async () => {
   const j = await segmentJson(luffy);
   const { width: w, height: h } = j;
   const inst0 = j.instances[0]!;
@@ -187,8 +187,8 @@ test('instances=, crop, only_mask, bg_color and webp do what they say', async ()
   let x1 = w, y1 = h, x2 = -1, y2 = -1;
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (m0[y * w + x]) { x1 = Math.min(x1, x); x2 = Math.max(x2, x); y1 = Math.min(y1, y); y2 = Math.max(y2, y); }
 
-  // only_mask + instances=0 + crop → a gray image of the box, 255 exactly on the mask.
-  let r = await fetch(`${base}/v1/segment?instances=0&only_mask=true&crop=1`, { method: 'POST', body: form(luffy) });
+  // only_mask + select=0 + crop → a gray image of the box, 255 exactly on the mask.
+  let r = await fetch(`${base}/v1/segment?select=0&only_mask=true&crop=1`, { method: 'POST', body: form(luffy) });
   assert.equal(r.status, 200);
   const maskPng = Buffer.from(await r.arrayBuffer());
   assert.equal((await sharp(maskPng).metadata()).channels, 1, 'a single-channel PNG');
@@ -299,7 +299,9 @@ test('unknown or bad options → 400 BAD_OPTION naming the option', async () => 
   await expectError(await post('refine=magic'), 400, 'BAD_OPTION', /refine/);
   await expectError(await post('bg_color=bluish'), 400, 'BAD_OPTION', /bg_color/);
   await expectError(await post('classes=unicorn'), 400, 'BAD_OPTION', /unicorn/);
-  await expectError(await post('instances=99'), 400, 'BAD_OPTION', /instance/);
+  await expectError(await post('select=99'), 400, 'BAD_OPTION', /instance/);
+  // Renamed (issue 10): the CLI's --instances writes one file per character; the server's pick is select=.
+  await expectError(await post('instances=0'), 400, 'BAD_OPTION', /renamed to 'select'/);
   await expectError(await post('crop=maybe'), 400, 'BAD_OPTION', /crop/);
   // The same check applies to multipart fields.
   await expectError(await fetch(`${base}/v1/segment`, { method: 'POST', body: form(luffy, { sharpen: '1' }) }), 400, 'BAD_OPTION', /sharpen/);

@@ -12,12 +12,12 @@ test('defaults: png, no crop, no mask, no soft edge, every instance', () => {
 });
 
 test('values are parsed: booleans, numbers, colours, lists', () => {
-  const o = parseSegmentOptions({ refine: 'regions', conf: '0.4', iou: '0.5', classes: '0,person', instances: '2, 0', only_mask: 'yes', crop: '', bg_color: '#0f0', format: 'WEBP' }, REFINERS);
+  const o = parseSegmentOptions({ refine: 'regions', conf: '0.4', iou: '0.5', classes: '0,person', select: '2, 0', only_mask: 'yes', crop: '', bg_color: '#0f0', format: 'WEBP' }, REFINERS);
   assert.equal(o.refine, 'regions');
   assert.equal(o.conf, 0.4);
   assert.equal(o.iou, 0.5);
   assert.deepEqual(o.classes, [0, 'person']);
-  assert.deepEqual(o.instances, [2, 0]);
+  assert.deepEqual(o.select, [2, 0]);
   assert.equal(o.onlyMask, true);
   assert.equal(o.crop, true, 'a bare flag means true');
   assert.deepEqual(o.bgColor, [0, 255, 0]); // '#0f0' = #00ff00
@@ -25,7 +25,7 @@ test('values are parsed: booleans, numbers, colours, lists', () => {
   const d = parseSegmentOptions({ max_det: '1', agnostic: 'true' }, REFINERS);
   assert.equal(d.maxDet, 1);
   assert.equal(d.agnostic, true);
-  assert.equal(parseSegmentOptions({ classes: 'ALL', instances: 'all' }, REFINERS).classes, 'all');
+  assert.equal(parseSegmentOptions({ classes: 'ALL', select: 'all' }, REFINERS).classes, 'all');
 });
 
 test('refusals name the option', () => {
@@ -33,7 +33,7 @@ test('refusals name the option', () => {
   assert.throws(() => parseSegmentOptions({ conf: '-0.1' }, REFINERS), isBadOption(/conf/));
   assert.throws(() => parseSegmentOptions({ iou: 'abc' }, REFINERS), isBadOption(/iou/));
   assert.throws(() => parseSegmentOptions({ refine: 'vote' }, REFINERS), isBadOption(/refine/));
-  assert.throws(() => parseSegmentOptions({ instances: '1-3' }, REFINERS), isBadOption(/instances/));
+  assert.throws(() => parseSegmentOptions({ select: '1-3' }, REFINERS), isBadOption(/select/));
   assert.throws(() => parseSegmentOptions({ only_mask: 'perhaps' }, REFINERS), isBadOption(/only_mask/));
   assert.throws(() => parseSegmentOptions({ bg_color: '300,0,0' }, REFINERS), isBadOption(/bg_color/));
   assert.throws(() => parseSegmentOptions({ format: 'gif' }, REFINERS), isBadOption(/format/));
@@ -45,4 +45,22 @@ test('class names resolve against the model; unknown ones are refused', () => {
   assert.deepEqual(resolveClassIds([2, 'person'], names), [2, 0]);
   assert.throws(() => resolveClassIds(['cat'], names), isBadOption(/cat/));
   assert.throws(() => resolveClassIds([3], names), isBadOption(/3/));
+});
+
+// Issue 10 defects, each failing on the old code.
+test("'instances' is the CLI's per-character files; the server's pick is 'select', and 'instances' says so", () => {
+  assert.throws(() => parseSegmentOptions({ instances: '0' }, REFINERS), isBadOption(/instances.*renamed to 'select'/));
+  assert.deepEqual(parseSegmentOptions({ select: '1' }, REFINERS).select, [1]);
+});
+
+test('max_det has the one limit of the option table, the same as the CLI (1000)', async () => {
+  const { MAX_DET_LIMIT } = await import('../../src/pipeline/options.js');
+  assert.equal(MAX_DET_LIMIT, 1000);
+  assert.equal(parseSegmentOptions({ max_det: '1000' }, REFINERS).maxDet, 1000);
+  assert.throws(() => parseSegmentOptions({ max_det: '1001' }, REFINERS), isBadOption(/max_det.*\[1, 1000\]/));
+});
+
+test('class names ignore case on the server as on the CLI (one resolver)', () => {
+  // COCO's class 0 is 'person' (../shared/models/README.md); 'Person' and 'PERSON' name it too.
+  assert.deepEqual(resolveClassIds(['Person', 'CAR'], ['person', 'bicycle', 'car']), [0, 2]);
 });

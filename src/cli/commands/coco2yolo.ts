@@ -1,6 +1,6 @@
 /** animeseg coco2yolo: a thin layer over coco2yolo() (src/data/coco2yolo.ts). */
 import { AnimesegError } from '../../errors.js';
-import { enumOption, listOption, parseCommandArgs, progressOption, requireExistingPaths } from '../args.js';
+import { enumOption, listOption, parseCommandArgs, progressOption, progressUsage, requireExistingPaths } from '../args.js';
 import type { LinkMode } from '../../data/coco2yolo.js';
 
 export const usage = `Usage: animeseg coco2yolo --annotations instances_train2017.json --images DIR --out DIR [options]
@@ -23,7 +23,7 @@ Options:
   --split NAME         split folder name (default: file stem without instances_, e.g. train2017)
   --link MODE          hardlink (default; falls back to symlink, then copy) | symlink | copy | none
   --force              convert a split again that was converted before
-  --progress MODE      auto | bar | plain | silent`;
+${progressUsage(23)}`;
 
 const options = {
   annotations: { type: 'string', short: 'a' },

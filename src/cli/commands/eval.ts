@@ -1,7 +1,7 @@
 /**
  * animeseg eval: Ultralytics-exact box/mask metrics plus refined-mask quality. A thin layer over evaluate().
  */
-import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption, requireExistingPaths, usageError } from '../args.js';
+import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption, progressUsage, requireExistingPaths, usageError } from '../args.js';
 import type { EvaluateReport } from '../../eval/evaluate.js';
 import type { SplitName } from '../../data/yaml.js';
 import type { RefineName } from '../../pipeline/segmenter.js';
@@ -30,7 +30,7 @@ Options:
   --threads N            inference threads
   --device cpu|cuda      inference device (default cpu)
   --json                 print the report as JSON on stdout
-  --progress MODE        auto | bar | plain | silent`;
+${progressUsage()}`;
 
 const options = {
   data: { type: 'string' },

@@ -1,6 +1,6 @@
 /** animeseg fg2mask: a thin layer over fg2mask() (src/data/fg2mask.ts). */
 import { AnimesegError } from '../../errors.js';
-import { intOption, parseCommandArgs, progressOption, requireExistingPaths } from '../args.js';
+import { intOption, parseCommandArgs, progressOption, progressUsage, requireExistingPaths } from '../args.js';
 
 export const usage = `Usage: animeseg fg2mask --fg DIR --out DIR [options]
 
@@ -13,7 +13,7 @@ Options:
   --out DIR         mask folder
   --threshold N     alpha at or above N (0-255) is foreground (default 128)
   --overwrite       rewrite masks that exist
-  --progress MODE   auto | bar | plain | silent`;
+${progressUsage(20)}`;
 
 const options = {
   fg: { type: 'string' },

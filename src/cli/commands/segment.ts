@@ -3,7 +3,9 @@
  */
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
-import { enumOption, intOption, listOption, numberOption, optionalInt, parseCommandArgs, progressOption, requireExistingPaths, usageError } from '../args.js';
+import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption, progressUsage, requireExistingPaths, usageError } from '../args.js';
+import { cliConfig, readEnum, readNumber, usageLine } from '../schema-args.js';
+import { detectSettingsJson, optionSpec, parseClassList, resolveClassIds, SEGMENT_OPTIONS } from '../../pipeline/options.js';
 import { createSegmenter, type DetectOptions, type RecallOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { checkBoxPrior, type BoxPriorName } from '../../pipeline/box-prior.js';
 import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
@@ -33,36 +35,38 @@ Options:
   -o, --out DIR          output folder (required unless input is -)
   --model NAME|PATH[,..] model name from 'animeseg models list' or a .onnx path (default: yolov8n-seg-int8);
                          YOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)
-  --conf X               confidence threshold (default 0.25)
-  --iou X                NMS IoU threshold (default 0.7)
-  --max-det N            most detections per image (default 300)
-  --classes LIST|all     class ids or names to keep, e.g. 0,1 or person (default: person for COCO models,
-                         every class for other models)
-  --agnostic             class-agnostic NMS
-  --refine NAME          none | regions | vote | box (default none; regions with a detection-only model):
-                           regions  weight-free colour over-segmentation fused by vote (no extra model)
-                           vote     Segment Anything automatic masks fused by vote (the seed's method; slow)
-                           box      Segment Anything prompted with each YOLO box and points
+${usageLine(optionSpec('conf'))}
+${usageLine(optionSpec('iou'))}
+${usageLine(optionSpec('max_det'))}
+${usageLine(optionSpec('classes'))}
+${usageLine(optionSpec('agnostic'))}
+${usageLine(
+  optionSpec('refine'),
+  `none | regions | vote | box (default none; regions with a detection-only model):
+  regions  weight-free colour over-segmentation fused by vote (no extra model)
+  vote     Segment Anything automatic masks fused by vote (the original method; slow)
+  box      Segment Anything prompted with each YOLO box and points`,
+)}
   --tta flip             also run the models on the mirrored image (recall aid)
   --tiles                also run the models on 2x2 overlapping tiles (small characters)
   --second-pass          also run the models on the largest salient region nothing was found in
   --box-prior NAME       coarse mask for boxes of detection-only models: colour | ellipse | box (default colour)
-  --soft-edge            edge-aware partial alpha on the refined outline (guided filter)
+${usageLine(optionSpec('soft_edge'))}
   --sam-model NAME       SAM encoder/decoder pair for vote|box from 'animeseg models list' (default sam-vit-b)
   --sam-encoder PATH     a SAM encoder .onnx (with --sam-decoder, instead of --sam-model)
   --sam-decoder PATH     a SAM decoder .onnx
-  --sam-preset seed|sam  AMG settings for vote: the original work's (default) or segment-anything's defaults
+  --sam-preset seed|sam  AMG settings for vote: seed = the original method's (default), sam = segment-anything's
   --box-points N         positive points per character for --refine box (default 3)
-  --instances            also write one cutout per character, cropped to its box
+${usageLine(optionSpec('instances'))}
   --overlay              also write an overlay picture with masks, boxes and scores
-  --only-mask            write the mask and JSON, no cutout (with --instances: NAME.instNN.mask.png per character)
-  --bg-color C           background colour instead of transparency: '#fff', '#rrggbb' or r,g,b
-  --crop                 crop the cutout to the characters
+${usageLine(optionSpec('only_mask'), 'write the mask and JSON, no cutout (with --instances: NAME.instNN.mask.png per character)')}
+${usageLine(optionSpec('bg_color'))}
+${usageLine(optionSpec('crop'))}
   --crops square|N       also write a training crop per character, NAME.instNN.crop.png: its cutout centred
                          on a square (longer side + margin), scaled to N x N when N is given (e.g. 512, 768, 1024)
   --crop-bg C            crop background: transparent (default, PNG) or a colour like '#fff' (JPEG, no alpha)
   --crop-margin F        margin on each side as a fraction of the character's longer side (default 0)
-  --format png|webp      cutout format (default png)
+${usageLine(optionSpec('format'))}
   --json                 print the run summary as JSON on stdout (with -: the instances JSON instead of a PNG)
   --concurrency N        images in flight (default 4)
   --overwrite            redo every image and replace existing files even if animeseg did not write them
@@ -75,19 +79,14 @@ Options:
   --device cpu|cuda      execution provider (default cpu)
   --threads N            onnxruntime threads per model run (default: one per core for a single image;
                          with several images in flight, one inference worker per core, 1 thread each)
-  --progress MODE        auto | bar | plain | silent (default auto)
+${progressUsage()}
 Exit: 0 all ok, 1 some images failed, 2 usage error.`;
 
 const options = {
   out: { type: 'string', short: 'o' },
   model: { type: 'string' },
-  conf: { type: 'string' },
-  iou: { type: 'string' },
-  'max-det': { type: 'string' },
-  classes: { type: 'string' },
-  agnostic: { type: 'boolean' },
-  refine: { type: 'string' },
-  'soft-edge': { type: 'boolean' },
+  // conf, iou, max-det, classes, agnostic, refine, soft-edge, only-mask, bg-color, crop, format, instances
+  ...cliConfig(SEGMENT_OPTIONS),
   tta: { type: 'string' },
   tiles: { type: 'boolean' },
   'second-pass': { type: 'boolean' },
@@ -97,15 +96,10 @@ const options = {
   'sam-decoder': { type: 'string' },
   'sam-preset': { type: 'string' },
   'box-points': { type: 'string' },
-  instances: { type: 'boolean' },
   overlay: { type: 'boolean' },
-  'only-mask': { type: 'boolean' },
-  'bg-color': { type: 'string' },
-  crop: { type: 'boolean' },
   crops: { type: 'string' },
   'crop-bg': { type: 'string' },
   'crop-margin': { type: 'string' },
-  format: { type: 'string' },
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
   overwrite: { type: 'boolean' },
@@ -163,21 +157,11 @@ function cropOptions(v: { crops?: string; 'crop-bg'?: string; 'crop-margin'?: st
 /** '--classes 0,2' or '--classes person,cat' (names need the model, so they resolve after loading). */
 function parseClasses(v: string | undefined): (number | string)[] | 'all' | undefined {
   if (v === undefined) return undefined;
-  if (v.trim().toLowerCase() === 'all') return 'all';
-  const parts = listOption('classes', v, "0,1 or person (or 'all')")!;
-  return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-}
-
-function classIds(list: (number | string)[], names: readonly string[]): number[] {
-  return list.map((c) => {
-    if (typeof c === 'number') {
-      if (c >= names.length) throw usageError(`--classes: this model has no class ${c} (ids 0..${names.length - 1})`, `classes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}`);
-      return c;
-    }
-    const i = names.findIndex((n) => n.toLowerCase() === c.toLowerCase());
-    if (i < 0) throw new AnimesegError('BAD_OPTION', `--classes: this model has no class '${c}'`, { hint: `classes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` });
-    return i;
-  });
+  try {
+    return parseClassList(v);
+  } catch (e) {
+    throw usageError(`--${(e as Error).message}`);
+  }
 }
 
 async function readStdin(): Promise<Uint8Array> {
@@ -195,15 +179,15 @@ export async function run(argv: string[]): Promise<number> {
   if (!positionals.includes('-') && !v.out) throw usageError('missing -o OUT (the output folder)');
   if (positionals.includes('-') && positionals.length > 1) throw usageError("'-' (stdin) cannot be combined with other inputs");
   const detect: DetectOptions = {
-    conf: numberOption('conf', v.conf, 0.25, 0, 1),
-    iou: numberOption('iou', v.iou, 0.7, 0, 1),
-    maxDet: intOption('max-det', v['max-det'], 300, 1, 100000),
+    conf: readNumber(optionSpec('conf'), v.conf),
+    iou: readNumber(optionSpec('iou'), v.iou),
+    maxDet: readNumber(optionSpec('max_det'), v['max-det']),
     agnostic: v.agnostic ?? false,
   };
   const classList = parseClasses(v.classes);
-  const refine: RefineName = enumOption('refine', v.refine, ['none', 'regions', 'vote', 'box'], 'none');
+  const refine = (readEnum(optionSpec('refine'), v.refine) ?? 'none') as RefineName;
   const refineOptions = samRefineOptions(v, refine);
-  const format = enumOption('format', v.format, ['png', 'webp'], 'png');
+  const format = readEnum(optionSpec('format'), v.format) as 'png' | 'webp';
   const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
   const concurrency = intOption('concurrency', v.concurrency, 4, 1, 64);
   const maxPixels = intOption('max-pixels', v['max-pixels'], 100_000_000, 1);
@@ -244,12 +228,12 @@ export async function run(argv: string[]): Promise<number> {
   // --refine not given: the segmenter's default (none, or regions when a model is detection-only).
   const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine: v.refine === undefined ? undefined : refine, refineOptions, refineWorkers, maxPixels, recall, boxPrior, ...detect });
   try {
-    if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : classIds(classList, seg.info.classNames);
+    if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : resolveClassIds(classList, seg.info.classNames);
     if (stdin) {
       const bytes = await readStdin();
       const r = await seg.segment(bytes, { file: '<stdin>' });
       if (v.json) {
-        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detect, refine: seg.info.refine } })));
+        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detectSettingsJson(detect), refine: seg.info.refine } })));
         return 0;
       }
       const alpha = resultAlpha(r);

@@ -1,7 +1,7 @@
 /** animeseg synth: a thin layer over runSynth() (src/data/synth/run.ts). */
 import { availableParallelism } from 'node:os';
 import { AnimesegError } from '../../errors.js';
-import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption } from '../args.js';
+import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption, progressUsage } from '../args.js';
 import { DEFAULT_PARAMS, type SynthParams } from '../../data/synth/params.js';
 
 const d = DEFAULT_PARAMS;
@@ -38,7 +38,7 @@ Options:
   --png                  write lossless PNG instead of JPEG
   --min-visible PX       no row for a character with fewer visible pixels (default ${d.minVisiblePixels})
   --epsilon PX           polygon simplification tolerance, <= 1 (default ${d.epsilon})
-  --progress MODE        auto | bar | plain | silent`;
+${progressUsage()}`;
 
 const options = {
   fg: { type: 'string' },

@@ -14,6 +14,7 @@ export type {
   SegmentResult,
   SegmentInstance,
   DetectOptions,
+  SegmentCallOptions,
   RefineName,
 } from './pipeline/segmenter.js';
 export {
@@ -59,6 +60,11 @@ export {
   nonMaxSuppression,
   readYoloContract,
   loadYoloModel,
+  predict,
+  checkRawOutputs,
+  type YoloBackend,
+  type PredictOptions,
+  type Prediction,
   type LetterboxGeometry,
   type Detection,
   type YoloContract,

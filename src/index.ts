@@ -16,6 +16,7 @@ export type {
   SegmentResult,
   SegmentInstance,
   DetectOptions,
+  SegmentCallOptions,
   RefineName,
 } from './pipeline/segmenter.js';
 export {
@@ -61,6 +62,11 @@ export {
   nonMaxSuppression,
   readYoloContract,
   loadYoloModel,
+  predict,
+  checkRawOutputs,
+  type YoloBackend,
+  type PredictOptions,
+  type Prediction,
   type LetterboxGeometry,
   type Detection,
   type YoloContract,

@@ -1,19 +1,20 @@
 /**
  * createSegmenter(): the library entry point. Loads one or more YOLOv8 models (segment or detect exports,
- * by name or path through the resolver), then for each image: decode → letterbox → inference →
- * post-processing (NMS, native masks) on the full image and on the views the recall aids ask for (flip,
- * tiles, second pass) → fusion across models and views → a box prior for boxes without a mask → optional
- * refinement, with per-stage timings. One segment model with no recall aid is exactly Ultralytics' predict.
+ * by name or path through the resolver), then for each image: decode (decode-input.ts) → the predictor core
+ * (models/yolo/predictor.ts: letterbox → inference → NMS → native masks) on the full image and on the views
+ * the recall aids ask for (flip, tiles, second pass) → fusion across models and views → a box prior for boxes
+ * without a mask → refinement (the segmenter's refiner, or one given per call) and soft edges, with per-stage
+ * timings. One segment model with no recall aid is exactly Ultralytics' predict.
  */
 import { AnimesegError } from '../errors.js';
-import { decodeImage, decodeImageFile, DEFAULT_MAX_PIXELS } from '../image/decode.js';
-import { toRgb } from '../image/pixels.js';
+import { DEFAULT_MAX_PIXELS } from '../image/decode.js';
 import type { RawImage } from '../image/types.js';
 import { defaultClasses, type YoloTask } from '../models/yolo/contract.js';
 import type { Box } from '../mask/types.js';
-import { letterboxTensor } from '../models/yolo/letterbox.js';
 import { loadYoloModel, type YoloModel } from '../models/yolo/model.js';
-import { postprocess } from '../models/yolo/postprocess.js';
+import { predict } from '../models/yolo/predictor.js';
+import { applyRefiner } from '../refine/apply.js';
+import { decodeInput, type ImageInput } from './decode-input.js';
 import type { Device } from '../models/session.js';
 import type { Instance, Refiner, StageTimings } from './types.js';
 import { resolveYoloPath } from './model-path.js';
@@ -146,10 +147,23 @@ export interface SegmenterInfo {
   boxPrior: BoxPriorName;
 }
 
+/** What one segment() call may change. */
+export interface SegmentCallOptions extends DetectOptions {
+  /** Name of the input for error messages (bytes and pixels have none). */
+  file?: string;
+  /**
+   * Refine with this refiner instead of the segmenter's own (null = no refinement): a server keeps one
+   * segmenter and picks the refiner per request. The caller owns and disposes it.
+   */
+  refiner?: Refiner | null;
+  /** Add soft alpha to every instance that has none yet, after refinement (src/refine/softedge.ts). */
+  softEdge?: boolean;
+}
+
 export interface Segmenter {
   readonly info: SegmenterInfo;
   /** Input: file path, encoded bytes, or decoded pixels (RGB/RGBA/gray RawImage). */
-  segment(input: string | Uint8Array | RawImage, overrides?: DetectOptions & { file?: string }): Promise<SegmentResult>;
+  segment(input: ImageInput, overrides?: SegmentCallOptions): Promise<SegmentResult>;
   dispose(): Promise<void>;
 }
 
@@ -157,10 +171,6 @@ function checkRange(name: string, v: number | undefined, lo: number, hi: number)
   if (v !== undefined && !(Number.isFinite(v) && v >= lo && v <= hi)) {
     throw new AnimesegError('BAD_OPTION', `${name} must be in [${lo}, ${hi}], got ${v}`);
   }
-}
-
-function isRawImage(x: unknown): x is RawImage {
-  return typeof x === 'object' && x !== null && 'data' in x && 'width' in x && 'height' in x && 'channels' in x;
 }
 
 interface LoadedModel {
@@ -270,8 +280,9 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     throw e;
   }
 
-  async function segment(input: string | Uint8Array | RawImage, ov: DetectOptions & { file?: string } = {}): Promise<SegmentResult> {
-    const o = { ...options, ...stripUndefined(ov) };
+  async function segment(input: ImageInput, ov: SegmentCallOptions = {}): Promise<SegmentResult> {
+    const { refiner: callRefiner, softEdge, ...detectOv } = ov;
+    const o = { ...options, ...stripUndefined(detectOv) };
     checkRange('conf', o.conf, 0, 1);
     checkRange('iou', o.iou, 0, 1);
     checkRange('maxDet', o.maxDet, 1, 100000);
@@ -283,31 +294,14 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
       timings[k] = (timings[k] ?? 0) + (n - t);
       t = n;
     };
-    let decoded: RawImage;
-    if (typeof input === 'string') decoded = (await decodeImageFile(input, { maxPixels })).image;
-    else if (input instanceof Uint8Array) decoded = (await decodeImage(input, { maxPixels, file: ov.file })).image;
-    else if (isRawImage(input)) {
-      checkRawImage(input, ov.file);
-      decoded = input;
-    } else throw new AnimesegError('BAD_INPUT', 'input must be a file path, encoded image bytes or a RawImage', { file: ov.file });
-    const image = toRgb(decoded);
-    const inputAlpha = decoded.channels === 4 ? extractAlpha(decoded) : undefined;
+    const { image, inputAlpha } = await decodeInput(input, { maxPixels, file: ov.file });
     lap('decode');
     const nms = { conf: o.conf ?? 0.25, iou: o.iou ?? 0.7, maxDet: o.maxDet ?? 300, agnostic: o.agnostic ?? false };
 
     /** One model on one view: its detections as candidates in original pixels. */
     async function detect(m: LoadedModel, view: View | null, modelClasses: number[] | null): Promise<(Candidate & { boxLetterbox?: Box; anchor?: number })[]> {
-      const [ih, iw] = m.model.contract.imgsz;
-      const src = view?.image ?? image;
-      const { tensor, geometry } = letterboxTensor(src, iw, ih);
-      lap('preprocess');
-      const raw = await m.model.run(tensor);
-      // Split waiting for the model (another image's run) from the run itself.
-      const waited = performance.now() - t;
-      timings.inference = (timings.inference ?? 0) + (raw.ms ?? waited);
-      if (raw.ms !== undefined && waited - raw.ms > 0.05) timings.queue = (timings.queue ?? 0) + waited - raw.ms;
+      const { detections: dets } = await predict(m.model, view?.image ?? image, { ...nms, classes: modelClasses, masks: 'native' }, timings);
       t = performance.now();
-      const dets = postprocess(raw, geometry, { ...nms, classes: modelClasses, masks: 'native' });
       const out: (Candidate & { boxLetterbox?: Box; anchor?: number })[] = [];
       for (const d of dets) {
         if (view && touchesInnerEdge(view, d.box)) continue;
@@ -366,12 +360,19 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
       return inst;
     });
     lap('postprocess');
-    if (refiner && instances.length > 0) {
-      const fromPrior = instances.map((i) => i.maskSource === 'box-prior');
-      const refined = await refiner.refine(image, instances);
+    const useRefiner = callRefiner !== undefined ? callRefiner : refiner;
+    if (useRefiner && instances.length > 0) {
+      const before = instances;
+      const refined = await applyRefiner(useRefiner, image, before);
       // A box's refined mask stays inside the box (a little margin): the refiner works for that box only.
-      instances = refined.map((r, i) => ({ ...instances[i], ...r, ...(fromPrior[i] ? { mask: clipToBox(r.mask, instances[i].box) } : {}) }));
+      instances = refined.map((r, i) => (before[i].maskSource === 'box-prior' ? { ...r, mask: clipToBox(r.mask, before[i].box) } : r));
       lap('refine');
+    }
+    if (softEdge && instances.length > 0) {
+      // On top of whichever refiner ran (a refiner made with softEdge already set alpha).
+      const { addSoftAlpha } = await import('../refine/softedge.js');
+      instances = addSoftAlpha(image, instances);
+      lap('soft_edge');
     }
     return { width: image.width, height: image.height, image, inputAlpha, instances, timings };
   }
@@ -388,24 +389,6 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function checkRawImage(img: RawImage, file?: string): void {
-  const { width, height, channels, data } = img;
-  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {
-    throw new AnimesegError('BAD_INPUT', `raw image has an invalid size ${width}x${height}`, { file });
-  }
-  if (![1, 3, 4].includes(channels)) throw new AnimesegError('BAD_INPUT', `raw image has ${channels} channels, expected 1, 3 or 4`, { file });
-  if (!(data instanceof Uint8Array) || data.length !== width * height * channels) {
-    throw new AnimesegError('BAD_INPUT', `raw image data has ${data?.length} bytes, expected ${width}x${height}x${channels} = ${width * height * channels}`, { file });
-  }
-}
-
-function extractAlpha(img: RawImage): Uint8Array {
-  const n = img.width * img.height;
-  const a = new Uint8Array(n);
-  for (let i = 0; i < n; i++) a[i] = img.data[i * 4 + 3];
-  return a;
 }
 
 async function loadRefiner(name: RefineName, options: Record<string, unknown>, workers: number): Promise<Refiner> {

@@ -27,7 +27,8 @@ function newestSource(root: string): number {
       else if (name.endsWith('.ts') && st.mtimeMs > newest) newest = st.mtimeMs;
     }
   };
-  for (const d of ['src/browser', 'src/models/yolo', 'src/image', 'src/mask']) walk(join(root, d));
+  // What the bundle imports: the browser entry, the predictor core with its ONNX reader, the pure refiners.
+  for (const d of ['src/browser', 'src/models/yolo', 'src/models/onnx', 'src/image', 'src/mask', 'src/refine', 'src/pipeline']) walk(join(root, d));
   return newest;
 }
 

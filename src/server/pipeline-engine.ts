@@ -1,14 +1,14 @@
 /**
  * The real SegmentEngine: ONE YOLO model (the library's createSegmenter, refine 'none') loaded at start
- * and shared by every request; refiners are created on first use per mode, cached, and applied to the
- * segmenter's instances here, so switching refinement never loads YOLO again.
+ * and shared by every request; refiners are created on first use per mode, cached, and handed to the
+ * segmenter per request (its per-call `refiner`), so switching refinement never loads YOLO again and the
+ * refinement, the instance merge and soft edges are the segmenter's own.
  */
 import sharp from 'sharp';
 import { AnimesegError } from '../errors.js';
 import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Refiner } from '../pipeline/types.js';
 import type { EngineInfo, EngineResult, RefinerInfo, SegmentEngine, SegmentParams } from './engine.js';
-import { addSoftAlpha } from '../refine/softedge.js';
 import { ADMITTED_INPUT } from '../image/sharp-input.js';
 
 export interface PipelineEngineOptions {
@@ -90,22 +90,8 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
       await probeImage(bytes, maxPixels);
       const refine = p.refine ?? defaultRefine;
       const refiner = await refinerFor(refine);
-      const r = await seg.segment(bytes, { conf: p.conf, iou: p.iou, maxDet: p.maxDet, agnostic: p.agnostic, classes: p.classes });
-      let instances = r.instances;
-      const timings = { ...r.timings };
-      if (refiner && instances.length > 0) {
-        const t0 = performance.now();
-        const refined = await refiner.refine(r.image, instances);
-        instances = refined.map((x, i) => ({ ...instances[i]!, ...x }));
-        timings.refine = performance.now() - t0;
-      }
-      if (p.softEdge && instances.length > 0) {
-        // Per request, on top of whichever refiner ran (a refiner made with softEdge already set alpha).
-        const t0 = performance.now();
-        instances = addSoftAlpha(r.image, instances);
-        timings.soft_edge = performance.now() - t0;
-      }
-      return { width: r.width, height: r.height, image: r.image, instances, timings, refine };
+      const r = await seg.segment(bytes, { conf: p.conf, iou: p.iou, maxDet: p.maxDet, agnostic: p.agnostic, classes: p.classes, refiner, softEdge: p.softEdge });
+      return { width: r.width, height: r.height, image: r.image, instances: r.instances, timings: r.timings, refine };
     },
     async dispose() {
       for (const st of refiners.values()) {

@@ -10,18 +10,12 @@
 import type { Mask } from '../../mask/types.js';
 import { nativeToLetterboxX, nativeToLetterboxY, type ValGeometry } from './geometry.js';
 import { polygonToGrid } from './gt.js';
+import type { GridMask } from '../../models/yolo/masks.js';
 
 const f32 = Math.fround;
 
-export interface GridMask {
-  /** 0/1, size x size, row-major. */
-  data: Uint8Array;
-  /** Bounding rows/cols that may hold foreground (end-exclusive), to keep IoU loops short. */
-  r0: number;
-  r1: number;
-  c0: number;
-  c1: number;
-}
+/** The grid mask type lives with the YOLO masks (the predictor makes them from the protos). */
+export type { GridMask } from '../../models/yolo/masks.js';
 
 /** Letterbox-space float32 box of a prediction given in original pixels. */
 export function letterboxBox(box: ArrayLike<number>, g: ValGeometry): Float32Array {

@@ -4,4 +4,5 @@ export * from './letterbox.js';
 export * from './nms.js';
 export * from './masks.js';
 export * from './postprocess.js';
+export * from './predictor.js';
 export { loadYoloModel, type YoloModel, type LoadYoloOptions } from './model.js';

@@ -177,3 +177,34 @@ export function nativeMask(protos: Protos, coeffs: ArrayLike<number>, box: Box, 
   }
   return out;
 }
+
+/** A 0/1 mask on the proto grid (mh x mw), with the rows/cols that may hold foreground (end-exclusive). */
+export interface GridMask {
+  /** 0/1, size x size, row-major. */
+  data: Uint8Array;
+  /** Bounding rows/cols that may hold foreground (end-exclusive), to keep IoU loops short. */
+  r0: number;
+  r1: number;
+  c0: number;
+  c1: number;
+}
+
+/**
+ * process_mask on the proto grid for one detection, as Ultralytics' SegmentationValidator compares it: crop
+ * with the letterbox box scaled by mw/iw, keep logits > 0. `coeffs` is the detection's nm coefficients.
+ */
+export function protoCropMask(protos: Protos, coeffs: ArrayLike<number>, box: readonly number[], inputW: number, inputH: number): GridMask {
+  const { mw, mh } = protos;
+  const sx = f(mw / inputW);
+  const sy = f(mh / inputH);
+  const c0 = Math.min(mw, Math.max(0, Math.ceil(f(box[0] * sx))));
+  const c1 = Math.min(mw, Math.max(0, Math.ceil(f(box[2] * sx))));
+  const r0 = Math.min(mh, Math.max(0, Math.ceil(f(box[1] * sy))));
+  const r1 = Math.min(mh, Math.max(0, Math.ceil(f(box[3] * sy))));
+  const data = new Uint8Array(mw * mh);
+  if (c1 > c0 && r1 > r0) {
+    const win = logitsWindow(protos, coeffs, r0, r1, c0, c1);
+    for (let r = r0, o = 0; r < r1; r++) for (let c = c0; c < c1; c++, o++) if (win[o] > 0) data[r * mw + c] = 1;
+  }
+  return { data, r0, r1, c0, c1 };
+}

@@ -9,14 +9,12 @@ import { readOnnxInfo } from '../onnx/proto.js';
 import { acquireSession, ort, type SessionOptions, type SharedSession } from '../session.js';
 import { asDetector, checkRawOutputs, readYoloContract, type YoloContract } from './contract.js';
 import type { YoloRawOutputs } from './postprocess.js';
+import type { YoloBackend } from './predictor.js';
 import { startInferencePool } from './worker-pool.js';
 
-export interface YoloModel {
+/** The Node backend of the predictor core (predictor.ts): one session in this thread, or the worker pool. */
+export interface YoloModel extends YoloBackend {
   path: string;
-  contract: YoloContract;
-  /** Run the network on a [1, 3, H, W] tensor (H, W = contract.imgsz). */
-  run(tensor: Float32Array): Promise<YoloRawOutputs>;
-  dispose(): Promise<void>;
 }
 
 export interface LoadYoloOptions extends SessionOptions {

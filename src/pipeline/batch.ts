@@ -106,7 +106,7 @@ const exists = (p: string): Promise<boolean> => access(p).then(() => true, () =>
  * An image is done when its JSON exists (written last) and so does every output this run asks for, so a
  * rerun that adds --overlay produces the overlays without redoing anything else by hand.
  */
-async function isDone(paths: ReturnType<typeof outputPaths>, opts: OutputOptions): Promise<boolean> {
+export async function isDone(paths: ReturnType<typeof outputPaths>, opts: OutputOptions): Promise<boolean> {
   const need = [paths.json, paths.mask];
   if (!opts.onlyMask) need.push(paths.cutout);
   if (opts.overlay) need.push(paths.overlay);

@@ -3,7 +3,7 @@
  */
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { numberOption, parseCommandArgs, type ParsedCommandArgs } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs } from '../../pipeline/inputs.js';
 import { formatSummary, planInference, planRefine, runBatch } from '../../pipeline/batch.js';
@@ -55,7 +55,7 @@ Options:
   --progress MODE        auto | bar | plain | silent (default auto)
 Exit: 0 all ok, 1 some images failed, 2 usage error.`;
 
-const options = {
+export const options = {
   out: { type: 'string', short: 'o' },
   model: { type: 'string' },
   conf: { type: 'string' },
@@ -121,7 +121,7 @@ function parseClasses(v: string | undefined): (number | string)[] | 'all' | unde
   return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
-function classIds(list: (number | string)[], names: readonly string[]): number[] {
+export function classIds(list: (number | string)[], names: readonly string[]): number[] {
   return list.map((c) => {
     if (typeof c === 'number') return c;
     const i = names.findIndex((n) => n.toLowerCase() === c.toLowerCase());
@@ -136,6 +136,34 @@ async function readStdin(): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+/** The option values after parsing (what segmentSettings reads). */
+export type SegmentValues = ParsedCommandArgs<typeof options>['values'];
+
+/** Checked settings from the segment options (BAD_OPTION on a bad value); `queue add` shares them. */
+export function segmentSettings(v: SegmentValues) {
+  const detect: DetectOptions = {
+    conf: numberOption('conf', v.conf, 0.25, 0, 1),
+    iou: numberOption('iou', v.iou, 0.7, 0, 1),
+    maxDet: numberOption('max-det', v['max-det'], 300, 1, 100000),
+    agnostic: v.agnostic ?? false,
+  };
+  const classList = parseClasses(v.classes);
+  const r = v.refine ?? 'none';
+  if (!['none', 'vote', 'box', 'regions'].includes(r)) throw new AnimesegError('BAD_OPTION', `--refine must be none, vote, box or regions, got '${r}'`);
+  const refine = r as RefineName;
+  const refineOptions = samRefineOptions(v, refine);
+  const format = v.format ?? 'png';
+  if (format !== 'png' && format !== 'webp') throw new AnimesegError('BAD_OPTION', `--format must be png or webp, got '${format}'`);
+  const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
+  const concurrency = numberOption('concurrency', v.concurrency, 4, 1, 64);
+  const maxPixels = numberOption('max-pixels', v['max-pixels'], 100_000_000, 1);
+  const threads = v.threads !== undefined ? numberOption('threads', v.threads, 0, 1, 256) : undefined;
+  const device = checkDevice(v.device ?? 'cpu');
+  const progress = v.progress ?? 'auto';
+  if (!['auto', 'bar', 'plain', 'silent'].includes(progress)) throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent, got '${progress}'`);
+  return { detect, classList, refine, refineOptions, format: format as 'png' | 'webp', bgColor, concurrency, maxPixels, threads, device, progress: progress as 'auto' | 'bar' | 'plain' | 'silent' };
+}
+
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -146,43 +174,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   const v = parsed.values;
   const positionals = parsed.positionals as string[];
-  let detect: DetectOptions;
-  let classList: (number | string)[] | 'all' | undefined;
-  let refine: RefineName;
-  let refineOptions: Record<string, unknown>;
-  let format: 'png' | 'webp';
-  let bgColor: Rgb | undefined;
-  let concurrency: number;
-  let maxPixels: number;
-  let threads: number | undefined;
-  let device: 'cpu' | 'cuda';
-  let progress: 'auto' | 'bar' | 'plain' | 'silent';
+  let settings: ReturnType<typeof segmentSettings>;
   try {
     if (positionals.length === 0) throw new AnimesegError('BAD_OPTION', 'no input given', { hint: 'give image files, folders, globs, or - for stdin' });
     if (!positionals.includes('-') && !v.out) throw new AnimesegError('BAD_OPTION', 'missing -o OUT (the output folder)');
     if (positionals.includes('-') && positionals.length > 1) throw new AnimesegError('BAD_OPTION', "'-' (stdin) cannot be combined with other inputs");
-    detect = {
-      conf: numberOption('conf', v.conf, 0.25, 0, 1),
-      iou: numberOption('iou', v.iou, 0.7, 0, 1),
-      maxDet: numberOption('max-det', v['max-det'], 300, 1, 100000),
-      agnostic: v.agnostic ?? false,
-    };
-    classList = parseClasses(v.classes);
-    const r = v.refine ?? 'none';
-    if (!['none', 'vote', 'box', 'regions'].includes(r)) throw new AnimesegError('BAD_OPTION', `--refine must be none, vote, box or regions, got '${r}'`);
-    refine = r as RefineName;
-    refineOptions = samRefineOptions(v, refine);
-    const f = v.format ?? 'png';
-    if (f !== 'png' && f !== 'webp') throw new AnimesegError('BAD_OPTION', `--format must be png or webp, got '${f}'`);
-    format = f;
-    bgColor = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
-    concurrency = numberOption('concurrency', v.concurrency, 4, 1, 64);
-    maxPixels = numberOption('max-pixels', v['max-pixels'], 100_000_000, 1);
-    threads = v.threads !== undefined ? numberOption('threads', v.threads, 0, 1, 256) : undefined;
-    device = checkDevice(v.device ?? 'cpu');
-    const p = v.progress ?? 'auto';
-    if (!['auto', 'bar', 'plain', 'silent'].includes(p)) throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent, got '${p}'`);
-    progress = p as typeof progress;
+    settings = segmentSettings(v);
   } catch (e) {
     if (e instanceof AnimesegError && e.code === 'BAD_OPTION') {
       console.error(`animeseg segment: ${e.describe()}\n\nRun 'animeseg segment --help' for the options.`);
@@ -190,6 +187,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw e;
   }
+  const { detect, classList, refine, refineOptions, format, bgColor, concurrency, maxPixels, threads, device, progress } = settings;
 
   const stdin = positionals[0] === '-';
   const outDir = stdin ? '' : resolve(v.out!);

@@ -46,6 +46,14 @@ export interface CreateServerOptions {
   web?: boolean;
   /** Folder holding animeseg-browser.js, served as /dist/ (default web/dist; tests build into a temp dir). */
   bundleDir?: string;
+  /** Extra routes (e.g. the job-queue routes of queue-routes.ts), given the upload reader and limits. */
+  routes?: (app: FastifyInstance, ctx: ExtraRouteContext) => Promise<void>;
+}
+
+export interface ExtraRouteContext {
+  engine: SegmentEngine;
+  limits: ServerLimits;
+  readUpload: typeof readUpload;
 }
 
 export interface AnimesegServer {
@@ -153,6 +161,8 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     if (out.kind === 'json') return reply.type('application/json; charset=utf-8').send(out.json);
     return sendImage(reply, out.img, out.result.instances.length, options, out.timings, t0);
   });
+
+  if (opts.routes) await opts.routes(app, { engine, limits, readUpload });
 
   // ---- page + in-browser inference files ----
   if (opts.web !== false) registerWeb(app, engine, opts.bundleDir);

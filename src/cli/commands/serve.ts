@@ -18,6 +18,10 @@ Options:
   --max-pixels N        largest image in pixels (default 40000000) -> 413 beyond
   --timeout-ms N        per-request limit incl. queue wait (default 60000) -> 503
   --queue N             requests allowed to wait (default 16) -> 503 + Retry-After beyond
+  --queue redis://...   also offer POST /v1/jobs, GET /v1/jobs/ID[/result]: uploads become jobs on this
+                        BullMQ queue for 'animeseg worker' (needs --queue-dir; see docs/QUEUE.md)
+  --queue-dir DIR       shared folder the workers see: uploads/ and results/ go there
+  --queue-name NAME     queue name (default animeseg)
   --concurrency N       requests segmented at once (default 1)
   --device cpu|cuda     onnxruntime execution provider (default cpu)
   --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
@@ -38,6 +42,8 @@ export async function run(argv: string[]): Promise<number> {
       'max-pixels': { type: 'string' },
       'timeout-ms': { type: 'string' },
       queue: { type: 'string' },
+      'queue-dir': { type: 'string' },
+      'queue-name': { type: 'string' },
       concurrency: { type: 'string' },
       device: { type: 'string' },
       threads: { type: 'string' },
@@ -49,12 +55,16 @@ export async function run(argv: string[]): Promise<number> {
   const device = values.device ?? 'cpu';
   if (device !== 'cpu' && device !== 'cuda') throw new AnimesegError('BAD_OPTION', `--device must be cpu or cuda, got '${device}'`);
   const port = numberOption('port', values.port, 7860, 0, 65535);
+  // --queue takes a number (waiting requests) or a redis:// URL (submit jobs to a BullMQ queue).
+  const jobQueue = values.queue !== undefined && /^rediss?:\/\//.test(values.queue) ? values.queue : undefined;
+  if ((values['queue-dir'] !== undefined || values['queue-name'] !== undefined) && !jobQueue) throw new AnimesegError('BAD_OPTION', '--queue-dir and --queue-name need --queue redis://...');
+  if (jobQueue && values['queue-dir'] === undefined) throw new AnimesegError('BAD_OPTION', '--queue redis://... needs --queue-dir DIR (the folder the workers share)');
   const host = values.host ?? '127.0.0.1';
   const limits = {
     maxUploadBytes: Math.round(numberOption('max-upload-mb', values['max-upload-mb'], 20, 0.001, 4096) * 1024 * 1024),
     maxPixels: numberOption('max-pixels', values['max-pixels'], 40_000_000, 1, 2 ** 31),
     timeoutMs: numberOption('timeout-ms', values['timeout-ms'], 60_000, 100, 3_600_000),
-    queue: numberOption('queue', values.queue, 16, 0, 10_000),
+    queue: jobQueue ? 16 : numberOption('queue', values.queue, 16, 0, 10_000),
     concurrency: numberOption('concurrency', values.concurrency, 1, 1, 64),
   };
   const threads = values.threads === undefined ? undefined : numberOption('threads', values.threads, 0, 1, 256);
@@ -73,7 +83,9 @@ export async function run(argv: string[]): Promise<number> {
   else if (bundle.built) log(`built ${bundle.path}`);
   log(`loading model ${values.model ?? '(default)'}...`);
   const engine = await createPipelineEngine({ model: values.model, refine: values.refine, device, threads });
-  const server = await createServer({ engine, limits, log: values.quiet ? undefined : log });
+  const { queueTarget } = await import('../../queue/connection.js');
+  const routes = jobQueue ? (await import('../../server/queue-routes.js')).queueRoutes({ target: queueTarget(jobQueue, values['queue-name']), dir: values['queue-dir']!, model: values.model }) : undefined;
+  const server = await createServer({ engine, limits, log: values.quiet ? undefined : log, routes });
   const url = await server.listen(port, host);
   log(`animeseg serving ${engine.info.model} (${engine.info.licence ?? 'licence unknown'}) at ${url}  page: ${url}/  API docs: ${url}/docs`);
 

@@ -56,8 +56,9 @@ export function isTransient(e: unknown): boolean {
 /** The error BullMQ records: transient ones as they are (retried), all others unrecoverable (failed list). */
 export function jobError(e: unknown, job: ImageJob): Error {
   const where = e instanceof AnimesegError && e.file === job.source ? '' : `${job.source}: `;
-  const message = `${where}${e instanceof AnimesegError ? describeError(e) : `internal error: ${describeError(e)}`}`;
-  if (isTransient(e)) {
+  const transient = isTransient(e);
+  const message = `${where}${e instanceof AnimesegError || transient ? describeError(e) : `internal error: ${describeError(e)}`}`;
+  if (transient) {
     const err = new Error(message);
     (err as NodeJS.ErrnoException).code = (e as NodeJS.ErrnoException).code;
     return err;

@@ -45,6 +45,7 @@ export async function enqueueImages(
   onChecked?: (n: number) => void,
 ): Promise<EnqueueResult> {
   const hash = settingsHash(run.settings);
+  const nonce = Date.now().toString(36);
   const jobIds: string[] = [];
   let alreadyDone = 0;
   let alreadyQueued = 0;
@@ -62,7 +63,8 @@ export async function enqueueImages(
       alreadyDone++;
       continue;
     }
-    const jobId = jobIdFor(it.path, run.outDir, it.name, hash);
+    // --overwrite must make new jobs: the known id of a finished job would be ignored by BullMQ.
+    const jobId = jobIdFor(it.path, run.outDir, it.name, run.overwrite ? `${hash}/overwrite/${nonce}` : hash);
     jobIds.push(jobId);
     batch.push({ name: JOB_NAME, data, opts: { ...JOB_OPTIONS, jobId } });
     if (batch.length >= 1000) await flush();

@@ -98,10 +98,9 @@ export async function startWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
     const data = job.data;
     const result = { outDir: data.outDir, name: data.name };
     try {
-      // A job picked up again after a worker died may have finished its writes: do not redo it.
-      if (!data.overwrite || job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0) {
-        if (await isImageDone(data)) return { ...result, instances: 0, skipped: true };
-      }
+      // A job picked up again after a worker died may have finished its writes: do not redo it
+      // (--overwrite jobs are redone whatever is there; rewriting gives the same files).
+      if (!data.overwrite && (await isImageDone(data))) return { ...result, instances: 0, skipped: true };
       const seg = await segmenterFor(data);
       const classes: DetectOptions['classes'] = data.settings.classes === undefined ? undefined : data.settings.classes === 'all' ? 'all' : classIds(data.settings.classes, seg.info.classNames);
       const { instances } = await processImage(seg, data, classes);

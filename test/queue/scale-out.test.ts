@@ -134,4 +134,13 @@ test('200 images over 3 workers (one SIGKILLed, one SIGTERMed mid-run) = a one-m
   assert.equal(status.status, 0, status.stderr);
   assert.match(status.stdout, /completed 200, failed 1; \d+\.\d img\/min/);
   assert.match(status.stdout, /failed: .*zz-corrupt\.png: cannot decode image/);
+
+  // --overwrite: new jobs for every image (a finished job's id would be ignored), then drain removes them.
+  const redo = cli(['queue', 'add', inDir, '-o', out, '--model', model, ...q, '--overwrite']);
+  assert.equal(redo.stdout.trim(), '201', redo.stderr);
+  assert.doesNotMatch(redo.stderr, /already/);
+  assert.equal(JSON.parse(cli(['queue', 'status', ...q, '--json']).stdout).waiting, 201);
+  assert.equal(cli(['queue', 'drain', ...q]).status, 0);
+  const drained = JSON.parse(cli(['queue', 'status', ...q, '--json']).stdout);
+  assert.deepEqual([drained.waiting, drained.completed, drained.failed], [0, 200, 1]);
 });

@@ -7,7 +7,7 @@
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { AnimesegError, describeError } from '../errors.js';
-import { classIds } from '../cli/commands/segment.js';
+import { classIds } from '../pipeline/classes.js';
 import { planInference, planRefine } from '../pipeline/batch.js';
 import { createSegmenter, type DetectOptions, type Segmenter } from '../pipeline/segmenter.js';
 import type { Device } from '../models/session.js';

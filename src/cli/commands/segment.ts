@@ -6,6 +6,7 @@ import { AnimesegError } from '../../errors.js';
 import { numberOption, parseCommandArgs, type ParsedCommandArgs } from '../args.js';
 import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
 import { expandInputs } from '../../pipeline/inputs.js';
+import { classIds } from '../../pipeline/classes.js';
 import { formatSummary, planInference, planRefine, runBatch } from '../../pipeline/batch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
@@ -119,15 +120,6 @@ function parseClasses(v: string | undefined): (number | string)[] | 'all' | unde
   const parts = v.split(',').map((s) => s.trim());
   if (parts.some((p) => p === '')) throw new AnimesegError('BAD_OPTION', `--classes must be 'all' or a list like 0,1 or person, got '${v}'`);
   return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-}
-
-export function classIds(list: (number | string)[], names: readonly string[]): number[] {
-  return list.map((c) => {
-    if (typeof c === 'number') return c;
-    const i = names.findIndex((n) => n.toLowerCase() === c.toLowerCase());
-    if (i < 0) throw new AnimesegError('BAD_OPTION', `--classes: this model has no class '${c}'`, { hint: `classes: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` });
-    return i;
-  });
 }
 
 async function readStdin(): Promise<Uint8Array> {

@@ -34,7 +34,35 @@ export function bullConnection(t: QueueTarget): { url: string; maxRetriesPerRequ
   return { url: t.url, maxRetriesPerRequest: null };
 }
 
-/** A plain client for raw reads; fails fast instead of queueing commands while Redis is unreachable. */
+/** A plain client for raw reads (errors surface on the commands; reconnects are BullMQ's and ioredis' own). */
 export function openRedis(t: QueueTarget): Redis {
-  return new Redis(t.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
+  const r = new Redis(t.url, { maxRetriesPerRequest: 2 });
+  r.on('error', () => undefined);
+  return r;
+}
+
+/** The URL without its password, for messages. */
+export function safeUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+/**
+ * One connect + PING with no retries, before a command starts: an unreachable Redis is one clear error
+ * instead of a command that hangs while the client reconnects forever.
+ */
+export async function assertReachable(t: QueueTarget, timeoutMs = 5000): Promise<void> {
+  const c = new Redis(t.url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  let last: NodeJS.ErrnoException | undefined;
+  c.on('error', (e: NodeJS.ErrnoException) => (last = e));
+  try {
+    await c.connect();
+    await c.ping();
+  } catch (e) {
+    const why = last?.code ?? (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new AnimesegError('IO', `cannot reach Redis at ${safeUrl(t.url)} (${why})`, { hint: 'start redis-server there, or check --queue redis://HOST:PORT' });
+  } finally {
+    c.disconnect();
+  }
 }

@@ -11,7 +11,7 @@ import { AnimesegError } from '../errors.js';
 import { outputPaths } from '../pipeline/batch.js';
 import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
 import { jobIdFor, settingsHash, type ImageJob, type JobSettings } from '../queue/settings.js';
-import type { QueueTarget } from '../queue/connection.js';
+import { assertReachable, type QueueTarget } from '../queue/connection.js';
 import { FolderStorage, type Storage } from '../queue/storage.js';
 import { HttpError } from './http-errors.js';
 import { parseSegmentOptions } from './request-options.js';
@@ -29,6 +29,7 @@ const CONTENT_TYPES: Record<string, string> = { png: 'image/png', webp: 'image/w
 
 export function queueRoutes(o: QueueRoutesOptions) {
   return async (app: FastifyInstance, ctx: ExtraRouteContext): Promise<void> => {
+    await assertReachable(o.target);
     const storage: Storage = new FolderStorage(o.dir);
     const queue = openQueue(o.target);
     const redis = openRedis(o.target);

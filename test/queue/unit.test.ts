@@ -107,3 +107,11 @@ test('CLI usage errors exit 2 with the reason, before any connection', () => {
   assert.match(worker.stderr, /redis:\/\/ or rediss:\/\//);
   assert.equal(cli(['queue', 'frobnicate']).status, 2);
 });
+
+test('an unreachable Redis is one clear error (exit 1, password hidden), not a hang', () => {
+  // Port 1 on 127.0.0.1: nothing listens there, so the connect is refused at once.
+  const r = spawnSync(process.execPath, [resolve('bin/animeseg.js'), 'queue', 'status', '--queue', 'redis://:secret@127.0.0.1:1'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+  assert.doesNotMatch(r.stderr, /secret|at .*\.ts:\d+/);
+});

@@ -8,7 +8,7 @@ import { AnimesegError } from '../../errors.js';
 import { expandInputs } from '../../pipeline/inputs.js';
 import { Progress } from '../../util/progress.js';
 import { numberOption, parseCommandArgs } from '../args.js';
-import { queueTarget } from '../../queue/connection.js';
+import { assertReachable, queueTarget } from '../../queue/connection.js';
 import type { JobSettings } from '../../queue/settings.js';
 import { options as segmentOptions, segmentSettings } from './segment.js';
 
@@ -94,6 +94,7 @@ async function add(argv: string[]): Promise<number> {
   const items = await expandInputs(inputs, [outDir]);
   if (items.length === 0) throw new AnimesegError('BAD_INPUT', `no images found in ${inputs.join(' ')}`);
 
+  await assertReachable(target);
   const { openQueue, openRedis, enqueueImages, waitForJobs } = await import('../../queue/producer.js');
   const queue = openQueue(target);
   const redis = openRedis(target);
@@ -117,6 +118,7 @@ async function other(cmd: 'status' | 'retry-failed' | 'drain', argv: string[]): 
   const { values: v, positionals } = parseCommandArgs(`queue ${cmd}`, argv, { ...common, failed: { type: 'string' }, json: { type: 'boolean' }, all: { type: 'boolean' } }, false);
   if (positionals.length) throw new AnimesegError('BAD_OPTION', `queue ${cmd}: unexpected argument '${positionals[0]}'`);
   const target = queueTarget(v.queue, v.name);
+  await assertReachable(target);
   const { openQueue, openRedis, queueStatus, formatStatus, failedJobs } = await import('../../queue/producer.js');
   const queue = openQueue(target);
   const redis = openRedis(target);

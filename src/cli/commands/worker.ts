@@ -5,7 +5,7 @@
 import { AnimesegError } from '../../errors.js';
 import { checkDevice } from '../../models/session.js';
 import { numberOption, parseCommandArgs } from '../args.js';
-import { queueTarget } from '../../queue/connection.js';
+import { assertReachable, queueTarget } from '../../queue/connection.js';
 
 export const usage = `Usage: animeseg worker --queue redis://HOST:PORT [options]
 
@@ -58,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw e;
   }
+  await assertReachable({ url: o.url, name: o.name });
   const { startWorker } = await import('../../queue/worker.js');
   const w = await startWorker(o);
   o.log?.(`ready on queue '${o.name}' (concurrency ${o.concurrency})`);

@@ -72,10 +72,17 @@ export function queueRoutes(o: QueueRoutesOptions) {
       if (!job) throw new HttpError(404, 'NOT_FOUND', `no job '${id}'`, 'POST /v1/jobs returns the id');
       return job;
     };
+    /** The job and its state, read so that a finished state comes with the finished job's fields. */
+    const jobWithState = async (id: string) => {
+      let job = await jobOr404(id);
+      const state = await job.getState();
+      // It may have finished between the two reads: read it again to get its reason or return value.
+      if ((state === 'completed' || state === 'failed') && !job.finishedOn) job = await jobOr404(id);
+      return { job, state };
+    };
 
     app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (req) => {
-      const job = await jobOr404(req.params.id);
-      const state = await job.getState();
+      const { job, state } = await jobWithState(req.params.id);
       return {
         id: job.id,
         state,
@@ -86,8 +93,7 @@ export function queueRoutes(o: QueueRoutesOptions) {
     });
 
     app.get<{ Params: { id: string }; Querystring: { file?: string } }>('/v1/jobs/:id/result', async (req, reply) => {
-      const job = await jobOr404(req.params.id);
-      const state = await job.getState();
+      const { job, state } = await jobWithState(req.params.id);
       if (state === 'failed') throw new HttpError(422, 'BAD_INPUT', `job failed: ${job.failedReason}`);
       if (state !== 'completed') {
         // Not an error of the request: the project's error shape with its own code, and when to come back.

@@ -2,9 +2,12 @@
  * Load script for `animeseg serve` (not a test): starts the server as its own process on 127.0.0.1,
  * measures the same work done in-process (baseline: the library's segmenter + cutout encoding, no HTTP),
  * then sends N requests with C clients and prints p50/p95 latency, throughput, and the server process's
- * RSS before and after (read from /proc: must not grow by more than 50 MB once warm).
+ * RSS before and after (read from /proc: must not grow by more than 50 MB once warm), sampled every
+ * 100 requests. Then a burst of --burst parallel uploads at once (default 50) against the server's queue
+ * (--queue, default 16): how many are accepted, how many refused with 503 BUSY (+ Retry-After, answered
+ * before the body is read), and the latency of each group.
  *
- *   npx tsx bench/load.ts [--requests 500] [--clients 4] [--server-concurrency 2] [--image PATH] [--format png|json]
+ *   npx tsx bench/load.ts [--requests 1000] [--clients 4] [--server-concurrency 1] [--queue 16] [--burst 50] [--image PATH] [--format png|json]
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,7 +17,9 @@ import { Progress } from '../src/util/progress.js';
 
 const { values } = parseArgs({
   options: {
-    requests: { type: 'string', default: '500' },
+    requests: { type: 'string', default: '1000' },
+    queue: { type: 'string', default: '16' },
+    burst: { type: 'string', default: '50' },
     clients: { type: 'string', default: '4' },
     'server-concurrency': { type: 'string', default: '1' },
     image: { type: 'string', default: resolve('../shared/data/illustrations/images/eren_1.jpg') },
@@ -41,7 +46,7 @@ function rssMb(pid: number): number {
 }
 
 async function startServer(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join('bin', 'animeseg.js'), 'serve', '--port', '0', '--quiet', '--concurrency', values['server-concurrency']!, '--queue', String(CLIENTS * 4)], {
+  const child = spawn(process.execPath, [join('bin', 'animeseg.js'), 'serve', '--port', '0', '--quiet', '--concurrency', values['server-concurrency']!, '--queue', values.queue!], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -122,13 +127,46 @@ async function pairedBaseline(url: string, pairs: number): Promise<{ direct: num
   return { direct: median(direct), http: median(http) };
 }
 
+/** `n` uploads started at the same instant: status, latency and Retry-After of each. */
+async function burst(url: string, n: number): Promise<{ status: number; ms: number; retryAfter: string | null }[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const t0 = performance.now();
+      try {
+        const r = await fetch(`${url}/v1/segment?format=${values.format}`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+        await r.arrayBuffer();
+        return { status: r.status, ms: performance.now() - t0, retryAfter: r.headers.get('retry-after') };
+      } catch {
+        return { status: 0, ms: performance.now() - t0, retryAfter: null };
+      }
+    }),
+  );
+}
+
+function latencyLine(xs: number[]): string {
+  if (xs.length === 0) return 'none';
+  const s = [...xs].sort((a, b) => a - b);
+  return `p50 ${pct(s, 50).toFixed(1)} ms  p95 ${pct(s, 95).toFixed(1)} ms  max ${s[s.length - 1]!.toFixed(1)} ms`;
+}
+
 const server = await startServer();
 try {
   await run(server.url, WARMUP, CLIENTS);
   const base = await pairedBaseline(server.url, 15);
   const rssBefore = rssMb(server.pid);
-  const { lat, wallMs, errors } = await run(server.url, N, CLIENTS, 'load');
-  const rssAfter = rssMb(server.pid);
+  const series = [rssBefore];
+  const lat: number[] = [];
+  let errors = 0;
+  let wallMs = 0;
+  for (let done = 0; done < N; done += 100) {
+    const r = await run(server.url, Math.min(100, N - done), CLIENTS);
+    lat.push(...r.lat);
+    errors += r.errors;
+    wallMs += r.wallMs;
+    series.push(rssMb(server.pid));
+    process.stderr.write(`load ${Math.min(N, done + 100)}/${N}  RSS ${series[series.length - 1]!.toFixed(1)} MB\n`);
+  }
+  const rssAfter = series[series.length - 1]!;
   const sorted = [...lat].sort((a, b) => a - b);
   console.log(`image ${values.image} (${body.length} B), format ${values.format}, ${N} requests, ${CLIENTS} clients, server concurrency ${values['server-concurrency']}`);
   console.log(`baseline in-process (segment + encode, no HTTP): median ${base.direct.toFixed(1)} ms; same work over HTTP, one client: median ${base.http.toFixed(1)} ms → ratio ${(base.http / base.direct).toFixed(2)}x`);
@@ -136,6 +174,18 @@ try {
   console.log(`throughput ${((lat.length / wallMs) * 1000).toFixed(2)} req/s (${lat.length} ok, ${errors} failed, ${(wallMs / 1000).toFixed(1)} s)`);
   const growth = rssAfter - rssBefore;
   console.log(`server RSS (warm) before ${rssBefore.toFixed(1)} MB, after ${rssAfter.toFixed(1)} MB, growth ${growth.toFixed(1)} MB (limit 50 MB: ${growth <= 50 ? 'ok' : 'EXCEEDED'})`);
+  console.log(`RSS every 100 requests (MB): ${series.map((x) => x.toFixed(0)).join(' ')}; max ${Math.max(...series).toFixed(1)}`);
+
+  const B = Number(values.burst);
+  const rssBurst0 = rssMb(server.pid);
+  const res = await burst(server.url, B);
+  const ok = res.filter((r) => r.status === 200);
+  const busy = res.filter((r) => r.status === 503);
+  const other = res.filter((r) => r.status !== 200 && r.status !== 503);
+  console.log(`burst of ${B} parallel uploads (server concurrency ${values['server-concurrency']}, queue ${values.queue}): ${ok.length} accepted (200), ${busy.length} refused 503 (${busy.filter((r) => r.retryAfter !== null).length} with Retry-After), ${other.length} other${other.length ? ` (${other.map((r) => r.status).join(',')})` : ''}`);
+  console.log(`  accepted: ${latencyLine(ok.map((r) => r.ms))}`);
+  console.log(`  refused:  ${latencyLine(busy.map((r) => r.ms))}`);
+  console.log(`  server RSS before the burst ${rssBurst0.toFixed(1)} MB, after ${rssMb(server.pid).toFixed(1)} MB`);
 } finally {
   await server.stop();
 }

@@ -17,6 +17,10 @@ import { Redis } from 'ioredis';
 import { expandInputs } from '../src/pipeline/inputs.js';
 import { enqueueImages, openQueue } from '../src/queue/producer.js';
 import type { JobSettings } from '../src/queue/settings.js';
+import { runSettingsHash } from '../src/queue/image-step.js';
+import { writerManifestPath } from '../src/pipeline/manifest.js';
+import { OutputFolder } from '../src/pipeline/output-folder.js';
+import { createSegmenter } from '../src/pipeline/segmenter.js';
 import { startRedis } from '../test/queue/redis.js';
 
 const { values } = parseArgs({ options: { images: { type: 'string', default: '24' }, runs: { type: 'string', default: '3' }, width: { type: 'string', default: '512' }, jobs: { type: 'string', default: '100000' } } });
@@ -41,6 +45,12 @@ try {
   }
   const items = await expandInputs([inDir]);
   const settings: JobSettings = { model: MODEL, refine: 'none', refineOptions: {}, detect: { conf: 0.25, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 100_000_000, output: { format: 'png', overlay: false, instances: false, onlyMask: false, crop: false } };
+  // The run record's settings hash, as `queue add` computes it (the model's name, size, default classes).
+  const probe = await createSegmenter({ model: MODEL, refine: 'none' });
+  const hash = await runSettingsHash(probe, { outDir: root, settings });
+  await probe.dispose();
+  const enqueue = async (queue: ReturnType<typeof openQueue>, list: typeof items, outDir: string) =>
+    enqueueImages(queue, r, list, { outDir, settings, settingsHash: hash, folder: await OutputFolder.open(outDir, { appendTo: writerManifestPath(outDir) }) });
   let run = 0;
 
   const segmentRate = (concurrency: number): number => {
@@ -70,10 +80,10 @@ try {
     const queue = openQueue({ url: redis.url, name });
     try {
       // Workers are up, but load the model on their first job: one warm-up image each, not timed.
-      await enqueueImages(queue, r, items.slice(0, workers), { outDir: join(root, `warm-${name}`), settings });
+      await enqueue(queue, items.slice(0, workers), join(root, `warm-${name}`));
       while ((await r.zcard(queue.toKey('completed'))) < workers) await new Promise((res) => setTimeout(res, 20));
       const t0 = performance.now();
-      await enqueueImages(queue, r, items, { outDir: join(root, `out-${name}`), settings });
+      await enqueue(queue, items, join(root, `out-${name}`));
       while ((await r.zcard(queue.toKey('completed'))) < workers + items.length) await new Promise((res) => setTimeout(res, 10));
       return items.length / ((performance.now() - t0) / 1000);
     } finally {
@@ -103,7 +113,7 @@ try {
   const fake = Array.from({ length: JOBS }, (_, i) => ({ path: `/mnt/shared/datasets/illustrations/part-${String(i % 100).padStart(3, '0')}/${String(i).padStart(8, '0')}.jpg`, name: `part-${String(i % 100).padStart(3, '0')}/${String(i).padStart(8, '0')}` }));
   const before = await used();
   const t0 = performance.now();
-  await enqueueImages(queue, r, fake, { outDir: '/mnt/shared/out', settings });
+  await enqueue(queue, fake, join(root, 'memory-out'));
   const seconds = (performance.now() - t0) / 1000;
   const after = await used();
   const counts = await queue.getJobCounts('waiting');

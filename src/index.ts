@@ -32,7 +32,9 @@ export {
   type ResultJson,
   type Rgb,
 } from './pipeline/outputs.js';
-export { runBatch, processOne, formatSummary, outputPaths, type BatchOptions, type BatchSummary } from './pipeline/batch.js';
+export { runBatch, processOne, prepareBatch, formatSummary, outputPaths, type BatchOptions, type BatchSummary, type ImageEvent } from './pipeline/batch.js';
+export { settingsHash, resumeDecision, isDone, parseRecord, type RunRecord, type RunSettings, type ResumeDecision, type ImageStatus } from './pipeline/run-record.js';
+export { filterInstances, type InstanceFilterOptions } from './pipeline/instance-filter.js';
 export { expandInputs, IMAGE_EXTENSIONS, type InputItem } from './pipeline/inputs.js';
 export type { Instance, Refiner, StageTimings } from './pipeline/types.js';
 

@@ -2,6 +2,8 @@
 // The page keeps the decoded original and each result's instance masks; toggling characters, composing
 // cutouts and downloads all happen here from those masks, so none of them needs a new request.
 
+import { carryToggles, encodeGrayPng, instanceFileName, placeBadges } from '/lib.js';
+
 const $ = (id) => document.getElementById(id);
 const PALETTE = ['#e64980', '#1c7ed6', '#37b24d', '#f59f00', '#7048e8', '#0ca678', '#f76707', '#ae3ec9', '#1098ad', '#d6336c'];
 
@@ -172,8 +174,9 @@ async function run() {
   try {
     const res = await getResult(state.mode, refine);
     if (myTurn !== state.busy) return; // a newer request replaced this one
+    // Characters the user switched off stay off under another refinement or confidence (matched by box).
+    state.enabled = carryToggles(state.current?.instances ?? null, state.enabled, res.instances);
     state.current = res;
-    state.enabled = new Set(res.instances.map((_, i) => i));
     render();
     const t = res.timings;
     setStatus(`${res.instances.length} character${res.instances.length === 1 ? '' : 's'} found${res.backend ? ` (in browser, ${res.backend})` : ''}`);
@@ -292,6 +295,10 @@ function drawOverlay() {
   ctx.font = `bold ${fontPx}px system-ui, sans-serif`;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'center';
+  const r = fontPx * 0.75;
+  // Badges carry the character's id (the JSON id and the NAME.instNN file number), placed so none overlap.
+  const badges = placeBadges(state.current.instances.map((inst) => inst.box), r, w, h);
+  state.badges = badges.map(([x, y]) => ({ x, y, r }));
   state.current.instances.forEach((inst, i) => {
     const on = state.enabled.has(i);
     const color = on ? PALETTE[i % PALETTE.length] : '#888';
@@ -301,15 +308,13 @@ function drawOverlay() {
     ctx.strokeStyle = color;
     ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
     ctx.setLineDash([]);
-    const r = fontPx * 0.75;
-    const cx = Math.min(Math.max(x1 + r, r), w - r);
-    const cy = Math.min(Math.max(y1 + r, r), h - r);
+    const [cx, cy] = badges[i];
     ctx.fillStyle = color;
     ctx.beginPath();
     ctx.arc(cx, cy, r, 0, Math.PI * 2);
     ctx.fill();
     ctx.fillStyle = '#fff';
-    ctx.fillText(String(i + 1), cx, cy + 1);
+    ctx.fillText(String(i), cx, cy + 1);
   });
 }
 
@@ -382,18 +387,18 @@ function drawList() {
     const cb = document.createElement('input');
     cb.type = 'checkbox';
     cb.checked = state.enabled.has(i);
-    cb.setAttribute('aria-label', `include character ${i + 1}`);
+    cb.setAttribute('aria-label', `include character ${i}`);
     cb.addEventListener('change', () => toggle(i, cb.checked));
     const sw = document.createElement('span');
     sw.className = 'swatch';
     sw.style.background = PALETTE[i % PALETTE.length];
-    sw.textContent = String(i + 1);
+    sw.textContent = String(i);
     const label = document.createElement('span');
     label.textContent = `${inst.className} ${(inst.score * 100).toFixed(0)}%`;
     const btn = document.createElement('button');
     btn.textContent = 'Download';
-    btn.title = `cutout of character ${i + 1} alone`;
-    btn.addEventListener('click', () => download(cutoutCanvas([i], true), `${state.fileName}.char${i + 1}.png`));
+    btn.title = `cutout of character ${i} alone`;
+    btn.addEventListener('click', () => download(cutoutCanvas([i], true), instanceFileName(state.fileName, i)));
     li.append(cb, sw, label, btn);
     ol.append(li);
   });
@@ -430,32 +435,28 @@ $('overlay').addEventListener('click', (e) => {
 });
 
 // ---------- downloads ----------
-function download(canvas, name) {
-  canvas.toBlob((blob) => {
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = name;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-  }, 'image/png');
+// File names are the ones `animeseg segment` writes: NAME.png, NAME.mask.png, NAME.overlay.png, NAME.json,
+// NAME.instNN.png (NN = the 0-based JSON id shown on the badge).
+function saveBlob(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
-$('dl-cutout').addEventListener('click', () => download(cutoutCanvas([...state.enabled], $('crop').checked), `${state.fileName}.cutout.png`));
-$('dl-mask').addEventListener('click', () => {
+function download(canvas, name) {
+  canvas.toBlob((blob) => saveBlob(blob, name), 'image/png');
+}
+
+$('dl-cutout').addEventListener('click', () => download(cutoutCanvas([...state.enabled], $('crop').checked), `${state.fileName}.png`));
+$('dl-mask').addEventListener('click', async () => {
+  // 8-bit grayscale PNG, 0/255, like the CLI's NAME.mask.png and the API's only_mask (a canvas would give RGBA).
   const { width: w, height: h } = state;
-  const alpha = unionAlpha([...state.enabled]);
-  const img = new ImageData(w, h);
-  for (let p = 0, q = 0; p < alpha.length; p++, q += 4) {
-    img.data[q] = img.data[q + 1] = img.data[q + 2] = alpha[p];
-    img.data[q + 3] = 255;
-  }
-  const c = document.createElement('canvas');
-  c.width = w;
-  c.height = h;
-  c.getContext('2d').putImageData(img, 0, 0);
-  download(c, `${state.fileName}.mask.png`);
+  const png = await encodeGrayPng(unionAlpha([...state.enabled]), w, h);
+  saveBlob(new Blob([png], { type: 'image/png' }), `${state.fileName}.mask.png`);
 });
 $('dl-overlay').addEventListener('click', () => download($('overlay'), `${state.fileName}.overlay.png`));
 $('dl-json').addEventListener('click', () => {
@@ -464,10 +465,7 @@ $('dl-json').addEventListener('click', () => {
     .filter(({ i }) => state.enabled.has(i))
     .map(({ x, i }) => x.json ?? { id: i, class_id: x.classId, class_name: x.className, score: x.score, box: x.box });
   const blob = new Blob([JSON.stringify({ image: state.fileName, width: state.width, height: state.height, instances: inst }, null, 1)], { type: 'application/json' });
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = `${state.fileName}.json`;
-  a.click();
+  saveBlob(blob, `${state.fileName}.json`);
 });
 
 // ---------- edge comparison (server mode, refinement other than none) ----------

@@ -28,7 +28,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
 function mainUsage(): string {
   const width = Math.max(...Object.keys(commands).map((k) => k.length));
   const lines = Object.entries(commands).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`);
-  return `animeseg: find anime characters and cut them out\n\nUsage: animeseg <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun 'animeseg <command> --help' for a command's options.`;
+  return `animeseg: find anime characters and cut them out\n\nUsage: animeseg <command> [options]\n       animeseg --version | -V\n\nCommands:\n${lines.join('\n')}\n\nRun 'animeseg <command> --help' for a command's options.`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(mainUsage());
     return name ? 0 : 2;
   }
-  if (name === '--version' || name === '-v') {
+  if (name === '--version' || name === '-V' || name === '-v') {
     const { readFile } = await import('node:fs/promises');
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
     console.log(pkg.version);
@@ -53,7 +53,18 @@ export async function main(argv: string[]): Promise<number> {
     console.log(mod.usage);
     return 0;
   }
-  return mod.run(rest);
+  try {
+    return await mod.run(rest);
+  } catch (e) {
+    // Usage errors from any command (src/cli/args.ts readers, parseArgs, checks): one place, exit 2.
+    if (isAnimesegError(e) && e.code === 'BAD_OPTION') {
+      const sub = name === 'dataset' || name === 'models' ? `${name}${rest[0] && !rest[0].startsWith('-') ? ` ${rest[0]}` : ''}` : name;
+      console.error(`animeseg ${sub}: ${describeError(e)}`);
+      if (!e.hint?.includes('--help')) console.error(`Run 'animeseg ${name} --help' for the options.`);
+      return 2;
+    }
+    throw e;
+  }
 }
 
 // Run when executed (bin/animeseg.js imports this module).

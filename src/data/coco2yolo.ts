@@ -99,7 +99,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** Link (or copy) one image; hardlink falls back to symlink, then copy (e.g. across file systems). */
-async function placeImage(src: string, dst: string, mode: Exclude<LinkMode, 'none'>): Promise<'hardlink' | 'symlink' | 'copy'> {
+export async function placeImage(src: string, dst: string, mode: Exclude<LinkMode, 'none'>): Promise<'hardlink' | 'symlink' | 'copy'> {
   await stat(src); // ENOENT here, before a symlink could point at nothing
   if (mode === 'hardlink') {
     try {

@@ -30,6 +30,7 @@ import { canvasLookup, gridMaskFromNative, letterboxBox } from './metrics/predma
 import { MetricsAccumulator, formatTable, type PredImage, type UltralyticsMetrics } from './metrics/results.js';
 import { imageKey, predImageFromStored, readPredictions, storedPredictionMask, type StoredImage } from './predictions.js';
 import { imageQuality, summarise, type ImageQuality, type QualityInstance, type QualitySummary } from './quality.js';
+import type { WorstEntry } from './plots.js';
 
 export interface EvaluateOptions {
   /** data.yaml path. */
@@ -213,15 +214,6 @@ export function sameLetterbox(run: ValRun, g: ValGeometry): boolean {
 
 function scoreOrder(scores: readonly number[]): number[] {
   return scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-}
-
-interface WorstEntry {
-  image: string;
-  fgIoU: number;
-  width: number;
-  height: number;
-  pred: Uint8Array;
-  gt: Uint8Array;
 }
 
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
@@ -432,4 +424,3 @@ function keepWorst(list: WorstEntry[], e: WorstEntry, n: number): void {
   list.sort((a, b) => a.fgIoU - b.fgIoU);
 }
 
-export type { WorstEntry };

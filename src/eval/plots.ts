@@ -10,7 +10,6 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { CURVE_X } from './metrics/ap.js';
 import { smooth, argmax } from './metrics/numpy.js';
 import type { MetricCurves } from './metrics/results.js';
-import type { WorstEntry } from './evaluate.js';
 
 const W = 800;
 const H = 600;
@@ -126,6 +125,16 @@ async function tintedPanel(rgb: Uint8Array, w: number, h: number, mask: Uint8Arr
  * Contact sheet of the worst images by foreground IoU: one row per image, prediction (red) left and truth
  * (green) right, with the file name and IoU above. Returns the path, or null when no image could be read.
  */
+/** One image of the worst-images contact sheet: its full-resolution predicted and true masks (0/1). */
+export interface WorstEntry {
+  image: string;
+  fgIoU: number;
+  width: number;
+  height: number;
+  pred: Uint8Array;
+  gt: Uint8Array;
+}
+
 export async function writeWorstSheet(entries: readonly WorstEntry[], path: string, source: string): Promise<string | null> {
   const rows: { pred: Awaited<ReturnType<typeof tintedPanel>>; gt: Awaited<ReturnType<typeof tintedPanel>>; caption: string }[] = [];
   for (const e of entries) {

@@ -21,7 +21,7 @@ import type { Mask, Rle } from '../mask/types.js';
 import { scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
 import { canvasLookup, gridMaskFromNative, gridMaskFromPolygon, letterboxBox, type GridMask } from './metrics/predmask.js';
 import type { PredImage } from './metrics/results.js';
-import { fillPolygons } from '../mask/polygon.js';
+import { fillPolygons, polygonBounds } from '../mask/polygon.js';
 
 export interface StoredPrediction {
   cls: number;
@@ -80,26 +80,10 @@ function parseInstance(o: unknown, where: string, file: string): StoredPredictio
   if (rleObj !== undefined) rle = rleFromJson(rleObj, file);
   let box = pick(r, ['box_xyxy', 'box', 'bbox_xyxy']);
   if (box === undefined) {
-    box = polygons ? boundsOf(polygons) : rle ? rleBounds(rle) : undefined;
+    box = polygons ? (polygonBounds(polygons) ?? [0, 0, 0, 0]) : rle ? rleBounds(rle) : undefined;
   }
   if (!isNumList(box) || box.length !== 4) throw new AnimesegError('BAD_INPUT', `${where}: 'box_xyxy' must be [x1, y1, x2, y2]`, { file });
   return { cls, score, box: [box[0], box[1], box[2], box[3]], polygons, rle };
-}
-
-function boundsOf(parts: number[][]): number[] {
-  let x1 = Infinity;
-  let y1 = Infinity;
-  let x2 = -Infinity;
-  let y2 = -Infinity;
-  for (const p of parts) {
-    for (let k = 0; k < p.length; k += 2) {
-      x1 = Math.min(x1, p[k]);
-      x2 = Math.max(x2, p[k]);
-      y1 = Math.min(y1, p[k + 1]);
-      y2 = Math.max(y2, p[k + 1]);
-    }
-  }
-  return Number.isFinite(x1) ? [x1, y1, x2, y2] : [0, 0, 0, 0];
 }
 
 function rleBounds(rle: Rle): number[] {
@@ -121,6 +105,46 @@ function rleBounds(rle: Rle): number[] {
   return x2 < 0 ? [0, 0, 0, 0] : [x1, y1, x2 + 1, y2 + 1];
 }
 
+/**
+ * A COCO instances document ({images, annotations, categories}, e.g. from `animeseg dataset from-results`):
+ * images matched by file_name, class = the category's position among the categories sorted by id (the
+ * contiguous ids Ultralytics and detectron2 use), box from bbox [x, y, w, h], mask from segmentation
+ * (polygon parts or RLE), score from 'score' (1 when absent, as for ground-truth files). Null for other shapes.
+ */
+function cocoInstances(doc: unknown, file: string): Map<string, StoredImage> | null {
+  const d = doc as { images?: unknown; annotations?: unknown; categories?: unknown } | null;
+  if (!d || typeof d !== 'object' || !Array.isArray(d.images) || !Array.isArray(d.annotations)) return null;
+  const cats = Array.isArray(d.categories) ? (d.categories as { id: number }[]).map((c) => Number(c.id)).sort((a, b) => a - b) : [];
+  const clsOf = new Map(cats.map((id, k) => [id, k]));
+  const out = new Map<string, StoredImage>();
+  const byId = new Map<unknown, StoredImage>();
+  (d.images as Record<string, unknown>[]).forEach((im, i) => {
+    if (!im || typeof im.file_name !== 'string') throw new AnimesegError('BAD_INPUT', `images[${i}]: missing 'file_name'`, { file });
+    const img: StoredImage = { predictions: [] };
+    if (typeof im.width === 'number' && typeof im.height === 'number') [img.width, img.height] = [im.width, im.height];
+    out.set(imageKey(im.file_name), img);
+    byId.set(im.id, img);
+  });
+  (d.annotations as Record<string, unknown>[]).forEach((a, i) => {
+    const where = `annotations[${i}]`;
+    const img = byId.get(a?.image_id);
+    if (!img) throw new AnimesegError('BAD_INPUT', `${where}: image_id ${String(a?.image_id)} is not in 'images'`, { file });
+    const cls = clsOf.size ? clsOf.get(Number(a.category_id)) : Number(a.category_id);
+    if (cls === undefined) throw new AnimesegError('BAD_INPUT', `${where}: category_id ${String(a.category_id)} is not in 'categories'`, { file });
+    const seg = a.segmentation;
+    const bbox = a.bbox;
+    if (!isNumList(bbox) || bbox.length !== 4) throw new AnimesegError('BAD_INPUT', `${where}: 'bbox' must be [x, y, w, h]`, { file });
+    img.predictions.push(
+      parseInstance(
+        { cls, score: a.score ?? 1, box: [bbox[0], bbox[1], bbox[0] + bbox[2], bbox[1] + bbox[3]], ...(Array.isArray(seg) ? { polygons: seg } : seg ? { rle: seg } : {}) },
+        where,
+        file,
+      ),
+    );
+  });
+  return out;
+}
+
 /** Parse predictions JSON text into image key → predictions. */
 export function parsePredictions(text: string, file: string): Map<string, StoredImage> {
   let doc: unknown;
@@ -135,6 +159,8 @@ export function parsePredictions(text: string, file: string): Map<string, Stored
     if (!s) out.set(key, (s = { predictions: [] }));
     return s;
   };
+  const coco = cocoInstances(doc, file);
+  if (coco) return coco;
   let list: unknown[];
   if (Array.isArray(doc)) list = doc;
   else if (doc && typeof doc === 'object' && Array.isArray((doc as Record<string, unknown>).images)) list = (doc as { images: unknown[] }).images;

@@ -48,7 +48,9 @@ function maskInfo(mask: number): { shift: number; bits: number } {
   let shift = 0;
   while (((mask >>> shift) & 1) === 0) shift++;
   let bits = 0;
-  while (((mask >>> (shift + bits)) & 1) === 1) bits++;
+  // Bounded by the word: JS shifts are mod 32, so `mask >>> 32` is `mask` again and an all-ones mask
+  // would loop forever.
+  while (shift + bits < 32 && ((mask >>> (shift + bits)) & 1) === 1) bits++;
   return { shift, bits };
 }
 

@@ -10,6 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { AnimesegError } from '../errors.js';
 import type { RawImage } from './types.js';
 import { decodeBmp, isBmp, readBmpHeader } from './bmp.js';
+import { ADMITTED_INPUT } from './sharp-input.js';
 
 /** Default pixel limit: large enough for any illustration, small enough to refuse decompression bombs. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -61,7 +62,8 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
   }
   let meta: Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    // Header only: our own limit is checked below, from these dimensions.
+    meta = await sharp(bytes, ADMITTED_INPUT).metadata();
   } catch (e) {
     throw badInput(`not a readable image (${shortSharpMessage(e)})`, file, e);
   }
@@ -73,7 +75,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
       autoOrient: true,
       ignoreIcc: true,
       failOn: 'error',
-      limitInputPixels: false,
+      ...ADMITTED_INPUT,
       pages: 1,
       page: 0,
       // One top-to-bottom pass (libvips switches to random access itself when orientation needs it).
@@ -123,5 +125,6 @@ function normaliseChannels(d: Uint8Array, width: number, height: number, channel
 
 function shortSharpMessage(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
-  return m.split('\n')[0].replace(/^Input (buffer|file) /, '').trim();
+  // libvips sometimes ends the first line with a bare 'header:' and no detail.
+  return m.split('\n')[0].replace(/^Input (buffer|file) /, '').replace(/:\s*$/, '').trim();
 }

@@ -3,7 +3,7 @@
  * Masks are blended directly into the pixels (typed arrays); boxes and text are an SVG composited by sharp
  * (librsvg renders the text with the system fonts; DejaVu Sans when installed).
  */
-import sharp from 'sharp';
+import { ADMITTED_INPUT, sharpRaw } from './sharp-input.js';
 import type { Box, Mask } from '../mask/types.js';
 import type { RawImage } from './types.js';
 import { toRgb } from './pixels.js';
@@ -53,8 +53,8 @@ export async function drawOverlay(image: RawImage, items: readonly OverlayItem[]
       `<text x="${(x1 + 4).toFixed(1)}" y="${(ty + fs).toFixed(1)}" font-family="DejaVu Sans, sans-serif" font-size="${fs}" fill="white">${esc(it.label)}</text>`;
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${rgb.width}" height="${rgb.height}">${parts.join('')}</svg>`;
-  const { data, info } = await sharp(out, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
-    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+  const { data, info } = await sharpRaw(out, rgb.width, rgb.height, 3)
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0, ...ADMITTED_INPUT }])
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });

@@ -1,5 +1,6 @@
 /** Encoding RawImage to PNG / WebP / JPEG through sharp. */
-import sharp from 'sharp';
+import { AnimesegError } from '../errors.js';
+import { sharpRaw } from './sharp-input.js';
 import type { RawImage } from './types.js';
 
 export type ImageFormat = 'png' | 'webp' | 'jpeg';
@@ -11,12 +12,22 @@ export interface EncodeOptions {
   quality?: number;
 }
 
+/** The WebP format's own limit on each side (libwebp). */
+export const WEBP_MAX_SIDE = 16383;
+
 export function isImageFormat(s: string): s is ImageFormat {
   return s === 'png' || s === 'webp' || s === 'jpeg';
 }
 
 export async function encodeImage(img: RawImage, format: ImageFormat, opts: EncodeOptions = {}): Promise<Uint8Array> {
-  const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels } });
+  if (format === 'webp' && (img.width > WEBP_MAX_SIDE || img.height > WEBP_MAX_SIDE)) {
+    throw new AnimesegError('TOO_LARGE', `a ${img.width}x${img.height} image cannot be stored as WebP (at most ${WEBP_MAX_SIDE} pixels a side)`, {
+      hint: 'use --format png (no size limit) or --crop',
+    });
+  }
+  let s = sharpRaw(img.data, img.width, img.height, img.channels);
+  // One channel stays one channel (an 8-bit grayscale PNG mask): sharp would widen it to sRGB unless told 'b-w'.
+  if (img.channels === 1) s = s.toColourspace('b-w');
   let out: Buffer;
   if (format === 'png') out = await s.png({ compressionLevel: opts.pngLevel ?? 3, adaptiveFiltering: false }).toBuffer();
   else if (format === 'webp') {

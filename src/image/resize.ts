@@ -16,52 +16,7 @@
  * - an exact 2x downscale in both directions switches to INTER_AREA's fast path (mean of 2x2, rounded).
  */
 import type { RawImage } from './types.js';
-
-const COEF_BITS = 11;
-const COEF_SCALE = 1 << COEF_BITS; // 2048
-
-/** cvRound for the values used here (float32 times a power of two): round half to even. */
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
-
-export interface AxisTable {
-  ofs: Int32Array; // source index (clamped)
-  w0: Int16Array; // fixed-point weight of ofs
-  w1: Int16Array; // fixed-point weight of ofs + 1
-}
-
-/**
- * Column/row table exactly as OpenCV's resizeGeneric builds it for INTER_LINEAR (also used by the mask
- * resize in src/mask/resize.ts, which reproduces the same OpenCV call on 0/1 masks).
- */
-export function axisTable(src: number, dst: number): AxisTable {
-  const scale = 1 / (dst / src);
-  const ofs = new Int32Array(dst);
-  const w0 = new Int16Array(dst);
-  const w1 = new Int16Array(dst);
-  for (let d = 0; d < dst; d++) {
-    let f = Math.fround((d + 0.5) * scale - 0.5);
-    let s = Math.floor(f);
-    f = Math.fround(f - s);
-    if (s < 0) {
-      f = 0;
-      s = 0;
-    }
-    if (s >= src - 1) {
-      f = 0;
-      s = src - 1;
-    }
-    ofs[d] = s;
-    w0[d] = roundHalfEven(Math.fround(1 - f) * COEF_SCALE);
-    w1[d] = roundHalfEven(f * COEF_SCALE);
-  }
-  return { ofs, w0, w1 };
-}
+import { COEF_SCALE, axisTable, roundHalfEven } from '../util/opencv-linear.js';
 
 /** Resize an interleaved u8 image to (dw, dh) exactly like cv2.resize(img, (dw, dh), INTER_LINEAR). */
 export function resizeBilinearU8(img: RawImage, dw: number, dh: number): RawImage {

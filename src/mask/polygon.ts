@@ -494,3 +494,20 @@ export function simplifyPolygon(poly: Polygon, epsilon: number): Polygon {
   for (let k = 0; k < n; k++) res.push(X(out[k]), Y(out[k]));
   return res;
 }
+
+/** Bounds [x1, y1, x2, y2] of the vertices of flat polygon parts; null when there are none. */
+export function polygonBounds(parts: readonly ArrayLike<number>[]): [number, number, number, number] | null {
+  let x1 = Infinity;
+  let y1 = Infinity;
+  let x2 = -Infinity;
+  let y2 = -Infinity;
+  for (const p of parts) {
+    for (let k = 0; k + 1 < p.length; k += 2) {
+      if (p[k] < x1) x1 = p[k];
+      if (p[k] > x2) x2 = p[k];
+      if (p[k + 1] < y1) y1 = p[k + 1];
+      if (p[k + 1] > y2) y2 = p[k + 1];
+    }
+  }
+  return Number.isFinite(x1) ? [x1, y1, x2, y2] : null;
+}

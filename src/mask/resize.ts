@@ -5,7 +5,7 @@
  * resizes images, with its own (libvips) kernels.
  */
 import { AnimesegError } from '../errors.js';
-import { axisTable } from '../image/resize.js';
+import { axisTable } from '../util/opencv-linear.js';
 import { createMask, type Mask } from './types.js';
 import { checkMask, checkSize } from './validate.js';
 

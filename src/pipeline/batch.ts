@@ -1,9 +1,11 @@
 /**
  * The batch runner behind `animeseg segment`: images in, outputs per image out, with concurrency,
- * resume (an image whose NAME.json exists is done), per-image error capture and a summary.
- * One bad image is reported and skipped; the others finish.
+ * per-image error capture, a run manifest (OUT/manifest.jsonl, one line per finished image) and resume:
+ * an image is skipped only when its record names the same source file and settings hash and its outputs
+ * exist (see run-record.ts). Files in the output folder that no record claims are never replaced unless
+ * `overwrite` (see output-folder.ts). One bad image is reported and skipped; the others finish.
  */
-import { access } from 'node:fs/promises';
+import { access, rm, stat, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { AnimesegError, describeError } from '../errors.js';
@@ -13,36 +15,78 @@ import { Progress } from '../util/progress.js';
 import type { InputItem } from './inputs.js';
 import {
   alphaImage,
+  contentBounds,
   resultAlpha,
   cutout,
   instanceCutouts,
+  instanceMasks,
+  instanceTag,
   overlayImage,
   resultJson,
   type Rgb,
 } from './outputs.js';
-import type { DetectOptions, Segmenter } from './segmenter.js';
+import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance } from './segmenter.js';
+import { filterInstances, DEFAULT_MAX_COVERED, type InstanceFilterOptions } from './instance-filter.js';
+import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
+import { OutputFolder, foreignFilesError } from './output-folder.js';
+import { renderCrop, type CropSpec } from './crops.js';
 
 export interface OutputOptions {
   format?: Exclude<ImageFormat, 'jpeg'>;
   /** Write NAME.overlay.png. */
   overlay?: boolean;
-  /** Write NAME.instNN.png per instance. */
+  /** Write NAME.instNN.png per instance (NAME.instNN.mask.png with onlyMask). */
   instances?: boolean;
   /** Only the mask (NAME.mask.png) and JSON, no cutout. */
   onlyMask?: boolean;
   bgColor?: Rgb;
   crop?: boolean;
+  /** Write NAME.instNN.crop.png (transparent) or .crop.jpg (opaque background) per character (crops.ts). */
+  crops?: CropSpec;
+  /** Images with no character get only NAME.json (no cutout, mask or overlay). */
+  skipEmpty?: boolean;
+}
+
+/** What the batch reports per image (library progress): the outcome, not only timings. */
+export interface ImageEvent {
+  item: InputItem;
+  status: ImageStatus | 'skipped';
+  /** The image's manifest record (for 'skipped': the record that made it done). */
+  record?: RunRecord;
+  /** Kept instances (after refinement and the instance filter); absent when skipped or failed. */
+  instances?: readonly SegmentInstance[];
+  /** Output files written (absolute paths). */
+  outputs: string[];
+  timings: Record<string, number>;
+  /** Why an earlier result was not reused (absent for a first run). */
+  redone?: Exclude<ResumeDecision, { action: 'skip' }>['reason'];
+  /** Failure reason (status 'failed'). */
+  reason?: string;
+  /** Images finished so far in this run (any status) and the total. */
+  finished: number;
+  total: number;
 }
 
 export interface BatchOptions extends OutputOptions {
   outDir: string;
   concurrency?: number;
+  /** Redo every image and replace existing files even when no run record claims them. */
   overwrite?: boolean;
   detect?: DetectOptions;
+  /** Dropping junk instances after refinement (min area, covered by better ones). */
+  filter?: InstanceFilterOptions;
+  /** The refiner options the segmenter was made with (soft edge, SAM model...): part of the settings hash. */
+  refineOptions?: Record<string, unknown>;
   progress?: 'auto' | 'bar' | 'plain' | 'silent';
   stream?: NodeJS.WriteStream;
   /** Called after each processed image with its stage timings (benchmarks, logs). */
   onImage?: (item: InputItem, timings: Record<string, number>) => void;
+  /** Called for every image as it finishes (done, empty, failed or skipped) with its result. */
+  onProgress?: (event: ImageEvent) => void;
+  /** Stop taking new images once aborted (images in flight finish and are recorded). */
+  signal?: AbortSignal;
+  /** An output folder already opened and checked (prepareBatch); else runBatch opens it. */
+  folder?: OutputFolder;
 }
 
 export interface BatchFailure {
@@ -55,10 +99,16 @@ export interface BatchSummary {
   done: number;
   skipped: number;
   failed: BatchFailure[];
+  /** Input paths of the images in which no character was found (done this run or earlier). */
+  empty: string[];
+  /** Images redone because an earlier result had other settings, or came from another source file. */
+  redone: { settings: number; source: number };
   instances: number;
   seconds: number;
   /** Sum of per-stage milliseconds over processed images. */
   stageMs: Record<string, number>;
+  /** The run manifest. */
+  manifest: string;
 }
 
 /**
@@ -96,88 +146,268 @@ export function outputPaths(outDir: string, name: string, format: string) {
     mask: `${base}.mask.png`,
     json: `${base}.json`,
     overlay: `${base}.overlay.png`,
-    instance: (k: number) => `${base}.inst${String(k).padStart(2, '0')}.${format}`,
+    instance: (k: number) => `${base}.${instanceTag(k)}.${format}`,
+    instanceMask: (k: number) => `${base}.${instanceTag(k)}.mask.png`,
+    crop: (k: number, ext: string) => `${base}.${instanceTag(k)}.crop.${ext}`,
   };
 }
 
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 
-/**
- * An image is done when its JSON exists (written last) and so does every output this run asks for, so a
- * rerun that adds --overlay produces the overlays without redoing anything else by hand.
- */
-export async function isDone(paths: ReturnType<typeof outputPaths>, opts: OutputOptions): Promise<boolean> {
-  const need = [paths.json, paths.mask];
-  if (!opts.onlyMask) need.push(paths.cutout);
-  if (opts.overlay) need.push(paths.overlay);
-  for (const p of need) if (!(await exists(p))) return false;
-  return true;
+/** Settings of this run as hashed into every record (see RunSettings). */
+export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine'> }, opts: BatchOptions): Promise<RunSettings> {
+  const d = opts.detect ?? {};
+  const classes = d.classes === 'all' || d.classes === null ? null : d.classes ? [...d.classes].sort((a, b) => a - b) : seg.info.defaultClasses;
+  const { softEdge, ...rest } = opts.refineOptions ?? {};
+  // Display-only keys (progress bars) do not change what is written.
+  const refineOptions = JSON.parse(JSON.stringify(rest, (k, v) => (k === 'progress' ? undefined : v)));
+  const modelBytes = await stat(seg.info.path).then((s) => s.size, () => undefined);
+  return {
+    model: seg.info.model,
+    modelBytes,
+    conf: d.conf ?? 0.25,
+    iou: d.iou ?? 0.7,
+    maxDet: d.maxDet ?? 300,
+    classes,
+    agnostic: d.agnostic ?? false,
+    refine: seg.info.refine,
+    softEdge: softEdge === true,
+    refineOptions: Object.keys(refineOptions).length ? refineOptions : undefined,
+    minArea: opts.filter?.minArea ?? 0,
+    maxCovered: opts.filter?.maxCovered ?? DEFAULT_MAX_COVERED,
+    outputs: {
+      format: opts.format ?? 'png',
+      overlay: opts.overlay ?? false,
+      instances: opts.instances ?? false,
+      onlyMask: opts.onlyMask ?? false,
+      bgColor: opts.bgColor,
+      crop: opts.crop ?? false,
+      crops: opts.crops,
+      skipEmpty: opts.skipEmpty ?? false,
+    },
+  };
 }
 
-/** Segment one image and write its outputs (JSON last: it marks the image done). Returns the instance count. */
-export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOptions, inputPaths: ReadonlySet<string>): Promise<{ instances: number; timings: Record<string, number> }> {
+/** Training crops are JPEG where there is no alpha (an opaque background), else the cutout format. */
+function cropExtension(opts: OutputOptions): string {
+  return opts.crops?.bg ? 'jpg' : (opts.format ?? 'png');
+}
+
+/** The outputs an image gets (absolute paths, JSON last), given its instance count. */
+export function plannedOutputs(paths: ReturnType<typeof outputPaths>, opts: OutputOptions, instances: number): string[] {
+  const out: string[] = [];
+  if (!(instances === 0 && opts.skipEmpty)) {
+    if (!opts.onlyMask) out.push(paths.cutout);
+    out.push(paths.mask);
+    if (opts.overlay) out.push(paths.overlay);
+    if (opts.instances) for (let k = 0; k < instances; k++) out.push(opts.onlyMask ? paths.instanceMask(k) : paths.instance(k));
+    if (opts.crops) for (let k = 0; k < instances; k++) out.push(paths.crop(k, cropExtension(opts)));
+  }
+  out.push(paths.json);
+  return out;
+}
+
+/**
+ * Open the output folder for a batch, before any model loads: check it is writable, repair the manifest,
+ * remove temp files of a killed run, and refuse (unless overwrite) when an output would replace a file
+ * no run record claims.
+ */
+export async function prepareBatch(items: readonly InputItem[], opts: BatchOptions): Promise<OutputFolder> {
+  const outDir = resolve(opts.outDir);
+  const folder = opts.folder ?? (await OutputFolder.open(outDir));
   const format = opts.format ?? 'png';
-  const paths = outputPaths(resolve(opts.outDir), item.name, format);
+  const fixed = items.flatMap((it) => plannedOutputs(outputPaths(outDir, it.name, format), { ...opts, skipEmpty: false }, 0));
+  await folder.removeStaleTemps(fixed);
+  // An output that would replace an input fails that image alone (processOne says so), not the run.
+  const inputs = new Set(items.map((i) => resolve(i.path)));
+  if (!opts.overwrite) {
+    const foreign = await folder.foreign(fixed.filter((p) => !inputs.has(p)), exists);
+    if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
+  }
+  return folder;
+}
+
+/**
+ * The record of an image done before manifests existed (or whose manifest line a kill cut off): its
+ * NAME.json, when the tool wrote it, names the source and the settings hash.
+ */
+export async function recordFromJson(folder: OutputFolder, paths: ReturnType<typeof outputPaths>, name: string, opts: OutputOptions): Promise<RunRecord | undefined> {
+  let j;
+  try {
+    j = JSON.parse(await readFile(paths.json, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof j?.image !== 'string' || !Array.isArray(j.instances)) return undefined;
+  const insts = j.instances as { score: number; area: number }[];
+  return {
+    input: j.image,
+    name,
+    status: insts.length === 0 ? 'empty' : 'ok',
+    outputs: plannedOutputs(paths, opts, insts.length).map((p) => folder.rel(p) ?? p),
+    instances: insts.length,
+    scores: insts.map((i) => i.score),
+    areas: insts.map((i) => i.area),
+    settings_hash: typeof j.settings_hash === 'string' ? j.settings_hash : '',
+    finished: new Date().toISOString(),
+  };
+}
+
+export interface ProcessContext {
+  inputPaths: ReadonlySet<string>;
+  folder: OutputFolder;
+  settingsHash: string;
+  /** Outputs of the image's previous record that this run may remove when it no longer writes them. */
+  previous?: RunRecord;
+}
+
+/**
+ * Segment one image, drop junk instances, write its outputs (JSON last) and return its record (the
+ * caller appends it to the manifest, which marks the image done).
+ */
+export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOptions, ctx: ProcessContext): Promise<{ record: RunRecord; instances: SegmentInstance[]; outputs: string[]; timings: Record<string, number> }> {
+  const format = opts.format ?? 'png';
+  const outDir = resolve(opts.outDir);
+  const paths = outputPaths(outDir, item.name, format);
   const refuseInput = (p: string): void => {
-    if (inputPaths.has(p)) {
+    if (ctx.inputPaths.has(p)) {
       throw new AnimesegError('BAD_OPTION', `output ${p} would overwrite an input image`, { file: item.path, hint: 'choose another output folder with -o' });
     }
   };
   [paths.cutout, paths.mask, paths.json, paths.overlay].forEach(refuseInput);
   const r = await seg.segment(item.path, opts.detect);
   const t0 = performance.now();
-  if (opts.instances) r.instances.forEach((_, k) => refuseInput(paths.instance(k)));
+  // Junk instances go after refinement, so they are judged on the masks that would be written.
+  const instances = filterInstances(r.instances, r.width, r.height, opts.filter).kept;
+  const res = { ...r, instances };
+  const outputs = plannedOutputs(paths, opts, instances.length);
+  outputs.forEach(refuseInput);
+  if (!opts.overwrite) {
+    const foreign = await ctx.folder.foreign(outputs, exists);
+    if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
+  }
+  const want = new Set(outputs);
   const { width, height } = r;
-  const alpha = resultAlpha(r);
+  const alpha = resultAlpha(res);
   // Encode everything first (in parallel: sharp encodes on its own threads), then write: a failure leaves
-  // no partial set (and no JSON, so a rerun redoes the image). Each job is an async thunk so that a
+  // no partial set (and no record, so a rerun redoes the image). Each job is an async thunk so that a
   // synchronous error also surfaces through Promise.all.
   const jobs: (() => Promise<[string, Uint8Array]>)[] = [];
   const job = (path: string, make: () => Promise<Uint8Array>): void => {
-    jobs.push(async () => [path, await make()]);
+    if (want.has(path)) jobs.push(async () => [path, await make()]);
   };
   job(paths.mask, () => encodeImage(alphaImage(alpha, width, height), 'png'));
-  if (!opts.onlyMask) job(paths.cutout, () => encodeImage(cutout(r.image, alpha, { bgColor: opts.bgColor, crop: opts.crop }), format));
-  if (opts.overlay) job(paths.overlay, async () => encodeImage(await overlayImage(r.image, r.instances), 'png'));
-  if (opts.instances) {
-    const cuts = instanceCutouts(r.image, r.instances, { bgColor: opts.bgColor, inputAlpha: r.inputAlpha });
+  job(paths.cutout, () => encodeImage(cutout(r.image, alpha, { bgColor: opts.bgColor, crop: opts.crop }), format));
+  job(paths.overlay, async () => encodeImage(await overlayImage(r.image, instances), 'png'));
+  // --only-mask --instances: one mask per character, no colour file (help: "no cutout").
+  if (opts.instances && opts.onlyMask) instanceMasks(res).forEach((m, k) => job(paths.instanceMask(k), () => encodeImage(m, 'png')));
+  else if (opts.instances) {
+    const cuts = instanceCutouts(r.image, instances, { bgColor: opts.bgColor, inputAlpha: r.inputAlpha });
     cuts.forEach((c, k) => job(paths.instance(k), () => encodeImage(c, format)));
   }
+  if (opts.crops) {
+    const spec = opts.crops;
+    const cropExt = cropExtension(opts);
+    instances.forEach((_, k) => {
+      const a = resultAlpha(res, [k]);
+      const b = contentBounds(a, width, height);
+      if (b) job(paths.crop(k, cropExt), async () => encodeImage(await renderCrop(r.image, a, b, spec), cropExt === 'jpg' ? 'jpeg' : format, cropExt === 'jpg' ? { quality: 95 } : {}));
+    });
+  }
   const files = await Promise.all(jobs.map((j) => j()));
-  const settings = { ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses }, ...opts.detect, refine: seg.info.refine, imgsz: seg.info.imgsz };
+  const rel = (p: string): string => ctx.folder.rel(p) ?? p;
+  const record: RunRecord = {
+    input: item.path,
+    name: item.name,
+    status: 'writing',
+    outputs: outputs.map(rel),
+    instances: instances.length,
+    scores: [],
+    areas: [],
+    settings_hash: ctx.settingsHash,
+    finished: new Date().toISOString(),
+  };
+  // Claim every file this step may write or remove before touching any, so a kill in between leaves files
+  // the next run knows as its own (and redoes), never "a user's file" it must refuse to replace.
+  const stale = (ctx.previous?.outputs ?? []).filter((o) => !want.has(join(outDir, o)) && ctx.folder.rel(join(outDir, o)) !== null);
+  await ctx.folder.manifest.append({ ...record, outputs: [...record.outputs, ...stale] });
+  const settings = {
+    ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses },
+    ...opts.detect,
+    refine: seg.info.refine,
+    ...(opts.refineOptions?.softEdge === true && { soft_edge: true }),
+    min_area: opts.filter?.minArea ?? 0,
+    max_covered: opts.filter?.maxCovered ?? DEFAULT_MAX_COVERED,
+    imgsz: seg.info.imgsz,
+  };
   const timings = { ...r.timings };
-  const json = resultJson(r, { image: item.path, model: seg.info.model, settings });
+  const base = resultJson(res, { image: item.path, model: seg.info.model, settings });
+  const json = { ...base, settings_hash: ctx.settingsHash };
   // Written in parallel (each write waits on its own fsync); the JSON goes last because it marks the image done.
   await Promise.all(files.map(([p, data]) => writeFileAtomic(p, data)));
   timings.encode_write = performance.now() - t0;
   json.timings_ms.encode_write = Math.round(timings.encode_write * 100) / 100;
   await writeFileAtomic(paths.json, JSON.stringify(json) + '\n');
-  return { instances: r.instances.length, timings };
+  ctx.folder.wrote(item.name);
+  // Outputs of an earlier result this one no longer has (fewer characters, no overlay now) would
+  // otherwise be mistaken for part of it.
+  for (const old of stale) await rm(join(outDir, old), { force: true });
+  record.status = instances.length === 0 ? 'empty' : 'ok';
+  record.scores = base.instances.map((i) => i.score);
+  record.areas = base.instances.map((i) => i.area);
+  record.finished = new Date().toISOString();
+  return { record, instances, outputs, timings };
 }
 
 export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts: BatchOptions): Promise<BatchSummary> {
   const start = performance.now();
   const format = opts.format ?? 'png';
   const outDir = resolve(opts.outDir);
+  const folder = await prepareBatch(items, opts);
+  const manifest = folder.manifest;
+  const hash = settingsHash(await batchSettings(seg, opts));
   const inputPaths = new Set(items.map((i) => resolve(i.path)));
-  const summary: BatchSummary = { total: items.length, done: 0, skipped: 0, failed: [], instances: 0, seconds: 0, stageMs: {} };
+  const summary: BatchSummary = { total: items.length, done: 0, skipped: 0, failed: [], empty: [], redone: { settings: 0, source: 0 }, instances: 0, seconds: 0, stageMs: {}, manifest: manifest.path };
   const progress = new Progress({ total: items.length, label: 'segment', unit: 'img', mode: opts.progress ?? 'auto', stream: opts.stream });
   let next = 0;
+  let finished = 0;
+  const emit = (e: Omit<ImageEvent, 'finished' | 'total'>): void => {
+    finished++;
+    opts.onProgress?.({ ...e, finished, total: items.length });
+  };
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !opts.signal?.aborted) {
       const item = items[next++];
+      const paths = outputPaths(outDir, item.name, format);
+      let redone: ImageEvent['redone'];
+      let previous: RunRecord | undefined;
       try {
-        if (!opts.overwrite && (await isDone(outputPaths(outDir, item.name, format), opts))) {
-          summary.skipped++;
-          progress.tick(1, true);
-          continue;
+        const fromManifest = manifest.latest(item.name);
+        previous = fromManifest ?? (await recordFromJson(folder, paths, item.name, opts));
+        if (!opts.overwrite) {
+          const d = await resumeDecision(previous, { input: item.path, settingsHash: hash }, (o) => exists(join(outDir, o)));
+          if (d.action === 'skip') {
+            // Done by a run whose manifest line was cut off by a kill: give it its line now.
+            if (!fromManifest && previous) await manifest.append(previous);
+            summary.skipped++;
+            if (previous!.status === 'empty') summary.empty.push(item.path);
+            progress.tick(1, true);
+            emit({ item, status: 'skipped', record: previous, outputs: [], timings: {} });
+            continue;
+          }
+          if (d.reason === 'settings') summary.redone.settings++;
+          if (d.reason === 'source') summary.redone.source++;
+          if (d.reason !== 'new') redone = d.reason;
         }
-        const { instances, timings } = await processOne(seg, item, opts, inputPaths);
+        const { record, instances, outputs, timings } = await processOne(seg, item, opts, { inputPaths, folder, settingsHash: hash, previous });
+        await manifest.append(record);
         summary.done++;
-        summary.instances += instances;
+        summary.instances += instances.length;
+        if (record.status === 'empty') summary.empty.push(item.path);
         for (const [k, v] of Object.entries(timings)) summary.stageMs[k] = (summary.stageMs[k] ?? 0) + v;
         opts.onImage?.(item, timings);
         progress.tick(1, true);
+        emit({ item, status: record.status, record, instances, outputs, timings, redone });
       } catch (e) {
         // Every failure is per-image so the other images finish; unexpected ones are labelled as such.
         const known = e instanceof AnimesegError;
@@ -186,19 +416,38 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
         summary.failed.push({ file: item.path, message });
         progress.log(`failed: ${message}`);
         progress.tick(1, false);
+        const record: RunRecord = { input: item.path, name: item.name, status: 'failed', reason: message.split('\n')[0], outputs: [], instances: 0, scores: [], areas: [], settings_hash: hash, finished: new Date().toISOString() };
+        // A failed image keeps the claim on files of an earlier result, or of this attempt's 'writing' line.
+        const latest = manifest.latest(item.name) ?? previous;
+        if (latest && latest.status !== 'failed') record.outputs = latest.outputs;
+        await manifest.append(record).catch(() => undefined);
+        emit({ item, status: 'failed', record, outputs: [], timings: {}, redone, reason: message });
       }
     }
   };
   const n = Math.max(1, Math.min(opts.concurrency ?? 4, items.length || 1));
   await Promise.all(Array.from({ length: n }, worker));
   progress.finish();
+  await manifest.compact();
+  summary.empty.sort();
   summary.seconds = (performance.now() - start) / 1000;
   return summary;
 }
 
+/** Names of images with no character, at most this many in the text summary (all are in the manifest). */
+const EMPTY_SHOWN = 20;
+
 export function formatSummary(s: BatchSummary): string {
   const rate = s.done > 0 && s.seconds > 0 ? `, ${(s.done / s.seconds).toFixed(2)} img/s` : '';
   const lines = [`${s.total} image(s): ${s.done} done, ${s.skipped} skipped (already done), ${s.failed.length} failed; ${s.instances} instance(s) in ${s.seconds.toFixed(1)} s${rate}`];
+  const redone = [s.redone.settings > 0 && `${s.redone.settings} because settings changed`, s.redone.source > 0 && `${s.redone.source} because the source file changed`].filter(Boolean);
+  if (redone.length) lines.push(`  redone: ${redone.join(', ')}`);
+  if (s.empty.length) {
+    lines.push(`  no character found in ${s.empty.length} image(s):`);
+    for (const f of s.empty.slice(0, EMPTY_SHOWN)) lines.push(`    ${f}`);
+    if (s.empty.length > EMPTY_SHOWN) lines.push(`    ... and ${s.empty.length - EMPTY_SHOWN} more`);
+    lines.push(`  (status "empty" in ${s.manifest})`);
+  }
   for (const f of s.failed) lines.push(`  failed: ${f.message.split('\n')[0]}`);
   return lines.join('\n');
 }

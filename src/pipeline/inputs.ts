@@ -3,7 +3,7 @@
  * image extensions) and glob patterns (*, **, ?, [..], {a,b}). Node 20 has no fs.glob, so a small matcher
  * is written here: the pattern's fixed prefix is walked and each relative path is tested with a RegExp.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep, basename, extname, dirname } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { TEMP_PREFIX } from '../util/atomic.js';
@@ -58,30 +58,68 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-async function walk(dir: string, skip: Set<string>, out: string[]): Promise<void> {
+export interface ExpandOptions {
+  /** Files to leave out (the tool's own outputs when the output folder lies inside an input folder). */
+  excludeFile?: (path: string) => boolean | Promise<boolean>;
+  /** Told about every entry that is not taken although it looks like an input (broken or looping links). */
+  onWarning?: (message: string) => void;
+}
+
+interface WalkState {
+  skip: Set<string>;
+  /** Real paths of the folders walked so far: a symlink back to one of them is a loop (or a repeat). */
+  seen: Set<string>;
+  opts: ExpandOptions;
+}
+
+/**
+ * Walk a folder for images. Symbolic links are followed (files and folders) with loop protection: a
+ * folder whose real path was already walked is not walked again, and a broken link is reported.
+ */
+async function walk(dir: string, st: WalkState, out: string[]): Promise<void> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (e) {
     throw new AnimesegError('BAD_INPUT', `cannot read folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: dir });
   }
+  st.seen.add(await realpath(dir).catch(() => dir));
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.name.startsWith(TEMP_PREFIX) || e.name.startsWith('.')) continue;
-    if (e.isDirectory()) {
-      if (!skip.has(p)) await walk(p, skip, out);
-    } else if (e.isFile() && isImage(e.name)) out.push(p);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      let target;
+      try {
+        target = await stat(p);
+      } catch (err) {
+        st.opts.onWarning?.(`${p}: broken symbolic link skipped (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+        continue;
+      }
+      isDir = target.isDirectory();
+      isFile = target.isFile();
+      if (isDir && st.seen.has(await realpath(p).catch(() => p))) {
+        st.opts.onWarning?.(`${p}: symbolic link to a folder already searched, not followed again (loop protection)`);
+        continue;
+      }
+    }
+    if (isDir) {
+      if (!st.skip.has(p)) await walk(p, st, out);
+    } else if (isFile && isImage(e.name) && !(await st.opts.excludeFile?.(p))) out.push(p);
   }
 }
 
 /**
  * Expand arguments to image files in a stable order. `exclude` folders (the output folder) are not walked,
- * so outputs are never read back as inputs. Explicit files are taken whatever their extension
+ * and `opts.excludeFile` leaves out single files (outputs in a folder that is also an input folder), so
+ * outputs are never read back as inputs. Explicit files are taken whatever their extension
  * (a bad one fails later with a clear message); missing paths are an error here.
  */
-export async function expandInputs(args: readonly string[], exclude: readonly string[] = []): Promise<InputItem[]> {
+export async function expandInputs(args: readonly string[], exclude: readonly string[] = [], opts: ExpandOptions = {}): Promise<InputItem[]> {
   const skip = new Set(exclude.map((p) => resolve(p)));
+  const state = (): WalkState => ({ skip, seen: new Set(), opts });
   const items: InputItem[] = [];
   for (const arg of args) {
     if (hasGlob(arg)) {
@@ -91,7 +129,7 @@ export async function expandInputs(args: readonly string[], exclude: readonly st
       const base = resolve(fixed.length ? fixed.join('/') || '/' : '.');
       const re = globToRegExp(parts.join('/'));
       const found: string[] = [];
-      await walk(base, skip, found).catch(() => undefined);
+      await walk(base, state(), found).catch(() => undefined);
       const matched = found.filter((p) => re.test(relative(base, p).split(sep).join('/')));
       if (matched.length === 0) throw new AnimesegError('BAD_INPUT', `no image matches '${arg}'`, { hint: `images: ${IMAGE_EXTENSIONS.join(' ')}` });
       for (const p of matched) items.push({ path: p, name: noExt(relative(base, p)) });
@@ -106,7 +144,7 @@ export async function expandInputs(args: readonly string[], exclude: readonly st
     }
     if (st.isDirectory()) {
       const found: string[] = [];
-      await walk(p, skip, found);
+      await walk(p, state(), found);
       for (const f of found) items.push({ path: f, name: noExt(relative(p, f)) });
     } else items.push({ path: p, name: stem(p) });
   }
@@ -115,8 +153,10 @@ export async function expandInputs(args: readonly string[], exclude: readonly st
   const names = new Map<string, number>();
   const out: InputItem[] = [];
   for (const it of items) {
-    if (seen.has(it.path)) continue;
-    seen.add(it.path);
+    // By real path: the same image reached through a symbolic link is still the same image.
+    const real = await realpath(it.path).catch(() => it.path);
+    if (seen.has(real)) continue;
+    seen.add(real);
     const key = it.name.toLowerCase();
     const n = names.get(key) ?? 0;
     names.set(key, n + 1);

@@ -1,6 +1,7 @@
 /**
  * Which YOLO file to load: a name or path through the model resolver (src/models/resolver), which
- * searches an explicit path, ANIMESEG_MODELS, the cache, then downloads.
+ * searches an explicit path, ANIMESEG_MODELS, the cache, then downloads
+ * (never with ANIMESEG_OFFLINE=1: the resolver decides, so no default here can override it).
  */
 import { resolveModel, DEFAULT_MODEL } from '../models/resolver/index.js';
 
@@ -16,6 +17,6 @@ export async function resolveYoloPath(
   opts: { modelsDir?: string; cacheDir?: string; download?: boolean },
 ): Promise<ResolvedYolo> {
   const name = model ?? DEFAULT_MODEL;
-  const r = await resolveModel(name, { modelsDir: opts.modelsDir, cacheDir: opts.cacheDir, download: opts.download ?? true });
+  const r = await resolveModel(name, { modelsDir: opts.modelsDir, cacheDir: opts.cacheDir, download: opts.download });
   return { path: r.path, name: r.entry?.name ?? name, licence: r.entry?.licence, description: r.entry?.description };
 }

@@ -155,9 +155,39 @@ export function cutout(image: RawImage, alpha: Uint8Array, opts: CutoutOptions =
   return { data: out, width: w, height: h, channels: outCn };
 }
 
-/** The alpha plane as a gray image (0 / 255 for binary masks). */
+/**
+ * The one mask format of every surface (CLI NAME.mask.png and NAME.instNN.mask.png, the API's only_mask, the
+ * web page's download): an 8-bit single-channel image, 0 / 255 for binary masks or the alpha values of a
+ * soft edge; `region` [x0, y0, x1, y1) crops it. encodeImage keeps one channel one channel (grayscale PNG).
+ */
+export function maskImage(alpha: Uint8Array, width: number, height: number, region?: readonly [number, number, number, number]): RawImage {
+  if (!region || (region[0] === 0 && region[1] === 0 && region[2] === width && region[3] === height)) return { data: alpha, width, height, channels: 1 };
+  const [x0, y0, x1, y1] = region;
+  const w = x1 - x0;
+  const out = new Uint8Array(w * (y1 - y0));
+  for (let y = y0; y < y1; y++) out.set(alpha.subarray(y * width + x0, y * width + x1), (y - y0) * w);
+  return { data: out, width: w, height: y1 - y0, channels: 1 };
+}
+
+/** The alpha plane as a gray image (0 / 255 for binary masks): maskImage of the whole picture. */
 export function alphaImage(alpha: Uint8Array, width: number, height: number): RawImage {
-  return { data: alpha, width, height, channels: 1 };
+  return maskImage(alpha, width, height);
+}
+
+/**
+ * One full-size mask per instance (maskImage format, aligned with the input so it overlays it directly),
+ * limited by a transparent input's own alpha like resultAlpha: what `--only-mask --instances` writes.
+ */
+export function instanceMasks(r: { instances: readonly Instance[]; width: number; height: number; inputAlpha?: Uint8Array }): RawImage[] {
+  return r.instances.map((_, i) => maskImage(resultAlpha(r, [i]), r.width, r.height));
+}
+
+/**
+ * Per-character file name part: `instNN`, NN = the instance's 0-based id in NAME.json (at least two digits,
+ * so a folder listing sorts in id order up to 99). The CLI, the web page and the docs use this one scheme.
+ */
+export function instanceTag(id: number): string {
+  return `inst${String(id).padStart(2, '0')}`;
 }
 
 /** Integer pixel region of a float box: floor of the start, ceil of the end, clipped to the image. */

@@ -1,46 +1,82 @@
 /**
  * The per-image step a worker runs for one job, and the "already done?" check `queue add` and the worker
- * share. Both are thin calls into the batch runner (src/pipeline/batch.ts), so a queued image gets exactly
- * the outputs and atomic writes of `segment`; when the batch runner grows a run record (manifest, settings-
- * aware resume), these two functions are the only places to switch over.
+ * share. Both are main's batch pieces (src/pipeline/batch.ts processOne, run-record.ts resumeDecision):
+ * a queued image gets exactly the outputs, atomic writes, manifest lines and resume rule of `segment`.
  */
-import { readFile } from 'node:fs/promises';
-import { isDone, outputPaths, processOne, type BatchOptions } from '../pipeline/batch.js';
-import type { DetectOptions, Segmenter } from '../pipeline/segmenter.js';
-import type { ImageJob, JobSettings } from './settings.js';
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { batchSettings, outputPaths, processOne, recordFromJson, type BatchOptions } from '../pipeline/batch.js';
+import type { OutputFolder } from '../pipeline/output-folder.js';
+import { resumeDecision, settingsHash, type ResumeDecision, type RunRecord } from '../pipeline/run-record.js';
+import type { Segmenter, SegmenterInfo } from '../pipeline/segmenter.js';
 
-/** The BatchOptions `segment` would pass for these settings (detect keys in segment's order). */
-export function batchOptions(job: ImageJob, classes: DetectOptions['classes']): BatchOptions {
-  const detect: DetectOptions = { ...job.settings.detect };
-  if (classes !== undefined) detect.classes = classes;
-  return { outDir: job.outDir, detect, ...job.settings.output, progress: 'silent' };
+/** What the settings hash needs of a model (a Segmenter, or the HTTP engine's info plus the refiner). */
+export type ModelInfo = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine'> };
+import type { ImageJob } from './settings.js';
+
+const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+
+/** The BatchOptions `segment` would pass for these settings. */
+export function batchOptions(job: Pick<ImageJob, 'outDir' | 'settings' | 'overwrite'>): BatchOptions {
+  const s = job.settings;
+  return { outDir: job.outDir, detect: { ...s.detect }, filter: s.filter, refineOptions: s.refineOptions, ...s.output, overwrite: job.overwrite ?? false, progress: 'silent' };
 }
 
-/** Segment one queued image and write its outputs; returns the instance count. */
-export async function processImage(seg: Segmenter, job: ImageJob, classes: DetectOptions['classes']): Promise<{ instances: number; timings: Record<string, number> }> {
-  return processOne(seg, { path: job.source, name: job.name }, batchOptions(job, classes), new Set([job.source]));
+/** The run record's settings hash for a job: what `segment` with the same options and model computes. */
+export async function runSettingsHash(seg: ModelInfo, job: Pick<ImageJob, 'outDir' | 'settings'>): Promise<string> {
+  return settingsHash(await batchSettings(seg, batchOptions(job)));
 }
 
 /**
- * Done with these settings: every asked-for output exists (batch.ts isDone) and the JSON (written last)
- * names this source and the same detection settings and refiner. Settings the JSON does not record (soft
- * edge, SAM model) are not compared; the run record of the batch runner will.
+ * Whether the image needs doing (resumeDecision on its latest record: a manifest line, else the NAME.json
+ * the tool wrote), and that record.
  */
-export async function isImageDone(job: Pick<ImageJob, 'source' | 'name' | 'outDir' | 'settings'>): Promise<boolean> {
-  const s: JobSettings = job.settings;
-  const paths = outputPaths(job.outDir, job.name, s.output.format ?? 'png');
-  if (!(await isDone(paths, s.output))) return false;
-  let json: { image?: unknown; settings?: Record<string, unknown> };
+export async function imageDecision(folder: OutputFolder, job: Pick<ImageJob, 'source' | 'name' | 'outDir' | 'settings'>, hash: string): Promise<{ decision: ResumeDecision; previous?: RunRecord; fromManifest: boolean }> {
+  const opts = batchOptions(job);
+  const fromManifest = folder.manifest.latest(job.name);
+  const previous = fromManifest ?? (await recordFromJson(folder, outputPaths(resolve(job.outDir), job.name, opts.format ?? 'png'), job.name, opts));
+  const decision = await resumeDecision(previous, { input: job.source, settingsHash: hash }, (o) => exists(join(job.outDir, o)));
+  return { decision, previous, fromManifest: fromManifest !== undefined };
+}
+
+export interface JobOutcome {
+  instances: number;
+  status: RunRecord['status'];
+  /** Done already with these settings (a job picked up again after its worker died, or a segment run). */
+  skipped?: boolean;
+}
+
+/**
+ * Run one job as `segment` runs one image: skip it when its record says done with these settings, else
+ * processOne and its manifest line. `rerun` (the job ran before, in a worker that died): read the other
+ * workers' manifest files again first, since that worker may have finished it. A failure that `isFinal`
+ * accepts gets its 'failed' line (with the reason) before it is thrown on.
+ */
+export async function runJob(seg: Segmenter, folder: OutputFolder, job: ImageJob, o: { rerun: boolean; isFinal: (e: unknown) => string | null }): Promise<JobOutcome> {
+  const hash = await runSettingsHash(seg, job);
+  let previous: RunRecord | undefined;
   try {
-    json = JSON.parse(await readFile(paths.json, 'utf8'));
-  } catch {
-    return false;
+    if (o.rerun) await folder.manifest.refresh();
+    const d = await imageDecision(folder, job, hash);
+    previous = d.previous;
+    if (!job.overwrite && d.decision.action === 'skip') {
+      // Done by a run whose manifest line a kill cut off: give it its line now (as runBatch does).
+      if (!d.fromManifest && previous) await folder.manifest.append(previous);
+      return { instances: previous!.instances, status: previous!.status, skipped: true };
+    }
+    const opts = batchOptions(job);
+    const { record, instances } = await processOne(seg, { path: job.source, name: job.name }, opts, { inputPaths: new Set([resolve(job.source)]), folder, settingsHash: hash, previous });
+    await folder.manifest.append(record);
+    return { instances: instances.length, status: record.status };
+  } catch (e) {
+    const reason = o.isFinal(e);
+    if (reason !== null) {
+      const record: RunRecord = { input: job.source, name: job.name, status: 'failed', reason, outputs: [], instances: 0, scores: [], areas: [], settings_hash: hash, finished: new Date().toISOString() };
+      // A failed image keeps the claim on files of an earlier result, or of this attempt's 'writing' line.
+      const latest = folder.manifest.latest(job.name) ?? previous;
+      if (latest && latest.status !== 'failed') record.outputs = latest.outputs;
+      await folder.manifest.append(record).catch(() => undefined);
+    }
+    throw e;
   }
-  const got = json.settings ?? {};
-  if (json.image !== job.source || got.refine !== s.refine) return false;
-  for (const [k, v] of Object.entries(s.detect)) if (got[k] !== v) return false;
-  if (s.classes !== undefined && s.classes !== 'all' && s.classes.every((c) => typeof c === 'number')) {
-    if (JSON.stringify(got.classes) !== JSON.stringify(s.classes)) return false;
-  }
-  return true;
 }

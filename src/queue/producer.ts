@@ -7,8 +7,9 @@ import type { Redis } from 'ioredis';
 import type { InputItem } from '../pipeline/inputs.js';
 import { Progress } from '../util/progress.js';
 import { bullConnection, openRedis, type QueueTarget } from './connection.js';
-import { isImageDone } from './image-step.js';
-import { jobIdFor, settingsHash, type ImageJob, type JobSettings } from './settings.js';
+import type { OutputFolder } from '../pipeline/output-folder.js';
+import { imageDecision } from './image-step.js';
+import { jobIdFor, type ImageJob, type JobSettings } from './settings.js';
 
 export const JOB_NAME = 'segment';
 
@@ -31,7 +32,7 @@ export function openQueue(t: QueueTarget): Queue {
 export interface EnqueueResult {
   /** Ids of this run's jobs (new ones and ones the queue already had). */
   jobIds: string[];
-  /** Images skipped because their outputs with these settings already exist. */
+  /** Images skipped because their record says done with this source and settings hash (any run). */
   alreadyDone: number;
   /** Of jobIds, those the queue already held (an earlier `queue add` of the same run): not added again. */
   alreadyQueued: number;
@@ -41,10 +42,10 @@ export async function enqueueImages(
   queue: Queue,
   redis: Redis,
   items: readonly InputItem[],
-  run: { outDir: string; settings: JobSettings; overwrite?: boolean },
+  run: { outDir: string; settings: JobSettings; settingsHash: string; folder: OutputFolder; overwrite?: boolean },
   onChecked?: (n: number) => void,
 ): Promise<EnqueueResult> {
-  const hash = settingsHash(run.settings);
+  const hash = run.settingsHash;
   const nonce = Date.now().toString(36);
   const jobIds: string[] = [];
   let alreadyDone = 0;
@@ -59,7 +60,8 @@ export async function enqueueImages(
   for (const it of items) {
     const data: ImageJob = { source: it.path, name: it.name, outDir: run.outDir, settings: run.settings, settingsHash: hash, ...(run.overwrite && { overwrite: true }) };
     onChecked?.(1);
-    if (!run.overwrite && (await isImageDone(data))) {
+    // The resume rule of `segment` (run-record.ts): done with the same source and settings hash.
+    if (!run.overwrite && (await imageDecision(run.folder, data, hash)).decision.action === 'skip') {
       alreadyDone++;
       continue;
     }

@@ -7,12 +7,14 @@
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { AnimesegError, describeError } from '../errors.js';
-import { classIds } from '../pipeline/classes.js';
 import { planInference, planRefine } from '../pipeline/batch.js';
-import { createSegmenter, type DetectOptions, type Segmenter } from '../pipeline/segmenter.js';
+import { writerManifestPath } from '../pipeline/manifest.js';
+import { OutputFolder } from '../pipeline/output-folder.js';
+import type { RunRecord } from '../pipeline/run-record.js';
+import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Device } from '../models/session.js';
 import { bullConnection, type QueueTarget } from './connection.js';
-import { isImageDone, processImage } from './image-step.js';
+import { runJob } from './image-step.js';
 import { segmenterKey, type ImageJob } from './settings.js';
 
 export interface QueueWorkerOptions extends QueueTarget {
@@ -35,6 +37,7 @@ export interface QueueWorkerOptions extends QueueTarget {
 /** What a completed job returns (kept in Redis as the job's return value). */
 export interface ImageJobResult {
   instances: number;
+  status?: RunRecord['status'];
   /** The outputs were already there with these settings (a retried or recovered job). */
   skipped?: boolean;
   outDir: string;
@@ -94,17 +97,35 @@ export async function startWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
     return p;
   };
 
+  // One OutputFolder per output folder for the life of the process; its manifest lines go to a file of
+  // this process's own (manifest.d/HOST-PID-START.jsonl, see manifest.ts), never to manifest.jsonl.
+  const folders = new Map<string, Promise<OutputFolder>>();
+  const folderFor = (outDir: string): Promise<OutputFolder> => {
+    let p = folders.get(outDir);
+    if (!p) {
+      p = OutputFolder.open(outDir, { appendTo: writerManifestPath(outDir) });
+      p.catch(() => folders.delete(outDir));
+      folders.set(outDir, p);
+    }
+    return p;
+  };
+
   const processor = async (job: Job<ImageJob, ImageJobResult>): Promise<ImageJobResult> => {
     const data = job.data;
     const result = { outDir: data.outDir, name: data.name };
+    // The manifest gets a 'failed' line when this attempt is the job's last: a bad image, or retries used up.
+    const isFinal = (e: unknown): string | null => {
+      const err = jobError(e, data);
+      const last = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      return last ? err.message.split('\n')[0]! : null;
+    };
     try {
-      // A job picked up again after a worker died may have finished its writes: do not redo it
-      // (--overwrite jobs are redone whatever is there; rewriting gives the same files).
-      if (!data.overwrite && (await isImageDone(data))) return { ...result, instances: 0, skipped: true };
       const seg = await segmenterFor(data);
-      const classes: DetectOptions['classes'] = data.settings.classes === undefined ? undefined : data.settings.classes === 'all' ? 'all' : classIds(data.settings.classes, seg.info.classNames);
-      const { instances } = await processImage(seg, data, classes);
-      return { ...result, instances };
+      const folder = await folderFor(data.outDir);
+      // A job started before (its worker died, or a retry) may have been finished by then: runJob re-reads
+      // the other workers' manifest files and skips it when its record says done.
+      const r = await runJob(seg, folder, data, { rerun: (job.attemptsStarted ?? 0) > 1 || job.attemptsMade > 0, isFinal });
+      return { ...result, instances: r.instances, status: r.status, ...(r.skipped && { skipped: true }) };
     } catch (e) {
       throw jobError(e, data);
     }

@@ -10,7 +10,7 @@
  */
 import type { RawImage } from '../image/types.js';
 import type { Box, Mask } from '../mask/types.js';
-import type { Instance, Refiner } from '../pipeline/types.js';
+import type { Instance, Refiner } from '../contracts.js';
 import { AnimesegError } from '../errors.js';
 import { squaredDistanceTo } from '../mask/distance.js';
 import { disposeSam, loadSam, type SamModelOptions } from '../models/sam/models.js';

@@ -3,7 +3,7 @@
  * SAM-based refiners load their modules lazily so `none` and `regions` never pay for them.
  */
 import { AnimesegError } from '../errors.js';
-import type { Instance, Refiner } from '../pipeline/types.js';
+import type { Instance, Refiner } from '../contracts.js';
 import type { RegionsOptions } from './regions/proposer.js';
 import type { ColourPriorOptions } from './regions/colour-prior.js';
 import { createRegionsRefiner } from './regions/refiner.js';
@@ -65,17 +65,6 @@ export function createIdentityRefiner(): Refiner {
   };
 }
 
-async function loadOptional<T>(load: () => Promise<unknown>, what: string): Promise<T> {
-  try {
-    return (await load()) as T;
-  } catch (e) {
-    throw new AnimesegError('BAD_OPTION', `refiner '${what}' is not available in this build: ${(e as Error).message}`, {
-      hint: "use --refine regions (needs no extra model) or --refine none",
-      cause: e,
-    });
-  }
-}
-
 export async function createRefiner(name: string, options: RefinerOptions = {}): Promise<Refiner> {
   switch (name) {
     case 'none':
@@ -87,13 +76,13 @@ export async function createRefiner(name: string, options: RefinerOptions = {}):
       resolveVoteOptions(options.vote);
       resolveSoftEdge(options.softEdge);
       // Lazy: SAM code and its models are loaded only when 'vote' is asked for.
-      const sam = await loadOptional<typeof import('../models/sam/index.js')>(() => import('../models/sam/index.js'), 'vote');
+      const sam = await import('../models/sam/index.js');
       const proposer = await sam.createSamProposer(options.sam ?? {});
       return createVoteRefiner({ ...options.vote, proposer, name: 'vote', softEdge: options.softEdge, holeFill: options.holeFill });
     }
     case 'box': {
       resolveSoftEdge(options.softEdge);
-      const box = await loadOptional<typeof import('./box.js')>(() => import('./box.js'), 'box');
+      const box = await import('./box.js');
       return withSoftEdge(await box.createBoxRefiner(options.box ?? {}), options.softEdge);
     }
     default:
@@ -103,7 +92,7 @@ export async function createRefiner(name: string, options: RefinerOptions = {}):
   }
 }
 
-export type { Refiner, Instance } from '../pipeline/types.js';
+export type { Refiner, Instance } from '../contracts.js';
 export * from './types.js';
 export { voteFusion, voteFusionPerInstance, resolveVoteOptions, type Segments } from './vote.js';
 export { createVoteRefiner, withSoftEdge, workingSize, type VoteRefinerOptions } from './vote-refiner.js';

@@ -1,46 +1,13 @@
 /**
- * Contracts of the refinement stage. A refiner (src/pipeline/types.ts `Refiner`) turns coarse YOLO instance
+ * Options of the refinement stage; its contracts live in src/contracts.ts. A refiner (`Refiner`) turns coarse YOLO instance
  * masks into pixel-exact ones. The vote refiners split that job in two:
  *  - a `SegmentProposer` cuts the image into candidate segments (SAM's automatic mask generator, or the
  *    weight-free `regions` over-segmentation), knowing nothing about YOLO;
  *  - the vote fusion (vote.ts) keeps the segments that mostly lie inside the YOLO masks.
  */
-import type { RawImage } from '../image/types.js';
-import type { Mask } from '../mask/types.js';
 
-export type { Refiner, Instance } from '../pipeline/types.js';
-
-/**
- * Proposes candidate segments for an image. `image` is RGB (channels 3); every returned mask has the
- * image's width and height. Segments may overlap (SAM) or partition the image (regions).
- */
-export interface SegmentProposer {
-  /** Short name for logs and timings, e.g. 'sam-amg' or 'regions'. */
-  name: string;
-  propose(image: RawImage): Promise<Mask[]>;
-  dispose?(): Promise<void>;
-}
-
-/**
- * A partition of the image into `count` segments: `labels[y*width+x]` in 0..count-1. Over-segmenters
- * (regions) produce this instead of one full-size Mask per segment: hundreds of segments as separate
- * masks would cost hundreds of megabytes, while the vote needs only one pass over a label map.
- */
-export interface LabelMap {
-  labels: Int32Array;
-  count: number;
-  width: number;
-  height: number;
-}
-
-/** A proposer whose segments partition the image; the vote refiner uses `proposeLabels` when present. */
-export interface PartitionProposer extends SegmentProposer {
-  proposeLabels(image: RawImage): Promise<LabelMap>;
-}
-
-export function isPartitionProposer(p: SegmentProposer): p is PartitionProposer {
-  return typeof (p as Partial<PartitionProposer>).proposeLabels === 'function';
-}
+export type { Refiner, Instance, SegmentProposer, LabelMap, PartitionProposer, RefinerName } from '../contracts.js';
+export { isPartitionProposer } from '../contracts.js';
 
 /** The vote fusion's numbers (../shared/docs/algorithms.md §5); every one is overridable. */
 export interface VoteOptions {
@@ -92,4 +59,3 @@ export interface TimedRefiner {
   readonly lastTimings?: RefineTimings;
 }
 
-export type RefinerName = 'none' | 'vote' | 'box' | 'regions';

@@ -12,7 +12,7 @@ import { maskArea, unionMasks } from '../mask/ops.js';
 import { removeSmallRegions } from '../mask/components.js';
 import { resizeMaskNearest } from '../mask/resize.js';
 import type { Mask } from '../mask/types.js';
-import type { Instance, Refiner } from '../pipeline/types.js';
+import type { Instance, Refiner } from '../contracts.js';
 import { addSoftAlpha, resolveSoftEdge, softAlpha } from './softedge.js';
 import { isPartitionProposer, type LabelMap, type RefineTimings, type SegmentProposer, type SoftEdgeOption, type TimedRefiner, type VoteOptions } from './types.js';
 import { resolveVoteOptions, voteFusionPerInstance } from './vote.js';

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { AnimesegError, type ErrorCode } from '../errors.js';
 import type { RawImage } from '../image/types.js';
-import type { Instance, Refiner } from '../pipeline/types.js';
+import type { Instance, Refiner } from '../contracts.js';
 import { workerSpec } from '../util/worker-spec.js';
 import type { RefinerOptions } from './index.js';
 import type { RefineTimings, TimedRefiner } from './types.js';

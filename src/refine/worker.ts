@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { AnimesegError } from '../errors.js';
 import { createRefiner } from './index.js';
-import type { Instance, Refiner } from '../pipeline/types.js';
+import type { Instance, Refiner } from '../contracts.js';
 import type { TimedRefiner } from './types.js';
 import type { RefineJob, RefineReply, WorkerError } from './worker-pool.js';
 

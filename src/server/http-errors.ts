@@ -9,6 +9,9 @@ export type HttpErrorCode =
   | ErrorCode
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'HOST_NOT_ALLOWED'
+  | 'ORIGIN_NOT_ALLOWED'
   | 'BUSY'
   | 'TIMEOUT'
   | 'SHUTTING_DOWN'
@@ -79,9 +82,13 @@ function fastifyStatus(e: unknown): { status: number; body: ErrorBody; headers: 
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
     case 'FST_REQ_FILE_TOO_LARGE':
     case 'FST_PARTS_LIMIT':
-    case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return { status: 413, body: errorBody('TOO_LARGE', err.message ?? 'request body too large', 'send a smaller file (see GET /healthz for limits)'), headers: {} };
+    case 'FST_FILES_LIMIT':
+      // The documented answer for two files is a 400: the request is wrong, not too big.
+      return { status: 400, body: errorBody('BAD_INPUT', 'more than one file in the upload', 'send one image per request'), headers: {} };
+    case 'FST_ERR_BAD_URL':
+      return { status: 400, body: errorBody('BAD_INPUT', 'the URL is not valid percent-encoding', 'encode special characters in the path as %XX (UTF-8)'), headers: {} };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return {

@@ -2,6 +2,6 @@ export { createServer, DEFAULT_LIMITS, type AnimesegServer, type CreateServerOpt
 export { createPipelineEngine, probeImage, type PipelineEngineOptions } from './pipeline-engine.js';
 export type { SegmentEngine, EngineInfo, EngineResult, RefinerInfo, SegmentParams } from './engine.js';
 export { HttpError, STATUS_BY_CODE, toErrorResponse, type ErrorBody } from './http-errors.js';
-export { WorkQueue, type QueueStats } from './work-queue.js';
+export { WorkQueue, type QueueStats, type Admission } from './work-queue.js';
 export { ensureWebBundle, buildWebBundle, bundlePath } from './build-web.js';
 export { parseSegmentOptions, SEGMENT_OPTION_NAMES, type SegmentRequestOptions } from './request-options.js';

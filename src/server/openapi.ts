@@ -2,13 +2,21 @@
  * The OpenAPI 3.1 document served at /openapi.json. Written by hand (no schema generator is a dependency);
  * test/server/openapi.test.ts checks that every route the server answers is in it and vice versa.
  */
-import type { ServerLimits } from './server.js';
 
 const errorRef = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: errorRef } } });
 const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } } };
 
-export function buildOpenApi(ctx: { refiners: string[]; limits: ServerLimits }) {
+/** The limits the document quotes (server.ts's ServerLimits has them; declared here so the two do not import each other). */
+export interface DocumentedLimits {
+  maxUploadBytes: number;
+  maxPixels: number;
+  timeoutMs: number;
+  concurrency: number;
+  queue: number;
+}
+
+export function buildOpenApi(ctx: { refiners: string[]; limits: DocumentedLimits }) {
   const { limits } = ctx;
   const optionProps = {
     refine: { type: 'string', enum: ctx.refiners, description: 'Mask refinement mode (GET /v1/refiners); default: the server\'s --refine' },
@@ -68,7 +76,9 @@ export function buildOpenApi(ctx: { refiners: string[]; limits: ServerLimits }) 
               },
             },
             '400': errorResponse('Not an image, truncated image, empty body, bad or unknown option'),
+            '403': errorResponse('Host not on the allow-list (HOST_NOT_ALLOWED) or a cross-origin request without --cors (ORIGIN_NOT_ALLOWED)'),
             '404': errorResponse('No such route'),
+            '408': errorResponse('Headers or body not received within the time limit (TIMEOUT); the connection is closed'),
             '413': errorResponse('Upload larger than the byte limit or image larger than the pixel limit'),
             '415': errorResponse('Content type that carries no image (e.g. application/json)'),
             '500': errorResponse('Internal error (the server keeps running)'),
@@ -122,7 +132,7 @@ export function buildOpenApi(ctx: { refiners: string[]; limits: ServerLimits }) 
                       status: { type: 'string', enum: ['ok', 'shutting_down'] },
                       model: { type: 'string' },
                       uptime_s: { type: 'integer' },
-                      queue: { type: 'object', properties: { running: { type: 'integer' }, queued: { type: 'integer' }, completed: { type: 'integer' }, rejected: { type: 'integer' }, timedOut: { type: 'integer' }, avgRunMs: { type: 'number' }, max_queued: { type: 'integer' }, concurrency: { type: 'integer' } } },
+                      queue: { type: 'object', properties: { running: { type: 'integer' }, queued: { type: 'integer' }, admitted: { type: 'integer', description: 'uploads admitted whose body is still being read or checked' }, completed: { type: 'integer' }, rejected: { type: 'integer' }, timedOut: { type: 'integer' }, avgRunMs: { type: 'number' }, max_queued: { type: 'integer' }, concurrency: { type: 'integer' } } },
                       limits: { type: 'object', properties: { max_upload_bytes: { type: 'integer' }, max_pixels: { type: 'integer' }, timeout_ms: { type: 'integer' } } },
                     },
                   },

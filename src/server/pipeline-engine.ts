@@ -9,6 +9,7 @@ import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Refiner } from '../pipeline/types.js';
 import type { EngineInfo, EngineResult, RefinerInfo, SegmentEngine, SegmentParams } from './engine.js';
 import { addSoftAlpha } from '../refine/softedge.js';
+import { ADMITTED_INPUT } from '../image/sharp-input.js';
 
 export interface PipelineEngineOptions {
   /** Model name or path (resolver order); default the resolver's DEFAULT_MODEL. */
@@ -41,7 +42,9 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
     throw new AnimesegError('BAD_OPTION', `unknown refinement mode '${defaultRefine}'`, { hint: `choose one of: ${[...refiners.keys()].join(', ')}` });
   }
   // Loads now, so a missing or broken model stops `serve` at start instead of failing requests.
-  const seg: Segmenter = await createSegmenter({ model: opts.model, refine: 'none', device: opts.device, threads: opts.threads });
+  // The pixel limit is per request (segment's maxPixels, checked from the header there), so the
+  // segmenter's own decode limit must not be a second, lower one (it defaults to 100M pixels).
+  const seg: Segmenter = await createSegmenter({ model: opts.model, refine: 'none', device: opts.device, threads: opts.threads, maxPixels: Number.MAX_SAFE_INTEGER });
   const info: EngineInfo = {
     model: seg.info.model,
     path: seg.info.path,
@@ -83,7 +86,8 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
     defaultRefine,
     refiners: () => [...refiners.values()].map((r) => ({ ...r.info })),
     probe: (bytes, maxPixels) => probeImage(bytes, maxPixels),
-    async segment(bytes: Uint8Array, p: SegmentParams): Promise<EngineResult> {
+    async segment(bytes: Uint8Array, p: SegmentParams, maxPixels: number): Promise<EngineResult> {
+      await probeImage(bytes, maxPixels);
       const refine = p.refine ?? defaultRefine;
       const refiner = await refinerFor(refine);
       const r = await seg.segment(bytes, { conf: p.conf, iou: p.iou, maxDet: p.maxDet, agnostic: p.agnostic, classes: p.classes });
@@ -138,7 +142,7 @@ export async function probeImage(bytes: Uint8Array, maxPixels: number): Promise<
   }
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    meta = await sharp(bytes, ADMITTED_INPUT).metadata();
   } catch {
     throw new AnimesegError('BAD_INPUT', 'the upload is not a readable image', { hint: 'send a png, jpeg, webp, gif, avif, tiff or bmp file' });
   }

@@ -10,11 +10,12 @@ import type { FastifyInstance } from 'fastify';
 import { AnimesegError } from '../errors.js';
 import { outputPaths } from '../pipeline/batch.js';
 import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
-import { jobIdFor, settingsHash, type ImageJob, type JobSettings } from '../queue/settings.js';
+import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
+import { runSettingsHash } from '../queue/image-step.js';
 import { assertReachable, type QueueTarget } from '../queue/connection.js';
 import { FolderStorage, type Storage } from '../queue/storage.js';
 import { HttpError } from './http-errors.js';
-import { parseSegmentOptions } from './request-options.js';
+import { parseSegmentOptions, resolveClassIds } from './request-options.js';
 import type { ExtraRouteContext } from './server.js';
 
 export interface QueueRoutesOptions {
@@ -38,26 +39,28 @@ export function queueRoutes(o: QueueRoutesOptions) {
       redis.disconnect();
     });
 
-    app.post('/v1/jobs', async (req, reply) => {
+    // Admitted before the body is read, like /v1/segment: a burst of uploads beyond the queue is a 503.
+    app.post('/v1/jobs', { onRequest: ctx.admitUpload }, async (req, reply) => {
       const { bytes, raw } = await ctx.readUpload(req);
       const opts = parseSegmentOptions(raw, ctx.engine.refiners().map((r) => r.name));
       if (opts.instances !== undefined) throw new AnimesegError('BAD_OPTION', "option 'instances': not available for queued jobs", { hint: 'a job writes the whole cutout; pick characters from its JSON' });
       if (opts.format === 'json') throw new AnimesegError('BAD_OPTION', "option 'format': jobs write png or webp cutouts (the JSON is always written)", { hint: 'GET /v1/jobs/ID/result?file=json' });
       // Refuse a bad or huge image now (header only), not in a worker later.
       await ctx.engine.probe(bytes, ctx.limits.maxPixels);
+      const classes = opts.classes === undefined || opts.classes === 'all' ? opts.classes : resolveClassIds(opts.classes, ctx.engine.info.classNames);
       const settings: JobSettings = {
         // A model path must read the same on every worker machine; names are resolved by each worker.
         ...(o.model !== undefined && { model: /\.onnx$/i.test(o.model) ? resolve(o.model) : o.model }),
         refine: (opts.refine ?? ctx.engine.defaultRefine) as JobSettings['refine'],
         refineOptions: opts.softEdge ? { softEdge: true } : {},
-        detect: { conf: opts.conf ?? 0.25, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300, agnostic: opts.agnostic ?? false },
-        ...(opts.classes !== undefined && { classes: opts.classes }),
+        detect: { conf: opts.conf ?? 0.25, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300, agnostic: opts.agnostic ?? false, ...(classes !== undefined && { classes }) },
         maxPixels: ctx.limits.maxPixels,
         output: { format: opts.format as 'png' | 'webp', onlyMask: opts.onlyMask, crop: opts.crop, ...(opts.bgColor && { bgColor: opts.bgColor }) },
       };
       // Content-addressed: the same image with the same options is one job, stored once.
       const name = createHash('sha256').update(bytes).digest('hex').slice(0, 24);
-      const hash = settingsHash(settings);
+      // The run record's hash (this server's model; the worker recomputes it with its own).
+      const hash = await runSettingsHash({ info: { ...ctx.engine.info, refine: settings.refine } }, { outDir: '', settings });
       const source = storage.localPath(`uploads/${name}`);
       const outDir = storage.localPath(`results/${hash}`);
       if (!(await storage.exists(source))) await storage.writeAtomic(source, bytes);

@@ -2,9 +2,8 @@
  * Turning an EngineResult into what a request asked for, with the library's own output helpers
  * (src/pipeline/outputs.ts) so the server and `animeseg segment` produce the same cutouts and JSON.
  */
-import sharp from 'sharp';
 import { encodeImage } from '../image/encode.js';
-import { combinedAlpha, contentBounds, cutout, resultJson, type ResultJson } from '../pipeline/outputs.js';
+import { combinedAlpha, contentBounds, cutout, maskImage, resultJson, type ResultJson } from '../pipeline/outputs.js';
 import { maskToPolygons } from '../mask/polygon.js';
 import type { EngineResult } from './engine.js';
 import type { SegmentRequestOptions } from './request-options.js';
@@ -25,14 +24,10 @@ export async function renderImage(result: EngineResult, opts: SegmentRequestOpti
   const format = opts.format === 'webp' ? 'webp' : 'png';
   const contentType = format === 'webp' ? 'image/webp' : 'image/png';
   if (opts.onlyMask) {
-    const b = opts.crop ? contentBounds(alpha, width, height) : null;
-    const [x0, y0, x1, y1] = b ?? [0, 0, width, height];
-    // Single-channel output: sharp would widen a 1-channel raw input to sRGB unless told 'b-w'.
-    let s = sharp(alpha, { raw: { width, height, channels: 1 } });
-    if (b) s = s.extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 });
-    s = s.toColourspace('b-w');
-    const body = format === 'webp' ? await s.webp({ lossless: true }).toBuffer() : await s.png({ compressionLevel: 3, adaptiveFiltering: false }).toBuffer();
-    return { body, contentType, width: x1 - x0, height: y1 - y0 };
+    // The same 8-bit single-channel mask as the CLI's NAME.mask.png (maskImage + encodeImage).
+    const m = maskImage(alpha, width, height, opts.crop ? contentBounds(alpha, width, height) ?? undefined : undefined);
+    const body = await encodeImage(m, format, format === 'webp' ? { quality: 100 } : {});
+    return { body, contentType, width: m.width, height: m.height };
   }
   const img = cutout(image, alpha, { bgColor: opts.bgColor, crop: opts.crop });
   const body = await encodeImage(img, format);

@@ -12,7 +12,10 @@ import { parseSegmentOptions, resolveClassIds, type SegmentRequestOptions } from
 import { renderImage, renderJson, type RenderedImage } from './render.js';
 import { WorkQueue } from './work-queue.js';
 import { buildOpenApi } from './openapi.js';
-import { docsPage } from './docs-page.js';
+import { docsCsp, docsPage } from './docs-page.js';
+import { API_CSP, BASE_SECURITY_HEADERS, HostAllowList, PAGE_CSP, checkRequest, parseCorsOrigins } from './security.js';
+import { clientErrorHandler } from './client-errors.js';
+import type { Admission } from './work-queue.js';
 import { etagOf, fileEntry, openStatic, ortDistDir, tableFromDir, webDir, type StaticFile } from './static-files.js';
 import { listModels } from './models-list.js';
 
@@ -21,12 +24,17 @@ export interface ServerLimits {
   maxUploadBytes: number;
   /** Largest accepted image in pixels (width * height, read from the header before decoding). */
   maxPixels: number;
-  /** A request that has not finished (queue wait + work) after this many ms gets 503 TIMEOUT. */
+  /**
+   * A request that has not finished (queue wait + work) after this many ms gets 503 TIMEOUT; one whose
+   * headers and body have not all arrived by then gets 408 and its connection is closed (slow uploaders).
+   */
   timeoutMs: number;
   /** Requests allowed to wait beyond the running ones; more get 503 + Retry-After. */
   queue: number;
   /** Requests segmented at the same time. */
   concurrency: number;
+  /** Open connections at most; more are closed at once by Node (server.maxConnections). */
+  maxConnections: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -35,6 +43,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   timeoutMs: 60_000,
   queue: 16,
   concurrency: 1,
+  maxConnections: 128,
 };
 
 export interface CreateServerOptions {
@@ -46,6 +55,13 @@ export interface CreateServerOptions {
   web?: boolean;
   /** Folder holding animeseg-browser.js, served as /dist/ (default web/dist; tests build into a temp dir). */
   bundleDir?: string;
+  /**
+   * Extra host names (Host header) to answer besides localhost, 127.0.0.1, ::1 and the bound address
+   * (DNS-rebinding guard); '*' accepts any.
+   */
+  allowHosts?: string[];
+  /** Origins allowed to call the API from another site (CORS); '*' = any. Default none. */
+  cors?: string[];
   /** Extra routes (e.g. the job-queue routes of queue-routes.ts), given the upload reader and limits. */
   routes?: (app: FastifyInstance, ctx: ExtraRouteContext) => Promise<void>;
 }
@@ -54,12 +70,20 @@ export interface ExtraRouteContext {
   engine: SegmentEngine;
   limits: ServerLimits;
   readUpload: typeof readUpload;
+  /** onRequest hook that takes an upload place before the body is read (503 BUSY when full). */
+  admitUpload: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 export interface AnimesegServer {
   app: FastifyInstance;
   limits: ServerLimits;
   queue: WorkQueue;
+  /**
+   * For routes added later (e.g. a job API in its own module): an onRequest hook that takes a queue place
+   * before the body is read (503 BUSY when full), and the place it took, to pass to queue.run().
+   */
+  admitUpload: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  admissionOf: (req: FastifyRequest) => Admission | undefined;
   /** Start listening; resolves to the base URL (port 0 picks a free port). */
   listen(port?: number, host?: string): Promise<string>;
   /** Stop accepting requests, finish those in flight, free the model. Safe to call twice. */
@@ -77,17 +101,31 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
   let closing = false;
   let closePromise: Promise<void> | null = null;
 
+  const hosts = new HostAllowList(opts.allowHosts ?? []);
+  const cors = parseCorsOrigins(opts.cors ?? []);
   const app = Fastify({
     logger: false,
     // Raw uploads: Fastify enforces this before buffering (Content-Length or streamed count).
     bodyLimit: limits.maxUploadBytes,
-    // Slow or stalled uploads must not hold a connection forever; allow the work time plus upload slack.
-    requestTimeout: limits.timeoutMs + 30_000,
+    // Slowloris: headers and body must all have arrived within the request's time limit. Node checks
+    // these deadlines on a timer (default every 30 s, which made a trickling client last 90-120 s), so
+    // the check runs often enough that a slow client is closed close to --timeout-ms.
+    requestTimeout: limits.timeoutMs,
+    http: { headersTimeout: limits.timeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.round(limits.timeoutMs / 4))) },
+    clientErrorHandler: clientErrorHandler(limits.timeoutMs),
+    frameworkErrors: (err, _req, res) => {
+      const r = toErrorResponse(err);
+      const reply = res as unknown as FastifyReply;
+      reply.code(r.status).headers({ ...BASE_SECURITY_HEADERS, 'content-security-policy': API_CSP }).type('application/json; charset=utf-8').send(r.body);
+    },
     // Keep-alive connections that are idle are closed on shutdown; busy ones finish their request.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
 
+  app.server.maxConnections = limits.maxConnections;
+  // Only images and multipart are bodies here: JSON or text (well-formed or not) is a 415, not a parse error.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   await app.register(multipart, {
     limits: { fileSize: limits.maxUploadBytes, files: 1, fields: 20, fieldSize: 1024, parts: 24 },
   });
@@ -99,16 +137,40 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
   // were in flight do not hold the process open until their idle timeout.
   app.addHook('onSend', async (_req, reply, payload) => {
     if (closing) reply.header('connection', 'close');
+    reply.headers(BASE_SECURITY_HEADERS);
+    if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
     return payload;
   });
+  // First of all: Host allow-list (DNS rebinding), Origin / CORS (answers preflights itself).
+  app.addHook('onRequest', async (req, reply) => {
+    if (checkRequest(req, reply, hosts, cors)) return reply;
+  });
+
+  // Methods per path, to answer 405 (with Allow) instead of 404 for a known path.
+  const methodsByPath = new Map<string, Set<string>>();
+  app.addHook('onRoute', (r) => {
+    if (r.url.includes('*')) return;
+    const set = methodsByPath.get(r.url) ?? new Set<string>();
+    for (const m of [r.method].flat()) set.add(m);
+    methodsByPath.set(r.url, set);
+  });
+  const notFound = (req: FastifyRequest, what: string): HttpError => {
+    const path = req.url.split('?')[0]!;
+    const allowed = methodsByPath.get(path);
+    if (allowed && !allowed.has(req.method)) {
+      const allow = [...allowed].sort().join(', ');
+      return new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not supported for ${path}`, `use ${allow}`, { allow });
+    }
+    return new HttpError(404, 'NOT_FOUND', what, 'see GET /openapi.json or /docs for the routes');
+  };
 
   app.setErrorHandler((err, req, reply) => {
     const r = toErrorResponse(err);
     if (r.status >= 500 && !(err instanceof HttpError)) opts.log?.(`error ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
     reply.code(r.status).headers(r.headers).type('application/json; charset=utf-8').send(r.body);
   });
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, 'see GET /openapi.json or /docs for the routes'));
+  app.setNotFoundHandler((req) => {
+    throw notFound(req, `no route ${req.method} ${req.url.split('?')[0]}`);
   });
   if (opts.log) {
     const log = opts.log;
@@ -123,7 +185,7 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     model: engine.info.model,
     uptime_s: Math.round((Date.now() - started) / 1000),
     queue: { ...queue.stats, max_queued: limits.queue, concurrency: limits.concurrency },
-    limits: { max_upload_bytes: limits.maxUploadBytes, max_pixels: limits.maxPixels, timeout_ms: limits.timeoutMs },
+    limits: { max_upload_bytes: limits.maxUploadBytes, max_pixels: limits.maxPixels, timeout_ms: limits.timeoutMs, max_connections: limits.maxConnections },
   }));
 
   app.get('/v1/models', async () => listModels(engine.info, opts.web !== false));
@@ -132,10 +194,21 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
 
   const openapi = buildOpenApi({ refiners: engine.refiners().map((r) => r.name), limits });
   app.get('/openapi.json', async () => openapi);
-  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage()));
+  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', docsCsp()).send(docsPage()));
 
-  app.post('/v1/segment', async (req, reply) => {
+  // An upload takes its place in the queue before its body is read: a burst beyond the queue is
+  // refused (503 + Retry-After) without buffering any of it. The place is given back when the response
+  // ends or the connection drops, or handed to queue.run().
+  const admissions = new WeakMap<FastifyRequest, Admission>();
+  const admit = async (req: FastifyRequest, reply: FastifyReply) => {
     if (closing) throw new HttpError(503, 'SHUTTING_DOWN', 'the server is shutting down', 'retry on another instance or after restart', { 'retry-after': '5' });
+    const a = queue.admit();
+    if (!a) throw queue.busyError();
+    admissions.set(req, a);
+    reply.raw.once('close', () => a.release());
+  };
+
+  app.post('/v1/segment', { onRequest: admit }, async (req, reply) => {
     const t0 = performance.now();
     const { bytes, raw, fileName } = await readUpload(req);
     const options = parseSegmentOptions(raw, engine.refiners().map((r) => r.name));
@@ -157,24 +230,27 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
       const img = await renderImage(result, options);
       timings.encode = performance.now() - tEncode;
       return { kind: 'image' as const, img, result, timings };
-    }, limits.timeoutMs);
+    }, limits.timeoutMs, admissions.get(req));
     if (out.kind === 'json') return reply.type('application/json; charset=utf-8').send(out.json);
     return sendImage(reply, out.img, out.result.instances.length, options, out.timings, t0);
   });
 
-  if (opts.routes) await opts.routes(app, { engine, limits, readUpload });
+  if (opts.routes) await opts.routes(app, { engine, limits, readUpload, admitUpload: admit });
 
   // ---- page + in-browser inference files ----
-  if (opts.web !== false) registerWeb(app, engine, opts.bundleDir);
+  if (opts.web !== false) registerWeb(app, engine, opts.bundleDir, notFound);
 
   const server: AnimesegServer = {
     app,
     limits,
     queue,
+    admitUpload: admit,
+    admissionOf: (req) => admissions.get(req),
     get closing() {
       return closing;
     },
     async listen(port = 7860, host = '127.0.0.1') {
+      hosts.addBound(host);
       try {
         await app.listen({ port, host });
       } catch (e) {
@@ -266,7 +342,7 @@ const ISOLATION_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
-function registerWeb(app: FastifyInstance, engine: SegmentEngine, bundleDir?: string): void {
+function registerWeb(app: FastifyInstance, engine: SegmentEngine, bundleDir: string | undefined, notFound: (req: FastifyRequest, what: string) => HttpError): void {
   // Tables are read once here; a file that is not in them cannot be requested.
   const pageFiles = tableFromDir(webDir(), '/');
   if (bundleDir) {
@@ -279,7 +355,7 @@ function registerWeb(app: FastifyInstance, engine: SegmentEngine, bundleDir?: st
 
   const send = async (req: FastifyRequest, reply: FastifyReply, f: StaticFile, cache: string) => {
     const etag = etagOf(f);
-    reply.headers(ISOLATION_HEADERS).header('etag', etag).header('cache-control', cache).type(f.contentType);
+    reply.headers(ISOLATION_HEADERS).header('content-security-policy', PAGE_CSP).header('etag', etag).header('cache-control', cache).type(f.contentType);
     if (req.headers['if-none-match'] === etag) return reply.code(304).send();
     reply.header('content-length', String(f.size));
     // Small text files are read whole; big binaries (wasm, onnx) stream.
@@ -292,9 +368,14 @@ function registerWeb(app: FastifyInstance, engine: SegmentEngine, bundleDir?: st
     return send(req, reply, f, 'no-cache');
   });
   app.get('/*', (req, reply) => {
-    const path = decodeURIComponent(req.url.split('?')[0]!);
+    let path: string;
+    try {
+      path = decodeURIComponent(req.url.split('?')[0]!);
+    } catch {
+      throw new HttpError(400, 'BAD_INPUT', 'the URL is not valid percent-encoding', 'encode special characters in the path as %XX (UTF-8)');
+    }
     const f = pageFiles.get(path) ?? ortFiles.get(path);
-    if (!f) throw new HttpError(404, 'NOT_FOUND', `no file ${path}`);
+    if (!f) throw notFound(req, `no file ${path}`);
     // ort files are versioned by the package; page files revalidate so edits show at once.
     return send(req, reply, f, ortFiles.has(path) ? 'public, max-age=86400' : 'no-cache');
   });

@@ -14,11 +14,19 @@ export interface WorkQueueOptions {
 export interface QueueStats {
   running: number;
   queued: number;
+  /** Admitted requests not yet running or queued (upload being read, header check). */
+  admitted: number;
   completed: number;
   rejected: number;
   timedOut: number;
   /** Moving average of job run time in ms (0 before the first job). */
   avgRunMs: number;
+}
+
+/** A place in the queue taken before the request body is read (see WorkQueue.admit). */
+export interface Admission {
+  /** Give the place back (idempotent); run() consumes it instead. */
+  release(): void;
 }
 
 interface Waiting {
@@ -34,6 +42,8 @@ export class WorkQueue {
   private timedOut = 0;
   private avgRunMs = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Requests admitted whose upload is still being read or checked: they count against the limit. */
+  private admitted = 0;
 
   constructor(private readonly opts: WorkQueueOptions) {
     if (!(opts.concurrency >= 1)) throw new RangeError('concurrency must be >= 1');
@@ -44,6 +54,7 @@ export class WorkQueue {
     return {
       running: this.running,
       queued: this.waiting.length,
+      admitted: this.admitted,
       completed: this.completed,
       rejected: this.rejected,
       timedOut: this.timedOut,
@@ -54,7 +65,7 @@ export class WorkQueue {
   /** Seconds a refused client should wait: the time to drain what is queued now, at least 1 s. */
   retryAfterSec(): number {
     const perJob = this.avgRunMs > 0 ? this.avgRunMs : 1000;
-    const jobsAhead = this.waiting.length + this.running;
+    const jobsAhead = this.waiting.length + this.running + this.admitted;
     return Math.max(1, Math.ceil((jobsAhead * perJob) / this.opts.concurrency / 1000));
   }
 
@@ -62,15 +73,44 @@ export class WorkQueue {
    * Run `job` when a slot is free. Rejects with HttpError 503 BUSY when the queue is full, and with
    * 503 TIMEOUT when `timeoutMs` passes first (waiting or running).
    */
-  run<T>(job: () => Promise<T>, timeoutMs = 0): Promise<T> {
-    if (this.running >= this.opts.concurrency && this.waiting.length >= this.opts.maxQueued) {
+  /**
+   * Take a place for a request before its body is read, so a burst of uploads is refused (503 BUSY)
+   * before any of them is buffered. Returns null when full (the rejection is counted).
+   */
+  admit(): Admission | null {
+    if (this.full()) {
       this.rejected++;
-      const retry = this.retryAfterSec();
-      return Promise.reject(
-        new HttpError(503, 'BUSY', `server busy: ${this.running} running and ${this.waiting.length} queued (queue limit ${this.opts.maxQueued})`, `retry after ${retry} s`, {
-          'retry-after': String(retry),
-        }),
-      );
+      return null;
+    }
+    this.admitted++;
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.admitted--;
+      },
+    };
+  }
+
+  /** The 503 BUSY answer, with Retry-After. */
+  busyError(): HttpError {
+    const retry = this.retryAfterSec();
+    return new HttpError(503, 'BUSY', `server busy: ${this.running} running, ${this.waiting.length} queued and ${this.admitted} uploading (queue limit ${this.opts.maxQueued})`, `retry after ${retry} s`, {
+      'retry-after': String(retry),
+    });
+  }
+
+  private full(): boolean {
+    return this.running + this.waiting.length + this.admitted >= this.opts.concurrency + this.opts.maxQueued;
+  }
+
+  run<T>(job: () => Promise<T>, timeoutMs = 0, admission?: Admission): Promise<T> {
+    // An admitted request already holds its place; it moves from "admitted" to running or waiting.
+    if (admission) admission.release();
+    else if (this.full()) {
+      this.rejected++;
+      return Promise.reject(this.busyError());
     }
     return new Promise<T>((resolve, reject) => {
       let settled = false;

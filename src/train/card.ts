@@ -154,7 +154,7 @@ YOLOv8-seg instance segmentation model for anime characters, trained with animes
 
 ## Data
 
-\`${card.data.yaml}\` (checked with ${card.data.checkedWith === 'dataset-check' ? '`animeseg dataset check`' : 'a minimal structure check'}).
+\`${card.data.yaml}\` (${card.data.checkedWith === 'dataset-check' ? 'checked with `animeseg dataset check`' : 'not checked: trained with --skip-check'}).
 
 | split | images | instances |
 |---|---|---|

@@ -10,6 +10,7 @@
  * same entry point the `yolo` script calls: `ultralytics.cfg.entrypoint()`, which reads sys.argv[1:].
  */
 import { spawn } from 'node:child_process';
+import { isOffline } from '../models/resolver/offline.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
@@ -176,6 +177,15 @@ export async function findUltralytics(opts: FindOptions = {}): Promise<Ultralyti
   throw new AnimesegError('MISSING_TOOL', `Ultralytics was not found (tried: ${tried.join('; ')})`, { hint: INSTALL_HINT });
 }
 
+/**
+ * The child's environment. With ANIMESEG_OFFLINE set, Ultralytics is told too (YOLO_OFFLINE=true: its
+ * online checks and hub calls; HF_HUB_OFFLINE=1 for Hugging Face downloads). Ultralytics still tries to
+ * fetch a base .pt that is missing; that is its own download, outside animeseg's resolver.
+ */
+export function ultralyticsEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return isOffline(env) ? { ...env, YOLO_OFFLINE: 'true', HF_HUB_OFFLINE: '1' } : env;
+}
+
 export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -204,7 +214,7 @@ export function runUltralytics(u: UltralyticsCommand, args: string[], opts: RunO
     // detached: its own process group, so a terminal Ctrl-C reaches us only and we forward it once.
     const child = spawn(u.command, [...u.prefix, ...args], {
       cwd: opts.cwd,
-      env: opts.env ?? process.env,
+      env: ultralyticsEnv(opts.env ?? process.env),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

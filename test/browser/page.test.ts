@@ -61,7 +61,13 @@ async function openPage(query = '') {
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${base}/${query}`);
+  // The page runs under the server's Content-Security-Policy: any violation (a blocked worker, wasm
+  // compile, script or style) is reported on the console and fails the test.
+  page.on('console', (m) => {
+    if (/content security policy|refused to/i.test(m.text())) errors.push(m.text());
+  });
+  const res = await page.goto(`${base}/${query}`);
+  assert.match(res?.headers()['content-security-policy'] ?? '', /script-src 'self' 'wasm-unsafe-eval'/);
   await page.waitForSelector('body[data-ready="1"]');
   return { page, context, errors };
 }
@@ -102,7 +108,7 @@ test('server mode: upload, overlay, toggle a character, download cutout and mask
   const keep = api.instances.filter((_, i) => i !== 1).map((i) => i.rle);
   const expected = unionOfRles(keep, api.width, api.height);
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-cutout')]);
-  assert.match(dl.suggestedFilename(), /luffy_1\.cutout\.png$/);
+  assert.match(dl.suggestedFilename(), /^luffy_1\.png$/);
   const alpha = await channelOf((await dl.path())!, 'alpha');
   assert.equal(alpha.width, api.width);
   assert.equal(alpha.height, api.height);
@@ -111,6 +117,10 @@ test('server mode: upload, overlay, toggle a character, download cutout and mask
   assert.equal(wrong, 0, 'cutout alpha = union of the enabled instances');
 
   const [dlMask] = await Promise.all([page.waitForEvent('download'), page.click('#dl-mask')]);
+  assert.equal(dlMask.suggestedFilename(), 'luffy_1.mask.png');
+  // The CLI's and the API's mask format: 8-bit single-channel PNG (a canvas export would be RGBA).
+  const maskMeta = await sharp((await dlMask.path())!).metadata();
+  assert.deepEqual([maskMeta.channels, maskMeta.depth], [1, 'uchar']);
   const mask = await channelOf((await dlMask.path())!, 0);
   wrong = 0;
   for (let i = 0; i < expected.length; i++) if ((mask.data[i]! > 127 ? 1 : 0) !== expected[i]) wrong++;
@@ -121,6 +131,17 @@ test('server mode: upload, overlay, toggle a character, download cutout and mask
   await page.selectOption('#refine', 'regions');
   await page.waitForSelector('#compare:not([hidden])', { timeout: 30_000 });
   assert.equal(await page.locator('#cmp-b-label').textContent(), 'regions');
+  // The character switched off stays off under the new refinement (matched by box, not index).
+  await page.waitForSelector('body[data-done="1"]', { timeout: 30_000 });
+  const offBoxes = await page.evaluate(`(() => { const s = window.animeseg.state; return s.current.instances.map((x, i) => [s.enabled.has(i), x.box]); })()`) as [boolean, number[]][];
+  const off = offBoxes.filter(([on]) => !on);
+  assert.equal(off.length, 1, 'one character still off after changing the refinement');
+  const gone = api.instances[1]!.box;
+  const iou = boxIoU(off[0]![1], gone);
+  assert.ok(iou > 0.5, `the one off is the one switched off (box IoU ${iou.toFixed(2)})`);
+  // Per-character download: NAME.instNN.png, NN = the JSON id.
+  const [dlInst] = await Promise.all([page.waitForEvent('download'), page.locator('#instances li[data-index="0"] button').click()]);
+  assert.equal(dlInst.suggestedFilename(), 'luffy_1.inst00.png');
   await page.screenshot({ path: join(shots, 'server-mode-regions.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();
@@ -185,8 +206,14 @@ test('/docs renders the OpenAPI document in the browser with nothing fetched fro
   page.on('request', (r) => {
     if (!r.url().startsWith(base)) foreign.push(r.url());
   });
-  await page.goto(`${base}/docs`);
+  const violations: string[] = [];
+  page.on('console', (m) => {
+    if (/content security policy|refused to/i.test(m.text())) violations.push(m.text());
+  });
+  const res = await page.goto(`${base}/docs`);
+  assert.match(res?.headers()['content-security-policy'] ?? '', /script-src 'sha256-/);
   await page.waitForSelector('#segment');
+  assert.deepEqual(violations, []);
   assert.match((await page.locator('#segment').textContent())!, /\/v1\/segment/);
   assert.ok((await page.locator('.op').count()) >= 6);
   assert.deepEqual(foreign, []);

@@ -62,7 +62,7 @@ test('a folder with good and bad images: good ones done, bad ones reported, exit
   }
   assert.ok(files.some((f) => /^eren_1\.inst00\.png$/.test(f)));
   // Nothing for the bad ones, and no temp files.
-  assert.ok(files.every((f) => /^(eren_1|cirno_1)\./.test(f)), files.join(' '));
+  assert.ok(files.every((f) => /^(eren_1|cirno_1)\./.test(f) || f === 'manifest.jsonl'), files.join(' '));
   assert.deepEqual(await hashes(inDir), before);
 
   const j = JSON.parse(await readFile(join(out, 'eren_1.json'), 'utf8'));
@@ -80,16 +80,19 @@ test('a folder with good and bad images: good ones done, bad ones reported, exit
   assert.ok(area >= Math.max(...j.instances.map((i: { area: number }) => i.area)));
 
   // Rerun: everything done is skipped; --overwrite redoes it.
-  const again = cli([join(inDir, 'eren_1.jpg'), join(inDir, 'cirno_1.png'), '-o', out, '--model', MODEL, '--json']);
+  const again = cli([join(inDir, 'eren_1.jpg'), join(inDir, 'cirno_1.png'), '-o', out, '--model', MODEL, '--json', '--overlay', '--instances']);
   assert.equal(again.code, 0, again.stderr);
   const s = JSON.parse(String(again.stdout));
   assert.deepEqual([s.done, s.skipped, s.failed.length], [0, 2, 0]);
   const redo = JSON.parse(String(cli([join(inDir, 'eren_1.jpg'), '-o', out, '--model', MODEL, '--json', '--overwrite']).stdout));
   assert.equal(redo.done, 1);
-  // An output this run asks for is missing (the overlay): that image is redone, the other skipped.
-  await rm(join(out, 'cirno_1.overlay.png'));
+  // Asking for other outputs (the overlay) is another setting: both are redone (issue 11, defect 2).
   const fill = JSON.parse(String(cli([join(inDir, 'eren_1.jpg'), join(inDir, 'cirno_1.png'), '-o', out, '--model', MODEL, '--json', '--overlay']).stdout));
-  assert.deepEqual([fill.done, fill.skipped], [1, 1]);
+  assert.deepEqual([fill.done, fill.skipped, fill.redone.settings], [2, 0, 2]);
+  // An output the record lists is missing (the overlay): that image is redone, the other skipped.
+  await rm(join(out, 'cirno_1.overlay.png'));
+  const again2 = JSON.parse(String(cli([join(inDir, 'eren_1.jpg'), join(inDir, 'cirno_1.png'), '-o', out, '--model', MODEL, '--json', '--overlay']).stdout));
+  assert.deepEqual([again2.done, again2.skipped], [1, 1]);
   assert.ok((await readdir(out)).includes('cirno_1.overlay.png'));
 });
 
@@ -109,7 +112,10 @@ test('an output that would overwrite an input is refused, the input stays intact
   const r = cli([join(dir, 'cirno_1.png'), '-o', dir, '--model', MODEL]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /would overwrite an input image/);
-  assert.deepEqual(await hashes(dir), before);
+  // The input is intact; the only new file is the run manifest recording the failure.
+  const { 'manifest.jsonl': manifest, ...after } = await hashes(dir);
+  assert.deepEqual(after, before);
+  assert.equal(JSON.parse(await readFile(join(dir, 'manifest.jsonl'), 'utf8')).status, 'failed', manifest);
 });
 
 test('model problems and usage errors: clear messages and exit codes', async () => {

@@ -37,3 +37,37 @@ test('files, folders (recursive, output folder excluded), globs, names and dupli
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('symbolic links: images and folders are followed, loops and broken links reported, not skipped silently (issue 14 item 8)', async () => {
+  const { symlink } = await import('node:fs/promises');
+  const root = await mkdtemp(join(tmpdir(), 'animeseg-inputs-links-'));
+  try {
+    for (const p of ['in/a.jpg', 'elsewhere/b.png', 'elsewhere/deep/c.jpg']) {
+      await mkdir(join(root, p, '..'), { recursive: true });
+      await writeFile(join(root, p), 'x');
+    }
+    await symlink(join(root, 'elsewhere/b.png'), join(root, 'in/link.png'));
+    await symlink(join(root, 'elsewhere/deep'), join(root, 'in/linked-dir'));
+    await symlink(join(root, 'in'), join(root, 'in/loop')); // points back at its own parent
+    await symlink(join(root, 'missing.jpg'), join(root, 'in/broken.jpg'));
+    const warnings: string[] = [];
+    const items = await expandInputs([join(root, 'in')], [], { onWarning: (m) => warnings.push(m) });
+    assert.deepEqual(items.map((i) => i.name), ['a', 'link', 'linked-dir/c']);
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings.join('\n'), /broken\.jpg: broken symbolic link/);
+    assert.match(warnings.join('\n'), /loop: symbolic link to a folder already searched/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('excludeFile leaves single files out of a folder walk', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'animeseg-inputs-ex-'));
+  try {
+    for (const p of ['a.jpg', 'a.png', 'a.mask.png']) await writeFile(join(root, p), 'x');
+    const items = await expandInputs([root], [], { excludeFile: (p) => p.endsWith('.png') });
+    assert.deepEqual(items.map((i) => i.name), ['a']);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -1,27 +1,42 @@
 // Queue pieces without Redis: settings hashing and job ids, the transient/permanent error split, the
-// folder storage, the "already done with these settings" check, and CLI usage errors (exit 2).
+// folder storage, the "already done with these settings" check (main's run record), the per-worker
+// manifest files, and CLI usage errors (exit 2).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir, readFile, appendFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { AnimesegError } from '../../src/errors.js';
-import { jobIdFor, settingsHash, stableJson, type JobSettings } from '../../src/queue/settings.js';
+import { jobIdFor, type JobSettings } from '../../src/queue/settings.js';
 import { isTransient, jobError } from '../../src/queue/worker.js';
 import { queueTarget } from '../../src/queue/connection.js';
 import { FolderStorage } from '../../src/queue/storage.js';
-import { isImageDone } from '../../src/queue/image-step.js';
+import { imageDecision, runSettingsHash, type ModelInfo } from '../../src/queue/image-step.js';
+import { OutputFolder } from '../../src/pipeline/output-folder.js';
+import { Manifest, writerManifestPath } from '../../src/pipeline/manifest.js';
+import type { RunRecord } from '../../src/pipeline/run-record.js';
 
 const settings = (conf = 0.25): JobSettings => ({ refine: 'none', refineOptions: {}, detect: { conf, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 1e8, output: { format: 'png' } });
 
-test('stableJson sorts keys at every level (hand-written expectation); the hash follows the settings, not key order', () => {
-  assert.equal(stableJson({ b: 1, a: { d: 2, c: [3, { f: 1, e: 0 }] }, u: undefined }), '{"a":{"c":[3,{"e":0,"f":1}],"d":2},"b":1}');
+// What the settings hash needs of a model; the file does not exist, so no size enters the hash.
+const model: ModelInfo = { info: { model: 'm', path: '/nonexistent/m.onnx', defaultClasses: [0], refine: 'none' } };
+
+test('the settings hash is the run record one: key order does not matter; conf, soft edge and SAM options do', async () => {
   const s = settings();
   const reordered: JobSettings = { output: s.output, maxPixels: s.maxPixels, detect: { agnostic: false, maxDet: 300, iou: 0.7, conf: 0.25 }, refineOptions: {}, refine: 'none' };
-  assert.equal(settingsHash(s), settingsHash(reordered));
-  assert.notEqual(settingsHash(s), settingsHash(settings(0.3)));
+  const h = (x: JobSettings, m = model) => runSettingsHash(m, { outDir: '/out', settings: x });
+  assert.equal(await h(s), await h(reordered));
+  assert.notEqual(await h(s), await h(settings(0.3)));
+  assert.notEqual(await h(s), await h({ ...s, refineOptions: { softEdge: true } }), 'soft edge');
+  const box = (points: number) => ({ ...s, refine: 'box' as const, refineOptions: { box: { points } } });
+  const boxModel = { info: { ...model.info, refine: 'box' as const } };
+  assert.notEqual(await h(box(3), boxModel), await h(box(5), boxModel), 'SAM box points');
+  // The display-only SAM progress flag is not a setting (batchSettings drops it).
+  const vote = (progress: boolean) => ({ ...s, refine: 'vote' as const, refineOptions: { sam: { preset: 'seed', progress } } });
+  const voteModel = { info: { ...model.info, refine: 'vote' as const } };
+  assert.equal(await h(vote(true), voteModel), await h(vote(false), voteModel));
 });
 
 test('job ids: deterministic, BullMQ-safe (no ":", not an integer), different per source, output folder and settings', () => {
@@ -71,21 +86,58 @@ test('folder storage: atomic write, read, exists; refs outside the folder refuse
   }
 });
 
-test('an image counts as done only when its outputs exist and its JSON names the same source and settings', async () => {
+const record = (over: Partial<RunRecord>): RunRecord => ({ input: '/d/a.png', name: 'sub/a', status: 'ok', outputs: ['sub/a.png', 'sub/a.mask.png', 'sub/a.json'], instances: 1, scores: [0.9], areas: [10], settings_hash: 'h', finished: '2026-01-01T00:00:00.000Z', ...over });
+
+test('an image counts as done only when its latest record (a worker\'s manifest file included) has the same source and settings hash and its outputs exist', async () => {
   const out = await mkdtemp(join(tmpdir(), 'animeseg-done-'));
   try {
     const job = { source: '/d/a.png', name: 'sub/a', outDir: out, settings: settings() };
-    assert.equal(await isImageDone(job), false);
+    const decide = async (hash: string, j = job) => (await imageDecision(await OutputFolder.open(out), j, hash)).decision;
+    assert.deepEqual(await decide('h'), { action: 'redo', reason: 'new' });
+    // A worker's line, in its own file.
+    const worker = await Manifest.open(out, { appendTo: writerManifestPath(out) });
+    await worker.append(record({}));
+    assert.deepEqual(await decide('h'), { action: 'redo', reason: 'missing-output' });
     await mkdir(join(out, 'sub'));
-    await writeFile(join(out, 'sub/a.png'), '');
-    await writeFile(join(out, 'sub/a.mask.png'), '');
-    // The JSON as batch.ts writes it: settings = detect options + refine + imgsz.
-    await writeFile(join(out, 'sub/a.json'), JSON.stringify({ image: '/d/a.png', settings: { conf: 0.25, iou: 0.7, maxDet: 300, agnostic: false, refine: 'none', imgsz: [320, 320] } }));
-    assert.equal(await isImageDone(job), true);
-    assert.equal(await isImageDone({ ...job, settings: settings(0.3) }), false, 'other conf');
-    assert.equal(await isImageDone({ ...job, settings: { ...settings(), refine: 'regions' } }), false, 'other refiner');
-    assert.equal(await isImageDone({ ...job, source: '/e/a.png' }), false, 'other source, same name');
-    assert.equal(await isImageDone({ ...job, settings: { ...settings(), output: { format: 'png', overlay: true } } }), false, 'overlay asked, not there');
+    for (const f of ['sub/a.png', 'sub/a.mask.png', 'sub/a.json']) await writeFile(join(out, f), '');
+    assert.deepEqual(await decide('h'), { action: 'skip' });
+    assert.deepEqual(await decide('other'), { action: 'redo', reason: 'settings' });
+    assert.deepEqual(await decide('h', { ...job, source: '/e/a.png' }), { action: 'redo', reason: 'source' });
+    assert.equal(await readFile(join(out, 'manifest.jsonl'), 'utf8').catch(() => 'absent'), 'absent', 'workers never write manifest.jsonl');
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test('manifest files of several writers: latest finish time wins across files, the last line within one; torn tails ignored, never cut; compaction keeps to manifest.jsonl', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'animeseg-manifest-d-'));
+  try {
+    const a = await Manifest.open(out, { appendTo: join(out, 'manifest.d', 'hostA-1-x.jsonl') });
+    const b = await Manifest.open(out, { appendTo: join(out, 'manifest.d', 'hostB-2-y.jsonl') });
+    await a.append(record({ name: 'x', status: 'writing', finished: '2026-01-01T00:00:01.000Z' }));
+    await b.append(record({ name: 'x', status: 'ok', finished: '2026-01-01T00:00:02.000Z' }));
+    await a.append(record({ name: 'y', status: 'failed', reason: 'bad', finished: '2026-01-01T00:00:05.000Z' }));
+    await a.append(record({ name: 'y', status: 'ok', finished: '2026-01-01T00:00:04.000Z' })); // later line, earlier clock: the file's order wins
+    // A torn tail (a worker killed mid-append; its file is never appended to again): ignored, left in place.
+    await appendFile(join(out, 'manifest.d', 'hostC-3-z.jsonl'), JSON.stringify(record({ name: 'v' })) + '\n{"input":"/d/z.png","na');
+    const main = await Manifest.open(out);
+    assert.equal(main.latest('x')?.status, 'ok', 'b finished x after a claimed it');
+    assert.equal(main.latest('y')?.status, 'ok');
+    assert.equal(main.latest('z'), undefined);
+    assert.equal(main.latest('v')?.status, 'ok', 'the complete line before the torn one counts');
+    assert.match(await readFile(join(out, 'manifest.d', 'hostC-3-z.jsonl'), 'utf8'), /"na$/, 'torn tail not cut');
+    // segment appends to manifest.jsonl and compacts it: its own lines only, the workers' files untouched.
+    await main.append(record({ name: 'w', status: 'writing' }));
+    await main.append(record({ name: 'w', status: 'ok', finished: '2026-01-01T00:00:09.000Z' }));
+    await main.compact();
+    const lines = (await readFile(join(out, 'manifest.jsonl'), 'utf8')).trim().split('\n');
+    assert.deepEqual(lines.map((l) => JSON.parse(l).name), ['w']);
+    assert.deepEqual((await readdir(join(out, 'manifest.d'))).sort(), ['hostA-1-x.jsonl', 'hostB-2-y.jsonl', 'hostC-3-z.jsonl']);
+    // refresh() picks up another writer's later line.
+    await b.append(record({ name: 'y', status: 'empty', finished: '2026-01-01T00:00:06.000Z' }));
+    assert.equal(a.latest('y')?.status, 'ok');
+    await a.refresh();
+    assert.equal(a.latest('y')?.status, 'empty');
   } finally {
     await rm(out, { recursive: true, force: true });
   }

@@ -13,6 +13,10 @@ import { downloadFile, type DownloadProgress } from '../../src/models/resolver/d
 import { AnimesegError } from '../../src/errors.js';
 import { startServer, type TestServer } from './helpers.js';
 
+// These tests download on purpose, from 127.0.0.1 only; the test runner sets ANIMESEG_OFFLINE=1 for
+// everything else (offline.test.ts checks that it is honoured).
+process.env.ANIMESEG_OFFLINE = '';
+
 let srv: TestServer;
 let dir: string;
 

@@ -69,3 +69,17 @@ export async function startServer(payloadSize = 200_000): Promise<TestServer> {
       }),
   };
 }
+
+/** A manifest entry whose URL is this server's good file (checksum and size of the served bytes). */
+export function servedEntry(srv: TestServer, name: string) {
+  return {
+    name,
+    file: `${name}.onnx`,
+    url: `${srv.base}/good/${name}.onnx`,
+    sha256: srv.sha256,
+    size: srv.payload.length,
+    licence: 'CC-BY-4.0',
+    description: 'a test download',
+    kind: 'yolo-seg' as const,
+  };
+}

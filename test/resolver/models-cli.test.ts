@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startServer, type TestServer } from './helpers.js';
+import { servedEntry, startServer, type TestServer } from './helpers.js';
 
 let srv: TestServer;
 let root: string;
@@ -18,16 +18,7 @@ before(async () => {
   srv = await startServer(30_000);
   root = await mkdtemp(join(tmpdir(), 'animeseg-models-cli-'));
   await mkdir(join(root, 'config'));
-  const entry = {
-    name: 'tiny-test',
-    file: 'tiny-test.onnx',
-    url: `${srv.base}/good/tiny-test.onnx`,
-    sha256: srv.sha256,
-    size: srv.payload.length,
-    licence: 'CC-BY-4.0',
-    description: 'a test download',
-    kind: 'yolo-seg',
-  };
+  const entry = servedEntry(srv, 'tiny-test');
   await writeFile(join(root, 'config', 'models.json'), JSON.stringify({ version: 1, models: [entry] }));
   env = { ...process.env, ANIMESEG_CONFIG_DIR: join(root, 'config'), ANIMESEG_CACHE: join(root, 'cache'), ANIMESEG_MODELS: '', ANIMESEG_OFFLINE: '' };
 });
@@ -83,12 +74,12 @@ test('pull prints the licence first, downloads, verifies; then path/list/info se
   assert.match(info.stdout, new RegExp(`sha256\\s+${srv.sha256}`));
 });
 
-test('unknown names and sub-commands are one-line errors with exit 1', async () => {
+test('an unknown model is a one-line error with exit 1; an unknown sub-command is a usage error, exit 2', async () => {
   const a = await cli('pull', 'no-such-model');
   assert.equal(a.code, 1);
   assert.match(a.stderr, /no model named 'no-such-model'/);
   const b = await cli('frobnicate');
-  assert.equal(b.code, 1);
+  assert.equal(b.code, 2);
   assert.match(b.stderr, /unknown sub-command/);
   assert.doesNotMatch(a.stderr + b.stderr, /^\s+at /m);
 });

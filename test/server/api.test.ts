@@ -8,11 +8,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { createServer, type AnimesegServer } from '../../src/server/server.js';
 import { createPipelineEngine } from '../../src/server/pipeline-engine.js';
 import { IMAGES, MODEL_NAME, SHARED, boxIoU, isolateEnv, unionOfRles } from './helpers.js';
+// A PNG with a valid signature and IHDR (CRC from zlib.crc32) and a tiny IDAT: big on paper only.
+import { pngWithSize } from '../fuzz/generate.js';
 
 isolateEnv();
 
@@ -273,7 +274,7 @@ test('bad input: not an image, truncated, empty, huge dimensions → 4xx JSON, s
   await expectError(await fetch(`${base}/v1/segment`, { method: 'POST', body: form(cut) }), 400, 'BAD_INPUT');
   await expectError(await fetch(`${base}/v1/segment`, { method: 'POST', body: new Uint8Array(0), headers: { 'content-type': 'image/png' } }), 400, 'BAD_INPUT');
   // A hand-built PNG whose IHDR claims 3000x3000 (9 Mpx > the 2 Mpx limit): refused from the header alone.
-  await expectError(await fetch(`${base}/v1/segment`, { method: 'POST', body: new Uint8Array(pngHeaderOnly(3000, 3000)), headers: { 'content-type': 'image/png' } }), 413, 'TOO_LARGE', /3000x3000/);
+  await expectError(await fetch(`${base}/v1/segment`, { method: 'POST', body: new Uint8Array(pngWithSize(3000, 3000)), headers: { 'content-type': 'image/png' } }), 413, 'TOO_LARGE', /3000x3000/);
   const h = await (await fetch(`${base}/healthz`)).json();
   assert.equal(h.status, 'ok');
 });
@@ -359,21 +360,3 @@ test('the page, its script and the in-browser files are served', async () => {
   assert.equal((await fetch(`${base}/..%2Fpackage.json`)).status, 404);
   assert.equal((await fetch(`${base}/ort/..%2F..%2Fpackage.json`)).status, 404);
 });
-
-/** A PNG with a valid signature and IHDR chunk (CRC from zlib.crc32) and a tiny IDAT: big on paper only. */
-function pngHeaderOnly(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // gray
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(10))), chunk('IEND', Buffer.alloc(0))]);
-}

@@ -1,6 +1,6 @@
 /** animeseg coco2yolo: a thin layer over coco2yolo() (src/data/coco2yolo.ts). */
 import { AnimesegError } from '../../errors.js';
-import { parseCommandArgs } from '../args.js';
+import { enumOption, listOption, parseCommandArgs, progressOption, requireExistingPaths } from '../args.js';
 import type { LinkMode } from '../../data/coco2yolo.js';
 
 export const usage = `Usage: animeseg coco2yolo --annotations instances_train2017.json --images DIR --out DIR [options]
@@ -40,17 +40,16 @@ const options = {
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommandArgs('coco2yolo', argv, options, false);
   if (!v.annotations || !v.out) throw new AnimesegError('BAD_OPTION', '--annotations and --out are required', { hint: "run 'animeseg coco2yolo --help'" });
-  const link = (v.link ?? 'hardlink') as LinkMode;
-  if (!['hardlink', 'symlink', 'copy', 'none'].includes(link)) throw new AnimesegError('BAD_OPTION', '--link must be hardlink, symlink, copy or none');
-  const progress = (v.progress ?? 'auto') as 'auto';
-  if (!['auto', 'bar', 'plain', 'silent'].includes(progress)) throw new AnimesegError('BAD_OPTION', '--progress must be auto, bar, plain or silent');
+  const link: LinkMode = enumOption('link', v.link, ['hardlink', 'symlink', 'copy', 'none'], 'hardlink');
+  const progress = progressOption(v.progress);
+  await requireExistingPaths([v.annotations, ...(v.images ? [v.images] : [])]);
   const { coco2yolo } = await import('../../data/coco2yolo.js');
   const s = await coco2yolo({
     annotations: v.annotations,
     images: v.images,
     out: v.out,
-    classes: v.classes ? v.classes.split(',').map((c) => c.trim()).filter((c) => c !== '') : undefined,
-    names: v.names ? v.names.split(',').map((c) => c.trim()) : undefined,
+    classes: listOption('classes', v.classes, 'person,cat'),
+    names: listOption('names', v.names, 'character'),
     split: v.split,
     link,
     force: v.force,

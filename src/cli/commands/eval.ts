@@ -1,8 +1,7 @@
 /**
  * animeseg eval: Ultralytics-exact box/mask metrics plus refined-mask quality. A thin layer over evaluate().
  */
-import { AnimesegError } from '../../errors.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption, requireExistingPaths, usageError } from '../args.js';
 import type { EvaluateReport } from '../../eval/evaluate.js';
 import type { SplitName } from '../../data/yaml.js';
 import type { RefineName } from '../../pipeline/segmenter.js';
@@ -67,52 +66,24 @@ export function formatQuality(r: EvaluateReport): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandArgs('eval', argv, options, false);
-  } catch (e) {
-    console.error(`animeseg: ${(e as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  const v = parsed.values;
-  let split: SplitName;
-  let refine: RefineName;
-  let imgsz: number | undefined;
-  let boundaryTol: number;
-  let qualityConf: number;
-  let worst: number;
-  let limit: number | undefined;
-  let threads: number | undefined;
-  let progress: 'auto' | 'bar' | 'plain' | 'silent';
-  try {
-    if (!v.data) throw new AnimesegError('BAD_OPTION', 'missing --data data.yaml');
-    if (!v.model && !v.predictions) throw new AnimesegError('BAD_OPTION', 'give --model NAME|PATH or --predictions FILE');
-    if (v.model && v.predictions) throw new AnimesegError('BAD_OPTION', '--model and --predictions cannot be combined');
-    const s = v.split ?? 'val';
-    if (!['val', 'test', 'train'].includes(s)) throw new AnimesegError('BAD_OPTION', `--split must be val, test or train, got '${s}'`);
-    split = s as SplitName;
-    const r = v.refine ?? 'none';
-    if (!['none', 'vote', 'box', 'regions'].includes(r)) throw new AnimesegError('BAD_OPTION', `--refine must be none, vote, box or regions, got '${r}'`);
-    if (r !== 'none' && v.predictions) throw new AnimesegError('BAD_OPTION', '--refine needs a model run, not --predictions');
-    refine = r as RefineName;
-    imgsz = v.imgsz !== undefined ? numberOption('imgsz', v.imgsz, 640, 32, 8192) : undefined;
-    if (imgsz !== undefined && imgsz % 32 !== 0) throw new AnimesegError('BAD_OPTION', `--imgsz must be a multiple of 32, got ${imgsz}`);
-    boundaryTol = numberOption('boundary-tol', v['boundary-tol'], 2, 0, 50);
-    qualityConf = numberOption('quality-conf', v['quality-conf'], 0.25, 0, 1);
-    worst = numberOption('worst', v.worst, 8, 0, 100);
-    limit = v.limit !== undefined ? numberOption('limit', v.limit, 0, 1) : undefined;
-    threads = v.threads !== undefined ? numberOption('threads', v.threads, 0, 1, 256) : undefined;
-    const p = v.progress ?? 'auto';
-    if (!['auto', 'bar', 'plain', 'silent'].includes(p)) throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent, got '${p}'`);
-    progress = p as typeof progress;
-    if (v.device && !['cpu', 'cuda'].includes(v.device)) throw new AnimesegError('BAD_OPTION', `--device must be cpu or cuda, got '${v.device}'`);
-  } catch (e) {
-    if (e instanceof AnimesegError && e.code === 'BAD_OPTION') {
-      console.error(`animeseg eval: ${e.describe()}\n\nRun 'animeseg eval --help' for the options.`);
-      return 2;
-    }
-    throw e;
-  }
+  // Every check here throws BAD_OPTION: src/cli/main.ts prints it and exits 2.
+  const { values: v } = parseCommandArgs('eval', argv, options, false);
+  if (!v.data) throw usageError('missing --data data.yaml');
+  if (!v.model && !v.predictions) throw usageError('give --model NAME|PATH or --predictions FILE');
+  if (v.model && v.predictions) throw usageError('--model and --predictions cannot be combined');
+  const split: SplitName = enumOption('split', v.split, ['val', 'test', 'train'], 'val');
+  const refine: RefineName = enumOption('refine', v.refine, ['none', 'vote', 'box', 'regions'], 'none');
+  if (refine !== 'none' && v.predictions) throw usageError('--refine needs a model run, not --predictions');
+  const imgsz = optionalInt('imgsz', v.imgsz, 32, 8192);
+  if (imgsz !== undefined && imgsz % 32 !== 0) throw usageError(`--imgsz must be a multiple of 32, got ${imgsz}`);
+  const boundaryTol = numberOption('boundary-tol', v['boundary-tol'], 2, 0, 50);
+  const qualityConf = numberOption('quality-conf', v['quality-conf'], 0.25, 0, 1);
+  const worst = intOption('worst', v.worst, 8, 0, 100);
+  const limit = optionalInt('limit', v.limit, 1);
+  const threads = optionalInt('threads', v.threads, 1, 256);
+  const progress = progressOption(v.progress);
+  const device = enumOption('device', v.device, ['cpu', 'cuda']);
+  await requireExistingPaths([v.data, ...(v.predictions ? [v.predictions] : [])]);
   const { evaluate } = await import('../../eval/evaluate.js');
   const report = await evaluate({
     data: v.data!,
@@ -127,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     worst,
     plots: !v['no-plots'],
     limit,
-    segmenter: { threads, device: (v.device as 'cpu' | 'cuda' | undefined) ?? undefined },
+    segmenter: { threads, device },
     progress: v.json && progress === 'auto' ? 'silent' : progress,
   });
   if (v.json) {

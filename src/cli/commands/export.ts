@@ -1,6 +1,6 @@
 /** `animeseg export --weights best.pt`: Ultralytics .pt → ONNX for users who trained elsewhere. */
 import { AnimesegError } from '../../errors.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { intOption, parseCommandArgs } from '../args.js';
 import { basename } from 'node:path';
 import { exportOnnx, DEFAULT_OPSET, ULTRALYTICS_LICENCE } from '../../train/index.js';
 import { assertRegistrableName, registerModel } from '../../models/resolver/index.js';
@@ -32,8 +32,8 @@ export async function run(argv: string[]): Promise<number> {
   if (values.register) assertRegistrableName(values.register);
   const r = await exportOnnx({
     weights: values.weights,
-    imgsz: numberOption('imgsz', values.imgsz, 640, 32, 8192),
-    opset: numberOption('opset', values.opset, DEFAULT_OPSET, 7, 30),
+    imgsz: intOption('imgsz', values.imgsz, 640, 32, 8192),
+    opset: intOption('opset', values.opset, DEFAULT_OPSET, 7, 30),
     out: values.out,
     python: values.python,
     extra: positionals,

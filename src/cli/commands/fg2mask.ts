@@ -1,6 +1,6 @@
 /** animeseg fg2mask: a thin layer over fg2mask() (src/data/fg2mask.ts). */
 import { AnimesegError } from '../../errors.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { intOption, parseCommandArgs, progressOption, requireExistingPaths } from '../args.js';
 
 export const usage = `Usage: animeseg fg2mask --fg DIR --out DIR [options]
 
@@ -26,15 +26,15 @@ const options = {
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommandArgs('fg2mask', argv, options, false);
   if (!v.fg || !v.out) throw new AnimesegError('BAD_OPTION', '--fg and --out are required', { hint: "run 'animeseg fg2mask --help'" });
-  const p = v.progress ?? 'auto';
-  if (!['auto', 'bar', 'plain', 'silent'].includes(p)) throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent`);
+  const p = progressOption(v.progress);
+  await requireExistingPaths([v.fg]);
   const { fg2mask } = await import('../../data/fg2mask.js');
   const s = await fg2mask({
     fg: v.fg,
     out: v.out,
-    threshold: numberOption('threshold', v.threshold, 128, 1, 255),
+    threshold: intOption('threshold', v.threshold, 128, 1, 255),
     overwrite: v.overwrite,
-    progress: p as 'auto',
+    progress: p,
   });
   console.log(`fg2mask: ${s.written} masks written, ${s.existing} already there, ${s.failed.length} skipped`);
   return s.failed.length > 0 ? 1 : 0;

@@ -32,7 +32,7 @@ Options:
   --json          list/info: machine-readable output
 
 Search order: an explicit path, $ANIMESEG_MODELS (folders separated by ':'), the cache
-($ANIMESEG_CACHE or ~/.cache/animeseg), then a verified download (never with ANIMESEG_OFFLINE=1). Models you register with
+($ANIMESEG_CACHE or ~/.cache/animeseg), then a verified download (never with ANIMESEG_OFFLINE=1: then no command, pull --force included, makes any network call). Models you register with
 'animeseg train --register' live in ${'$'}ANIMESEG_CONFIG_DIR/models.json (default ~/.config/animeseg).
 The default detection model is '${DEFAULT_MODEL}'.`;
 

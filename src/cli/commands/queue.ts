@@ -5,10 +5,15 @@
  */
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
+import { classIds } from '../../pipeline/classes.js';
 import { expandInputs } from '../../pipeline/inputs.js';
+import { MANIFEST_DIR, MANIFEST_NAME, writerManifestPath } from '../../pipeline/manifest.js';
+import { OutputFolder } from '../../pipeline/output-folder.js';
+import { createSegmenter } from '../../pipeline/segmenter.js';
 import { Progress } from '../../util/progress.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { numberOption, parseCommandArgs, requireExistingPaths } from '../args.js';
 import { assertReachable, queueTarget } from '../../queue/connection.js';
+import { runSettingsHash } from '../../queue/image-step.js';
 import type { JobSettings } from '../../queue/settings.js';
 import { options as segmentOptions, segmentSettings } from './segment.js';
 
@@ -28,8 +33,11 @@ Options (every command):
 add:
   -o, --out DIR          output folder (required), and the options of 'animeseg segment' that decide the
                          outputs: --model --conf --iou --max-det --classes --agnostic --refine --soft-edge
-                         --sam-* --box-points --instances --overlay --only-mask --bg-color --crop --format
-                         --max-pixels --overwrite  (--device, --threads, --concurrency go to 'animeseg worker')
+                         --sam-* --box-points --instances --overlay --only-mask --bg-color --crop --crops
+                         --crop-bg --crop-margin --format --skip-empty --min-area --max-covered --max-pixels
+                         --overwrite  (--device, --threads, --concurrency go to 'animeseg worker')
+                         Workers write the manifest lines to OUT/${MANIFEST_DIR}/HOST-PID-START.jsonl (one file
+                         per worker process); 'segment' and 'queue add' read them with OUT/${MANIFEST_NAME}.
   --wait                 show a progress bar until this run's jobs are done (exit 1 if any failed)
   --progress MODE        auto | bar | plain | silent, with --wait (default auto)
 status:
@@ -59,7 +67,7 @@ function splitAddArgs(argv: string[]): { own: { queue?: string; name?: string; w
   return { own, rest };
 }
 
-const WORKER_ONLY = ['device', 'threads', 'concurrency', 'json'] as const;
+const WORKER_ONLY = ['device', 'threads', 'concurrency', 'json', 'watch'] as const;
 
 async function add(argv: string[]): Promise<number> {
   const { own, rest } = splitAddArgs(argv);
@@ -72,34 +80,43 @@ async function add(argv: string[]): Promise<number> {
   if (!v.out) throw new AnimesegError('BAD_OPTION', 'missing -o OUT (the output folder, on the shared folder)');
   const misplaced = WORKER_ONLY.find((k) => v[k] !== undefined);
   if (misplaced) throw new AnimesegError('BAD_OPTION', `--${misplaced} is a worker setting`, { hint: `give it to 'animeseg worker'` });
+  if (misplaced === undefined && v.watch) throw new AnimesegError('BAD_OPTION', '--watch is not available for queue add');
   const s = segmentSettings(v);
+  await requireExistingPaths(inputs, 'check the path (folders are searched recursively; globs work too)');
+  await assertReachable(target);
+  // A model path must read the same on every machine: make it absolute (names are resolved by each worker).
+  const model = v.model !== undefined && /\.onnx$/i.test(v.model) ? resolve(v.model) : v.model;
   const settings: JobSettings = {
-    // A model path must read the same on every machine: make it absolute (names are resolved by each worker).
-    ...(v.model !== undefined && { model: /\.onnx$/i.test(v.model) ? resolve(v.model) : v.model }),
+    ...(model !== undefined && { model }),
     refine: s.refine,
     refineOptions: s.refineOptions,
     detect: s.detect,
-    ...(s.classList !== undefined && { classes: s.classList }),
+    filter: { minArea: s.minArea, maxCovered: s.maxCovered },
     maxPixels: s.maxPixels,
-    output: {
-      format: s.format,
-      overlay: v.overlay ?? false,
-      instances: v.instances ?? false,
-      onlyMask: v['only-mask'] ?? false,
-      ...(s.bgColor && { bgColor: s.bgColor }),
-      crop: v.crop ?? false,
-    },
+    output: s.outputs,
   };
   const outDir = resolve(v.out);
-  const items = await expandInputs(inputs, [outDir]);
+  // Read for the resume rule only: this process appends nothing (a manifest of its own keeps it from
+  // repairing manifest.jsonl under a running 'segment').
+  const folder = await OutputFolder.open(outDir, { appendTo: writerManifestPath(outDir) });
+  const items = await expandInputs(inputs, [outDir], { excludeFile: (p) => folder.isOurs(p) });
   if (items.length === 0) throw new AnimesegError('BAD_INPUT', `no images found in ${inputs.join(' ')}`);
+  // The settings hash of the run record needs the model (its name, size, default classes), as does
+  // resolving --classes names: load the detector once (no refiner).
+  const seg = await createSegmenter({ model, refine: 'none', maxPixels: s.maxPixels });
+  let hash: string;
+  try {
+    if (s.classList !== undefined) settings.detect.classes = s.classList === 'all' ? 'all' : classIds(s.classList, seg.info.classNames);
+    hash = await runSettingsHash({ info: { ...seg.info, refine: s.refine } }, { outDir, settings });
+  } finally {
+    await seg.dispose();
+  }
 
-  await assertReachable(target);
   const { openQueue, openRedis, enqueueImages, waitForJobs } = await import('../../queue/producer.js');
   const queue = openQueue(target);
   const redis = openRedis(target);
   try {
-    const r = await enqueueImages(queue, redis, items, { outDir, settings, overwrite: v.overwrite ?? false });
+    const r = await enqueueImages(queue, redis, items, { outDir, settings, settingsHash: hash, folder, overwrite: v.overwrite ?? false });
     const notes = [r.alreadyQueued && `${r.alreadyQueued} of them already queued`, r.alreadyDone && `${r.alreadyDone} image(s) already done in ${outDir} (not enqueued)`].filter(Boolean);
     console.error(`${r.jobIds.length} job(s) in queue '${target.name}' for ${items.length} image(s)${notes.length ? `: ${notes.join(', ')}` : ''}`);
     console.log(r.jobIds.length);
@@ -130,6 +147,7 @@ async function other(cmd: 'status' | 'retry-failed' | 'drain', argv: string[]): 
       if (v.json) console.log(JSON.stringify({ ...s, failedJobs: failed }, null, 2));
       else {
         console.log(`queue '${target.name}': ${formatStatus(s)}`);
+        console.log(`  manifest lines: OUT/${MANIFEST_DIR}/HOST-PID-START.jsonl, one file per worker process (read with OUT/${MANIFEST_NAME})`);
         for (const f of failed) console.log(`  failed: ${f.reason.split('\n')[0]}`);
       }
     } else if (cmd === 'retry-failed') {

@@ -3,14 +3,17 @@
  */
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
-import { numberOption, parseCommandArgs, type ParsedCommandArgs } from '../args.js';
-import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
-import { expandInputs } from '../../pipeline/inputs.js';
+import { enumOption, intOption, listOption, numberOption, optionalInt, parseCommandArgs, progressOption, requireExistingPaths, usageError, type ParsedCommandArgs } from '../args.js';
 import { classIds } from '../../pipeline/classes.js';
-import { formatSummary, planInference, planRefine, runBatch } from '../../pipeline/batch.js';
+import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
+import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
+import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/batch.js';
+import { OutputFolder } from '../../pipeline/output-folder.js';
+import { addSummary, watchInputs } from '../../pipeline/watch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
+import type { CropSpec } from '../../pipeline/crops.js';
 
 export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [options]
        animeseg segment - [options] > cutout.png      (image on stdin, PNG cutout on stdout;
@@ -18,8 +21,13 @@ export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [o
 
 Finds characters with a YOLOv8-seg model and writes, per image NAME:
   NAME.png (RGBA cutout), NAME.mask.png, NAME.json (instances: class, score, box, polygons, COCO RLE, area),
-  NAME.overlay.png (--overlay), NAME.instNN.png (--instances).
-Folders are searched recursively (jpg png webp avif gif tiff bmp). Images whose NAME.json exists are skipped.
+  NAME.overlay.png (--overlay), NAME.instNN.png (--instances; NN = the character's 0-based id in NAME.json).
+  OUT/manifest.jsonl: one line per image (input, outputs, instances, scores, areas, status ok|empty|failed
+  + reason, settings hash), appended as images finish (see docs/BATCH.md).
+Masks are 8-bit grayscale PNGs: 0 / 255, or alpha values with --soft-edge.
+Folders are searched recursively (jpg png webp avif gif tiff bmp; symbolic links followed). A rerun skips an
+image only when its record names the same source file and settings and its outputs exist; existing files
+that no run record claims are never replaced (the run stops before loading the model) unless --overwrite.
 
 Options:
   -o, --out DIR          output folder (required unless input is -)
@@ -42,13 +50,22 @@ Options:
   --box-points N         positive points per character for --refine box (default 3)
   --instances            also write one cutout per character, cropped to its box
   --overlay              also write an overlay picture with masks, boxes and scores
-  --only-mask            write the mask and JSON, no cutout
+  --only-mask            write the mask and JSON, no cutout (with --instances: NAME.instNN.mask.png per character)
   --bg-color C           background colour instead of transparency: '#fff', '#rrggbb' or r,g,b
   --crop                 crop the cutout to the characters
+  --crops square|N       also write a training crop per character, NAME.instNN.crop.png: its cutout centred
+                         on a square (longer side + margin), scaled to N x N when N is given (e.g. 512, 768, 1024)
+  --crop-bg C            crop background: transparent (default, PNG) or a colour like '#fff' (JPEG, no alpha)
+  --crop-margin F        margin on each side as a fraction of the character's longer side (default 0)
   --format png|webp      cutout format (default png)
   --json                 print the run summary as JSON on stdout (with -: the instances JSON instead of a PNG)
   --concurrency N        images in flight (default 4)
-  --overwrite            redo images that are already done
+  --overwrite            redo every image and replace existing files even if animeseg did not write them
+  --skip-empty           write only NAME.json for images with no character (no cutout, mask or overlay)
+  --min-area F           drop characters smaller than this fraction of the image (default 0)
+  --max-covered F        drop a character when more than this fraction of its mask lies under
+                         higher-scoring ones (default 0.8; 1 keeps all)
+  --watch                keep running: process new files as they appear in the inputs (Ctrl-C ends)
   --max-pixels N         refuse larger images (default 100000000)
   --device cpu|cuda      execution provider (default cpu)
   --threads N            onnxruntime threads per model run (default: one per core for a single image;
@@ -76,10 +93,17 @@ export const options = {
   'only-mask': { type: 'boolean' },
   'bg-color': { type: 'string' },
   crop: { type: 'boolean' },
+  crops: { type: 'string' },
+  'crop-bg': { type: 'string' },
+  'crop-margin': { type: 'string' },
   format: { type: 'string' },
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
   overwrite: { type: 'boolean' },
+  'skip-empty': { type: 'boolean' },
+  'min-area': { type: 'string' },
+  'max-covered': { type: 'string' },
+  watch: { type: 'boolean' },
   'max-pixels': { type: 'string' },
   device: { type: 'string' },
   threads: { type: 'string' },
@@ -109,16 +133,29 @@ function samRefineOptions(
   const opts: Record<string, unknown> = {};
   if (v['soft-edge']) opts.softEdge = true;
   if (refine === 'vote') opts.sam = { ...models, preset, progress: true };
-  if (refine === 'box') opts.box = { ...models, points: v['box-points'] !== undefined ? numberOption('box-points', v['box-points'], 3, 0, 32) : undefined };
+  if (refine === 'box') opts.box = { ...models, points: optionalInt('box-points', v['box-points'], 0, 32) };
   return opts;
+}
+
+/** --crops square|N, --crop-bg transparent|COLOR, --crop-margin F (the last two need --crops). */
+function cropOptions(v: { crops?: string; 'crop-bg'?: string; 'crop-margin'?: string }): CropSpec | undefined {
+  if (v.crops === undefined) {
+    const stray = (['crop-bg', 'crop-margin'] as const).find((k) => v[k] !== undefined);
+    if (stray) throw usageError(`--${stray} needs --crops square|N`);
+    return undefined;
+  }
+  const side = /^\d+$/.test(v.crops) ? Number(v.crops) : NaN;
+  if (v.crops !== 'square' && !(side >= 16 && side <= 8192)) throw usageError(`--crops must be square or a side in pixels from 16 to 8192 (e.g. 512), got '${v.crops}'`);
+  const size = v.crops === 'square' ? 'square' : side;
+  const bg = v['crop-bg'] === undefined || v['crop-bg'].trim().toLowerCase() === 'transparent' ? undefined : parseColor(v['crop-bg']);
+  return { size, bg, margin: numberOption('crop-margin', v['crop-margin'], 0, 0, 1) };
 }
 
 /** '--classes 0,2' or '--classes person,cat' (names need the model, so they resolve after loading). */
 function parseClasses(v: string | undefined): (number | string)[] | 'all' | undefined {
   if (v === undefined) return undefined;
   if (v.trim().toLowerCase() === 'all') return 'all';
-  const parts = v.split(',').map((s) => s.trim());
-  if (parts.some((p) => p === '')) throw new AnimesegError('BAD_OPTION', `--classes must be 'all' or a list like 0,1 or person, got '${v}'`);
+  const parts = listOption('classes', v, "0,1 or person (or 'all')")!;
   return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
@@ -131,65 +168,65 @@ async function readStdin(): Promise<Uint8Array> {
 /** The option values after parsing (what segmentSettings reads). */
 export type SegmentValues = ParsedCommandArgs<typeof options>['values'];
 
-/** Checked settings from the segment options (BAD_OPTION on a bad value); `queue add` shares them. */
+/**
+ * Checked settings from the segment options (usage errors on bad values). `queue add` parses with the
+ * same options and this function, so a queued run and a `segment` run of the same flags agree.
+ */
 export function segmentSettings(v: SegmentValues) {
   const detect: DetectOptions = {
     conf: numberOption('conf', v.conf, 0.25, 0, 1),
     iou: numberOption('iou', v.iou, 0.7, 0, 1),
-    maxDet: numberOption('max-det', v['max-det'], 300, 1, 100000),
+    maxDet: intOption('max-det', v['max-det'], 300, 1, 100000),
     agnostic: v.agnostic ?? false,
   };
   const classList = parseClasses(v.classes);
-  const r = v.refine ?? 'none';
-  if (!['none', 'vote', 'box', 'regions'].includes(r)) throw new AnimesegError('BAD_OPTION', `--refine must be none, vote, box or regions, got '${r}'`);
-  const refine = r as RefineName;
+  const refine: RefineName = enumOption('refine', v.refine, ['none', 'regions', 'vote', 'box'], 'none');
   const refineOptions = samRefineOptions(v, refine);
-  const format = v.format ?? 'png';
-  if (format !== 'png' && format !== 'webp') throw new AnimesegError('BAD_OPTION', `--format must be png or webp, got '${format}'`);
+  const format = enumOption('format', v.format, ['png', 'webp'], 'png');
   const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
-  const concurrency = numberOption('concurrency', v.concurrency, 4, 1, 64);
-  const maxPixels = numberOption('max-pixels', v['max-pixels'], 100_000_000, 1);
-  const threads = v.threads !== undefined ? numberOption('threads', v.threads, 0, 1, 256) : undefined;
+  const concurrency = intOption('concurrency', v.concurrency, 4, 1, 64);
+  const maxPixels = intOption('max-pixels', v['max-pixels'], 100_000_000, 1);
+  const threads = optionalInt('threads', v.threads, 1, 256);
   const device = checkDevice(v.device ?? 'cpu');
-  const progress = v.progress ?? 'auto';
-  if (!['auto', 'bar', 'plain', 'silent'].includes(progress)) throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent, got '${progress}'`);
-  return { detect, classList, refine, refineOptions, format: format as 'png' | 'webp', bgColor, concurrency, maxPixels, threads, device, progress: progress as 'auto' | 'bar' | 'plain' | 'silent' };
+  const progress = progressOption(v.progress);
+  const crops = cropOptions(v);
+  if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
+  const minArea = numberOption('min-area', v['min-area'], 0, 0, 1);
+  const maxCovered = numberOption('max-covered', v['max-covered'], 0.8, 0, 1);
+  const outputs = { format, overlay: v.overlay ?? false, instances: v.instances ?? false, onlyMask: v['only-mask'] ?? false, bgColor, crop: v.crop ?? false, crops, skipEmpty: v['skip-empty'] ?? false };
+  return { detect, classList, refine, refineOptions, format, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs };
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCommandArgs('segment', argv, options);
-  } catch (e) {
-    console.error(`animeseg: ${(e as Error).message}\n\n${usage}`);
-    return 2;
-  }
+  // Every check here throws BAD_OPTION: src/cli/main.ts prints it and exits 2.
+  const parsed = parseCommandArgs('segment', argv, options);
   const v = parsed.values;
   const positionals = parsed.positionals as string[];
-  let settings: ReturnType<typeof segmentSettings>;
-  try {
-    if (positionals.length === 0) throw new AnimesegError('BAD_OPTION', 'no input given', { hint: 'give image files, folders, globs, or - for stdin' });
-    if (!positionals.includes('-') && !v.out) throw new AnimesegError('BAD_OPTION', 'missing -o OUT (the output folder)');
-    if (positionals.includes('-') && positionals.length > 1) throw new AnimesegError('BAD_OPTION', "'-' (stdin) cannot be combined with other inputs");
-    settings = segmentSettings(v);
-  } catch (e) {
-    if (e instanceof AnimesegError && e.code === 'BAD_OPTION') {
-      console.error(`animeseg segment: ${e.describe()}\n\nRun 'animeseg segment --help' for the options.`);
-      return 2;
-    }
-    throw e;
-  }
-  const { detect, classList, refine, refineOptions, format, bgColor, concurrency, maxPixels, threads, device, progress } = settings;
+  if (positionals.length === 0) throw usageError('no input given', 'give image files, folders, globs, or - for stdin');
+  if (!positionals.includes('-') && !v.out) throw usageError('missing -o OUT (the output folder)');
+  if (positionals.includes('-') && positionals.length > 1) throw usageError("'-' (stdin) cannot be combined with other inputs");
+  const settings = segmentSettings(v);
+  const { detect, classList, refine, refineOptions, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs } = settings;
+  if (crops && positionals.includes('-')) throw usageError('--crops writes files per character: give -o OUT and input files, not - (stdin)');
+  if (v.watch && positionals.includes('-')) throw usageError('--watch needs input files or folders, not -');
+  await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
 
   const stdin = positionals[0] === '-';
   const outDir = stdin ? '' : resolve(v.out!);
-  const items = stdin ? [] : await expandInputs(positionals, [outDir]);
-  if (!stdin && items.length === 0) {
+  // The output folder is checked (writable, manifest repaired) before anything else, so a wrong -o costs
+  // neither a walk of the inputs nor a model load; its own outputs are never taken as inputs.
+  const folder = stdin ? undefined : await OutputFolder.open(outDir);
+  const list = (): Promise<InputItem[]> =>
+    expandInputs(positionals, [outDir], { excludeFile: (p) => folder!.isOurs(p), onWarning: (m) => console.error(`animeseg segment: ${m}`) });
+  const items: InputItem[] = stdin ? [] : await list().catch((e: unknown) => (v.watch && e instanceof AnimesegError && /no image matches/.test(e.message) ? [] : Promise.reject(e)));
+  if (!stdin && items.length === 0 && !v.watch) {
     // Checked before loading the model: a wrong folder should not cost a model load (or a download).
     throw new AnimesegError('BAD_INPUT', `no images found in ${positionals.join(' ')}`, {
       hint: 'give image files (jpg png webp avif gif tiff bmp), folders that contain them, or globs',
     });
   }
+  // Refusing to replace a user's files, and removing a killed run's temp files, also come before the model.
+  if (folder) await prepareBatch(items, { outDir, folder, overwrite: v.overwrite ?? false, ...outputs });
   // Several images in flight on the CPU: one inference worker per core (see planInference).
   const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
   // ... and the pure-CPU refiners on worker threads beside them (see planRefine).
@@ -210,22 +247,56 @@ export async function run(argv: string[]): Promise<number> {
       await new Promise<void>((res, rej) => process.stdout.write(png, (err) => (err ? rej(err) : res())));
       return 0;
     }
-    const summary = await runBatch(seg, items, {
+    const ac = new AbortController();
+    const batch: BatchOptions = {
       outDir,
+      folder,
       concurrency,
       overwrite: v.overwrite ?? false,
       detect,
-      format,
-      overlay: v.overlay ?? false,
-      instances: v.instances ?? false,
-      onlyMask: v['only-mask'] ?? false,
-      bgColor,
-      crop: v.crop ?? false,
+      filter: { minArea, maxCovered },
+      refineOptions,
+      ...outputs,
+      signal: ac.signal,
       progress: v.json && progress === 'auto' ? 'silent' : progress,
-    });
-    if (v.json) console.log(JSON.stringify(summary, null, 2));
-    else console.error(formatSummary(summary));
-    return summary.failed.length > 0 ? 1 : 0;
+    };
+    // Ctrl-C / SIGTERM: images in flight finish and are recorded, then the summary; a second one quits now.
+    const stop = (): void => {
+      if (ac.signal.aborted) process.exit(130);
+      console.error('animeseg segment: stopping after the images in flight (again to quit now)');
+      ac.abort();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    const t0 = performance.now();
+    try {
+      const summary = await runBatch(seg, items, batch);
+      if (v.watch) {
+        console.error(`animeseg segment: ${formatSummary(summary)}\nwatching ${positionals.join(' ')} for new images (Ctrl-C ends)`);
+        await watchInputs({
+          list: () => list().catch(() => []),
+          known: items.map((i) => i.path),
+          signal: ac.signal,
+          process: async (fresh) => {
+            // A refusal (a user's file in the way) ends this round, not the watch.
+            const report = (e: ImageEvent): void => console.error(`${e.item.path}: ${e.status}${e.status === 'ok' ? ` (${e.record?.instances} character(s))` : ''}${e.reason ? ` ${e.reason.split('\n')[0]}` : ''}`);
+            const s = await runBatch(seg, fresh, { ...batch, progress: 'silent', onProgress: report }).catch((e: unknown) => {
+              if (!(e instanceof AnimesegError)) throw e;
+              console.error(`animeseg segment: ${e.describe()}`);
+              return null;
+            });
+            if (s) addSummary(summary, s);
+          },
+        });
+        summary.seconds = (performance.now() - t0) / 1000;
+      }
+      if (v.json) console.log(JSON.stringify(summary, null, 2));
+      else console.error(formatSummary(summary));
+      return summary.failed.length > 0 ? 1 : 0;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
   } finally {
     await seg.dispose();
   }

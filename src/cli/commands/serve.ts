@@ -1,7 +1,7 @@
 /**
  * `animeseg serve`: the HTTP service and web page. A thin layer over createServer()/createPipelineEngine().
  */
-import { numberOption, parseCommandArgs } from '../args.js';
+import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, usageError } from '../args.js';
 import { AnimesegError } from '../../errors.js';
 
 export const usage = `Usage: animeseg serve [options]
@@ -16,13 +16,19 @@ Options:
   --refine MODE         default refinement for requests that do not say: none | regions | vote | box (default none)
   --max-upload-mb N     largest upload in MiB (default 20) -> 413 beyond
   --max-pixels N        largest image in pixels (default 40000000) -> 413 beyond
-  --timeout-ms N        per-request limit incl. queue wait (default 60000) -> 503
+  --timeout-ms N        per-request limit incl. queue wait (default 60000) -> 503; a request whose
+                        headers/body have not all arrived by then -> 408 and the connection is closed
   --queue N             requests allowed to wait (default 16) -> 503 + Retry-After beyond
   --queue redis://...   also offer POST /v1/jobs, GET /v1/jobs/ID[/result]: uploads become jobs on this
                         BullMQ queue for 'animeseg worker' (needs --queue-dir; see docs/QUEUE.md)
   --queue-dir DIR       shared folder the workers see: uploads/ and results/ go there
   --queue-name NAME     queue name (default animeseg)
   --concurrency N       requests segmented at once (default 1)
+  --max-connections N   open connections at most (default 128); more are closed at once
+  --allow-host NAME[,NAME]  host names (Host header) to answer besides localhost, 127.0.0.1, ::1 and
+                        the --host address (guards against DNS rebinding); '*' = any
+  --cors ORIGIN[,ORIGIN]  let pages from these origins call the API (CORS; default: none, and
+                        cross-origin POSTs are refused); '*' = any
   --device cpu|cuda     onnxruntime execution provider (default cpu)
   --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
   --quiet               no per-request log lines
@@ -45,6 +51,9 @@ export async function run(argv: string[]): Promise<number> {
       'queue-dir': { type: 'string' },
       'queue-name': { type: 'string' },
       concurrency: { type: 'string' },
+      'max-connections': { type: 'string' },
+      'allow-host': { type: 'string', multiple: true },
+      cors: { type: 'string', multiple: true },
       device: { type: 'string' },
       threads: { type: 'string' },
       quiet: { type: 'boolean' },
@@ -52,22 +61,30 @@ export async function run(argv: string[]): Promise<number> {
     false,
   );
   if (positionals.length) throw new AnimesegError('BAD_OPTION', `serve: unexpected argument '${positionals[0]}'`, { hint: "run 'animeseg serve --help'" });
-  const device = values.device ?? 'cpu';
-  if (device !== 'cpu' && device !== 'cuda') throw new AnimesegError('BAD_OPTION', `--device must be cpu or cuda, got '${device}'`);
-  const port = numberOption('port', values.port, 7860, 0, 65535);
+  const device = enumOption('device', values.device, ['cpu', 'cuda'], 'cpu');
+  const port = intOption('port', values.port, 7860, 0, 65535);
   // --queue takes a number (waiting requests) or a redis:// URL (submit jobs to a BullMQ queue).
   const jobQueue = values.queue !== undefined && /^rediss?:\/\//.test(values.queue) ? values.queue : undefined;
-  if ((values['queue-dir'] !== undefined || values['queue-name'] !== undefined) && !jobQueue) throw new AnimesegError('BAD_OPTION', '--queue-dir and --queue-name need --queue redis://...');
-  if (jobQueue && values['queue-dir'] === undefined) throw new AnimesegError('BAD_OPTION', '--queue redis://... needs --queue-dir DIR (the folder the workers share)');
+  if ((values['queue-dir'] !== undefined || values['queue-name'] !== undefined) && !jobQueue) throw usageError('--queue-dir and --queue-name need --queue redis://...');
+  if (jobQueue && values['queue-dir'] === undefined) throw usageError('--queue redis://... needs --queue-dir DIR (the folder the workers share)');
   const host = values.host ?? '127.0.0.1';
   const limits = {
     maxUploadBytes: Math.round(numberOption('max-upload-mb', values['max-upload-mb'], 20, 0.001, 4096) * 1024 * 1024),
-    maxPixels: numberOption('max-pixels', values['max-pixels'], 40_000_000, 1, 2 ** 31),
-    timeoutMs: numberOption('timeout-ms', values['timeout-ms'], 60_000, 100, 3_600_000),
-    queue: jobQueue ? 16 : numberOption('queue', values.queue, 16, 0, 10_000),
-    concurrency: numberOption('concurrency', values.concurrency, 1, 1, 64),
+    maxPixels: intOption('max-pixels', values['max-pixels'], 40_000_000, 1, 2 ** 31),
+    timeoutMs: intOption('timeout-ms', values['timeout-ms'], 60_000, 100, 3_600_000),
+    queue: jobQueue ? 16 : intOption('queue', values.queue, 16, 0, 10_000),
+    concurrency: intOption('concurrency', values.concurrency, 1, 1, 64),
+    maxConnections: intOption('max-connections', values['max-connections'], 128, 1, 100_000),
   };
-  const threads = values.threads === undefined ? undefined : numberOption('threads', values.threads, 0, 1, 256);
+  const threads = optionalInt('threads', values.threads, 1, 256);
+  const splitList = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '');
+  const allowHosts = splitList(values['allow-host']);
+  const cors = splitList(values.cors);
+  for (const o of cors) {
+    if (o !== '*' && !/^https?:\/\/[^/\s]+\/?$/i.test(o)) {
+      throw new AnimesegError('BAD_OPTION', `--cors: '${o}' is not an origin`, { hint: "give scheme://host[:port], e.g. https://app.example.com, or '*'" });
+    }
+  }
 
   // libvips' operation cache only pays off for repeated work on the same input; a server sees unique
   // uploads, so the cache would just hold memory (sharp's own advice for long-running services).
@@ -85,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
   const engine = await createPipelineEngine({ model: values.model, refine: values.refine, device, threads });
   const { queueTarget } = await import('../../queue/connection.js');
   const routes = jobQueue ? (await import('../../server/queue-routes.js')).queueRoutes({ target: queueTarget(jobQueue, values['queue-name']), dir: values['queue-dir']!, model: values.model }) : undefined;
-  const server = await createServer({ engine, limits, log: values.quiet ? undefined : log, routes });
+  const server = await createServer({ engine, limits, allowHosts, cors, log: values.quiet ? undefined : log, routes });
   const url = await server.listen(port, host);
   log(`animeseg serving ${engine.info.model} (${engine.info.licence ?? 'licence unknown'}) at ${url}  page: ${url}/  API docs: ${url}/docs`);
 

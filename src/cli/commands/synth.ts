@@ -1,7 +1,7 @@
 /** animeseg synth: a thin layer over runSynth() (src/data/synth/run.ts). */
 import { availableParallelism } from 'node:os';
 import { AnimesegError } from '../../errors.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption } from '../args.js';
 import { DEFAULT_PARAMS, type SynthParams } from '../../data/synth/params.js';
 
 const d = DEFAULT_PARAMS;
@@ -84,20 +84,14 @@ function required(v: string | undefined, name: string): string {
   return v;
 }
 
-function progressMode(v: string | undefined): 'auto' | 'bar' | 'plain' | 'silent' {
-  if (v === undefined) return 'auto';
-  if (v === 'auto' || v === 'bar' || v === 'plain' || v === 'silent') return v;
-  throw new AnimesegError('BAD_OPTION', `--progress must be auto, bar, plain or silent, got '${v}'`);
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values: v } = parseCommandArgs('synth', argv, options, false);
-  const mode = v.mode ?? 'enhanced';
-  if (mode !== 'simple' && mode !== 'enhanced') throw new AnimesegError('BAD_OPTION', `--mode must be simple or enhanced, got '${mode}'`);
+  const mode = enumOption('mode', v.mode, ['simple', 'enhanced'], 'enhanced');
   const params: Partial<SynthParams> = {
     mode,
-    seed: numberOption('seed', v.seed, 0, 0, 2 ** 53),
-    maxForegrounds: numberOption('max-fg', v['max-fg'], d.maxForegrounds, 1, 255),
+    seed: intOption('seed', v.seed, 0, 0, Number.MAX_SAFE_INTEGER),
+    maxForegrounds: intOption('max-fg', v['max-fg'], d.maxForegrounds, 1, 255),
     cropProb: numberOption('crop', v.crop, d.cropProb, 0, 1),
     cropKeep: rangeOption('crop-keep', v['crop-keep'], d.cropKeep),
     scale: rangeOption('scale', v.scale, d.scale),
@@ -110,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     resampleRange: rangeOption('resample-range', v['resample-range'], d.resampleRange),
     jpegQuality: rangeOption('jpeg-quality', v['jpeg-quality'], d.jpegQuality),
     format: v.png ? 'png' : 'jpg',
-    minVisiblePixels: numberOption('min-visible', v['min-visible'], d.minVisiblePixels, 1),
+    minVisiblePixels: intOption('min-visible', v['min-visible'], d.minVisiblePixels, 1),
     epsilon: numberOption('epsilon', v.epsilon, d.epsilon, 0, 1),
   };
   const { runSynth } = await import('../../data/synth/run.js');
@@ -118,11 +112,11 @@ export async function run(argv: string[]): Promise<number> {
     fg: required(v.fg, 'fg'),
     bg: required(v.bg, 'bg'),
     out: required(v.out, 'out'),
-    count: numberOption('count', required(v.count, 'count'), 0, 1),
+    count: intOption('count', required(v.count, 'count'), 0, 1),
     val: numberOption('val', v.val, 0.1, 0, 0.99),
-    workers: v.workers === undefined ? undefined : numberOption('workers', v.workers, 1, 1, 256),
+    workers: optionalInt('workers', v.workers, 1, 256),
     params,
-    progress: progressMode(v.progress),
+    progress: progressOption(v.progress),
   });
   console.log(
     `synth: ${stats.written} images written, ${stats.resumed} already done, ${stats.failed} failed; ${stats.rows} label rows for ${stats.instances} pasted characters; ` +

@@ -3,7 +3,7 @@
  * holds the last finished epoch); the exit code is 130 then, and the message says how to --resume.
  */
 import { AnimesegError } from '../../errors.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { optionalInt, parseCommandArgs } from '../args.js';
 import { train, SEED_HYPERPARAMETERS } from '../../train/index.js';
 
 const S = SEED_HYPERPARAMETERS;
@@ -48,12 +48,7 @@ const options = {
   verbose: { type: 'boolean' },
 } as const;
 
-function intOption(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = numberOption(name, v, 0, min, max);
-  if (!Number.isInteger(n)) throw new AnimesegError('BAD_OPTION', `--${name} must be an integer, got '${v}'`);
-  return n;
-}
+const intOption = optionalInt;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('train', argv, options);

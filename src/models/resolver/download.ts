@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { tempPathFor } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
+import { isOffline } from './offline.js';
 
 export interface DownloadProgress {
   /** Bytes received so far. */
@@ -36,6 +37,8 @@ export interface DownloadOptions {
   fetchImpl?: typeof fetch;
   /** Abort when no byte arrives for this long (default 60 s). */
   idleTimeoutMs?: number;
+  /** Environment read for ANIMESEG_OFFLINE (default process.env): offline refuses before any network call. */
+  env?: NodeJS.ProcessEnv;
   /** Text appended to every error hint, e.g. where else the file can be put. */
   hint?: string;
 }
@@ -62,6 +65,12 @@ function fail(opts: DownloadOptions, what: string, cause?: unknown): AnimesegErr
 const KIB = 1024;
 
 export async function downloadFile(opts: DownloadOptions): Promise<DownloadResult> {
+  if (isOffline(opts.env)) {
+    throw new AnimesegError('DOWNLOAD_FAILED', `not downloading ${opts.url}: ANIMESEG_OFFLINE is set`, {
+      file: opts.dest,
+      hint: opts.hint ?? `fetch the file on a machine with network access and put it at ${opts.dest}, or unset ANIMESEG_OFFLINE`,
+    });
+  }
   const fetchFn = opts.fetchImpl ?? globalThis.fetch;
   await mkdir(dirname(opts.dest), { recursive: true });
   const tmp = tempPathFor(opts.dest);

@@ -2,6 +2,7 @@
 export { DEFAULT_MODEL, resolveModel, resolvePair, downloadEntry, findLocal, cacheDir, cachedPath, modelsDirs } from './resolve.js';
 export type { ResolveOptions, ResolvedModel, ResolvedFrom } from './resolve.js';
 export { downloadFile } from './download.js';
+export { isOffline } from './offline.js';
 export type { DownloadOptions, DownloadProgress, DownloadResult } from './download.js';
 export {
   loadManifest,

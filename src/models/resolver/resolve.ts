@@ -13,6 +13,7 @@ import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { downloadFile, type DownloadProgress } from './download.js';
 import { findEntry, loadManifest, type ManifestEntry } from './manifest.js';
+import { isOffline, notHereError } from './offline.js';
 
 /** The model `segment` uses when none is named: small, pinned, checksummed. */
 export const DEFAULT_MODEL = 'yolov8n-seg-int8';
@@ -22,7 +23,7 @@ export interface ResolveOptions {
   modelsDir?: string | string[];
   /** Cache folder; default `$ANIMESEG_CACHE` or `~/.cache/animeseg`. */
   cacheDir?: string;
-  /** Download when not found locally (default true; `ANIMESEG_OFFLINE=1` turns it off). */
+  /** Download when not found locally (default true). `ANIMESEG_OFFLINE=1` wins over `true`: offline is never overridden. */
   download?: boolean;
   /** Allow downloading an entry that has no published checksum. */
   noVerify?: boolean;
@@ -129,12 +130,8 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions = {}
       hint: 'put the file back, or register it again with `animeseg train --register` / edit the user models.json',
     });
   }
-  const where = [...modelsDirs({ ...opts, env }), dirname(cachedPath(entry, { ...opts, env }))].join(', ');
-  const allowDownload = opts.download ?? !isTruthy(env.ANIMESEG_OFFLINE);
-  if (!allowDownload || !entry.url) {
-    throw new AnimesegError('MODEL_NOT_FOUND', `model '${entry.name}' (${entry.file}) is not on this machine and downloads are off`, {
-      hint: `run 'animeseg models pull ${entry.name}' with network access, or put ${entry.file}${entry.url ? ` from ${entry.url}` : ''} in one of: ${where}`,
-    });
+  if (isOffline(env) || opts.download === false || !entry.url) {
+    throw notHereError(entry, searchedFolders(entry, { ...opts, env }), isOffline(env) ? 'offline' : 'no-download');
   }
   return downloadEntry(entry, { ...opts, env });
 }
@@ -152,8 +149,11 @@ export async function downloadEntry(entry: ManifestEntry, opts: ResolveOptions =
       hint: `pass --no-verify to download ${entry.url} anyway, or fetch it yourself into $ANIMESEG_MODELS`,
     });
   }
+  const env = opts.env ?? process.env;
+  if (isOffline(env)) throw notHereError(entry, searchedFolders(entry, opts), 'offline');
   const dest = cachedPath(entry, opts);
   await downloadFile({
+    env,
     url: entry.url,
     dest,
     sha256: entry.sha256,
@@ -183,6 +183,7 @@ export async function resolvePair(
   return { encoder: await resolveModel(pair.encoder, withEntries), decoder: await resolveModel(pair.decoder, withEntries) };
 }
 
-function isTruthy(v: string | undefined): boolean {
-  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+/** The folders a lookup searches for an entry's file, in order (for messages). */
+function searchedFolders(entry: ManifestEntry, opts: ResolveOptions): { modelsDirs: string[]; cacheDir: string } {
+  return { modelsDirs: modelsDirs(opts), cacheDir: dirname(cachedPath(entry, opts)) };
 }

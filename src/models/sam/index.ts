@@ -4,7 +4,7 @@
  */
 import type { RawImage } from '../../image/types.js';
 import type { Mask } from '../../mask/types.js';
-import type { SegmentProposer } from '../../refine/types.js';
+import type { SegmentProposer } from '../../contracts.js';
 import { Progress } from '../../util/progress.js';
 import { AutomaticMaskGenerator, SEED_PRESET, type AmgOptions, type AmgTimings } from './amg/generator.js';
 import { disposeSam, loadSam, type SamModelOptions } from './models.js';

@@ -4,7 +4,7 @@
  * (docs/REFINEMENT.md): over-segments are small and partition the image, so there are no unclaimed pixels.
  */
 import { AnimesegError } from '../../errors.js';
-import type { Refiner } from '../../pipeline/types.js';
+import type { Refiner } from '../../contracts.js';
 import type { SoftEdgeOption, TimedRefiner, VoteOptions } from '../types.js';
 import { createVoteRefiner } from '../vote-refiner.js';
 import { createRegionsProposer, type RegionsOptions } from './proposer.js';

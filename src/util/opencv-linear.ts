@@ -1,0 +1,50 @@
+/**
+ * OpenCV's INTER_LINEAR coordinate tables (11-bit fixed-point weights), shared by the image resize
+ * (src/image/resize.ts) and the mask resize (src/mask/resize.ts). It sits in util/ because both of those
+ * layers use it and neither may import the other (see the layer rules in docs/ARCHITECTURE.md).
+ */
+const COEF_BITS = 11;
+export const COEF_SCALE = 1 << COEF_BITS; // 2048
+
+/** cvRound for the values used here (float32 times a power of two): round half to even. */
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+export interface AxisTable {
+  ofs: Int32Array; // source index (clamped)
+  w0: Int16Array; // fixed-point weight of ofs
+  w1: Int16Array; // fixed-point weight of ofs + 1
+}
+
+/**
+ * Column/row table exactly as OpenCV's resizeGeneric builds it for INTER_LINEAR (shared by the image resize in
+ * src/image/resize.ts and the mask resize in src/mask/resize.ts, which reproduce the same OpenCV call).
+ */
+export function axisTable(src: number, dst: number): AxisTable {
+  const scale = 1 / (dst / src);
+  const ofs = new Int32Array(dst);
+  const w0 = new Int16Array(dst);
+  const w1 = new Int16Array(dst);
+  for (let d = 0; d < dst; d++) {
+    let f = Math.fround((d + 0.5) * scale - 0.5);
+    let s = Math.floor(f);
+    f = Math.fround(f - s);
+    if (s < 0) {
+      f = 0;
+      s = 0;
+    }
+    if (s >= src - 1) {
+      f = 0;
+      s = src - 1;
+    }
+    ofs[d] = s;
+    w0[d] = roundHalfEven(Math.fround(1 - f) * COEF_SCALE);
+    w1[d] = roundHalfEven(f * COEF_SCALE);
+  }
+  return { ofs, w0, w1 };
+}

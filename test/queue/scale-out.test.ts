@@ -33,9 +33,19 @@ function startCli(args: string[]): { child: ChildProcess; out: () => string; exi
   return { child, out: () => out, exit };
 }
 
-/** Files of an output folder except the temp files of atomic writes a SIGKILL may leave behind. */
+/** Image outputs of a folder: not the temp files of atomic writes a SIGKILL may leave, nor the manifests. */
 async function outputs(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => !f.startsWith(TEMP_PREFIX)).sort();
+  return (await readdir(dir)).filter((f) => !f.startsWith(TEMP_PREFIX) && f !== 'manifest.jsonl' && f !== 'manifest.d').sort();
+}
+
+/** Complete manifest lines of every file in a folder (a torn last line of a killed worker left out). */
+async function manifestLines(dir: string): Promise<{ name: string; input: string; status: string; reason?: string; settings_hash: string }[]> {
+  const lines = [];
+  for (const f of await readdir(dir)) {
+    const text = await readFile(join(dir, f), 'utf8');
+    for (const l of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) if (l) lines.push(JSON.parse(l));
+  }
+  return lines;
 }
 
 before(async () => {
@@ -124,6 +134,35 @@ test('200 images over 3 workers (one SIGKILLed, one SIGTERMed mid-run) = a one-m
       assert.deepEqual(ja, jb, f);
     } else assert.ok(a.equals(b), `${f} differs from the segment run`);
   }
+
+  // Manifest lines: workers wrote them to files of their own (manifest.d/, one per process; 3 workers),
+  // never to manifest.jsonl. Every good image has exactly one final line (ok), whichever worker wrote it,
+  // with the settings hash of the `segment` run; the corrupt one a 'failed' line with its reason.
+  assert.deepEqual((await readdir(out)).filter((f) => f.startsWith('manifest')), ['manifest.d']);
+  const perWorker = await readdir(join(out, 'manifest.d'));
+  assert.ok(perWorker.length >= 2 && perWorker.length <= 3, `one file per worker process: ${perWorker.join(', ')}`);
+  const lines = await manifestLines(join(out, 'manifest.d'));
+  const refLines = new Map((await readFile(join(ref, 'manifest.jsonl'), 'utf8')).trim().split('\n').map((l): [string, string] => {
+    const r = JSON.parse(l);
+    return [r.name, r.settings_hash];
+  }));
+  const final = lines.filter((l) => l.status !== 'writing');
+  const byName = new Map<string, typeof final>();
+  for (const l of final) byName.set(l.name, [...(byName.get(l.name) ?? []), l]);
+  assert.equal(byName.size, 201);
+  for (const [name, ls] of byName) {
+    assert.equal(ls.length, 1, `${name}: ${ls.length} final lines`);
+    assert.equal(ls[0]!.settings_hash, refLines.get(name), `${name}: same settings hash as segment`);
+    if (name === 'zz-corrupt') {
+      assert.equal(ls[0]!.status, 'failed');
+      assert.match(ls[0]!.reason ?? '', /zz-corrupt\.png: cannot decode image/);
+    } else assert.equal(ls[0]!.status, 'ok', name);
+  }
+
+  // `segment` on the same folder afterwards sees the queued results as done (the corrupt one fails again).
+  const resumed = cli(['segment', inDir, '-o', out, '--model', model, '--progress', 'silent']);
+  assert.equal(resumed.status, 1, resumed.stderr);
+  assert.match(resumed.stderr, /201 image\(s\): 0 done, 200 skipped \(already done\), 1 failed/);
 
   // Everything is done: adding the run again enqueues nothing.
   const again = cli(['queue', 'add', inDir, '-o', out, '--model', model, ...q]);

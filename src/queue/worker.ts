@@ -103,7 +103,9 @@ export async function startWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
   const folderFor = (outDir: string): Promise<OutputFolder> => {
     let p = folders.get(outDir);
     if (!p) {
-      p = OutputFolder.open(outDir, { appendTo: writerManifestPath(outDir) });
+      const appendTo = writerManifestPath(outDir);
+      p = OutputFolder.open(outDir, { appendTo });
+      void p.then(() => o.log?.(`${outDir}: manifest lines go to ${appendTo}`), () => undefined);
       p.catch(() => folders.delete(outDir));
       folders.set(outDir, p);
     }

@@ -164,6 +164,11 @@ test('200 images over 3 workers (one SIGKILLed, one SIGTERMed mid-run) = a one-m
   assert.equal(resumed.status, 1, resumed.stderr);
   assert.match(resumed.stderr, /201 image\(s\): 0 done, 200 skipped \(already done\), 1 failed/);
 
+  // And the other way round: `queue add` on the segment run's folder enqueues only the image that failed there.
+  const onRef = cli(['queue', 'add', inDir, '-o', ref, '--model', model, '--queue', redis.url, '--name', 'from-segment']);
+  assert.equal(onRef.stdout.trim(), '1', onRef.stderr);
+  assert.match(onRef.stderr, /200 image\(s\) already done/);
+
   // Everything is done: adding the run again enqueues nothing.
   const again = cli(['queue', 'add', inDir, '-o', out, '--model', model, ...q]);
   assert.equal(again.stdout.trim(), '1', again.stderr); // only the corrupt image, whose job is already in the failed list

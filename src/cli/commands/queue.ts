@@ -11,7 +11,7 @@ import { MANIFEST_DIR, MANIFEST_NAME, writerManifestPath } from '../../pipeline/
 import { OutputFolder } from '../../pipeline/output-folder.js';
 import { createSegmenter } from '../../pipeline/segmenter.js';
 import { Progress } from '../../util/progress.js';
-import { numberOption, parseCommandArgs, requireExistingPaths } from '../args.js';
+import { intOption, parseCommandArgs, requireExistingPaths } from '../args.js';
 import { assertReachable, queueTarget } from '../../queue/connection.js';
 import { runSettingsHash } from '../../queue/image-step.js';
 import type { JobSettings } from '../../queue/settings.js';
@@ -142,7 +142,7 @@ async function other(cmd: 'status' | 'retry-failed' | 'drain', argv: string[]): 
   try {
     if (cmd === 'status') {
       const s = await queueStatus(queue, redis);
-      const nFailed = numberOption('failed', v.failed, 0, 0, 10_000);
+      const nFailed = intOption('failed', v.failed, 0, 0, 10_000);
       const failed = nFailed > 0 ? await failedJobs(queue, nFailed) : [];
       if (v.json) console.log(JSON.stringify({ ...s, failedJobs: failed }, null, 2));
       else {

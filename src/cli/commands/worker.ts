@@ -4,7 +4,7 @@
  */
 import { AnimesegError } from '../../errors.js';
 import { checkDevice } from '../../models/session.js';
-import { numberOption, parseCommandArgs } from '../args.js';
+import { intOption, optionalInt, parseCommandArgs } from '../args.js';
 import { assertReachable, queueTarget } from '../../queue/connection.js';
 
 export const usage = `Usage: animeseg worker --queue redis://HOST:PORT [options]
@@ -40,14 +40,14 @@ export async function run(argv: string[]): Promise<number> {
       quiet: { type: 'boolean' },
     }, false);
     if (positionals.length) throw new AnimesegError('BAD_OPTION', `worker: unexpected argument '${positionals[0]}'`);
-    const lockMs = numberOption('lock-ms', v['lock-ms'], 30_000, 500, 3_600_000);
+    const lockMs = intOption('lock-ms', v['lock-ms'], 30_000, 500, 3_600_000);
     o = {
       ...queueTarget(v.queue, v.name),
-      concurrency: numberOption('concurrency', v.concurrency, 2, 1, 64),
+      concurrency: intOption('concurrency', v.concurrency, 2, 1, 64),
       device: checkDevice(v.device ?? 'cpu'),
-      threads: v.threads !== undefined ? numberOption('threads', v.threads, 0, 1, 256) : undefined,
+      threads: optionalInt('threads', v.threads, 1, 256),
       lockMs,
-      stalledMs: numberOption('stalled-ms', v['stalled-ms'], Math.max(1000, Math.round(lockMs / 2)), 200, 3_600_000),
+      stalledMs: intOption('stalled-ms', v['stalled-ms'], Math.max(1000, Math.round(lockMs / 2)), 200, 3_600_000),
       exitWhenDrained: v['exit-when-drained'] ?? false,
       log: v.quiet ? undefined : (line: string) => process.stderr.write(`${new Date().toISOString()} worker ${process.pid} ${line}\n`),
     };

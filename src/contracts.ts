@@ -19,6 +19,11 @@ export interface Instance {
   maskSource?: string;
   /** Optional soft alpha (0..255) at full image size, set by soft-edge refinement. */
   alpha?: Uint8Array;
+  /**
+   * Which model and which pass found it (full image, flipped, a tile, the second pass); `maskModel` when
+   * the mask was taken from another model's detection of the same character.
+   */
+  foundBy?: { model: string; pass: string; maskModel?: string };
 }
 
 /**

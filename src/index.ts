@@ -35,7 +35,8 @@ export {
 export { runBatch, processOne, prepareBatch, formatSummary, outputPaths, type BatchOptions, type BatchSummary, type ImageEvent } from './pipeline/batch.js';
 export { settingsHash, resumeDecision, isDone, parseRecord, type RunRecord, type RunSettings, type ResumeDecision, type ImageStatus } from './pipeline/run-record.js';
 export { filterInstances, type InstanceFilterOptions } from './pipeline/instance-filter.js';
-export { expandInputs, IMAGE_EXTENSIONS, type InputItem } from './pipeline/inputs.js';
+export { expandInputs, type InputItem } from './pipeline/inputs.js';
+export { IMAGE_EXTENSIONS } from './image/formats.js';
 export type { Instance, Refiner, StageTimings } from './pipeline/types.js';
 
 // Images

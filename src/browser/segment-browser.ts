@@ -92,6 +92,11 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
   const [inH, inW] = inputSizeOf(session);
   const inputName = session.inputNames[0]!;
   const [out0Name, out1Name] = session.outputNames;
+  if (!out1Name) {
+    await session.release();
+    // Detection-only exports need a box prior and the server's pipeline (docs/DETECTION.md).
+    throw new Error('this model is detection-only (no mask prototypes): in-browser mode needs a YOLOv8-seg model; run it on the server instead');
+  }
   const backend: 'webgpu' | 'wasm' = useGpu ? 'webgpu' : 'wasm';
   const nc = opts.classNames.length;
   let regions: Refiner | undefined; // created on first use, then reused

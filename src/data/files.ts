@@ -1,15 +1,10 @@
 /** File listing helpers shared by the data tools (synth inputs, dataset check/merge/preview). */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { TEMP_PREFIX } from '../util/atomic.js';
+import { DATASET_IMAGE_EXTENSIONS, isDatasetImagePath } from '../image/formats.js';
 
-/** Image extensions Ultralytics loads (IMG_FORMATS) that sharp can decode. */
-export const IMAGE_EXTENSIONS = new Set(['.bmp', '.jpeg', '.jpg', '.png', '.tif', '.tiff', '.webp', '.mpo']);
-
-export function isImagePath(p: string): boolean {
-  return IMAGE_EXTENSIONS.has(extname(p).toLowerCase());
-}
 
 /** All files under `dir` (recursive), sorted so every run sees the same order. Skips our temp files. */
 export async function walkFiles(dir: string): Promise<string[]> {
@@ -40,12 +35,12 @@ export async function listInputImages(dir: string, what: string): Promise<string
   }
   if (!st.isDirectory()) throw new AnimesegError('BAD_INPUT', `${what} must be a folder of images`, { file: dir });
   const all = await walkFiles(dir);
-  const images = all.filter(isImagePath);
+  const images = all.filter(isDatasetImagePath);
   if (images.length === 0) {
     const other = all.slice(0, 3).map((p) => p.slice(dir.length + 1));
     throw new AnimesegError('BAD_INPUT', `${what} folder has no image files${all.length ? ` (found ${all.length} other files, e.g. ${other.join(', ')})` : ' (it is empty)'}`, {
       file: dir,
-      hint: `expected ${[...IMAGE_EXTENSIONS].join(' ')} files`,
+      hint: `expected ${[...DATASET_IMAGE_EXTENSIONS].join(' ')} files`,
     });
   }
   return images;
@@ -62,7 +57,7 @@ export async function listSplitImages(entry: string): Promise<string[]> {
   } catch {
     throw new AnimesegError('BAD_DATASET', 'split path does not exist', { file: entry });
   }
-  if (st.isDirectory()) return (await walkFiles(entry)).filter(isImagePath);
+  if (st.isDirectory()) return (await walkFiles(entry)).filter(isDatasetImagePath);
   const text = await readFile(entry, 'utf8');
   const parent = dirname(entry);
   return text
@@ -70,5 +65,5 @@ export async function listSplitImages(entry: string): Promise<string[]> {
     .map((l) => l.trim())
     .filter((l) => l !== '')
     .map((l) => (l.startsWith('./') ? join(parent, l.slice(2)) : resolve(parent, l)))
-    .filter(isImagePath);
+    .filter(isDatasetImagePath);
 }

@@ -8,6 +8,7 @@
  * Built from the segmenter's own parts (resolver, loadYoloModel, letterboxTensor, postprocess) rather than
  * createSegmenter(), whose result does not carry the protos.
  */
+import { AnimesegError } from '../errors.js';
 import { decodeImageFile } from '../image/decode.js';
 import { toRgb } from '../image/pixels.js';
 import type { RawImage } from '../image/types.js';
@@ -89,7 +90,8 @@ export function multiLabelDetections(raw: YoloRawOutputs, geometry: LetterboxGeo
 
 /** process_mask on the proto grid for one detection: crop with the letterbox box scaled by mw/iw, logits > 0. */
 function protoMask(raw: YoloRawOutputs, anchor: number, box: readonly number[], iw: number, ih: number, coeffs: Float32Array): GridMask {
-  const { protos, output0, anchors, nc } = raw;
+  const { output0, anchors, nc } = raw;
+  const protos = raw.protos!; // createValRunner accepts segmentation models only
   const { mw, mh, nm } = protos;
   const base = (4 + nc) * anchors;
   for (let k = 0; k < nm; k++) coeffs[k] = output0[base + k * anchors + anchor];
@@ -111,6 +113,13 @@ export async function createValRunner(opts: ValRunnerOptions): Promise<ValRunner
   const resolved = await resolveYoloPath(opts.model, opts);
   const model: YoloModel = await loadYoloModel(resolved.path, { device: opts.device, threads: opts.threads, imgsz: opts.imgsz });
   const { contract } = model;
+  if (contract.task !== 'segment') {
+    await model.dispose();
+    throw new AnimesegError('BAD_MODEL', `'${resolved.name}' is a detection-only model: evaluation scores masks and needs a YOLOv8-seg model`, {
+      file: model.path,
+      hint: 'evaluate a segmentation model; detection-only models are for segment (their boxes are refined into masks)',
+    });
+  }
   const names = contract.names;
   const classes = defaultClasses(names);
   const [ih, iw] = contract.imgsz;
@@ -140,7 +149,7 @@ export async function createValRunner(opts: ValRunnerOptions): Promise<ValRunner
       const instances: Instance[] = dets.map((d) => detectionToInstance(d, names));
       const lbBoxes = new Float32Array(4 * dets.length);
       dets.forEach((d, k) => lbBoxes.set(d.boxLetterbox, 4 * k));
-      return { image, width: image.width, height: image.height, instances, geometry, lbBoxes, protoMasks, protoSize: [raw.protos.mh, raw.protos.mw], timings };
+      return { image, width: image.width, height: image.height, instances, geometry, lbBoxes, protoMasks, protoSize: [raw.protos!.mh, raw.protos!.mw], timings };
     },
     dispose: () => model.dispose(),
   };

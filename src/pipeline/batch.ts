@@ -155,7 +155,7 @@ export function outputPaths(outDir: string, name: string, format: string) {
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 
 /** Settings of this run as hashed into every record (see RunSettings). */
-export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine'> }, opts: BatchOptions): Promise<RunSettings> {
+export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
   const d = opts.detect ?? {};
   const classes = d.classes === 'all' || d.classes === null ? null : d.classes ? [...d.classes].sort((a, b) => a - b) : seg.info.defaultClasses;
   const { softEdge, ...rest } = opts.refineOptions ?? {};
@@ -175,6 +175,9 @@ export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | '
     refineOptions: Object.keys(refineOptions).length ? refineOptions : undefined,
     minArea: opts.filter?.minArea ?? 0,
     maxCovered: opts.filter?.maxCovered ?? DEFAULT_MAX_COVERED,
+    // Left out at their defaults, so plain runs keep the hashes they had before these options existed.
+    recall: seg.info.recall.tta !== 'none' || seg.info.recall.tiles || seg.info.recall.secondPass ? { ...seg.info.recall } : undefined,
+    boxPrior: seg.info.models.some((m) => m.task === 'detect') ? seg.info.boxPrior : undefined,
     outputs: {
       format: opts.format ?? 'png',
       overlay: opts.overlay ?? false,

@@ -7,8 +7,8 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep, basename, extname, dirname } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { TEMP_PREFIX } from '../util/atomic.js';
+import { IMAGE_EXTENSIONS, isImagePath } from '../image/formats.js';
 
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff', '.bmp'];
 
 export interface InputItem {
   /** Absolute path of the image. */
@@ -17,7 +17,6 @@ export interface InputItem {
   name: string;
 }
 
-const isImage = (p: string): boolean => IMAGE_EXTENSIONS.includes(extname(p).toLowerCase());
 const hasGlob = (s: string): boolean => /[*?[\]{}]/.test(s);
 const stem = (p: string): string => basename(p, extname(p));
 
@@ -107,7 +106,7 @@ async function walk(dir: string, st: WalkState, out: string[]): Promise<void> {
     }
     if (isDir) {
       if (!st.skip.has(p)) await walk(p, st, out);
-    } else if (isFile && isImage(e.name) && !(await st.opts.excludeFile?.(p))) out.push(p);
+    } else if (isFile && isImagePath(e.name) && !(await st.opts.excludeFile?.(p))) out.push(p);
   }
 }
 

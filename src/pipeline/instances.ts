@@ -9,10 +9,15 @@ export function detectionToInstance(d: Detection, names: readonly string[]): Ins
   if (!d.mask) throw new Error('detectionToInstance needs detections post-processed with native masks');
   return {
     classId: d.classId,
-    className: names[d.classId] ?? String(d.classId),
+    className: classNameOf(names, d.classId),
     score: d.score,
     box: d.box,
     mask: d.mask,
     maskSource: 'yolo',
   };
+}
+
+/** A class id's name in a model (the id itself when the model has no name for it). */
+export function classNameOf(names: readonly string[], id: number): string {
+  return names[id] ?? String(id);
 }

@@ -252,6 +252,8 @@ export interface InstanceJson {
   /** COCO uncompressed RLE (column-major, pycocotools-compatible). */
   rle: Rle;
   mask_source?: string;
+  /** Which model and pass (full, flip, tile, second-pass) found it; mask_model when the mask is another model's. */
+  found_by?: { model: string; pass: string; mask_model?: string };
 }
 
 export interface ResultJson {
@@ -293,6 +295,7 @@ export function resultJson(
         polygons: polygonFn ? polygonFn(inst.mask, { epsilon: 1 }) : [],
         rle,
         ...(inst.maskSource ? { mask_source: inst.maskSource } : {}),
+        ...(inst.foundBy ? { found_by: { model: inst.foundBy.model, pass: inst.foundBy.pass, ...(inst.foundBy.maskModel ? { mask_model: inst.foundBy.maskModel } : {}) } } : {}),
       };
     }),
   };

@@ -24,6 +24,10 @@ export interface RunSettings {
   refineOptions?: Record<string, unknown>;
   minArea?: number;
   maxCovered?: number;
+  /** Recall aids (flip, tiles, second pass), when any is on. */
+  recall?: Record<string, unknown>;
+  /** The coarse-mask prior of detection-only boxes, when a detection-only model is used. */
+  boxPrior?: string;
   /** Outputs asked: format, overlay, instances, only-mask, background colour, crop, skip-empty. */
   outputs: Record<string, unknown>;
 }

@@ -1,20 +1,26 @@
 /**
- * createSegmenter(): the library entry point. Loads a YOLOv8-seg model (by name or path through the
- * resolver), then for each image: decode → letterbox → inference → post-processing (NMS, native masks)
- * → optional refinement, with per-stage timings.
+ * createSegmenter(): the library entry point. Loads one or more YOLOv8 models (segment or detect exports,
+ * by name or path through the resolver), then for each image: decode → letterbox → inference →
+ * post-processing (NMS, native masks) on the full image and on the views the recall aids ask for (flip,
+ * tiles, second pass) → fusion across models and views → a box prior for boxes without a mask → optional
+ * refinement, with per-stage timings. One segment model with no recall aid is exactly Ultralytics' predict.
  */
 import { AnimesegError } from '../errors.js';
 import { decodeImage, decodeImageFile, DEFAULT_MAX_PIXELS } from '../image/decode.js';
 import { toRgb } from '../image/pixels.js';
 import type { RawImage } from '../image/types.js';
-import { defaultClasses } from '../models/yolo/contract.js';
+import { defaultClasses, type YoloTask } from '../models/yolo/contract.js';
+import type { Box } from '../mask/types.js';
 import { letterboxTensor } from '../models/yolo/letterbox.js';
 import { loadYoloModel, type YoloModel } from '../models/yolo/model.js';
 import { postprocess } from '../models/yolo/postprocess.js';
 import type { Device } from '../models/session.js';
 import type { Instance, Refiner, StageTimings } from './types.js';
 import { resolveYoloPath } from './model-path.js';
-import { detectionToInstance } from './instances.js';
+import { classNameOf } from './instances.js';
+import { boxPrior, checkBoxPrior, clipToBox, DEFAULT_BOX_PRIOR, type BoxPriorName } from './box-prior.js';
+import { fuseCandidates, type Candidate, type FusionOptions } from './fusion.js';
+import { boxToOriginal, cropView, flipView, maskToOriginal, salientRegion, tileViews, touchesInnerEdge, type View } from './views.js';
 
 export type RefineName = 'none' | 'vote' | 'box' | 'regions';
 
@@ -32,9 +38,25 @@ export interface DetectOptions {
   agnostic?: boolean;
 }
 
+/** Recall aids (each measured on and off by bench/recall.ts; all off by default, see docs/DETECTION.md). */
+export interface RecallOptions {
+  /** Test-time augmentation: 'flip' also runs every model on the mirrored image. */
+  tta?: 'none' | 'flip';
+  /** Also run every model on 2 x 2 overlapping tiles (small characters). */
+  tiles?: boolean;
+  /** Also run every model on a crop around the largest salient region no detection covers. */
+  secondPass?: boolean;
+  /** Smallest score of a detection from a tile or the second pass (they only add characters; default 0.7). */
+  addConf?: number;
+}
+
 export interface SegmenterOptions extends DetectOptions {
-  /** Model name (manifest) or .onnx path. Default: the resolver's default model. */
-  model?: string;
+  /**
+   * Model name (manifest) or .onnx path, or several: their detections are fused (class-agnostic box NMS
+   * across models, masks from a segment model where one found the character). Default: the resolver's
+   * default model. Segment (YOLOv8-seg) and detect (YOLOv8 detection) exports are both accepted.
+   */
+  model?: string | readonly string[];
   /** Extra model folders (else ANIMESEG_MODELS). */
   modelsDir?: string;
   cacheDir?: string;
@@ -51,7 +73,10 @@ export interface SegmenterOptions extends DetectOptions {
   inferenceWorkers?: number;
   /** Input size for dynamic models. */
   imgsz?: number;
-  /** Refinement stage (default 'none'). */
+  /**
+   * Refinement stage. Default 'none', or 'regions' when a model is detection-only (its boxes need a
+   * refiner to become masks).
+   */
   refine?: RefineName;
   /** Options passed to createRefiner (src/refine). */
   refineOptions?: Record<string, unknown>;
@@ -63,13 +88,20 @@ export interface SegmenterOptions extends DetectOptions {
   refineWorkers?: number;
   /** Pixel limit for decoded inputs. */
   maxPixels?: number;
+  /** Use segment models as detectors: boxes only, their masks ignored (measures the detect-only path). */
+  detectOnly?: boolean;
+  /** Coarse mask given to the refiner for a box without a mask (default DEFAULT_BOX_PRIOR). */
+  boxPrior?: BoxPriorName;
+  recall?: RecallOptions;
+  /** Cross-model / cross-pass fusion thresholds (src/pipeline/fusion.ts). */
+  fusion?: FusionOptions;
 }
 
 export interface SegmentInstance extends Instance {
-  /** Box in network-input (letterbox) pixels, straight out of NMS. */
-  boxLetterbox: [number, number, number, number];
-  /** Column of the raw output it came from. */
-  anchor: number;
+  /** Box in the finding model's network-input (letterbox) pixels, straight out of NMS (full pass only). */
+  boxLetterbox?: [number, number, number, number];
+  /** Column of the raw output it came from (full pass only). */
+  anchor?: number;
 }
 
 export interface SegmentResult {
@@ -83,16 +115,35 @@ export interface SegmentResult {
   timings: StageTimings;
 }
 
-export interface SegmenterInfo {
-  model: string;
+export interface ModelInfo {
+  name: string;
   path: string;
+  task: YoloTask;
+  classNames: string[];
+  imgsz: [number, number];
+  licence: string;
+  /** Classes kept when the caller gives none (null = all). */
+  defaultClasses: number[] | null;
+}
+
+export interface SegmenterInfo {
+  /** The model's name, or the names joined with '+' when several are fused. */
+  model: string;
+  /** The first model's file (the one the web page runs in the browser). */
+  path: string;
+  /** Class names of the first model (`classes` options refer to them). */
   classNames: string[];
   imgsz: [number, number];
   licence: string;
   description: string;
-  /** Classes kept when the caller gives none (null = all). */
+  /** Classes kept when the caller gives none (null = all), first model. */
   defaultClasses: number[] | null;
   refine: RefineName;
+  /** Every model, in the order given. */
+  models: ModelInfo[];
+  recall: Required<RecallOptions>;
+  /** How detection-only boxes get their coarse mask before refinement (unused by segment models). */
+  boxPrior: BoxPriorName;
 }
 
 export interface Segmenter {
@@ -112,39 +163,100 @@ function isRawImage(x: unknown): x is RawImage {
   return typeof x === 'object' && x !== null && 'data' in x && 'width' in x && 'height' in x && 'channels' in x;
 }
 
+interface LoadedModel {
+  name: string;
+  model: YoloModel;
+  names: string[];
+  defClasses: number[] | null;
+  licence?: string;
+  description?: string;
+}
+
+/** 'a,b' or ['a', 'b'] → ['a', 'b']; undefined → [undefined] (the default model). */
+export function modelList(model: SegmenterOptions['model']): (string | undefined)[] {
+  if (model === undefined) return [undefined];
+  const list = (typeof model === 'string' ? model.split(',') : [...model]).map((m) => m.trim());
+  if (list.length === 0 || list.some((m) => m === '')) {
+    throw new AnimesegError('BAD_OPTION', `model list '${typeof model === 'string' ? model : model.join(',')}' has an empty name`, { hint: 'give names or paths separated by commas, e.g. yolov8n-seg-int8,anime-person-v1.3-s' });
+  }
+  return list;
+}
+
+/**
+ * Tile and second-pass detections need this score: on 16 synth composites, tiles at 0.25 / 0.5 / 0.7 gave
+ * 20 / 20 / 19 of 38 characters with 19 / 11 / 7 false ones (baseline 18 found, 7 false): 0.7 is the first
+ * with no more false characters than the full pass alone (bench/recall.ts, docs/DETECTION.md).
+ */
+export const DEFAULT_ADD_CONF = 0.7;
+
+function checkRecall(r: RecallOptions = {}): Required<RecallOptions> {
+  const tta = r.tta ?? 'none';
+  if (tta !== 'none' && tta !== 'flip') throw new AnimesegError('BAD_OPTION', `tta must be 'none' or 'flip', got '${String(tta)}'`);
+  checkRange('recall.addConf', r.addConf, 0, 1);
+  return { tta, tiles: r.tiles ?? false, secondPass: r.secondPass ?? false, addConf: r.addConf ?? DEFAULT_ADD_CONF };
+}
+
+async function loadModels(options: SegmenterOptions): Promise<LoadedModel[]> {
+  const loaded: LoadedModel[] = [];
+  try {
+    for (const m of modelList(options.model)) {
+      const resolved = await resolveYoloPath(m, options);
+      const model = await loadYoloModel(resolved.path, { device: options.device, threads: options.threads, spin: options.spin, workers: options.inferenceWorkers, imgsz: options.imgsz, detectOnly: options.detectOnly });
+      const names = model.contract.names;
+      loaded.push({ name: resolved.name, model, names, defClasses: defaultClasses(names), licence: resolved.licence, description: resolved.description });
+    }
+  } catch (e) {
+    await Promise.all(loaded.map((l) => l.model.dispose()));
+    throw e;
+  }
+  return loaded;
+}
+
 export async function createSegmenter(options: SegmenterOptions = {}): Promise<Segmenter> {
   checkRange('conf', options.conf, 0, 1);
   checkRange('iou', options.iou, 0, 1);
   checkRange('maxDet', options.maxDet, 1, 100000);
-  const resolved = await resolveYoloPath(options.model, options);
-  const model: YoloModel = await loadYoloModel(resolved.path, { device: options.device, threads: options.threads, spin: options.spin, workers: options.inferenceWorkers, imgsz: options.imgsz });
-  const { contract } = model;
-  const refineName: RefineName = options.refine ?? 'none';
+  const recall = checkRecall(options.recall);
+  const prior = checkBoxPrior(options.boxPrior ?? DEFAULT_BOX_PRIOR);
+  const models = await loadModels(options);
+  const primary = models[0];
+  const anyDetect = models.some((m) => m.model.contract.task === 'detect');
+  const refineName: RefineName = options.refine ?? (anyDetect ? 'regions' : 'none');
   let refiner: Refiner | null = null;
+  const disposeModels = () => Promise.all(models.map((m) => m.model.dispose()));
   try {
     refiner = refineName === 'none' && !options.refineOptions?.softEdge ? null : await loadRefiner(refineName, options.refineOptions ?? {}, options.refineWorkers ?? 0);
   } catch (e) {
-    await model.dispose();
+    await disposeModels();
     throw e;
   }
-  const names = contract.names;
-  const defClasses = defaultClasses(names);
+  const names = primary.names;
   const info: SegmenterInfo = {
-    model: resolved.name,
-    path: model.path,
+    model: models.map((m) => m.name).join('+'),
+    path: primary.model.path,
     classNames: names.slice(),
-    imgsz: contract.imgsz,
-    licence: resolved.licence ?? contract.metadata.license ?? 'unknown',
-    description: resolved.description ?? contract.metadata.description ?? '',
-    defaultClasses: defClasses,
+    imgsz: primary.model.contract.imgsz,
+    licence: [...new Set(models.map((m) => m.licence ?? m.model.contract.metadata.license ?? 'unknown'))].join(' + '),
+    description: primary.description ?? primary.model.contract.metadata.description ?? '',
+    defaultClasses: primary.defClasses,
     refine: refineName,
+    models: models.map((m) => ({
+      name: m.name,
+      path: m.model.path,
+      task: m.model.contract.task,
+      classNames: m.names.slice(),
+      imgsz: m.model.contract.imgsz,
+      licence: m.licence ?? m.model.contract.metadata.license ?? 'unknown',
+      defaultClasses: m.defClasses,
+    })),
+    recall,
+    boxPrior: prior,
   };
-  const [ih, iw] = contract.imgsz;
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
 
-  /** Class ids to keep (null = all), checked against the model before any work is done. */
+  /** Class ids to keep (null = all), checked against the first model before any work is done. */
   function classFilter(c: DetectOptions['classes']): number[] | null {
-    const classes = c === 'all' || c === null ? null : c ?? defClasses;
+    const classes = c === 'all' || c === null ? null : c ?? primary.defClasses;
     if (classes) for (const id of classes) if (!(Number.isInteger(id) && id >= 0 && id < names.length)) {
       throw new AnimesegError('BAD_OPTION', `class id ${id} is not in this model (0..${names.length - 1})`, { hint: `classes: ${names.slice(0, 10).map((n, i) => `${i} ${n}`).join(', ')}${names.length > 10 ? ', ...' : ''}` });
     }
@@ -154,7 +266,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     classFilter(options.classes);
   } catch (e) {
     await refiner?.dispose?.();
-    await model.dispose();
+    await disposeModels();
     throw e;
   }
 
@@ -181,27 +293,84 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     const image = toRgb(decoded);
     const inputAlpha = decoded.channels === 4 ? extractAlpha(decoded) : undefined;
     lap('decode');
-    const { tensor, geometry } = letterboxTensor(image, iw, ih);
-    lap('preprocess');
-    const raw = await model.run(tensor);
-    // Split waiting for the model (another image's run) from the run itself.
-    const waited = performance.now() - t;
-    timings.inference = raw.ms ?? waited;
-    if (raw.ms !== undefined && waited - raw.ms > 0.05) timings.queue = waited - raw.ms;
-    t = performance.now();
-    const dets = postprocess(raw, geometry, {
-      conf: o.conf ?? 0.25,
-      iou: o.iou ?? 0.7,
-      maxDet: o.maxDet ?? 300,
-      classes,
-      agnostic: o.agnostic ?? false,
-      masks: 'native',
+    const nms = { conf: o.conf ?? 0.25, iou: o.iou ?? 0.7, maxDet: o.maxDet ?? 300, agnostic: o.agnostic ?? false };
+
+    /** One model on one view: its detections as candidates in original pixels. */
+    async function detect(m: LoadedModel, view: View | null, modelClasses: number[] | null): Promise<(Candidate & { boxLetterbox?: Box; anchor?: number })[]> {
+      const [ih, iw] = m.model.contract.imgsz;
+      const src = view?.image ?? image;
+      const { tensor, geometry } = letterboxTensor(src, iw, ih);
+      lap('preprocess');
+      const raw = await m.model.run(tensor);
+      // Split waiting for the model (another image's run) from the run itself.
+      const waited = performance.now() - t;
+      timings.inference = (timings.inference ?? 0) + (raw.ms ?? waited);
+      if (raw.ms !== undefined && waited - raw.ms > 0.05) timings.queue = (timings.queue ?? 0) + waited - raw.ms;
+      t = performance.now();
+      const dets = postprocess(raw, geometry, { ...nms, classes: modelClasses, masks: 'native' });
+      const out: (Candidate & { boxLetterbox?: Box; anchor?: number })[] = [];
+      for (const d of dets) {
+        if (view && touchesInnerEdge(view, d.box)) continue;
+        // Part-image views only add characters, so they must be surer of them (see recall.addConf).
+        if (view && view.pass !== 'flip' && d.score < recall.addConf) continue;
+        out.push({
+          classId: d.classId,
+          className: classNameOf(m.names, d.classId),
+          score: d.score,
+          box: view ? boxToOriginal(view, d.box) : d.box,
+          mask: d.mask && (view ? maskToOriginal(view, d.mask, image.width, image.height) : d.mask),
+          model: m.name,
+          pass: view?.pass ?? 'full',
+          source: `${m.name}/${view?.key ?? 'full'}`,
+          ...(view ? {} : { boxLetterbox: d.boxLetterbox, anchor: d.anchor }),
+        });
+      }
+      lap('postprocess');
+      return out;
+    }
+
+    // Every model on the full image; `classes` applies to the first model, the others keep their defaults.
+    const clsOf = (k: number): number[] | null => (k === 0 ? classes : models[k].defClasses);
+    let cands: (Candidate & { boxLetterbox?: Box; anchor?: number })[] = [];
+    for (let k = 0; k < models.length; k++) cands.push(...(await detect(models[k], null, clsOf(k))));
+    const views: View[] = [];
+    if (recall.tta === 'flip') views.push(flipView(image));
+    if (recall.tiles) views.push(...tileViews(image));
+    lap('views');
+    for (const v of views) for (let k = 0; k < models.length; k++) cands.push(...(await detect(models[k], v, clsOf(k))));
+    let sources = 1 + views.length;
+    if (models.length > 1 || sources > 1) cands = fuseCandidates(cands, options.fusion);
+    if (recall.secondPass) {
+      const r = salientRegion(image, cands.map((c) => c.box));
+      lap('views');
+      if (r) {
+        const v = cropView(image, r, 'second-pass', 'second-pass');
+        for (let k = 0; k < models.length; k++) cands.push(...(await detect(models[k], v, clsOf(k))));
+        sources++;
+        cands = fuseCandidates(cands, options.fusion);
+      }
+    }
+    if (cands.length > nms.maxDet) cands = cands.slice(0, nms.maxDet);
+    let instances: SegmentInstance[] = cands.map((c) => {
+      const inst: SegmentInstance = {
+        classId: c.classId,
+        className: c.className,
+        score: c.score,
+        box: c.box,
+        mask: c.mask ?? boxPrior(image, c.box, prior),
+        maskSource: c.mask ? 'yolo' : 'box-prior',
+        foundBy: { model: c.model, pass: c.pass, ...(c.maskModel ? { maskModel: c.maskModel } : {}) },
+      };
+      if (c.boxLetterbox) inst.boxLetterbox = c.boxLetterbox;
+      if (c.anchor !== undefined) inst.anchor = c.anchor;
+      return inst;
     });
-    let instances: SegmentInstance[] = dets.map((d) => ({ ...detectionToInstance(d, names), boxLetterbox: d.boxLetterbox, anchor: d.anchor }));
     lap('postprocess');
     if (refiner && instances.length > 0) {
+      const fromPrior = instances.map((i) => i.maskSource === 'box-prior');
       const refined = await refiner.refine(image, instances);
-      instances = refined.map((r, i) => ({ ...instances[i], ...r, boxLetterbox: instances[i].boxLetterbox, anchor: instances[i].anchor }));
+      // A box's refined mask stays inside the box (a little margin): the refiner works for that box only.
+      instances = refined.map((r, i) => ({ ...instances[i], ...r, ...(fromPrior[i] ? { mask: clipToBox(r.mask, instances[i].box) } : {}) }));
       lap('refine');
     }
     return { width: image.width, height: image.height, image, inputAlpha, instances, timings };
@@ -212,7 +381,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     segment,
     async dispose() {
       await refiner?.dispose?.();
-      await model.dispose();
+      await disposeModels();
     },
   };
 }

@@ -10,8 +10,8 @@ import type { OutputFolder } from '../pipeline/output-folder.js';
 import { resumeDecision, settingsHash, type ResumeDecision, type RunRecord } from '../pipeline/run-record.js';
 import type { Segmenter, SegmenterInfo } from '../pipeline/segmenter.js';
 
-/** What the settings hash needs of a model (a Segmenter, or the HTTP engine's info plus the refiner). */
-export type ModelInfo = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine'> };
+/** What the settings hash needs of a model (a Segmenter's info: models, refiner, recall aids, box prior). */
+export type ModelInfo = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'recall' | 'models' | 'boxPrior'> };
 import type { ImageJob } from './settings.js';
 
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);

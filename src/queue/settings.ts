@@ -9,13 +9,18 @@ import { createHash } from 'node:crypto';
 import type { OutputOptions } from '../pipeline/batch.js';
 import type { InstanceFilterOptions } from '../pipeline/instance-filter.js';
 import { canonicalJson } from '../pipeline/run-record.js';
-import type { DetectOptions, RefineName } from '../pipeline/segmenter.js';
+import type { BoxPriorName } from '../pipeline/box-prior.js';
+import type { DetectOptions, RecallOptions, RefineName } from '../pipeline/segmenter.js';
 
 /** Everything that decides an image's outputs (the `segment` options a run was added with). */
 export interface JobSettings {
   model?: string;
-  refine: RefineName;
+  /** Undefined: the model's default refiner (as `segment` without --refine). */
+  refine?: RefineName;
   refineOptions: Record<string, unknown>;
+  /** --tta, --tiles, --second-pass and --box-prior (detection-only models). */
+  recall?: RecallOptions;
+  boxPrior?: BoxPriorName;
   /** conf, iou, maxDet, agnostic (+ classes resolved to ids against the model), in `segment`'s key order. */
   detect: DetectOptions;
   /** --min-area, --max-covered. */
@@ -46,5 +51,5 @@ export function jobIdFor(source: string, outDir: string, name: string, hash: str
 
 /** Settings that need their own segmenter (model, refiner, pixel limit); the rest is per image. */
 export function segmenterKey(s: JobSettings): string {
-  return canonicalJson({ model: s.model, refine: s.refine, refineOptions: s.refineOptions, maxPixels: s.maxPixels });
+  return canonicalJson({ model: s.model, refine: s.refine, refineOptions: s.refineOptions, recall: s.recall, boxPrior: s.boxPrior, maxPixels: s.maxPixels });
 }

@@ -59,8 +59,11 @@ export function queueRoutes(o: QueueRoutesOptions) {
       };
       // Content-addressed: the same image with the same options is one job, stored once.
       const name = createHash('sha256').update(bytes).digest('hex').slice(0, 24);
-      // The run record's hash (this server's model; the worker recomputes it with its own).
-      const hash = await runSettingsHash({ info: { ...ctx.engine.info, refine: settings.refine } }, { outDir: '', settings });
+      // The run record's hash with this server's model (no recall aids; the server knows no model kinds, so
+      // the box prior of detection-only models is left out here). It names the job and its result folder;
+      // the worker writes the hash its own segmenter gives into the record.
+      const info = { ...ctx.engine.info, refine: settings.refine ?? 'none', recall: { tta: 'none' as const, tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' as const };
+      const hash = await runSettingsHash({ info }, { outDir: '', settings });
       const source = storage.localPath(`uploads/${name}`);
       const outDir = storage.localPath(`results/${hash}`);
       if (!(await storage.exists(source))) await storage.writeAtomic(source, bytes);

@@ -70,7 +70,8 @@ before(async () => {
     'text.onnx': Buffer.from('this is not a model\n'),
     'truncated.onnx': real.subarray(0, real.length >> 1),
     'classify.onnx': fakeYoloModel({ task: 'classify', imgsz: 64 }),
-    'detect.onnx': fakeYoloModel({ task: 'detect', imgsz: 64 }),
+    // Detection exports are models we run (issue 12); one whose metadata claims 'segment' contradicts its graph.
+    'detect-says-segment.onnx': fakeYoloModel({ task: 'detect', imgsz: 64, metadata: { task: 'segment' } }),
   };
   for (const [n, b] of Object.entries(models)) await writeFile(join(root, 'models', n), b);
 });

@@ -31,7 +31,7 @@ test('real model: inference on the reference tensor matches the stored raw outpu
       let d0 = 0;
       let d1 = 0;
       for (let i = 0; i < e0.length; i++) d0 = Math.max(d0, Math.abs(e0[i] - raw.output0[i]));
-      for (let i = 0; i < e1.length; i++) d1 = Math.max(d1, Math.abs(e1[i] - raw.protos.data[i]));
+      for (let i = 0; i < e1.length; i++) d1 = Math.max(d1, Math.abs(e1[i] - raw.protos!.data[i]));
       // Same onnxruntime version as the reference; allow float noise from a different CPU's kernels.
       assert.ok(d0 < 1e-3 && d1 < 1e-3, `${stem}: max |diff| output0 ${d0}, protos ${d1}`);
     }
@@ -85,7 +85,7 @@ test('real model on inference workers: same outputs as the reference, runs side 
       let d0 = 0;
       for (let k = 0; k < e0.length; k++) d0 = Math.max(d0, Math.abs(e0[k] - raw.output0[k]));
       assert.ok(d0 < 1e-3, `${stems[i]}: max |diff| ${d0}`);
-      assert.equal(raw.protos.data.length, 32 * 80 * 80);
+      assert.equal(raw.protos!.data.length, 32 * 80 * 80);
       assert.ok((raw.ms ?? -1) >= 0);
     });
   } finally {

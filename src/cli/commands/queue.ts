@@ -88,8 +88,10 @@ async function add(argv: string[]): Promise<number> {
   const model = v.model !== undefined && /\.onnx$/i.test(v.model) ? resolve(v.model) : v.model;
   const settings: JobSettings = {
     ...(model !== undefined && { model }),
-    refine: s.refine,
+    ...(s.refineGiven !== undefined && { refine: s.refineGiven }),
     refineOptions: s.refineOptions,
+    ...(s.recall.tta !== 'none' || s.recall.tiles || s.recall.secondPass ? { recall: s.recall } : {}),
+    ...(s.boxPrior !== undefined && { boxPrior: s.boxPrior }),
     detect: s.detect,
     filter: { minArea: s.minArea, maxCovered: s.maxCovered },
     maxPixels: s.maxPixels,
@@ -101,13 +103,13 @@ async function add(argv: string[]): Promise<number> {
   const folder = await OutputFolder.open(outDir, { appendTo: writerManifestPath(outDir) });
   const items = await expandInputs(inputs, [outDir], { excludeFile: (p) => folder.isOurs(p) });
   if (items.length === 0) throw new AnimesegError('BAD_INPUT', `no images found in ${inputs.join(' ')}`);
-  // The settings hash of the run record needs the model (its name, size, default classes), as does
-  // resolving --classes names: load the detector once (no refiner).
-  const seg = await createSegmenter({ model, refine: 'none', maxPixels: s.maxPixels });
+  // The settings hash of the run record needs the segmenter as a worker makes it (model name and size,
+  // default classes and refiner, recall aids, box prior), as does resolving --classes names: make it once.
+  const seg = await createSegmenter({ model, refine: settings.refine, refineOptions: s.refineOptions, recall: settings.recall, boxPrior: settings.boxPrior, maxPixels: s.maxPixels });
   let hash: string;
   try {
     if (s.classList !== undefined) settings.detect.classes = s.classList === 'all' ? 'all' : classIds(s.classList, seg.info.classNames);
-    hash = await runSettingsHash({ info: { ...seg.info, refine: s.refine } }, { outDir, settings });
+    hash = await runSettingsHash(seg, { outDir, settings });
   } finally {
     await seg.dispose();
   }

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { enumOption, intOption, listOption, numberOption, optionalInt, parseCommandArgs, progressOption, requireExistingPaths, usageError, type ParsedCommandArgs } from '../args.js';
 import { classIds } from '../../pipeline/classes.js';
-import { createSegmenter, type DetectOptions, type RefineName } from '../../pipeline/segmenter.js';
+import { createSegmenter, type DetectOptions, type RecallOptions, type RefineName } from '../../pipeline/segmenter.js';
+import { checkBoxPrior, type BoxPriorName } from '../../pipeline/box-prior.js';
 import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
 import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/batch.js';
 import { OutputFolder } from '../../pipeline/output-folder.js';
@@ -31,17 +32,22 @@ that no run record claims are never replaced (the run stops before loading the m
 
 Options:
   -o, --out DIR          output folder (required unless input is -)
-  --model NAME|PATH      model name from 'animeseg models list' or a .onnx path (default: yolov8n-seg-int8)
+  --model NAME|PATH[,..] model name from 'animeseg models list' or a .onnx path (default: yolov8n-seg-int8);
+                         YOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)
   --conf X               confidence threshold (default 0.25)
   --iou X                NMS IoU threshold (default 0.7)
   --max-det N            most detections per image (default 300)
   --classes LIST|all     class ids or names to keep, e.g. 0,1 or person (default: person for COCO models,
                          every class for other models)
   --agnostic             class-agnostic NMS
-  --refine NAME          none | regions | vote | box (default none):
+  --refine NAME          none | regions | vote | box (default none; regions with a detection-only model):
                            regions  weight-free colour over-segmentation fused by vote (no extra model)
                            vote     Segment Anything automatic masks fused by vote (the seed's method; slow)
                            box      Segment Anything prompted with each YOLO box and points
+  --tta flip             also run the models on the mirrored image (recall aid)
+  --tiles                also run the models on 2x2 overlapping tiles (small characters)
+  --second-pass          also run the models on the largest salient region nothing was found in
+  --box-prior NAME       coarse mask for boxes of detection-only models: colour | ellipse | box (default colour)
   --soft-edge            edge-aware partial alpha on the refined outline (guided filter)
   --sam-model NAME       SAM encoder/decoder pair for vote|box from 'animeseg models list' (default sam-vit-b)
   --sam-encoder PATH     a SAM encoder .onnx (with --sam-decoder, instead of --sam-model)
@@ -83,6 +89,10 @@ export const options = {
   agnostic: { type: 'boolean' },
   refine: { type: 'string' },
   'soft-edge': { type: 'boolean' },
+  tta: { type: 'string' },
+  tiles: { type: 'boolean' },
+  'second-pass': { type: 'boolean' },
+  'box-prior': { type: 'string' },
   'sam-model': { type: 'string' },
   'sam-encoder': { type: 'string' },
   'sam-decoder': { type: 'string' },
@@ -194,7 +204,11 @@ export function segmentSettings(v: SegmentValues) {
   const minArea = numberOption('min-area', v['min-area'], 0, 0, 1);
   const maxCovered = numberOption('max-covered', v['max-covered'], 0.8, 0, 1);
   const outputs = { format, overlay: v.overlay ?? false, instances: v.instances ?? false, onlyMask: v['only-mask'] ?? false, bgColor, crop: v.crop ?? false, crops, skipEmpty: v['skip-empty'] ?? false };
-  return { detect, classList, refine, refineOptions, format, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs };
+  const recall: RecallOptions = { tta: enumOption('tta', v.tta, ['none', 'flip'], 'none'), tiles: v.tiles ?? false, secondPass: v['second-pass'] ?? false };
+  const boxPrior: BoxPriorName | undefined = v['box-prior'] !== undefined ? checkBoxPrior(v['box-prior']) : undefined;
+  // The refiner as given (undefined: the model's default, e.g. for detection-only models).
+  const refineGiven: RefineName | undefined = v.refine === undefined ? undefined : refine;
+  return { detect, classList, refine, refineGiven, refineOptions, format, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs, recall, boxPrior };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -206,7 +220,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!positionals.includes('-') && !v.out) throw usageError('missing -o OUT (the output folder)');
   if (positionals.includes('-') && positionals.length > 1) throw usageError("'-' (stdin) cannot be combined with other inputs");
   const settings = segmentSettings(v);
-  const { detect, classList, refine, refineOptions, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs } = settings;
+  const { detect, classList, refine, refineOptions, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs, recall, boxPrior } = settings;
   if (crops && positionals.includes('-')) throw usageError('--crops writes files per character: give -o OUT and input files, not - (stdin)');
   if (v.watch && positionals.includes('-')) throw usageError('--watch needs input files or folders, not -');
   await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
@@ -231,14 +245,15 @@ export async function run(argv: string[]): Promise<number> {
   const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
   // ... and the pure-CPU refiners on worker threads beside them (see planRefine).
   const refineWorkers = stdin || device === 'cuda' ? 0 : planRefine(refine, refineOptions.softEdge === true, concurrency, items.length);
-  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine, refineOptions, refineWorkers, maxPixels, ...detect });
+  // --refine not given: the segmenter's default (none, or regions when a model is detection-only).
+  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine: settings.refineGiven, refineOptions, refineWorkers, maxPixels, recall, boxPrior, ...detect });
   try {
     if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : classIds(classList, seg.info.classNames);
     if (stdin) {
       const bytes = await readStdin();
       const r = await seg.segment(bytes, { file: '<stdin>' });
       if (v.json) {
-        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detect, refine } })));
+        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detect, refine: seg.info.refine } })));
         return 0;
       }
       const alpha = resultAlpha(r);

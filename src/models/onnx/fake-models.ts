@@ -78,3 +78,33 @@ export function fakeYoloModel(opts: FakeYoloOptions = {}): Uint8Array {
   }
   return buildModel(spec);
 }
+
+/** One detection a fake model reports: centre, size (network-input pixels), class and score. */
+export interface FakeDetection {
+  cx: number;
+  cy: number;
+  w: number;
+  h: number;
+  classId: number;
+  score: number;
+  /** Mask coefficients (segment models; the rest stay 0). */
+  coeffs?: number[];
+}
+
+/**
+ * A raw output0 [4 + nc + nm, anchors] holding `dets` in anchors 0, 1, ... (the others all zero), for
+ * fakeYoloModel: nm = 32 for a segment model, 0 for a detection model.
+ */
+export function fakeOutput0(imgsz: number, nc: number, nm: number, dets: readonly FakeDetection[]): Float32Array {
+  const A = anchorCount(imgsz);
+  const out = new Float32Array((4 + nc + nm) * A);
+  dets.forEach((d, a) => {
+    out[a] = d.cx;
+    out[A + a] = d.cy;
+    out[2 * A + a] = d.w;
+    out[3 * A + a] = d.h;
+    out[(4 + d.classId) * A + a] = d.score;
+    (d.coeffs ?? []).forEach((c, k) => (out[(4 + nc + k) * A + a] = c));
+  });
+  return out;
+}

@@ -15,6 +15,7 @@ import { writeJsonAtomic } from '../../util/atomic.js';
 
 export type ModelKind =
   | 'yolo-seg'
+  | 'yolo-detect'
   | 'sam-encoder'
   | 'sam-decoder'
   | 'efficientsam-encoder'
@@ -24,6 +25,7 @@ export type ModelKind =
 
 export const MODEL_KINDS: readonly ModelKind[] = [
   'yolo-seg',
+  'yolo-detect',
   'sam-encoder',
   'sam-decoder',
   'efficientsam-encoder',

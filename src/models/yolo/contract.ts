@@ -1,13 +1,19 @@
 /**
- * The YOLOv8-seg ONNX contract, read from the model file instead of hard-coded: Ultralytics metadata
- * (`names`, `imgsz`, `stride`, `task`) and the graph's inputs/outputs. Static 320/640 exports, dynamic ones
- * and any class count are accepted; anything else is refused with BAD_MODEL saying expected vs found.
+ * The YOLOv8 ONNX contract, read from the model file instead of hard-coded: Ultralytics metadata
+ * (`names`, `imgsz`, `stride`, `task`) and the graph's inputs/outputs. Segmentation exports (output0
+ * [1, 4+nc+32, N] and prototypes [1, 32, H/4, W/4]) and detection exports (output0 [1, 4+nc, N] only) are
+ * accepted, static 320/640 or dynamic, any class count; anything else is refused with BAD_MODEL saying
+ * expected vs found.
  * Pure TypeScript (the browser bundle validates the same way).
  */
 import { AnimesegError } from '../../errors.js';
 import type { OnnxInfo, DimValue } from '../onnx/proto.js';
 
+export type YoloTask = 'segment' | 'detect';
+
 export interface YoloContract {
+  /** 'segment': boxes and mask prototypes; 'detect': boxes only (masks come from a prior and a refiner). */
+  task: YoloTask;
   /** Class names by id (nc = names.length). */
   names: string[];
   /** Network input size [height, width]. */
@@ -18,9 +24,12 @@ export interface YoloContract {
   inputName: string;
   /** Detection head output: [1, 4 + nc + nm, anchors]. */
   output0Name: string;
-  /** Prototype output: [1, nm, mh, mw]. */
-  protosName: string;
-  /** Number of mask coefficients (32 for YOLOv8-seg). */
+  /** Prototype output: [1, nm, mh, mw]; undefined for a detection model. */
+  protosName?: string;
+  /**
+   * Mask-coefficient channels in output0 (32 for YOLOv8-seg, 0 for a detection export; a segment model run
+   * as a detector keeps its 32 and ignores them).
+   */
   nm: number;
   /** Metadata as found (author, license, description, date, version, ...). */
   metadata: Record<string, string>;
@@ -29,7 +38,7 @@ export interface YoloContract {
 function badModel(file: string | undefined, message: string, hint?: string): AnimesegError {
   return new AnimesegError('BAD_MODEL', message, {
     file,
-    hint: hint ?? 'expected a YOLOv8-seg ONNX export (yolo export model=...-seg.pt format=onnx): input images [1,3,H,W], outputs [1,4+nc+32,anchors] and [1,32,H/4,W/4]',
+    hint: hint ?? 'expected a YOLOv8 ONNX export (yolo export model=...pt format=onnx): input images [1,3,H,W], outputs [1,4+nc+32,anchors] and [1,32,H/4,W/4] (segment) or [1,4+nc,anchors] (detect)',
   });
 }
 
@@ -107,13 +116,12 @@ export function parseImgsz(text: string | undefined): [number, number] | null {
 const isNum = (d: DimValue | undefined): d is number => typeof d === 'number' && d > 0;
 const fmtDims = (d: DimValue[]): string => `[${d.map((x) => (typeof x === 'number' && x >= 0 ? x : `'${x}'`)).join(', ')}]`;
 
-/** Validate an ONNX model against the YOLOv8-seg contract. `file` is used in messages. */
+/** Validate an ONNX model against the YOLOv8 segment/detect contract. `file` is used in messages. */
 export function readYoloContract(info: OnnxInfo, file?: string, opts: { imgsz?: number } = {}): YoloContract {
   const md = info.metadata;
-  const task = md.task;
-  if (task !== undefined && task !== 'segment') {
-    throw badModel(file, `model task is '${task}', expected 'segment' (an instance-segmentation model)`,
-      task === 'detect' ? 'this is a detection-only model; use a -seg model such as yolov8n-seg' : undefined);
+  const mdTask = md.task;
+  if (mdTask !== undefined && mdTask !== 'segment' && mdTask !== 'detect') {
+    throw badModel(file, `model task is '${mdTask}', expected 'segment' (instance segmentation) or 'detect' (boxes)`);
   }
   if (md.end2end === 'True') {
     throw badModel(file, 'model was exported end-to-end (NMS inside the graph), expected raw outputs', 'export again with nms=False / end2end=False');
@@ -128,16 +136,17 @@ export function readYoloContract(info: OnnxInfo, file?: string, opts: { imgsz?: 
   }
   const rank3 = info.outputs.filter((o) => o.dims.length === 3);
   const rank4 = info.outputs.filter((o) => o.dims.length === 4);
-  if (info.outputs.length === 1 && rank3.length === 1) {
-    throw badModel(file, `model has one output ${fmtDims(rank3[0].dims)} and no mask prototypes: it is a detection model, expected a segmentation model`,
-      'use a YOLOv8-seg model (two outputs: detections and [1, 32, H/4, W/4] prototypes)');
+  // The graph decides the task (one detection output, or detections plus prototypes); metadata must agree.
+  const task: YoloTask = info.outputs.length === 1 && rank3.length === 1 ? 'detect' : 'segment';
+  if (task === 'segment' && (info.outputs.length !== 2 || rank3.length !== 1 || rank4.length !== 1)) {
+    throw badModel(file, `model outputs are ${info.outputs.map((o) => `${o.name} ${fmtDims(o.dims)}`).join(', ') || 'none'}, expected [1, 4+nc+32, anchors] and [1, 32, H/4, W/4] (segment) or one [1, 4+nc, anchors] (detect)`);
   }
-  if (info.outputs.length !== 2 || rank3.length !== 1 || rank4.length !== 1) {
-    throw badModel(file, `model outputs are ${info.outputs.map((o) => `${o.name} ${fmtDims(o.dims)}`).join(', ') || 'none'}, expected [1, 4+nc+32, anchors] and [1, 32, H/4, W/4]`);
+  if (mdTask !== undefined && mdTask !== task) {
+    throw badModel(file, `model metadata says task '${mdTask}' but its outputs (${info.outputs.map((o) => fmtDims(o.dims)).join(', ')}) are those of a ${task} model`);
   }
   const out0 = rank3[0];
-  const protos = rank4[0];
-  const nm = isNum(protos.dims[1]) ? protos.dims[1] : 32;
+  const protos = task === 'segment' ? rank4[0] : undefined;
+  const nm = protos ? (isNum(protos.dims[1]) ? protos.dims[1] : 32) : 0;
 
   // Input size: static dims win; dynamic graphs use the metadata imgsz (or the caller's choice, or 640).
   const dynamic = !(isNum(input.dims[2]) && isNum(input.dims[3]));
@@ -160,12 +169,14 @@ export function readYoloContract(info: OnnxInfo, file?: string, opts: { imgsz?: 
   if (names === null) {
     if (!isNum(ch)) throw badModel(file, `model has no 'names' metadata and a dynamic channel count ${fmtDims(out0.dims)}: cannot tell the number of classes`);
     const nc = ch - 4 - nm;
-    if (nc < 1) throw badModel(file, `output0 has ${ch} channels, expected 4 + nc + ${nm} with nc >= 1`);
+    if (nc < 1) throw badModel(file, `output0 has ${ch} channels, expected 4 + nc${nm ? ` + ${nm}` : ''} with nc >= 1`);
     names = Array.from({ length: nc }, (_, k) => `class${k}`);
   }
   if (names.length < 1) throw badModel(file, "metadata 'names' is empty: expected at least one class");
   if (isNum(ch) && ch !== 4 + names.length + nm) {
-    throw badModel(file, `output0 ${fmtDims(out0.dims)} has ${ch} channels, expected 4 + ${names.length} classes + ${nm} mask coefficients = ${4 + names.length + nm}`);
+    throw badModel(file, nm
+      ? `output0 ${fmtDims(out0.dims)} has ${ch} channels, expected 4 + ${names.length} classes + ${nm} mask coefficients = ${4 + names.length + nm}`
+      : `output0 ${fmtDims(out0.dims)} has ${ch} channels, expected 4 + ${names.length} classes = ${4 + names.length} (a detection model)`);
   }
   const anchors = out0.dims[2];
   const expectedAnchors = anchorCountFor(imgsz[0], imgsz[1]);
@@ -173,13 +184,14 @@ export function readYoloContract(info: OnnxInfo, file?: string, opts: { imgsz?: 
     throw badModel(file, `output0 has ${anchors} anchors, expected ${expectedAnchors} for a ${imgsz[0]}x${imgsz[1]} input (strides 8, 16, 32)`);
   }
   return {
+    task,
     names,
     imgsz,
     stride,
     dynamic,
     inputName: input.name,
     output0Name: out0.name,
-    protosName: protos.name,
+    protosName: protos?.name,
     nm,
     metadata: { ...md },
   };
@@ -193,4 +205,40 @@ export function anchorCountFor(h: number, w: number): number {
 /** COCO-trained models (80 classes with 'person' as 0) default to persons only; others to every class. */
 export function defaultClasses(names: readonly string[]): number[] | null {
   return names.length === 80 && names[0] === 'person' ? [0] : null;
+}
+
+/**
+ * A segmentation model used as a detector: boxes only, its prototypes ignored (the masks then come from a
+ * box prior and a refiner, exactly as for a detection export). Used to measure the detect-only path with a
+ * real model, and by users who want boxes only.
+ */
+export function asDetector(c: YoloContract): YoloContract {
+  return { ...c, task: 'detect', protosName: undefined };
+}
+
+/**
+ * Check one run's output shapes against the contract and wrap them as YoloRawOutputs (shared by the
+ * in-thread runner and the worker pool). `o1` is ignored for detection contracts.
+ */
+export function checkRawOutputs(
+  c: YoloContract,
+  o0: { data: Float32Array; dims: readonly number[] },
+  o1: { data: Float32Array; dims: readonly number[] } | undefined,
+  file: string,
+  ms?: number,
+): { output0: Float32Array; anchors: number; nc: number; protos?: { data: Float32Array; nm: number; mh: number; mw: number }; ms?: number } {
+  const nc = c.names.length;
+  const d0 = o0.dims;
+  const want0 = 4 + nc + c.nm;
+  if (c.task === 'detect') {
+    if (d0.length !== 3 || d0[1] !== want0) {
+      throw new AnimesegError('BAD_MODEL', `model produced output [${d0.join(', ')}], expected [1, ${want0}, anchors]`, { file });
+    }
+    return { output0: o0.data, anchors: d0[2], nc, ms };
+  }
+  const d1 = o1?.dims ?? [];
+  if (!o1 || d0.length !== 3 || d0[1] !== want0 || d1.length !== 4 || d1[1] !== c.nm) {
+    throw new AnimesegError('BAD_MODEL', `model produced outputs [${d0.join(', ')}] and [${d1.join(', ')}], expected [1, ${want0}, anchors] and [1, ${c.nm}, mh, mw]`, { file });
+  }
+  return { output0: o0.data, anchors: d0[2], nc, protos: { data: o1.data, nm: d1[1], mh: d1[2], mw: d1[3] }, ms };
 }

@@ -1,13 +1,13 @@
 /**
- * Loading a YOLOv8-seg ONNX model in Node: read the file, validate its contract (contract.ts), create the
- * onnxruntime session, and run the network on a letterboxed tensor.
+ * Loading a YOLOv8 (segment or detect) ONNX model in Node: read the file, validate its contract
+ * (contract.ts), create the onnxruntime session, and run the network on a letterboxed tensor.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { readOnnxInfo } from '../onnx/proto.js';
 import { acquireSession, ort, type SessionOptions, type SharedSession } from '../session.js';
-import { readYoloContract, type YoloContract } from './contract.js';
+import { asDetector, checkRawOutputs, readYoloContract, type YoloContract } from './contract.js';
 import type { YoloRawOutputs } from './postprocess.js';
 import { startInferencePool } from './worker-pool.js';
 
@@ -33,6 +33,8 @@ export interface LoadYoloOptions extends SessionOptions {
    * instead of in this thread: inferences then really run side by side (see worker-pool.ts).
    */
   workers?: number;
+  /** Use a segmentation model as a detector: boxes only, prototypes ignored (see asDetector). */
+  detectOnly?: boolean;
 }
 
 export async function loadYoloModel(path: string, opts: LoadYoloOptions = {}): Promise<YoloModel> {
@@ -52,6 +54,7 @@ export async function loadYoloModel(path: string, opts: LoadYoloOptions = {}): P
   let contract: YoloContract;
   try {
     contract = readYoloContract(readOnnxInfo(bytes), abs, { imgsz: opts.imgsz });
+    if (opts.detectOnly) contract = asDetector(contract);
   } catch (e) {
     if (e instanceof AnimesegError) throw e;
     throw new AnimesegError('BAD_MODEL', `not a readable ONNX model (${(e as Error).message})`, {
@@ -66,7 +69,6 @@ export async function loadYoloModel(path: string, opts: LoadYoloOptions = {}): P
   }
   const shared: SharedSession = await acquireSession(abs, opts);
   const [ih, iw] = contract.imgsz;
-  const nc = contract.names.length;
   // At most `slots` runs at a time (default 1): one run already spreads over the intra-op threads, and
   // queueing here keeps the waiting time out of the run's own timing.
   const slots = Math.max(1, Math.floor(opts.slots ?? 1));
@@ -93,18 +95,13 @@ export async function loadYoloModel(path: string, opts: LoadYoloOptions = {}): P
     const feeds = { [contract.inputName]: new ort.Tensor('float32', tensor, [1, 3, ih, iw]) };
     const res = await shared.session.run(feeds);
     const o0 = res[contract.output0Name];
-    const o1 = res[contract.protosName];
-    const d0 = o0.dims;
-    const d1 = o1.dims;
-    if (d0.length !== 3 || d0[1] !== 4 + nc + contract.nm || d1.length !== 4 || d1[1] !== contract.nm) {
-      throw new AnimesegError('BAD_MODEL', `model produced outputs [${d0.join(', ')}] and [${d1.join(', ')}], expected [1, ${4 + nc + contract.nm}, anchors] and [1, ${contract.nm}, mh, mw]`, { file: abs });
-    }
-    return {
-      output0: o0.data as Float32Array,
-      anchors: d0[2],
-      nc,
-      protos: { data: o1.data as Float32Array, nm: d1[1], mh: d1[2], mw: d1[3] },
-      ms: performance.now() - t0,
-    };
+    const o1 = contract.protosName ? res[contract.protosName] : undefined;
+    return checkRawOutputs(
+      contract,
+      { data: o0.data as Float32Array, dims: o0.dims },
+      o1 && { data: o1.data as Float32Array, dims: o1.dims },
+      abs,
+      performance.now() - t0,
+    );
   }
 }

@@ -1,6 +1,7 @@
 /**
- * From raw YOLOv8-seg outputs to detections in original-image pixels with masks: NMS, scale_boxes (with
- * its pad quirk), and letterbox or native masks. Pure TypeScript (bundled for the browser).
+ * From raw YOLOv8 outputs to detections in original-image pixels: NMS, scale_boxes (with its pad quirk),
+ * and, for segmentation models, letterbox or native masks. Detection models (no prototypes) give boxes
+ * only. Pure TypeScript (bundled for the browser).
  */
 import type { Box, Mask } from '../../mask/types.js';
 import type { LetterboxGeometry } from './letterbox.js';
@@ -8,11 +9,12 @@ import { nonMaxSuppression, type NmsOptions } from './nms.js';
 import { bilinearAxis, letterboxMask, nativeContext, nativeMask, type Protos } from './masks.js';
 
 export interface YoloRawOutputs {
-  /** output0 batch 0: [4 + nc + nm, anchors] row-major. */
+  /** output0 batch 0: [4 + nc + nm, anchors] row-major (nm = 0 for a detection export). */
   output0: Float32Array;
   anchors: number;
   nc: number;
-  protos: Protos;
+  /** Mask prototypes; absent for a detection model (or a segment model run as a detector). */
+  protos?: Protos;
   /** Milliseconds the network run took (set by the model runner; excludes queueing). */
   ms?: number;
 }
@@ -53,6 +55,13 @@ export function scaleBoxToOriginal(b: readonly number[], g: LetterboxGeometry): 
 
 export function postprocess(raw: YoloRawOutputs, geometry: LetterboxGeometry, opts: PostprocessOptions): Detection[] {
   const { output0, anchors, nc, protos } = raw;
+  if (!protos) {
+    // Boxes only: the rows after 4 + nc (mask coefficients of a segment model run as a detector) are unused.
+    if (output0.length < (4 + nc) * anchors || output0.length % anchors !== 0) {
+      throw new Error(`output0 has ${output0.length} values, expected (4 + ${nc}) x ${anchors} or more`);
+    }
+    return nonMaxSuppression(output0, nc, anchors, opts).map((d) => ({ anchor: d.anchor, classId: d.classId, score: d.score, box: scaleBoxToOriginal(d.box, geometry), boxLetterbox: d.box }));
+  }
   const nm = protos.nm;
   if (output0.length !== (4 + nc + nm) * anchors) {
     throw new Error(`output0 has ${output0.length} values, expected (4 + ${nc} + ${nm}) x ${anchors}`);

@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { AnimesegError } from '../../errors.js';
-import type { YoloContract } from './contract.js';
+import { checkRawOutputs, type YoloContract } from './contract.js';
 import type { YoloRawOutputs } from './postprocess.js';
 
 const WORKER_SOURCE = `
@@ -37,8 +37,8 @@ const ort = require(workerData.ortPath);
     try {
       const res = await session.run({ [workerData.inputName]: new ort.Tensor('float32', m.tensor, m.dims) });
       const o0 = res[workerData.output0Name];
-      const o1 = res[workerData.protosName];
-      parentPort.postMessage({ type: 'result', id: m.id, o0: o0.data, d0: o0.dims, o1: o1.data, d1: o1.dims, ms: performance.now() - t0 });
+      const o1 = workerData.protosName ? res[workerData.protosName] : undefined;
+      parentPort.postMessage({ type: 'result', id: m.id, o0: o0.data, d0: o0.dims, o1: o1 && o1.data, d1: o1 && o1.dims, ms: performance.now() - t0 });
     } catch (e) {
       parentPort.postMessage({ type: 'error', id: m.id, message: String(e && e.message || e) });
     }
@@ -85,7 +85,6 @@ export async function startInferencePool(
     protosName: contract.protosName,
   };
   const [ih, iw] = contract.imgsz;
-  const nc = contract.names.length;
   const slots: Slot[] = [];
   const pending = new Map<number, { resolve: (r: YoloRawOutputs) => void; reject: (e: unknown) => void; slot: Slot }>();
   const waiting: ((s: Slot) => void)[] = [];
@@ -116,13 +115,11 @@ export async function startInferencePool(
           release(p.slot);
           if (m.type === 'error') p.reject(fail(m.message ?? 'run failed'));
           else {
-            const d0 = m.d0!;
-            const d1 = m.d1!;
-            if (d0.length !== 3 || d0[1] !== 4 + nc + contract.nm || d1.length !== 4 || d1[1] !== contract.nm) {
-              p.reject(new AnimesegError('BAD_MODEL', `model produced outputs [${d0.join(', ')}] and [${d1.join(', ')}], expected [1, ${4 + nc + contract.nm}, anchors] and [1, ${contract.nm}, mh, mw]`, { file: path }));
-              return;
+            try {
+              p.resolve(checkRawOutputs(contract, { data: m.o0!, dims: m.d0! }, m.o1 && { data: m.o1, dims: m.d1! }, path, m.ms));
+            } catch (e) {
+              p.reject(e);
             }
-            p.resolve({ output0: m.o0!, anchors: d0[2], nc, protos: { data: m.o1!, nm: d1[1], mh: d1[2], mw: d1[3] }, ms: m.ms });
           }
         }
       });

@@ -34,8 +34,9 @@ add:
   -o, --out DIR          output folder (required), and the options of 'animeseg segment' that decide the
                          outputs: --model --conf --iou --max-det --classes --agnostic --refine --soft-edge
                          --sam-* --box-points --instances --overlay --only-mask --bg-color --crop --crops
-                         --crop-bg --crop-margin --format --skip-empty --min-area --max-covered --max-pixels
-                         --overwrite  (--device, --threads, --concurrency go to 'animeseg worker')
+                         --crop-bg --crop-margin --format --skip-empty --min-area --max-covered --tta --tiles
+                         --second-pass --box-prior --max-pixels --overwrite  (--device, --threads,
+                         --concurrency go to 'animeseg worker')
                          Workers write the manifest lines to OUT/${MANIFEST_DIR}/HOST-PID-START.jsonl (one file
                          per worker process); 'segment' and 'queue add' read them with OUT/${MANIFEST_NAME}.
   --wait                 show a progress bar until this run's jobs are done (exit 1 if any failed)
@@ -85,7 +86,7 @@ async function add(argv: string[]): Promise<number> {
   await requireExistingPaths(inputs, 'check the path (folders are searched recursively; globs work too)');
   await assertReachable(target);
   // A model path must read the same on every machine: make it absolute (names are resolved by each worker).
-  const model = v.model !== undefined && /\.onnx$/i.test(v.model) ? resolve(v.model) : v.model;
+  const model = v.model?.split(',').map((m) => (/\.onnx$/i.test(m.trim()) ? resolve(m.trim()) : m.trim())).join(',');
   const settings: JobSettings = {
     ...(model !== undefined && { model }),
     ...(s.refineGiven !== undefined && { refine: s.refineGiven }),

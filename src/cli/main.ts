@@ -20,6 +20,8 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   eval: { summary: 'Ultralytics-exact box/mask metrics plus refined-mask quality', load: () => import('./commands/eval.js') },
   train: { summary: 'train a YOLOv8-seg model through Ultralytics, export, evaluate, register', load: () => import('./commands/train.js') },
   export: { summary: 'export Ultralytics weights (.pt) to ONNX', load: () => import('./commands/export.js') },
+  queue: { summary: 'add | status | retry-failed | drain: scale-out runs on a BullMQ/Redis queue', load: () => import('./commands/queue.js') },
+  worker: { summary: 'segment queued images (many machines, one Redis, a shared folder)', load: () => import('./commands/worker.js') },
   serve: { summary: 'HTTP service and web page', load: () => import('./commands/serve.js') },
 };
 

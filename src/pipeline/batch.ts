@@ -25,7 +25,7 @@ import {
   resultJson,
   type Rgb,
 } from './outputs.js';
-import type { DetectOptions, Segmenter, SegmentInstance } from './segmenter.js';
+import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance } from './segmenter.js';
 import { filterInstances, DEFAULT_MAX_COVERED, type InstanceFilterOptions } from './instance-filter.js';
 import { detectSettingsJson, DETECT_DEFAULTS } from './options.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
@@ -156,7 +156,7 @@ export function outputPaths(outDir: string, name: string, format: string) {
 const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 
 /** Settings of this run as hashed into every record (see RunSettings). */
-export async function batchSettings(seg: Segmenter, opts: BatchOptions): Promise<RunSettings> {
+export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
   const d = opts.detect ?? {};
   const classes = d.classes === 'all' || d.classes === null ? null : d.classes ? [...d.classes].sort((a, b) => a - b) : seg.info.defaultClasses;
   const { softEdge, ...rest } = opts.refineOptions ?? {};
@@ -235,7 +235,7 @@ export async function prepareBatch(items: readonly InputItem[], opts: BatchOptio
  * The record of an image done before manifests existed (or whose manifest line a kill cut off): its
  * NAME.json, when the tool wrote it, names the source and the settings hash.
  */
-async function recordFromJson(folder: OutputFolder, paths: ReturnType<typeof outputPaths>, name: string, opts: OutputOptions): Promise<RunRecord | undefined> {
+export async function recordFromJson(folder: OutputFolder, paths: ReturnType<typeof outputPaths>, name: string, opts: OutputOptions): Promise<RunRecord | undefined> {
   let j;
   try {
     j = JSON.parse(await readFile(paths.json, 'utf8'));

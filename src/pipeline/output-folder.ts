@@ -9,7 +9,7 @@ import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep, isAbsolute } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { TEMP_PREFIX, tempPathFor } from '../util/atomic.js';
-import { Manifest } from './manifest.js';
+import { Manifest, type ManifestOpenOptions } from './manifest.js';
 
 /** Output suffixes the batch writes beside NAME.json (see outputPaths in batch.ts). */
 const OUTPUT_SUFFIX = /\.(?:mask\.png|overlay\.png|inst\d{2,}\.(?:png|webp)|png|webp|json)$/;
@@ -82,10 +82,10 @@ export class OutputFolder {
 
   private constructor(readonly outDir: string, readonly manifest: Manifest) {}
 
-  /** Check writability, then read (and repair) the manifest. */
-  static async open(outDir: string): Promise<OutputFolder> {
+  /** Check writability, then read (and repair) the manifest (a queue worker: appending to its own file). */
+  static async open(outDir: string, manifest?: ManifestOpenOptions): Promise<OutputFolder> {
     await checkWritable(outDir);
-    return new OutputFolder(outDir, await Manifest.open(outDir));
+    return new OutputFolder(outDir, await Manifest.open(outDir, manifest));
   }
 
   /** Output path relative to the folder ('/'-separated), or null when it lies outside. */

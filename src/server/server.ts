@@ -63,6 +63,16 @@ export interface CreateServerOptions {
   allowHosts?: string[];
   /** Origins allowed to call the API from another site (CORS); '*' = any. Default none. */
   cors?: string[];
+  /** Extra routes (e.g. the job-queue routes of queue-routes.ts), given the upload reader and limits. */
+  routes?: (app: FastifyInstance, ctx: ExtraRouteContext) => Promise<void>;
+}
+
+export interface ExtraRouteContext {
+  engine: SegmentEngine;
+  limits: ServerLimits;
+  readUpload: typeof readUpload;
+  /** onRequest hook that takes an upload place before the body is read (503 BUSY when full). */
+  admitUpload: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 export interface AnimesegServer {
@@ -226,6 +236,8 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     if (out.kind === 'json') return reply.type('application/json; charset=utf-8').send(out.json);
     return sendImage(reply, out.img, out.result.instances.length, options, out.timings, t0);
   });
+
+  if (opts.routes) await opts.routes(app, { engine, limits, readUpload, admitUpload: admit });
 
   // ---- page + in-browser inference files ----
   if (opts.web !== false) registerWeb(app, engine, opts.bundleDir, notFound);

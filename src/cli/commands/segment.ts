@@ -3,7 +3,7 @@
  */
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
-import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption, progressUsage, requireExistingPaths, usageError } from '../args.js';
+import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption, progressUsage, requireExistingPaths, usageError, type ParsedCommandArgs } from '../args.js';
 import { cliConfig, readEnum, readNumber, usageLine } from '../schema-args.js';
 import { detectSettingsJson, optionSpec, parseClassList, resolveClassIds, SEGMENT_OPTIONS } from '../../pipeline/options.js';
 import { createSegmenter, type DetectOptions, type RecallOptions, type RefineName } from '../../pipeline/segmenter.js';
@@ -82,7 +82,7 @@ ${usageLine(optionSpec('format'))}
 ${progressUsage()}
 Exit: 0 all ok, 1 some images failed, 2 usage error.`;
 
-const options = {
+export const options = {
   out: { type: 'string', short: 'o' },
   model: { type: 'string' },
   // conf, iou, max-det, classes, agnostic, refine, soft-edge, only-mask, bg-color, crop, format, instances
@@ -170,14 +170,14 @@ async function readStdin(): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-export async function run(argv: string[]): Promise<number> {
-  // Every check here throws BAD_OPTION: src/cli/main.ts prints it and exits 2.
-  const parsed = parseCommandArgs('segment', argv, options);
-  const v = parsed.values;
-  const positionals = parsed.positionals as string[];
-  if (positionals.length === 0) throw usageError('no input given', 'give image files, folders, globs, or - for stdin');
-  if (!positionals.includes('-') && !v.out) throw usageError('missing -o OUT (the output folder)');
-  if (positionals.includes('-') && positionals.length > 1) throw usageError("'-' (stdin) cannot be combined with other inputs");
+/** The option values after parsing (what segmentSettings reads). */
+export type SegmentValues = ParsedCommandArgs<typeof options>['values'];
+
+/**
+ * Checked settings from the segment options (usage errors on bad values). `queue add` parses with the
+ * same options and this function, so a queued run and a `segment` run of the same flags agree.
+ */
+export function segmentSettings(v: SegmentValues) {
   const detect: DetectOptions = {
     conf: readNumber(optionSpec('conf'), v.conf),
     iou: readNumber(optionSpec('iou'), v.iou),
@@ -196,12 +196,28 @@ export async function run(argv: string[]): Promise<number> {
   const progress = progressOption(v.progress);
   const crops = cropOptions(v);
   if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
-  if (crops && positionals.includes('-')) throw usageError('--crops writes files per character: give -o OUT and input files, not - (stdin)');
   const minArea = numberOption('min-area', v['min-area'], 0, 0, 1);
   const maxCovered = numberOption('max-covered', v['max-covered'], 0.8, 0, 1);
-  if (v.watch && positionals.includes('-')) throw usageError('--watch needs input files or folders, not -');
+  const outputs = { format, overlay: v.overlay ?? false, instances: v.instances ?? false, onlyMask: v['only-mask'] ?? false, bgColor, crop: v.crop ?? false, crops, skipEmpty: v['skip-empty'] ?? false };
   const recall: RecallOptions = { tta: enumOption('tta', v.tta, ['none', 'flip'], 'none'), tiles: v.tiles ?? false, secondPass: v['second-pass'] ?? false };
   const boxPrior: BoxPriorName | undefined = v['box-prior'] !== undefined ? checkBoxPrior(v['box-prior']) : undefined;
+  // The refiner as given (undefined: the model's default, e.g. for detection-only models).
+  const refineGiven: RefineName | undefined = v.refine === undefined ? undefined : refine;
+  return { detect, classList, refine, refineGiven, refineOptions, format, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs, recall, boxPrior };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  // Every check here throws BAD_OPTION: src/cli/main.ts prints it and exits 2.
+  const parsed = parseCommandArgs('segment', argv, options);
+  const v = parsed.values;
+  const positionals = parsed.positionals as string[];
+  if (positionals.length === 0) throw usageError('no input given', 'give image files, folders, globs, or - for stdin');
+  if (!positionals.includes('-') && !v.out) throw usageError('missing -o OUT (the output folder)');
+  if (positionals.includes('-') && positionals.length > 1) throw usageError("'-' (stdin) cannot be combined with other inputs");
+  const settings = segmentSettings(v);
+  const { detect, classList, refine, refineOptions, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs, recall, boxPrior } = settings;
+  if (crops && positionals.includes('-')) throw usageError('--crops writes files per character: give -o OUT and input files, not - (stdin)');
+  if (v.watch && positionals.includes('-')) throw usageError('--watch needs input files or folders, not -');
   await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
 
   const stdin = positionals[0] === '-';
@@ -218,7 +234,6 @@ export async function run(argv: string[]): Promise<number> {
       hint: 'give image files (jpg png webp avif gif tiff bmp), folders that contain them, or globs',
     });
   }
-  const outputs = { format, overlay: v.overlay ?? false, instances: v.instances ?? false, onlyMask: v['only-mask'] ?? false, bgColor, crop: v.crop ?? false, crops, skipEmpty: v['skip-empty'] ?? false };
   // Refusing to replace a user's files, and removing a killed run's temp files, also come before the model.
   if (folder) await prepareBatch(items, { outDir, folder, overwrite: v.overwrite ?? false, ...outputs });
   // Several images in flight on the CPU: one inference worker per core (see planInference).
@@ -226,7 +241,7 @@ export async function run(argv: string[]): Promise<number> {
   // ... and the pure-CPU refiners on worker threads beside them (see planRefine).
   const refineWorkers = stdin || device === 'cuda' ? 0 : planRefine(refine, refineOptions.softEdge === true, concurrency, items.length);
   // --refine not given: the segmenter's default (none, or regions when a model is detection-only).
-  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine: v.refine === undefined ? undefined : refine, refineOptions, refineWorkers, maxPixels, recall, boxPrior, ...detect });
+  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine: settings.refineGiven, refineOptions, refineWorkers, maxPixels, recall, boxPrior, ...detect });
   try {
     if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : resolveClassIds(classList, seg.info.classNames);
     if (stdin) {

@@ -1,7 +1,7 @@
 /**
  * `animeseg serve`: the HTTP service and web page. A thin layer over createServer()/createPipelineEngine().
  */
-import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs } from '../args.js';
+import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, usageError } from '../args.js';
 import { AnimesegError } from '../../errors.js';
 
 export const usage = `Usage: animeseg serve [options]
@@ -19,6 +19,10 @@ Options:
   --timeout-ms N        per-request limit incl. queue wait (default 60000) -> 503; a request whose
                         headers/body have not all arrived by then -> 408 and the connection is closed
   --queue N             requests allowed to wait (default 16) -> 503 + Retry-After beyond
+  --queue redis://...   also offer POST /v1/jobs, GET /v1/jobs/ID[/result]: uploads become jobs on this
+                        BullMQ queue for 'animeseg worker' (needs --queue-dir; see docs/QUEUE.md)
+  --queue-dir DIR       shared folder the workers see: uploads/ and results/ go there
+  --queue-name NAME     queue name (default animeseg)
   --concurrency N       requests segmented at once (default 1)
   --max-connections N   open connections at most (default 128); more are closed at once
   --allow-host NAME[,NAME]  host names (Host header) to answer besides localhost, 127.0.0.1, ::1 and
@@ -44,6 +48,8 @@ export async function run(argv: string[]): Promise<number> {
       'max-pixels': { type: 'string' },
       'timeout-ms': { type: 'string' },
       queue: { type: 'string' },
+      'queue-dir': { type: 'string' },
+      'queue-name': { type: 'string' },
       concurrency: { type: 'string' },
       'max-connections': { type: 'string' },
       'allow-host': { type: 'string', multiple: true },
@@ -57,12 +63,16 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length) throw new AnimesegError('BAD_OPTION', `serve: unexpected argument '${positionals[0]}'`, { hint: "run 'animeseg serve --help'" });
   const device = enumOption('device', values.device, ['cpu', 'cuda'], 'cpu');
   const port = intOption('port', values.port, 7860, 0, 65535);
+  // --queue takes a number (waiting requests) or a redis:// URL (submit jobs to a BullMQ queue).
+  const jobQueue = values.queue !== undefined && /^rediss?:\/\//.test(values.queue) ? values.queue : undefined;
+  if ((values['queue-dir'] !== undefined || values['queue-name'] !== undefined) && !jobQueue) throw usageError('--queue-dir and --queue-name need --queue redis://...');
+  if (jobQueue && values['queue-dir'] === undefined) throw usageError('--queue redis://... needs --queue-dir DIR (the folder the workers share)');
   const host = values.host ?? '127.0.0.1';
   const limits = {
     maxUploadBytes: Math.round(numberOption('max-upload-mb', values['max-upload-mb'], 20, 0.001, 4096) * 1024 * 1024),
     maxPixels: intOption('max-pixels', values['max-pixels'], 40_000_000, 1, 2 ** 31),
     timeoutMs: intOption('timeout-ms', values['timeout-ms'], 60_000, 100, 3_600_000),
-    queue: intOption('queue', values.queue, 16, 0, 10_000),
+    queue: jobQueue ? 16 : intOption('queue', values.queue, 16, 0, 10_000),
     concurrency: intOption('concurrency', values.concurrency, 1, 1, 64),
     maxConnections: intOption('max-connections', values['max-connections'], 128, 1, 100_000),
   };
@@ -90,7 +100,9 @@ export async function run(argv: string[]): Promise<number> {
   else if (bundle.built) log(`built ${bundle.path}`);
   log(`loading model ${values.model ?? '(default)'}...`);
   const engine = await createPipelineEngine({ model: values.model, refine: values.refine, device, threads });
-  const server = await createServer({ engine, limits, allowHosts, cors, log: values.quiet ? undefined : log });
+  const { queueTarget } = await import('../../queue/connection.js');
+  const routes = jobQueue ? (await import('../../server/queue-routes.js')).queueRoutes({ target: queueTarget(jobQueue, values['queue-name']), dir: values['queue-dir']!, model: values.model }) : undefined;
+  const server = await createServer({ engine, limits, allowHosts, cors, log: values.quiet ? undefined : log, routes });
   const url = await server.listen(port, host);
   log(`animeseg serving ${engine.info.model} (${engine.info.licence ?? 'licence unknown'}) at ${url}  page: ${url}/  API docs: ${url}/docs`);
 

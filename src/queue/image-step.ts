@@ -1,0 +1,82 @@
+/**
+ * The per-image step a worker runs for one job, and the "already done?" check `queue add` and the worker
+ * share. Both are main's batch pieces (src/pipeline/batch.ts processOne, run-record.ts resumeDecision):
+ * a queued image gets exactly the outputs, atomic writes, manifest lines and resume rule of `segment`.
+ */
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { batchSettings, outputPaths, processOne, recordFromJson, type BatchOptions } from '../pipeline/batch.js';
+import type { OutputFolder } from '../pipeline/output-folder.js';
+import { resumeDecision, settingsHash, type ResumeDecision, type RunRecord } from '../pipeline/run-record.js';
+import type { Segmenter, SegmenterInfo } from '../pipeline/segmenter.js';
+
+/** What the settings hash needs of a model (a Segmenter's info: models, refiner, recall aids, box prior). */
+export type ModelInfo = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'recall' | 'models' | 'boxPrior'> };
+import type { ImageJob } from './settings.js';
+
+const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+
+/** The BatchOptions `segment` would pass for these settings. */
+export function batchOptions(job: Pick<ImageJob, 'outDir' | 'settings' | 'overwrite'>): BatchOptions {
+  const s = job.settings;
+  return { outDir: job.outDir, detect: { ...s.detect }, filter: s.filter, refineOptions: s.refineOptions, ...s.output, overwrite: job.overwrite ?? false, progress: 'silent' };
+}
+
+/** The run record's settings hash for a job: what `segment` with the same options and model computes. */
+export async function runSettingsHash(seg: ModelInfo, job: Pick<ImageJob, 'outDir' | 'settings'>): Promise<string> {
+  return settingsHash(await batchSettings(seg, batchOptions(job)));
+}
+
+/**
+ * Whether the image needs doing (resumeDecision on its latest record: a manifest line, else the NAME.json
+ * the tool wrote), and that record.
+ */
+export async function imageDecision(folder: OutputFolder, job: Pick<ImageJob, 'source' | 'name' | 'outDir' | 'settings'>, hash: string): Promise<{ decision: ResumeDecision; previous?: RunRecord; fromManifest: boolean }> {
+  const opts = batchOptions(job);
+  const fromManifest = folder.manifest.latest(job.name);
+  const previous = fromManifest ?? (await recordFromJson(folder, outputPaths(resolve(job.outDir), job.name, opts.format ?? 'png'), job.name, opts));
+  const decision = await resumeDecision(previous, { input: job.source, settingsHash: hash }, (o) => exists(join(job.outDir, o)));
+  return { decision, previous, fromManifest: fromManifest !== undefined };
+}
+
+export interface JobOutcome {
+  instances: number;
+  status: RunRecord['status'];
+  /** Done already with these settings (a job picked up again after its worker died, or a segment run). */
+  skipped?: boolean;
+}
+
+/**
+ * Run one job as `segment` runs one image: skip it when its record says done with these settings, else
+ * processOne and its manifest line. `rerun` (the job ran before, in a worker that died): read the other
+ * workers' manifest files again first, since that worker may have finished it. A failure that `isFinal`
+ * accepts gets its 'failed' line (with the reason) before it is thrown on.
+ */
+export async function runJob(seg: Segmenter, folder: OutputFolder, job: ImageJob, o: { rerun: boolean; isFinal: (e: unknown) => string | null }): Promise<JobOutcome> {
+  const hash = await runSettingsHash(seg, job);
+  let previous: RunRecord | undefined;
+  try {
+    if (o.rerun) await folder.manifest.refresh();
+    const d = await imageDecision(folder, job, hash);
+    previous = d.previous;
+    if (!job.overwrite && d.decision.action === 'skip') {
+      // Done by a run whose manifest line a kill cut off: give it its line now (as runBatch does).
+      if (!d.fromManifest && previous) await folder.manifest.append(previous);
+      return { instances: previous!.instances, status: previous!.status, skipped: true };
+    }
+    const opts = batchOptions(job);
+    const { record, instances } = await processOne(seg, { path: job.source, name: job.name }, opts, { inputPaths: new Set([resolve(job.source)]), folder, settingsHash: hash, previous });
+    await folder.manifest.append(record);
+    return { instances: instances.length, status: record.status };
+  } catch (e) {
+    const reason = o.isFinal(e);
+    if (reason !== null) {
+      const record: RunRecord = { input: job.source, name: job.name, status: 'failed', reason, outputs: [], instances: 0, scores: [], areas: [], settings_hash: hash, finished: new Date().toISOString() };
+      // A failed image keeps the claim on files of an earlier result, or of this attempt's 'writing' line.
+      const latest = folder.manifest.latest(job.name) ?? previous;
+      if (latest && latest.status !== 'failed') record.outputs = latest.outputs;
+      await folder.manifest.append(record).catch(() => undefined);
+    }
+    throw e;
+  }
+}

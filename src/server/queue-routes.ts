@@ -1,0 +1,118 @@
+/**
+ * Job-queue routes of the HTTP service (`serve --queue redis://...`): an upload is stored on the shared
+ * folder (--queue-dir) and becomes a BullMQ job that any `animeseg worker` runs, instead of being segmented
+ * in this process. POST /v1/jobs -> 202 {id}; GET /v1/jobs/:id -> state; GET /v1/jobs/:id/result -> the file.
+ * Same upload and option rules as POST /v1/segment (request-options.ts), with the outputs of `segment`.
+ */
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { AnimesegError } from '../errors.js';
+import { outputPaths } from '../pipeline/batch.js';
+import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
+import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
+import { runSettingsHash } from '../queue/image-step.js';
+import { assertReachable, type QueueTarget } from '../queue/connection.js';
+import { FolderStorage, type Storage } from '../queue/storage.js';
+import { HttpError } from './http-errors.js';
+import { parseSegmentOptions, resolveClassIds } from './request-options.js';
+import type { ExtraRouteContext } from './server.js';
+
+export interface QueueRoutesOptions {
+  target: QueueTarget;
+  /** The shared folder workers also see: uploads go to uploads/, outputs to results/. */
+  dir: string;
+  /** Model name or path the workers load (serve's --model). */
+  model?: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = { png: 'image/png', webp: 'image/webp', json: 'application/json; charset=utf-8' };
+
+export function queueRoutes(o: QueueRoutesOptions) {
+  return async (app: FastifyInstance, ctx: ExtraRouteContext): Promise<void> => {
+    await assertReachable(o.target);
+    const storage: Storage = new FolderStorage(o.dir);
+    const queue = openQueue(o.target);
+    const redis = openRedis(o.target);
+    app.addHook('onClose', async () => {
+      await queue.close();
+      redis.disconnect();
+    });
+
+    // Admitted before the body is read, like /v1/segment: a burst of uploads beyond the queue is a 503.
+    app.post('/v1/jobs', { onRequest: ctx.admitUpload }, async (req, reply) => {
+      const { bytes, raw } = await ctx.readUpload(req);
+      const opts = parseSegmentOptions(raw, ctx.engine.refiners().map((r) => r.name));
+      if (opts.select !== undefined) throw new AnimesegError('BAD_OPTION', "option 'select': not available for queued jobs", { hint: 'a job writes the whole cutout; pick characters from its JSON' });
+      if (opts.format === 'json') throw new AnimesegError('BAD_OPTION', "option 'format': jobs write png or webp cutouts (the JSON is always written)", { hint: 'GET /v1/jobs/ID/result?file=json' });
+      // Refuse a bad or huge image now (header only), not in a worker later.
+      await ctx.engine.probe(bytes, ctx.limits.maxPixels);
+      const classes = opts.classes === undefined || opts.classes === 'all' ? opts.classes : resolveClassIds(opts.classes, ctx.engine.info.classNames);
+      const settings: JobSettings = {
+        // A model path must read the same on every worker machine; names are resolved by each worker.
+        ...(o.model !== undefined && { model: /\.onnx$/i.test(o.model) ? resolve(o.model) : o.model }),
+        refine: (opts.refine ?? ctx.engine.defaultRefine) as JobSettings['refine'],
+        refineOptions: opts.softEdge ? { softEdge: true } : {},
+        detect: { conf: opts.conf ?? 0.25, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300, agnostic: opts.agnostic ?? false, ...(classes !== undefined && { classes }) },
+        maxPixels: ctx.limits.maxPixels,
+        output: { format: opts.format as 'png' | 'webp', onlyMask: opts.onlyMask, crop: opts.crop, ...(opts.bgColor && { bgColor: opts.bgColor }) },
+      };
+      // Content-addressed: the same image with the same options is one job, stored once.
+      const name = createHash('sha256').update(bytes).digest('hex').slice(0, 24);
+      // The run record's hash with this server's model (no recall aids; the server knows no model kinds, so
+      // the box prior of detection-only models is left out here). It names the job and its result folder;
+      // the worker writes the hash its own segmenter gives into the record.
+      const info = { ...ctx.engine.info, refine: settings.refine ?? 'none', recall: { tta: 'none' as const, tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' as const };
+      const hash = await runSettingsHash({ info }, { outDir: '', settings });
+      const source = storage.localPath(`uploads/${name}`);
+      const outDir = storage.localPath(`results/${hash}`);
+      if (!(await storage.exists(source))) await storage.writeAtomic(source, bytes);
+      const data: ImageJob = { source, name, outDir, settings, settingsHash: hash };
+      const id = jobIdFor(source, outDir, name, hash);
+      await queue.add(JOB_NAME, data, { ...JOB_OPTIONS, jobId: id });
+      return reply.code(202).header('location', `/v1/jobs/${id}`).send({ id, status_url: `/v1/jobs/${id}`, result_url: `/v1/jobs/${id}/result` });
+    });
+
+    const jobOr404 = async (id: string) => {
+      const job = /^img-[0-9a-f]{32}$/.test(id) ? await queue.getJob(id) : undefined;
+      if (!job) throw new HttpError(404, 'NOT_FOUND', `no job '${id}'`, 'POST /v1/jobs returns the id');
+      return job;
+    };
+    /** The job and its state, read so that a finished state comes with the finished job's fields. */
+    const jobWithState = async (id: string) => {
+      let job = await jobOr404(id);
+      const state = await job.getState();
+      // It may have finished between the two reads: read it again to get its reason or return value.
+      if ((state === 'completed' || state === 'failed') && !job.finishedOn) job = await jobOr404(id);
+      return { job, state };
+    };
+
+    app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (req) => {
+      const { job, state } = await jobWithState(req.params.id);
+      return {
+        id: job.id,
+        state,
+        attempts: job.attemptsMade,
+        ...(state === 'failed' && { reason: job.failedReason }),
+        ...(state === 'completed' && { instances: (job.returnvalue as { instances?: number } | null)?.instances, result_url: `/v1/jobs/${job.id}/result` }),
+      };
+    });
+
+    app.get<{ Params: { id: string }; Querystring: { file?: string } }>('/v1/jobs/:id/result', async (req, reply) => {
+      const { job, state } = await jobWithState(req.params.id);
+      if (state === 'failed') throw new HttpError(422, 'BAD_INPUT', `job failed: ${job.failedReason}`);
+      if (state !== 'completed') {
+        // Not an error of the request: the project's error shape with its own code, and when to come back.
+        return reply.code(409).header('retry-after', '1').send({ error: { code: 'NOT_READY', message: `job is ${state}`, hint: `poll GET /v1/jobs/${job.id} until its state is completed` } });
+      }
+      const data = job.data as ImageJob;
+      const format = data.settings.output.format ?? 'png';
+      const paths = outputPaths(data.outDir, data.name, format);
+      const which = req.query.file ?? (data.settings.output.onlyMask ? 'mask' : 'cutout');
+      const file = which === 'cutout' && !data.settings.output.onlyMask ? paths.cutout : which === 'mask' ? paths.mask : which === 'json' ? paths.json : null;
+      if (!file) throw new HttpError(400, 'BAD_OPTION', `file must be cutout, mask or json, got '${which}'`);
+      const type = which === 'json' ? CONTENT_TYPES.json : which === 'mask' ? CONTENT_TYPES.png : CONTENT_TYPES[format];
+      return reply.type(type).send(Buffer.from(await storage.read(file)));
+    });
+  };
+}

@@ -31,6 +31,7 @@ import { MetricsAccumulator, formatTable, type PredImage, type UltralyticsMetric
 import { imageKey, predImageFromStored, readPredictions, storedPredictionMask, type StoredImage } from './predictions.js';
 import { imageQuality, summarise, type ImageQuality, type QualityInstance, type QualitySummary } from './quality.js';
 import type { WorstEntry } from './plots.js';
+import type { RefinerOptions } from '../refine/index.js';
 
 export interface EvaluateOptions {
   /** data.yaml path. */
@@ -57,7 +58,7 @@ export interface EvaluateOptions {
   /** Model loading settings (models folder, device, threads). */
   segmenter?: Omit<ValRunnerOptions, 'model' | 'imgsz'>;
   /** Options for the refiner (createRefiner). */
-  refineOptions?: Record<string, unknown>;
+  refineOptions?: RefinerOptions;
   /** Evaluate at most this many images (quick checks). */
   limit?: number;
   progress?: 'auto' | 'bar' | 'plain' | 'silent';

@@ -21,6 +21,7 @@ import { COCO80_NAMES, coco91to80 } from './coco/classes.js';
 import { scanTopLevelArrays } from './coco/json-arrays.js';
 import { formatG, mergeMultiSegment } from './polygons.js';
 import { readDataYaml, writeDataYaml } from './yaml.js';
+import { pathExists } from '../util/exists.js';
 
 export type LinkMode = 'hardlink' | 'symlink' | 'copy' | 'none';
 
@@ -89,14 +90,6 @@ function bad(file: string, what: string, offset: number): AnimesegError {
   return new AnimesegError('BAD_DATASET', `corrupt annotation file: ${what} (element at byte ${offset})`, { file });
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Link (or copy) one image; hardlink falls back to symlink, then copy (e.g. across file systems). */
 export async function placeImage(src: string, dst: string, mode: Exclude<LinkMode, 'none'>): Promise<'hardlink' | 'symlink' | 'copy'> {
@@ -204,7 +197,7 @@ async function planConversion(opts: Coco2YoloOptions): Promise<ConvertPlan> {
   if (linkMode !== 'none' && !opts.images) {
     throw new AnimesegError('BAD_OPTION', '--images is required to link images (or use --link none for labels only)');
   }
-  if (opts.images && !(await exists(opts.images))) throw new AnimesegError('BAD_INPUT', 'images folder does not exist', { file: opts.images });
+  if (opts.images && !(await pathExists(opts.images))) throw new AnimesegError('BAD_INPUT', 'images folder does not exist', { file: opts.images });
   let annBytes: number;
   try {
     annBytes = (await stat(annFile)).size;
@@ -219,7 +212,7 @@ async function planConversion(opts: Coco2YoloOptions): Promise<ConvertPlan> {
   }
   const out = resolve(opts.out);
   const finalLabels = join(out, 'labels', split);
-  if (!opts.force && (await exists(finalLabels))) {
+  if (!opts.force && (await pathExists(finalLabels))) {
     throw new AnimesegError('BAD_OPTION', `split '${split}' was already converted`, { file: finalLabels, hint: 'use --force to convert it again' });
   }
   return { annFile, annBytes, split, remap, names: opts.names ?? cocoNames, out, finalLabels, finalImages: join(out, 'images', split), linkMode };
@@ -470,13 +463,13 @@ export async function coco2yolo(opts: Coco2YoloOptions): Promise<Coco2YoloStats>
 async function writeCocoDataYaml(out: string, split: string, names: string[]): Promise<void> {
   const file = join(out, 'data.yaml');
   const splits = new Set<string>([split]);
-  if (await exists(file)) {
+  if (await pathExists(file)) {
     try {
       const prev = await readDataYaml(file);
       for (const s of ['train', 'val'] as const) {
         for (const p of prev.splits[s] ?? []) {
           const m = /[\\/]images[\\/]([^\\/]+)$/.exec(p);
-          if (m && (await exists(join(out, 'labels', m[1])))) splits.add(m[1]);
+          if (m && (await pathExists(join(out, 'labels', m[1])))) splits.add(m[1]);
         }
       }
     } catch {

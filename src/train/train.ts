@@ -14,6 +14,7 @@ import { validateDataset, type DatasetFacts } from './dataset.js';
 import { DEFAULT_OPSET, exportOnnx, type ExportResult } from './export.js';
 import { formatEpoch, readResultsCsv, ResultsWatcher, type EpochRow } from './results.js';
 import { displayCommand, findUltralytics, runUltralytics, type UltralyticsCommand } from './ultralytics.js';
+import { pathExists } from '../util/exists.js';
 
 /** The original anime-seg training recipe (YOLOv8m-seg from COCO weights, 60 epochs, SGD defaults, AutoBatch). */
 export const SEED_HYPERPARAMETERS: Readonly<Record<string, string>> = {
@@ -130,14 +131,10 @@ export function buildTrainArgs(data: string, hp: Record<string, string>, project
   return ['segment', 'train', `data=${data}`, ...Object.entries(hp).map(([k, v]) => `${k}=${v}`), `project=${project}`, `name=${name}`, 'exist_ok=True'];
 }
 
-async function exists(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined)) !== undefined;
-}
-
 /** Ultralytics' increment_path: name, name2, name3, ... (first that does not exist). */
 export async function uniqueRunName(project: string, name: string): Promise<string> {
-  if (!(await exists(join(project, name)))) return name;
-  for (let n = 2; n < 10_000; n++) if (!(await exists(join(project, `${name}${n}`)))) return `${name}${n}`;
+  if (!(await pathExists(join(project, name)))) return name;
+  for (let n = 2; n < 10_000; n++) if (!(await pathExists(join(project, `${name}${n}`)))) return `${name}${n}`;
   throw new AnimesegError('IO', `too many runs named ${name} in ${project}`);
 }
 
@@ -145,7 +142,7 @@ export async function uniqueRunName(project: string, name: string): Promise<stri
 async function findRunToResume(project: string, name: string | undefined): Promise<string> {
   if (name) {
     const dir = join(project, name);
-    if (!(await exists(join(dir, 'weights', 'last.pt')))) {
+    if (!(await pathExists(join(dir, 'weights', 'last.pt')))) {
       throw new AnimesegError('BAD_OPTION', `nothing to resume: ${join(dir, 'weights', 'last.pt')} does not exist`, {
         hint: 'check --project and --name (the run folder printed when training started)',
       });
@@ -254,7 +251,7 @@ async function prepareNewRun(project: string, opts: TrainOptions, log: Log): Pro
   const data = resolve(opts.data!);
   const hp = buildHyperparameters(opts);
   // A local weights file is recorded by absolute path; a bare Ultralytics name (yolov8m-seg.pt) stays as is.
-  if (await exists(hp.model)) hp.model = resolve(hp.model);
+  if (await pathExists(hp.model)) hp.model = resolve(hp.model);
   const dataset = await validateDataset(data, { skip: opts.skipCheck, progress: opts.progress });
   for (const w of dataset.warnings.slice(0, 20)) log(`dataset warning: ${w}`);
   const name = await uniqueRunName(project, opts.name ?? 'train');
@@ -400,8 +397,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     runDir,
     command,
     rows,
-    best: (await exists(best)) ? best : undefined,
-    last: (await exists(last)) ? last : undefined,
+    best: (await pathExists(best)) ? best : undefined,
+    last: (await pathExists(last)) ? last : undefined,
   };
   if (r.interrupted) {
     const resumeCommand = resumeCommandFor(project, basename(runDir));

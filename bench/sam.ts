@@ -1,5 +1,5 @@
 /**
- * SAM pipeline cost on real illustrations, with the generated fake SAM models (src/models/sam/testing):
+ * SAM pipeline cost on real illustrations, with the generated fake SAM models (testing/sam):
  * the fake encoder/decoder are cheap closed forms, so these figures measure OUR code (preprocessing,
  * prompt batching, the AMG's post-processing, the box refiner's selection), not Segment Anything itself.
  * The fake decoder used here builds its masks as the real export does (SamOnnxModel.mask_postprocessing:
@@ -20,7 +20,7 @@ import { decodeImageFile } from '../src/image/decode.js';
 import { SamDecoder } from '../src/models/sam/decoder.js';
 import { SamEncoder } from '../src/models/sam/encoder.js';
 import { AutomaticMaskGenerator } from '../src/models/sam/amg/generator.js';
-import { writeFakeSamPair } from '../src/models/sam/testing/fake-sam.js';
+import { writeFakeSamPair } from '../testing/sam/fake-sam.js';
 import { createBoxRefiner } from '../src/refine/box.js';
 import { binaryStride, binaryToCropRle, scoreAndBinarize } from '../src/models/sam/amg/rle.js';
 import { loadavg, cpus } from 'node:os';

@@ -35,7 +35,9 @@ export {
   type ResultJson,
   type Rgb,
 } from './pipeline/outputs.js';
-export { runBatch, processOne, prepareBatch, formatSummary, outputPaths, type BatchOptions, type BatchSummary, type ImageEvent } from './pipeline/batch.js';
+// The library's batch API: runBatch with onProgress (docs/BATCH.md). Its steps (prepareBatch, processOne) and the
+// CLI's summary text (formatSummary) stay inside; the resume rule is public for other schedulers.
+export { runBatch, type BatchOptions, type BatchSummary, type ImageEvent } from './pipeline/batch.js';
 export { settingsHash, resumeDecision, isDone, parseRecord, type RunRecord, type RunSettings, type ResumeDecision, type ImageStatus } from './pipeline/run-record.js';
 export { filterInstances, type InstanceFilterOptions } from './pipeline/instance-filter.js';
 export { expandInputs, type InputItem } from './pipeline/inputs.js';

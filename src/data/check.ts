@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import sharp from 'sharp';
 import { Progress } from '../util/progress.js';
-import { SPLITS, labelPathFor, readDataYaml, type SplitName } from './yaml.js';
+import { SPLITS, labelPathFor, readDataYaml, type DataYaml, type SplitName } from './yaml.js';
 import { listSplitImages, walkFiles } from './files.js';
 import { parseLabelText } from './labels.js';
 import { describeError } from '../errors.js';
@@ -100,11 +100,21 @@ function jpegTruncated(buf: Uint8Array, path: string): boolean {
   return buf.length < 2 || buf[buf.length - 2] !== 0xff || buf[buf.length - 1] !== 0xd9;
 }
 
-export async function checkDataset(dataYamlPath: string, opts: CheckOptions = {}): Promise<CheckResult> {
-  const max = opts.maxExamples ?? 20;
-  const errors = new Messages(max);
-  const warnings = new Messages(max);
-  const counts: CheckCounts = {
+/** What every step of a check writes to: the messages, the counts, and how paths are shown. */
+interface CheckRun {
+  errors: Messages;
+  warnings: Messages;
+  counts: CheckCounts;
+  show: (p: string) => string;
+}
+
+interface ImageItem {
+  path: string;
+  split: SplitName;
+}
+
+function emptyCounts(): CheckCounts {
+  return {
     images: 0,
     labels: 0,
     instances: 0,
@@ -117,43 +127,35 @@ export async function checkDataset(dataYamlPath: string, opts: CheckOptions = {}
     perSplit: {},
     perClass: {},
   };
-  const result = (): CheckResult => {
-    const e = errors.list();
-    return { ok: errors.size === 0, errors: e, warnings: warnings.list(), counts };
-  };
+}
 
-  let data;
-  try {
-    data = await readDataYaml(dataYamlPath);
-  } catch (e) {
-    errors.add('data.yaml', describeError(e));
-    return result();
-  }
-  for (const w of data.warnings) warnings.add('data.yaml', w);
+/** Ultralytics sets nc = len(names): ids must be exactly 0..nc-1. */
+function checkClassNames(data: DataYaml, errors: Messages): void {
   const names = data.names;
   if (names.size === 0) errors.add('data.yaml', "'names' is empty");
   const ids = [...names.keys()].sort((a, b) => a - b);
   if (ids.some((id, i) => id !== i)) {
     errors.add('data.yaml', `class ids must be 0..${names.size - 1} without gaps (Ultralytics uses nc = len(names)); got ${ids.join(', ')}`);
   }
-  const show = (p: string) => relative(data.root, p) || p;
+}
 
-  // Gather every image once, remembering the split(s) it belongs to.
-  const items: { path: string; split: SplitName }[] = [];
+/** Every image of every split once per split it is listed in, and the label folders of folder splits. */
+async function gatherImages(data: DataYaml, run: CheckRun): Promise<{ items: ImageItem[]; labelDirs: Set<string> }> {
+  const items: ImageItem[] = [];
   const labelDirs = new Set<string>();
   for (const split of SPLITS) {
     const entries = data.splits[split];
     if (!entries) continue;
-    counts.perSplit[split] = { images: 0, labelled: 0, backgrounds: 0, missingLabels: 0, instances: 0 };
+    run.counts.perSplit[split] = { images: 0, labelled: 0, backgrounds: 0, missingLabels: 0, instances: 0 };
     for (const entry of entries) {
       let imgs: string[];
       try {
         imgs = await listSplitImages(entry);
       } catch (e) {
-        errors.add(`${split}: split path problems`, describeError(e));
+        run.errors.add(`${split}: split path problems`, describeError(e));
         continue;
       }
-      if (imgs.length === 0) errors.add(`${split}: split path problems`, `${entry}: no images`);
+      if (imgs.length === 0) run.errors.add(`${split}: split path problems`, `${entry}: no images`);
       for (const p of imgs) items.push({ path: p, split });
       try {
         if ((await stat(entry)).isDirectory()) labelDirs.add(dirname(labelPathFor(entry + '/x.jpg')));
@@ -162,101 +164,144 @@ export async function checkDataset(dataYamlPath: string, opts: CheckOptions = {}
       }
     }
   }
+  return { items, labelDirs };
+}
+
+function warnImagesInSeveralSplits(items: readonly ImageItem[], run: CheckRun): void {
   const pathSplits = new Map<string, SplitName[]>();
   for (const it of items) pathSplits.set(it.path, [...(pathSplits.get(it.path) ?? []), it.split]);
   for (const [p, s] of pathSplits) {
-    if (new Set(s).size > 1) warnings.add('image in more than one split (val metrics will be optimistic)', `${show(p)}: ${[...new Set(s)].join(', ')}`);
+    if (new Set(s).size > 1) run.warnings.add('image in more than one split (val metrics will be optimistic)', `${run.show(p)}: ${[...new Set(s)].join(', ')}`);
   }
+}
 
-  const progress = new Progress({ total: items.length, label: 'check', unit: 'img', mode: opts.progress ?? 'auto' });
-  const hashes = new Map<string, string>();
-  const labelsSeen = new Set<string>();
-  const doHash = opts.hash ?? true;
-  const doOpen = opts.openImages ?? true;
-
-  await mapPool(items, opts.concurrency ?? 16, async ({ path, split }) => {
-    const sc = counts.perSplit[split]!;
-    counts.images++;
-    sc.images++;
-    let ok = true;
-    if (doHash || doOpen) {
-      try {
-        const buf = await readFile(path);
-        if (doHash) {
-          const h = createHash('sha1').update(buf).digest('hex');
-          const first = hashes.get(h);
-          if (first !== undefined && first !== path) {
-            counts.duplicateImages++;
-            warnings.add('duplicate image files (same bytes)', `${show(path)} = ${show(first)}`);
-          } else hashes.set(h, path);
-        }
-        if (doOpen) {
-          const meta = await sharp(buf).metadata();
-          if (!meta.width || !meta.height) throw new Error('no size in header');
-          if (meta.width < 10 || meta.height < 10) {
-            ok = false;
-            errors.add('images too small (Ultralytics needs > 9 px per side)', `${show(path)}: ${meta.width}x${meta.height}`);
-          }
-          if (jpegTruncated(buf, path)) warnings.add('truncated JPEG (Ultralytics re-saves it)', show(path));
-        }
-      } catch (e) {
+/** Duplicate bytes (sha1, first path wins), header size, truncated JPEG. False when the image is unusable. */
+async function checkImageFile(path: string, run: CheckRun, opts: { hashes?: Map<string, string>; open: boolean }): Promise<boolean> {
+  if (!opts.hashes && !opts.open) return true;
+  const { errors, warnings, counts, show } = run;
+  let ok = true;
+  try {
+    const buf = await readFile(path);
+    if (opts.hashes) {
+      const h = createHash('sha1').update(buf).digest('hex');
+      const first = opts.hashes.get(h);
+      if (first !== undefined && first !== path) {
+        counts.duplicateImages++;
+        warnings.add('duplicate image files (same bytes)', `${show(path)} = ${show(first)}`);
+      } else opts.hashes.set(h, path);
+    }
+    if (opts.open) {
+      const meta = await sharp(buf).metadata();
+      if (!meta.width || !meta.height) throw new Error('no size in header');
+      if (meta.width < 10 || meta.height < 10) {
         ok = false;
-        counts.unreadableImages++;
-        errors.add('images that do not open', `${show(path)}: ${(e as Error).message.split('\n')[0]}`);
+        errors.add('images too small (Ultralytics needs > 9 px per side)', `${show(path)}: ${meta.width}x${meta.height}`);
       }
+      if (jpegTruncated(buf, path)) warnings.add('truncated JPEG (Ultralytics re-saves it)', show(path));
     }
-    const lp = labelPathFor(path);
-    labelsSeen.add(lp);
-    let text: string | null = null;
-    try {
-      text = await readFile(lp, 'utf8');
-    } catch (e) {
-      if (!isMissing(e)) errors.add('label files that cannot be read', `${show(lp)}: ${(e as Error).message}`);
-    }
-    if (text === null) {
-      counts.missingLabels++;
-      sc.missingLabels++;
-      warnings.add('images without a label file (trained as background)', show(path));
-    } else {
-      counts.labels++;
-      sc.labelled++;
-      const parsed = parseLabelText(text, (c) => names.has(c));
-      for (const p of parsed.errors) {
-        counts.badRows++;
-        errors.add('bad label rows', `${show(lp)}:${p.line}: ${p.message}`);
-      }
-      for (const p of parsed.warnings) warnings.add('label warnings', `${show(lp)}:${p.line}: ${p.message}`);
-      if (parsed.rows.length === 0 && parsed.errors.length === 0) {
-        counts.backgrounds++;
-        sc.backgrounds++;
-      }
-      counts.instances += parsed.rows.length;
-      sc.instances += parsed.rows.length;
-      for (const r of parsed.rows) counts.perClass[r.cls] = (counts.perClass[r.cls] ?? 0) + 1;
-    }
-    progress.tick(1, ok);
-  });
-  progress.finish();
+  } catch (e) {
+    ok = false;
+    counts.unreadableImages++;
+    errors.add('images that do not open', `${show(path)}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return ok;
+}
 
-  // Labels nobody will read: their image is missing (often a renamed or deleted image).
+/** The image's label file: missing (background), rows checked against the class names, counts per split and class. */
+async function checkLabelFile(item: ImageItem, names: ReadonlyMap<number, string>, run: CheckRun, labelsSeen: Set<string>): Promise<void> {
+  const { errors, warnings, counts, show } = run;
+  const sc = counts.perSplit[item.split]!;
+  const lp = labelPathFor(item.path);
+  labelsSeen.add(lp);
+  let text: string | null = null;
+  try {
+    text = await readFile(lp, 'utf8');
+  } catch (e) {
+    if (!isMissing(e)) errors.add('label files that cannot be read', `${show(lp)}: ${(e as Error).message}`);
+  }
+  if (text === null) {
+    counts.missingLabels++;
+    sc.missingLabels++;
+    warnings.add('images without a label file (trained as background)', show(item.path));
+    return;
+  }
+  counts.labels++;
+  sc.labelled++;
+  const parsed = parseLabelText(text, (c) => names.has(c));
+  for (const p of parsed.errors) {
+    counts.badRows++;
+    errors.add('bad label rows', `${show(lp)}:${p.line}: ${p.message}`);
+  }
+  for (const p of parsed.warnings) warnings.add('label warnings', `${show(lp)}:${p.line}: ${p.message}`);
+  if (parsed.rows.length === 0 && parsed.errors.length === 0) {
+    counts.backgrounds++;
+    sc.backgrounds++;
+  }
+  counts.instances += parsed.rows.length;
+  sc.instances += parsed.rows.length;
+  for (const r of parsed.rows) counts.perClass[r.cls] = (counts.perClass[r.cls] ?? 0) + 1;
+}
+
+/** Labels nobody will read: their image is missing (often a renamed or deleted image). */
+async function warnOrphanLabels(labelDirs: ReadonlySet<string>, labelsSeen: ReadonlySet<string>, run: CheckRun): Promise<void> {
   for (const dir of labelDirs) {
     let files: string[] = [];
     try {
       files = (await walkFiles(dir)).filter((f) => f.endsWith('.txt'));
     } catch (e) {
-      if (!isMissing(e)) warnings.add('label folders that cannot be listed', `${dir}: ${(e as Error).message}`);
+      if (!isMissing(e)) run.warnings.add('label folders that cannot be listed', `${dir}: ${(e as Error).message}`);
     }
     for (const f of files) {
       if (!labelsSeen.has(f)) {
-        counts.orphanLabels++;
-        warnings.add('label files without an image', show(f));
+        run.counts.orphanLabels++;
+        run.warnings.add('label files without an image', run.show(f));
       }
     }
   }
+}
+
+function checkSplitsHaveInstances(run: CheckRun): void {
   for (const split of ['train', 'val'] as const) {
-    const sc = counts.perSplit[split];
-    if (sc && sc.images > 0 && sc.instances === 0) errors.add('splits without any instance', `${split}: ${sc.images} images, 0 labelled instances`);
+    const sc = run.counts.perSplit[split];
+    if (sc && sc.images > 0 && sc.instances === 0) run.errors.add('splits without any instance', `${split}: ${sc.images} images, 0 labelled instances`);
   }
+}
+
+export async function checkDataset(dataYamlPath: string, opts: CheckOptions = {}): Promise<CheckResult> {
+  const max = opts.maxExamples ?? 20;
+  const run: CheckRun = { errors: new Messages(max), warnings: new Messages(max), counts: emptyCounts(), show: (p) => p };
+  const result = (): CheckResult => ({ ok: run.errors.size === 0, errors: run.errors.list(), warnings: run.warnings.list(), counts: run.counts });
+
+  let data: DataYaml;
+  try {
+    data = await readDataYaml(dataYamlPath);
+  } catch (e) {
+    run.errors.add('data.yaml', describeError(e));
+    return result();
+  }
+  for (const w of data.warnings) run.warnings.add('data.yaml', w);
+  checkClassNames(data, run.errors);
+  const root = data.root;
+  run.show = (p) => relative(root, p) || p;
+
+  const { items, labelDirs } = await gatherImages(data, run);
+  warnImagesInSeveralSplits(items, run);
+
+  const progress = new Progress({ total: items.length, label: 'check', unit: 'img', mode: opts.progress ?? 'auto' });
+  const imageChecks = { hashes: (opts.hash ?? true) ? new Map<string, string>() : undefined, open: opts.openImages ?? true };
+  const labelsSeen = new Set<string>();
+  await mapPool(items, opts.concurrency ?? 16, async (item) => {
+    const sc = run.counts.perSplit[item.split]!;
+    run.counts.images++;
+    sc.images++;
+    const ok = await checkImageFile(item.path, run, imageChecks);
+    await checkLabelFile(item, data.names, run, labelsSeen);
+    progress.tick(1, ok);
+  });
+  progress.finish();
+
+  await warnOrphanLabels(labelDirs, labelsSeen, run);
+  checkSplitsHaveInstances(run);
   return result();
 }
 

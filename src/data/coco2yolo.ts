@@ -21,6 +21,7 @@ import { COCO80_NAMES, coco91to80 } from './coco/classes.js';
 import { scanTopLevelArrays } from './coco/json-arrays.js';
 import { formatG, mergeMultiSegment } from './polygons.js';
 import { readDataYaml, writeDataYaml } from './yaml.js';
+import { pathExists } from '../util/exists.js';
 
 export type LinkMode = 'hardlink' | 'symlink' | 'copy' | 'none';
 
@@ -89,14 +90,6 @@ function bad(file: string, what: string, offset: number): AnimesegError {
   return new AnimesegError('BAD_DATASET', `corrupt annotation file: ${what} (element at byte ${offset})`, { file });
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Link (or copy) one image; hardlink falls back to symlink, then copy (e.g. across file systems). */
 export async function placeImage(src: string, dst: string, mode: Exclude<LinkMode, 'none'>): Promise<'hardlink' | 'symlink' | 'copy'> {
@@ -122,19 +115,89 @@ export async function placeImage(src: string, dst: string, mode: Exclude<LinkMod
   return 'copy';
 }
 
-export async function coco2yolo(opts: Coco2YoloOptions): Promise<Coco2YoloStats> {
-  const t0 = Date.now();
-  let peakRss = process.memoryUsage().rss;
-  const sampleRss = () => {
+/** Peak resident memory, sampled at the points where the converter holds the most. */
+class RssMeter {
+  peak = process.memoryUsage().rss;
+  sample(): void {
     const r = process.memoryUsage().rss;
-    if (r > peakRss) peakRss = r;
-  };
+    if (r > this.peak) this.peak = r;
+  }
+}
+
+/**
+ * Label rows spooled to a file as they are made (the file is in annotation order, labels are written per
+ * image): each image keeps only [offset, length] pairs, so memory stays flat for the full COCO set.
+ */
+class RowSpool {
+  private readonly fd: number;
+  private pos = 0;
+  private pending: string[] = [];
+  private pendingLen = 0;
+  private buf = Buffer.alloc(1 << 16);
+  private open = true;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w+');
+  }
+
+  /** Appends a row and records its span in `spans`. */
+  append(line: string, spans: number[]): void {
+    spans.push(this.pos, line.length);
+    this.pending.push(line);
+    this.pos += line.length;
+    this.pendingLen += line.length;
+    if (this.pendingLen > 1 << 18) this.flush(); // small batches: row strings die young instead of filling the old generation
+  }
+
+  flush(): void {
+    if (this.pendingLen === 0) return;
+    const b = Buffer.from(this.pending.join(''), 'latin1');
+    writeSync(this.fd, b, 0, b.length, this.pos - this.pendingLen);
+    this.pending = [];
+    this.pendingLen = 0;
+  }
+
+  /** The rows of `spans`, concatenated (call after flush). */
+  read(spans: readonly number[]): string {
+    let text = '';
+    for (let i = 0; i < spans.length; i += 2) {
+      const len = spans[i + 1];
+      if (this.buf.length < len) this.buf = Buffer.alloc(len * 2);
+      readSync(this.fd, this.buf, 0, len, spans[i]);
+      text += this.buf.toString('latin1', 0, len);
+    }
+    return text;
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    closeSync(this.fd);
+  }
+}
+
+/** The checked options of one conversion. */
+interface ConvertPlan {
+  annFile: string;
+  annBytes: number;
+  split: string;
+  /** COCO-80 class → output class id. */
+  remap: Map<number, number>;
+  names: string[];
+  out: string;
+  finalLabels: string;
+  finalImages: string;
+  linkMode: LinkMode;
+}
+
+/** Everything the options say before reading the file: inputs exist, the split name, the classes. */
+async function planConversion(opts: Coco2YoloOptions): Promise<ConvertPlan> {
   const annFile = opts.annotations;
   const linkMode = opts.link ?? 'hardlink';
   if (linkMode !== 'none' && !opts.images) {
     throw new AnimesegError('BAD_OPTION', '--images is required to link images (or use --link none for labels only)');
   }
-  if (opts.images && !(await exists(opts.images))) throw new AnimesegError('BAD_INPUT', 'images folder does not exist', { file: opts.images });
+  if (opts.images && !(await pathExists(opts.images))) throw new AnimesegError('BAD_INPUT', 'images folder does not exist', { file: opts.images });
   let annBytes: number;
   try {
     annBytes = (await stat(annFile)).size;
@@ -147,33 +210,16 @@ export async function coco2yolo(opts: Coco2YoloOptions): Promise<Coco2YoloStats>
   if (opts.names && opts.names.length !== cocoNames.length) {
     throw new AnimesegError('BAD_OPTION', `--names gives ${opts.names.length} names for ${cocoNames.length} kept classes (${cocoNames.join(', ')})`);
   }
-  const names = opts.names ?? cocoNames;
   const out = resolve(opts.out);
   const finalLabels = join(out, 'labels', split);
-  const finalImages = join(out, 'images', split);
-  if (!opts.force && (await exists(finalLabels))) {
+  if (!opts.force && (await pathExists(finalLabels))) {
     throw new AnimesegError('BAD_OPTION', `split '${split}' was already converted`, { file: finalLabels, hint: 'use --force to convert it again' });
   }
+  return { annFile, annBytes, split, remap, names: opts.names ?? cocoNames, out, finalLabels, finalImages: join(out, 'images', split), linkMode };
+}
 
-  // Everything is built in a staging folder and moved into place at the end, so a crash or a corrupt file
-  // never leaves a labels folder or data.yaml that looks complete.
-  const staging = join(out, `${TEMP_PREFIX}coco2yolo-${split}`);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(join(staging, 'labels'), { recursive: true });
-  const spoolPath = join(staging, 'rows.spool');
-  const spool = openSync(spoolPath, 'w+');
-  let spoolPos = 0;
-  let spoolBuf: string[] = [];
-  let spoolBufLen = 0;
-  const flushSpool = () => {
-    if (spoolBufLen === 0) return;
-    const b = Buffer.from(spoolBuf.join(''), 'latin1');
-    writeSync(spool, b, 0, b.length, spoolPos - spoolBufLen);
-    spoolBuf = [];
-    spoolBufLen = 0;
-  };
-
-  const stats: Coco2YoloStats = {
+function emptyStats(split: string, out: string): Coco2YoloStats {
+  return {
     split,
     images: 0,
     annotations: 0,
@@ -186,78 +232,103 @@ export async function coco2yolo(opts: Coco2YoloOptions): Promise<Coco2YoloStats>
     peakRssMB: 0,
     dataYaml: join(out, 'data.yaml'),
   };
-  const images = new Map<number, ImageInfo>();
-  const perImage = new Map<number, ImageRows>(); // insertion order = order of first kept annotation
+}
+
+/** What the scan builds: the images by id and the kept rows per image. */
+interface Conversion {
+  plan: ConvertPlan;
+  stats: Coco2YoloStats;
+  spool: RowSpool;
+  images: Map<number, ImageInfo>;
+  /** Insertion order = order of first kept annotation (the order Ultralytics writes labels in). */
+  perImage: Map<number, ImageRows>;
+}
+
+/** One `images` element: id, size and a file name that stays inside the images folder. */
+function readImageEntry(c: Conversion, o: Record<string, unknown>, off: number): void {
+  const id = o.id;
+  const fileName = o.file_name;
+  if (typeof id !== 'number' || typeof fileName !== 'string' || typeof o.width !== 'number' || typeof o.height !== 'number') {
+    throw bad(c.plan.annFile, 'image entry without numeric id/width/height and file_name', off);
+  }
+  if (fileName.includes('..') || fileName.startsWith('/')) throw bad(c.plan.annFile, `unsafe file_name '${fileName}'`, off);
+  c.images.set(id, { file: fileName, w: o.width, h: o.height });
+  c.stats.images++;
+}
+
+/** One annotation: Ultralytics' filters (crowd, degenerate box, class, duplicate), then its polygon row. */
+function keepAnnotation(c: Conversion, a: Record<string, unknown>, off: number): void {
+  const { stats, plan } = c;
+  stats.annotations++;
+  const imageId = a.image_id as number;
+  const catId = a.category_id as number;
+  const bbox = a.bbox as number[];
+  if (typeof imageId !== 'number' || typeof catId !== 'number') throw bad(plan.annFile, 'annotation without numeric image_id/category_id', off);
+  if (!Array.isArray(bbox) || bbox.length !== 4 || !bbox.every((v) => typeof v === 'number')) throw bad(plan.annFile, `annotation ${String(a.id)} has no [x, y, w, h] bbox`, off);
+  if (a.iscrowd) {
+    stats.skipped.crowd++;
+    return;
+  }
+  const img = c.images.get(imageId);
+  if (!img) {
+    stats.skipped.noImage++;
+    return;
+  }
+  const { w, h } = img;
+  // Same float operations as Ultralytics: xy += wh / 2, then x and w / width, y and h / height.
+  const cx = (bbox[0] + bbox[2] / 2) / w;
+  const cy = (bbox[1] + bbox[3] / 2) / h;
+  const bw = bbox[2] / w;
+  const bh = bbox[3] / h;
+  if (bw <= 0 || bh <= 0) {
+    stats.skipped.degenerateBox++;
+    return;
+  }
+  const c80 = coco91to80(catId);
+  if (c80 === null) {
+    stats.skipped.unmappedCategory++;
+    return;
+  }
+  const cls = plan.remap.get(c80);
+  if (cls === undefined) {
+    stats.skipped.otherClass++;
+    return;
+  }
+  let rows = c.perImage.get(imageId);
+  const key = `${cls} ${cx} ${cy} ${bw} ${bh}`;
+  if (rows?.keys.has(key)) {
+    stats.skipped.duplicate++;
+    return;
+  }
+  if (!rows) c.perImage.set(imageId, (rows = { spans: [], keys: new Set() }));
+  rows.keys.add(key);
+  const seg = a.segmentation;
+  if (!Array.isArray(seg) || seg.length === 0 || !seg.every((p) => Array.isArray(p))) {
+    stats.skipped.noPolygon++;
+    return;
+  }
+  const parts = seg as number[][];
+  const pts = parts.length > 1 ? mergeMultiSegment(parts) : parts[0];
+  if (pts.length < 6 || pts.length % 2 !== 0) {
+    stats.skipped.noPolygon++;
+    return;
+  }
+  let line = String(cls);
+  for (let i = 0; i < pts.length; i += 2) line += ' ' + formatG(pts[i] / w) + ' ' + formatG(pts[i + 1] / h);
+  line += '\n';
+  c.spool.append(line, rows.spans);
+  stats.rows++;
+}
+
+/**
+ * Stream the file's `images` and `annotations` arrays. Annotations need their image's size, so when
+ * 'annotations' comes before 'images' in the file they are read in a second pass.
+ */
+async function scanAnnotationFile(c: Conversion, rss: RssMeter, progressMode: Coco2YoloOptions['progress']): Promise<void> {
+  const { annFile, annBytes, split } = c.plan;
   let imagesDone = false;
   let annotationsEarly = false;
-
-  const handleAnnotation = (a: Record<string, unknown>, off: number) => {
-    stats.annotations++;
-    const imageId = a.image_id as number;
-    const catId = a.category_id as number;
-    const bbox = a.bbox as number[];
-    if (typeof imageId !== 'number' || typeof catId !== 'number') throw bad(annFile, 'annotation without numeric image_id/category_id', off);
-    if (!Array.isArray(bbox) || bbox.length !== 4 || !bbox.every((v) => typeof v === 'number')) throw bad(annFile, `annotation ${String(a.id)} has no [x, y, w, h] bbox`, off);
-    if (a.iscrowd) {
-      stats.skipped.crowd++;
-      return;
-    }
-    const img = images.get(imageId);
-    if (!img) {
-      stats.skipped.noImage++;
-      return;
-    }
-    const { w, h } = img;
-    // Same float operations as Ultralytics: xy += wh / 2, then x and w / width, y and h / height.
-    const cx = (bbox[0] + bbox[2] / 2) / w;
-    const cy = (bbox[1] + bbox[3] / 2) / h;
-    const bw = bbox[2] / w;
-    const bh = bbox[3] / h;
-    if (bw <= 0 || bh <= 0) {
-      stats.skipped.degenerateBox++;
-      return;
-    }
-    const c80 = coco91to80(catId);
-    if (c80 === null) {
-      stats.skipped.unmappedCategory++;
-      return;
-    }
-    const cls = remap.get(c80);
-    if (cls === undefined) {
-      stats.skipped.otherClass++;
-      return;
-    }
-    let rows = perImage.get(imageId);
-    const key = `${cls} ${cx} ${cy} ${bw} ${bh}`;
-    if (rows?.keys.has(key)) {
-      stats.skipped.duplicate++;
-      return;
-    }
-    if (!rows) perImage.set(imageId, (rows = { spans: [], keys: new Set() }));
-    rows.keys.add(key);
-    const seg = a.segmentation;
-    if (!Array.isArray(seg) || seg.length === 0 || !seg.every((p) => Array.isArray(p))) {
-      stats.skipped.noPolygon++;
-      return;
-    }
-    const parts = seg as number[][];
-    const pts = parts.length > 1 ? mergeMultiSegment(parts) : parts[0];
-    if (pts.length < 6 || pts.length % 2 !== 0) {
-      stats.skipped.noPolygon++;
-      return;
-    }
-    let line = String(cls);
-    for (let i = 0; i < pts.length; i += 2) line += ' ' + formatG(pts[i] / w) + ' ' + formatG(pts[i + 1] / h);
-    line += '\n';
-    rows.spans.push(spoolPos, line.length);
-    spoolBuf.push(line);
-    spoolPos += line.length;
-    spoolBufLen += line.length;
-    if (spoolBufLen > 1 << 18) flushSpool(); // small batches: row strings die young instead of filling the old generation
-    stats.rows++;
-  };
-
-  const runScan = async (pass: 1 | 2) => {
+  const runScan = async (pass: 1 | 2): Promise<void> => {
     const mb = 1 << 20;
     let reported = 0;
     const totalMB = Math.ceil(annBytes / mb);
@@ -265,26 +336,15 @@ export async function coco2yolo(opts: Coco2YoloOptions): Promise<Coco2YoloStats>
       total: totalMB,
       label: pass === 1 ? `coco2yolo ${split}` : `coco2yolo ${split} (annotations)`,
       unit: 'MB',
-      mode: opts.progress ?? 'auto',
+      mode: progressMode ?? 'auto',
     });
     await scanTopLevelArrays(annFile, new Set(pass === 1 ? ['images', 'annotations'] : ['annotations']), {
       element: (key, value, off) => {
         if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad(annFile, `'${key}' element is not an object`, off);
         const o = value as Record<string, unknown>;
-        if (key === 'images') {
-          const id = o.id;
-          const fileName = o.file_name;
-          if (typeof id !== 'number' || typeof fileName !== 'string' || typeof o.width !== 'number' || typeof o.height !== 'number') {
-            throw bad(annFile, 'image entry without numeric id/width/height and file_name', off);
-          }
-          if (fileName.includes('..') || fileName.startsWith('/')) throw bad(annFile, `unsafe file_name '${fileName}'`, off);
-          images.set(id, { file: fileName, w: o.width, h: o.height });
-          stats.images++;
-        } else if (pass === 2 || imagesDone) {
-          handleAnnotation(o, off);
-        } else {
-          annotationsEarly = true;
-        }
+        if (key === 'images') readImageEntry(c, o, off);
+        else if (pass === 2 || imagesDone) keepAnnotation(c, o, off);
+        else annotationsEarly = true;
       },
       arrayEnd: (key) => {
         if (key === 'images') imagesDone = true;
@@ -295,111 +355,121 @@ export async function coco2yolo(opts: Coco2YoloOptions): Promise<Coco2YoloStats>
           progress.tick(now - reported);
           reported = now;
         }
-        sampleRss();
+        rss.sample();
       },
     });
     if (reported < totalMB) progress.tick(totalMB - reported);
     progress.finish();
   };
+  await runScan(1);
+  if (annotationsEarly) {
+    // 'annotations' came before 'images' in the file: now that every image is known, read them again.
+    c.stats.annotations = 0;
+    await runScan(2);
+  }
+  c.spool.flush();
+  if (c.stats.images === 0) throw new AnimesegError('BAD_DATASET', "no 'images' array in the annotation file", { file: annFile });
+}
 
-  try {
-    await runScan(1);
-    if (annotationsEarly) {
-      // 'annotations' came before 'images' in the file: now that every image is known, read them again.
-      stats.annotations = 0;
-      await runScan(2);
-    }
-    flushSpool();
-    if (stats.images === 0) throw new AnimesegError('BAD_DATASET', "no 'images' array in the annotation file", { file: annFile });
-
-    // Labels (and image links) for images with kept rows, in the order Ultralytics would write them.
-    const stagedLabels = join(staging, 'labels');
-    // Images are linked straight into their final folder (skipping ones already there): without labels and
-    // data.yaml they do not make the set look complete, and we never delete an images folder (it may be the
-    // user's own copy of COCO).
-    if (linkMode !== 'none') await mkdir(finalImages, { recursive: true });
-    const progress = new Progress({ total: perImage.size, label: `write ${split}`, unit: 'img', mode: opts.progress ?? 'auto' });
-    let buf = Buffer.alloc(1 << 16);
-    const madeDirs = new Set<string>();
-    for (const [imageId, rows] of perImage) {
-      if (rows.spans.length === 0) {
-        progress.tick();
-        continue; // every kept box had no polygon
-      }
-      const img = images.get(imageId)!;
-      if (linkMode !== 'none') {
-        const src = join(opts.images!, img.file);
-        const dst = join(finalImages, img.file);
-        const dir = dirname(dst);
-        if (!madeDirs.has(dir)) {
-          await mkdir(dir, { recursive: true });
-          madeDirs.add(dir);
-        }
-        try {
-          stats.linked[await placeImage(src, dst, linkMode)]++;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new AnimesegError('IO', `cannot link/copy image: ${(e as Error).message}`, { file: src, cause: e });
-          // Without its image the label would be an orphan: report and leave both out.
-          stats.missingImages.push(img.file);
-          progress.tick(1, false);
-          continue;
-        }
-      }
-      let text = '';
-      for (let i = 0; i < rows.spans.length; i += 2) {
-        const len = rows.spans[i + 1];
-        if (buf.length < len) buf = Buffer.alloc(len * 2);
-        readSync(spool, buf, 0, len, rows.spans[i]);
-        text += buf.toString('latin1', 0, len);
-      }
-      const labelPath = join(stagedLabels, img.file.replace(/\.[^./]+$/, '') + '.txt');
-      const ldir = dirname(labelPath);
-      if (!madeDirs.has(ldir)) {
-        mkdirSync(ldir, { recursive: true });
-        madeDirs.add(ldir);
-      }
-      // Synchronous: tens of thousands of tiny files write faster without a thread-pool round trip each.
-      writeFileSync(labelPath, text);
-      stats.labelFiles++;
+/**
+ * Label files (into `stagedLabels`) and image links for images with kept rows, in the order Ultralytics
+ * would write them. Images are linked straight into their final folder (skipping ones already there):
+ * without labels and data.yaml they do not make the set look complete, and we never delete an images
+ * folder (it may be the user's own copy of COCO).
+ */
+async function writeLabels(c: Conversion, imagesDir: string | undefined, stagedLabels: string, rss: RssMeter, progressMode: Coco2YoloOptions['progress']): Promise<void> {
+  const { plan, stats } = c;
+  const linkMode = plan.linkMode;
+  if (linkMode !== 'none') await mkdir(plan.finalImages, { recursive: true });
+  const progress = new Progress({ total: c.perImage.size, label: `write ${plan.split}`, unit: 'img', mode: progressMode ?? 'auto' });
+  const madeDirs = new Set<string>();
+  const ensureDir = async (dir: string, sync: boolean): Promise<void> => {
+    if (madeDirs.has(dir)) return;
+    if (sync) mkdirSync(dir, { recursive: true });
+    else await mkdir(dir, { recursive: true });
+    madeDirs.add(dir);
+  };
+  for (const [imageId, rows] of c.perImage) {
+    if (rows.spans.length === 0) {
       progress.tick();
-      if ((stats.labelFiles & 1023) === 0) sampleRss();
+      continue; // every kept box had no polygon
     }
-    progress.finish();
-    closeSync(spool);
-    await rm(spoolPath, { force: true });
+    const img = c.images.get(imageId)!;
+    if (linkMode !== 'none') {
+      const src = join(imagesDir!, img.file);
+      const dst = join(plan.finalImages, img.file);
+      await ensureDir(dirname(dst), false);
+      try {
+        stats.linked[await placeImage(src, dst, linkMode)]++;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new AnimesegError('IO', `cannot link/copy image: ${(e as Error).message}`, { file: src, cause: e });
+        // Without its image the label would be an orphan: report and leave both out.
+        stats.missingImages.push(img.file);
+        progress.tick(1, false);
+        continue;
+      }
+    }
+    const text = c.spool.read(rows.spans);
+    const labelPath = join(stagedLabels, img.file.replace(/\.[^./]+$/, '') + '.txt');
+    await ensureDir(dirname(labelPath), true);
+    // Synchronous: tens of thousands of tiny files write faster without a thread-pool round trip each.
+    writeFileSync(labelPath, text);
+    stats.labelFiles++;
+    progress.tick();
+    if ((stats.labelFiles & 1023) === 0) rss.sample();
+  }
+  progress.finish();
+}
 
-    // Move into place: labels, then data.yaml last (it marks the set complete).
-    await mkdir(join(out, 'labels'), { recursive: true });
-    if (opts.force) await rm(finalLabels, { recursive: true, force: true });
-    await rename(stagedLabels, finalLabels);
-    await writeCocoDataYaml(out, split, names);
+/** Move into place: labels, then data.yaml last (it marks the set complete). */
+async function publishSplit(plan: ConvertPlan, stagedLabels: string, force: boolean): Promise<void> {
+  await mkdir(join(plan.out, 'labels'), { recursive: true });
+  if (force) await rm(plan.finalLabels, { recursive: true, force: true });
+  await rename(stagedLabels, plan.finalLabels);
+  await writeCocoDataYaml(plan.out, plan.split, plan.names);
+}
+
+export async function coco2yolo(opts: Coco2YoloOptions): Promise<Coco2YoloStats> {
+  const t0 = Date.now();
+  const rss = new RssMeter();
+  const plan = await planConversion(opts);
+
+  // Everything is built in a staging folder and moved into place at the end, so a crash or a corrupt file
+  // never leaves a labels folder or data.yaml that looks complete.
+  const staging = join(plan.out, `${TEMP_PREFIX}coco2yolo-${plan.split}`);
+  await rm(staging, { recursive: true, force: true });
+  const stagedLabels = join(staging, 'labels');
+  await mkdir(stagedLabels, { recursive: true });
+  const c: Conversion = { plan, stats: emptyStats(plan.split, plan.out), spool: new RowSpool(join(staging, 'rows.spool')), images: new Map(), perImage: new Map() };
+  try {
+    await scanAnnotationFile(c, rss, opts.progress);
+    await writeLabels(c, opts.images, stagedLabels, rss, opts.progress);
+    c.spool.close();
+    await rm(c.spool.path, { force: true });
+    await publishSplit(plan, stagedLabels, opts.force ?? false);
     await rm(staging, { recursive: true, force: true });
   } catch (e) {
-    try {
-      closeSync(spool);
-    } catch {
-      /* already closed */
-    }
+    c.spool.close();
     await rm(staging, { recursive: true, force: true });
     throw e;
   }
-  sampleRss();
-  stats.seconds = (Date.now() - t0) / 1000;
-  stats.peakRssMB = Math.round(peakRss / (1 << 20));
-  return stats;
+  rss.sample();
+  c.stats.seconds = (Date.now() - t0) / 1000;
+  c.stats.peakRssMB = Math.round(rss.peak / (1 << 20));
+  return c.stats;
 }
 
 /** data.yaml listing every split converted into `out` so far; a missing val/train reuses the other. */
 async function writeCocoDataYaml(out: string, split: string, names: string[]): Promise<void> {
   const file = join(out, 'data.yaml');
   const splits = new Set<string>([split]);
-  if (await exists(file)) {
+  if (await pathExists(file)) {
     try {
       const prev = await readDataYaml(file);
       for (const s of ['train', 'val'] as const) {
         for (const p of prev.splits[s] ?? []) {
           const m = /[\\/]images[\\/]([^\\/]+)$/.exec(p);
-          if (m && (await exists(join(out, 'labels', m[1])))) splits.add(m[1]);
+          if (m && (await pathExists(join(out, 'labels', m[1])))) splits.add(m[1]);
         }
       }
     } catch {

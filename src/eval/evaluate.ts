@@ -27,10 +27,11 @@ import type { ValRun, ValRunner, ValRunnerOptions } from './model-runner.js';
 import { valGeometry, scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
 import { buildGt, parseLabel, type LabelInstance } from './metrics/gt.js';
 import { canvasLookup, gridMaskFromNative, letterboxBox } from './metrics/predmask.js';
-import { MetricsAccumulator, formatTable, type PredImage, type UltralyticsMetrics } from './metrics/results.js';
+import { MetricsAccumulator, formatTable, type MetricCurves, type PredImage, type UltralyticsMetrics } from './metrics/results.js';
 import { imageKey, predImageFromStored, readPredictions, storedPredictionMask, type StoredImage } from './predictions.js';
 import { imageQuality, summarise, type ImageQuality, type QualityInstance, type QualitySummary } from './quality.js';
 import type { WorstEntry } from './plots.js';
+import type { RefinerOptions } from '../refine/index.js';
 
 export interface EvaluateOptions {
   /** data.yaml path. */
@@ -57,7 +58,7 @@ export interface EvaluateOptions {
   /** Model loading settings (models folder, device, threads). */
   segmenter?: Omit<ValRunnerOptions, 'model' | 'imgsz'>;
   /** Options for the refiner (createRefiner). */
-  refineOptions?: Record<string, unknown>;
+  refineOptions?: RefinerOptions;
   /** Evaluate at most this many images (quick checks). */
   limit?: number;
   progress?: 'auto' | 'bar' | 'plain' | 'silent';
@@ -216,13 +217,18 @@ function scoreOrder(scores: readonly number[]): number[] {
   return scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
 }
 
-export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
-  const t0 = performance.now();
-  const split = opts.split ?? 'val';
-  const refineName: RefineName = opts.refine ?? 'none';
-  const tol = opts.boundaryTol ?? 2;
-  const qConf = opts.qualityConf ?? 0.25;
-  const worstN = opts.worst ?? 8;
+/** The checked numbers of an evaluation. */
+interface EvalSettings {
+  split: SplitName;
+  refineName: RefineName;
+  tol: number;
+  qConf: number;
+  worstN: number;
+}
+
+function checkEvaluateOptions(opts: EvaluateOptions): EvalSettings {
+  const settings = { split: opts.split ?? 'val', refineName: opts.refine ?? 'none', tol: opts.boundaryTol ?? 2, qConf: opts.qualityConf ?? 0.25, worstN: opts.worst ?? 8 };
+  const tol = settings.tol;
   if (!(tol >= 0 && tol <= 50)) throw new AnimesegError('BAD_OPTION', `boundary tolerance must be in [0, 50], got ${tol}`);
   if (opts.imgsz !== undefined && !(Number.isInteger(opts.imgsz) && opts.imgsz >= 32 && opts.imgsz % 32 === 0)) {
     throw new AnimesegError('BAD_OPTION', `imgsz must be a positive multiple of 32, got ${opts.imgsz}`);
@@ -230,53 +236,190 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
   if (!opts.predictions && !opts.model) {
     throw new AnimesegError('BAD_OPTION', 'give a model (--model) or stored predictions (--predictions)');
   }
-  const { items: allItems, names, warnings: dataWarnings } = await listDataset(opts.data, split);
-  const items = opts.limit ? allItems.slice(0, opts.limit) : allItems;
+  return settings;
+}
 
-  let stored: Map<string, StoredImage> | null = null;
-  let runner: ValRunner | null = null;
+/** Where predictions come from: a stored file, or a model (and the refiner measured against it). */
+interface PredictionSource {
+  stored: Map<string, StoredImage> | null;
+  runner: ValRunner | null;
+  refiner: Refiner | null;
+  imgsz: number;
+  modelName: string;
+}
+
+/** Stored predictions, matched to the split's images by name; none matching is an error, some a warning. */
+async function openStoredPredictions(file: string, allItems: readonly DatasetItem[], split: SplitName, warnings: string[]): Promise<Map<string, StoredImage>> {
+  const stored = await readPredictions(file);
+  const keys = new Set(allItems.map((it) => imageKey(it.image)));
+  const unknown = [...stored.keys()].filter((k) => !keys.has(k));
+  if (unknown.length === stored.size && stored.size > 0) {
+    throw new AnimesegError('BAD_INPUT', `no prediction matches an image of the '${split}' split (e.g. '${unknown[0]}')`, {
+      file,
+      hint: "predictions are matched to images by file name without extension ('image' field)",
+    });
+  }
+  if (unknown.length > 0) warnings.push(`${unknown.length} image(s) in the predictions are not in the '${split}' split and were ignored (e.g. '${unknown[0]}')`);
+  return stored;
+}
+
+/**
+ * The model at Ultralytics validation settings (conf 0.001, iou 0.7, max_det 300). Classes: the model's
+ * default (person for COCO models, every class otherwise), so a COCO model's 'person' (0) is scored against
+ * class 0 of single-class character data; other classes could only add false positives the data lacks.
+ */
+async function openModel(opts: EvaluateOptions, refineName: RefineName): Promise<PredictionSource> {
+  const { createValRunner } = await import('./model-runner.js');
+  const runner = await createValRunner({ ...opts.segmenter, model: opts.model });
+  const imgsz = opts.imgsz ?? Math.max(...runner.imgsz);
   let refiner: Refiner | null = null;
-  let imgsz = opts.imgsz ?? 640;
-  let modelName = 'predictions';
-  if (opts.predictions) {
-    stored = await readPredictions(opts.predictions);
-    const keys = new Set(allItems.map((it) => imageKey(it.image)));
-    const unknown = [...stored.keys()].filter((k) => !keys.has(k));
-    if (unknown.length === stored.size && stored.size > 0) {
-      throw new AnimesegError('BAD_INPUT', `no prediction matches an image of the '${split}' split (e.g. '${unknown[0]}')`, {
-        file: opts.predictions,
-        hint: "predictions are matched to images by file name without extension ('image' field)",
-      });
-    }
-    if (unknown.length > 0) dataWarnings.push(`${unknown.length} image(s) in the predictions are not in the '${split}' split and were ignored (e.g. '${unknown[0]}')`);
-  } else {
-    // Ultralytics validation settings (conf 0.001, iou 0.7, max_det 300). Classes: the model's default (person
-    // for COCO models, every class otherwise), so a COCO model's 'person' (0) is scored against class 0 of
-    // single-class character data; other classes could only add false positives of classes the data lacks.
-    const { createValRunner } = await import('./model-runner.js');
-    runner = await createValRunner({ ...opts.segmenter, model: opts.model });
-    modelName = runner.model;
-    if (opts.imgsz === undefined) imgsz = Math.max(...runner.imgsz);
-    if (refineName !== 'none') {
-      try {
-        const { createRefiner } = await import('../refine/index.js');
-        refiner = await createRefiner(refineName, opts.refineOptions ?? {});
-      } catch (e) {
-        await runner.dispose();
-        throw e;
-      }
+  if (refineName !== 'none') {
+    try {
+      const { createRefiner } = await import('../refine/index.js');
+      refiner = await createRefiner(refineName, opts.refineOptions ?? {});
+    } catch (e) {
+      await runner.dispose();
+      throw e;
     }
   }
+  return { stored: null, runner, refiner, imgsz, modelName: runner.model };
+}
 
-  const acc = new MetricsAccumulator(names);
-  const sources = refiner ? ['none', refineName] : ['none'];
-  const quality: Record<string, ImageQuality[]> = Object.fromEntries(sources.map((s) => [s, []]));
-  const perImage: PerImage[] = [];
+/** One image's predictions: on the metric grid (`pred`) and at full size per mask source (`quality`). */
+interface ImagePrediction {
+  width: number;
+  height: number;
+  pred: PredImage;
+  count: number;
+  quality: Record<string, QualityInstance[]>;
+}
+
+type Timings = EvaluateReport['timings'];
+
+async function predictStored(item: DatasetItem, src: PredictionSource, qConf: number, names: ReadonlyMap<number, string>): Promise<ImagePrediction> {
+  const s = src.stored!.get(imageKey(item.image));
+  const { width, height } = s?.width && s?.height ? { width: s.width, height: s.height } : await imageSize(item.image);
+  const preds = s?.predictions ?? [];
+  return {
+    width,
+    height,
+    pred: predImageFromStored(preds, valGeometry(width, height, src.imgsz)),
+    count: preds.length,
+    quality: { none: preds.filter((p) => p.score >= qConf && names.has(p.cls)).map((p) => ({ cls: p.cls, mask: storedPredictionMask(p, width, height) })) },
+  };
+}
+
+async function predictWithModel(
+  item: DatasetItem,
+  src: PredictionSource,
+  refineName: RefineName,
+  qConf: number,
+  names: ReadonlyMap<number, string>,
+  timings: Timings,
+): Promise<ImagePrediction & { exact: boolean }> {
+  const r = await src.runner!.run(item.image);
+  timings.inferenceMs += (r.timings.decode ?? 0) + (r.timings.preprocess ?? 0) + (r.timings.inference ?? 0) + (r.timings.postprocess ?? 0);
+  const tp0 = performance.now();
+  const pi = predImageFromRun(r, valGeometry(r.width, r.height, src.imgsz));
+  timings.metricsMs += performance.now() - tp0 + (r.timings.protoMasks ?? 0);
+  const confident = r.instances.filter((i) => i.score >= qConf && names.has(i.classId));
+  const quality: Record<string, QualityInstance[]> = { none: confident.map((i) => ({ cls: i.classId, mask: i.mask })) };
+  if (src.refiner) {
+    const tr = performance.now();
+    const refined = confident.length ? await src.refiner.refine(r.image, confident) : [];
+    timings.refineMs += performance.now() - tr;
+    quality[refineName] = refined.map((i) => ({ cls: i.classId, mask: i.mask }));
+  }
+  return { width: r.width, height: r.height, pred: pi.pred, count: r.instances.length, quality, exact: pi.exact };
+}
+
+/** What the per-image scoring accumulates over the split. */
+interface EvalTally {
+  acc: MetricsAccumulator;
+  sources: string[];
+  quality: Record<string, ImageQuality[]>;
+  perImage: PerImage[];
+  worst: WorstEntry[];
+  timings: Timings;
+}
+
+/** Ultralytics metrics on the letterbox grid, then full-resolution quality for each mask source. */
+function scoreImage(item: DatasetItem, labels: LabelInstance[], p: ImagePrediction, imgsz: number, st: EvalSettings, tally: EvalTally, predictStart: number, stored: boolean): void {
+  const { width, height } = p;
+  const { timings } = tally;
+  const tg = performance.now();
+  tally.acc.add(buildGt(labels, valGeometry(width, height, imgsz)), p.pred);
+  const tq = performance.now();
+  timings.metricsMs += tq - tg;
+  if (stored) timings.metricsMs += tg - predictStart; // stored predictions: their rasterisation is metric work too
+  const gts = gtMasksFull(labels, width, height);
+  const rec: PerImage = { image: item.image, width, height, gt: labels.length, predictions: p.count, quality: {} };
+  const worstSource = tally.sources[tally.sources.length - 1];
+  for (const s of tally.sources) {
+    const q = imageQuality(p.quality[s] ?? [], gts, width, height, st.tol);
+    tally.quality[s].push(q);
+    const mean = q.matchedIoU.length ? q.matchedIoU.reduce((a, b) => a + b, 0) / q.matchedIoU.length : null;
+    rec.quality[s] = { fgIoU: q.fgIoU, boundaryF: q.boundaryF, instanceIoU: mean, matched: q.matchedIoU.length };
+    if (s === worstSource && st.worstN > 0) keepWorst(tally.worst, { image: item.image, fgIoU: q.fgIoU, width, height, pred: q.predUnion, gt: q.gtUnion }, st.worstN);
+  }
+  timings.qualityMs += performance.now() - tq;
+  tally.perImage.push(rec);
+  timings.images++;
+}
+
+/** 'proto' = the model's own masks (Ultralytics-exact), 'native' = native masks sampled on the grid (stored, or another --imgsz). */
+function maskSourceOf(stored: boolean, protoImages: number, images: number): string {
+  if (stored) return 'stored';
+  if (protoImages === images) return 'proto';
+  return protoImages === 0 ? 'native' : `proto on ${protoImages} of ${images} images, native on the rest`;
+}
+
+/** metrics.json and (a convenience: a failure is a warning) the PR/F1 curves and the worst-IoU sheet. */
+async function writeReportFiles(report: EvaluateReport, outDir: string, plots: boolean, curves: MetricCurves, names: Map<number, string>, worst: WorstEntry[], worstSource: string, t0: number): Promise<void> {
+  const out = resolve(outDir);
+  await mkdir(out, { recursive: true });
+  if (plots) {
+    // Pictures are a convenience: if drawing fails (e.g. a sharp build without SVG), the numbers still get written.
+    try {
+      const { writeCurvePlots, writeWorstSheet } = await import('./plots.js');
+      report.files.push(...(await writeCurvePlots(curves, names, out)));
+      if (worst.length > 0) {
+        const sheet = await writeWorstSheet(worst, join(out, 'worst.png'), worstSource);
+        if (sheet) report.files.push(sheet);
+      }
+    } catch (e) {
+      report.warnings.push(`plots not written: ${describeError(e).split('\n')[0]}`);
+    }
+  }
+  const metricsPath = join(out, 'metrics.json');
+  report.files.push(metricsPath);
+  report.timings.totalMs = performance.now() - t0;
+  await writeJsonAtomic(metricsPath, report);
+}
+
+export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
+  const t0 = performance.now();
+  const st = checkEvaluateOptions(opts);
+  const { split, refineName } = st;
+  const { items: allItems, names, warnings: dataWarnings } = await listDataset(opts.data, split);
+  const items = opts.limit ? allItems.slice(0, opts.limit) : allItems;
+  const src: PredictionSource = opts.predictions
+    ? { stored: await openStoredPredictions(opts.predictions, allItems, split, dataWarnings), runner: null, refiner: null, imgsz: opts.imgsz ?? 640, modelName: 'predictions' }
+    : await openModel(opts, refineName);
+  const stored = src.stored !== null;
+
+  const sources = src.refiner ? ['none', refineName] : ['none'];
+  const tally: EvalTally = {
+    acc: new MetricsAccumulator(names),
+    sources,
+    quality: Object.fromEntries(sources.map((s) => [s, []])),
+    perImage: [],
+    worst: [],
+    timings: { images: 0, inferenceMs: 0, refineMs: 0, metricsMs: 0, qualityMs: 0, totalMs: 0 },
+  };
+  const { timings } = tally;
   const skipped: { image: string; reason: string }[] = [];
-  const worst: WorstEntry[] = [];
-  const timings = { images: 0, inferenceMs: 0, refineMs: 0, metricsMs: 0, qualityMs: 0, totalMs: 0 };
   const progress = new Progress({ total: items.length, label: 'eval', unit: 'img', mode: opts.progress ?? 'auto' });
-  const worstSource = sources[sources.length - 1];
   let protoImages = 0;
 
   try {
@@ -284,63 +427,15 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
       let ok = true;
       try {
         const labels = await readLabels(item.label, names);
-        let width: number;
-        let height: number;
-        let pred: PredImage;
-        let qualityPreds: Record<string, QualityInstance[]>;
-        let nPred: number;
         const tm0 = performance.now();
-        if (stored) {
-          const s = stored.get(imageKey(item.image));
-          const size = s?.width && s?.height ? { width: s.width, height: s.height } : await imageSize(item.image);
-          width = size.width;
-          height = size.height;
-          const g = valGeometry(width, height, imgsz);
-          const preds = s?.predictions ?? [];
-          pred = predImageFromStored(preds, g);
-          nPred = preds.length;
-          qualityPreds = {
-            none: preds.filter((p) => p.score >= qConf && names.has(p.cls)).map((p) => ({ cls: p.cls, mask: storedPredictionMask(p, width, height) })),
-          };
-        } else {
-          const r = await runner!.run(item.image);
-          timings.inferenceMs += (r.timings.decode ?? 0) + (r.timings.preprocess ?? 0) + (r.timings.inference ?? 0) + (r.timings.postprocess ?? 0);
-          width = r.width;
-          height = r.height;
-          const tp0 = performance.now();
-          const pi = predImageFromRun(r, valGeometry(width, height, imgsz));
-          pred = pi.pred;
-          if (pi.exact) protoImages++;
-          timings.metricsMs += performance.now() - tp0 + (r.timings.protoMasks ?? 0);
-          nPred = r.instances.length;
-          const confident = r.instances.filter((i) => i.score >= qConf && names.has(i.classId));
-          qualityPreds = { none: confident.map((i) => ({ cls: i.classId, mask: i.mask })) };
-          if (refiner) {
-            const tr = performance.now();
-            const refined = confident.length ? await refiner.refine(r.image, confident) : [];
-            timings.refineMs += performance.now() - tr;
-            qualityPreds[refineName] = refined.map((i) => ({ cls: i.classId, mask: i.mask }));
-          }
+        let p: ImagePrediction;
+        if (stored) p = await predictStored(item, src, st.qConf, names);
+        else {
+          const r = await predictWithModel(item, src, refineName, st.qConf, names, timings);
+          if (r.exact) protoImages++;
+          p = r;
         }
-        const tg = performance.now();
-        const g = valGeometry(width, height, imgsz);
-        const gt = buildGt(labels, g);
-        acc.add(gt, pred);
-        const tq = performance.now();
-        timings.metricsMs += tq - tg;
-        if (stored) timings.metricsMs += tg - tm0; // stored predictions: their rasterisation is metric work too
-        const gts = gtMasksFull(labels, width, height);
-        const rec: PerImage = { image: item.image, width, height, gt: labels.length, predictions: nPred, quality: {} };
-        for (const s of sources) {
-          const q = imageQuality(qualityPreds[s] ?? [], gts, width, height, tol);
-          quality[s].push(q);
-          const mean = q.matchedIoU.length ? q.matchedIoU.reduce((a, b) => a + b, 0) / q.matchedIoU.length : null;
-          rec.quality[s] = { fgIoU: q.fgIoU, boundaryF: q.boundaryF, instanceIoU: mean, matched: q.matchedIoU.length };
-          if (s === worstSource && worstN > 0) keepWorst(worst, { image: item.image, fgIoU: q.fgIoU, width, height, pred: q.predUnion, gt: q.gtUnion }, worstN);
-        }
-        timings.qualityMs += performance.now() - tq;
-        perImage.push(rec);
-        timings.images++;
+        scoreImage(item, labels, p, src.imgsz, st, tally, tm0, stored);
       } catch (e) {
         ok = false;
         const reason = isAnimesegError(e) ? describeError(e) : `internal error: ${(e as Error)?.stack ?? String(e)}`;
@@ -348,65 +443,44 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
         progress.log(`skipped ${item.image}: ${reason.split('\n')[0]}`);
       }
       progress.tick(1, ok);
-      opts.onProgress?.(perImage.length + skipped.length, items.length, item.image);
+      opts.onProgress?.(tally.perImage.length + skipped.length, items.length, item.image);
     }
   } finally {
     progress.finish();
-    await refiner?.dispose?.();
-    await runner?.dispose();
+    await src.refiner?.dispose?.();
+    await src.runner?.dispose();
   }
 
   const tr = performance.now();
-  const { metrics, curves } = acc.result();
+  const { metrics, curves } = tally.acc.result();
   timings.metricsMs += performance.now() - tr;
   const report: EvaluateReport = {
     ultralytics: metrics,
     table: formatTable(metrics),
-    quality: { conf: qConf, boundaryTol: tol, sources: Object.fromEntries(sources.map((s) => [s, summarise(quality[s])])) },
+    quality: { conf: st.qConf, boundaryTol: st.tol, sources: Object.fromEntries(sources.map((s) => [s, summarise(tally.quality[s])])) },
     settings: {
       data: resolve(opts.data),
       split,
-      model: modelName,
+      model: src.modelName,
       predictions: opts.predictions ? resolve(opts.predictions) : null,
       refine: refineName,
-      imgsz,
+      imgsz: src.imgsz,
       conf: 0.001,
       iou: 0.7,
       max_det: 300,
       rect: false,
-      // how prediction masks reached the metric grid: 'proto' = the model's own masks (Ultralytics-exact),
-      // 'native' = native masks sampled on the grid (stored predictions, or --imgsz different from the model's)
-      mask_source: stored ? 'stored' : protoImages === timings.images ? 'proto' : protoImages === 0 ? 'native' : `proto on ${protoImages} of ${timings.images} images, native on the rest`,
+      // how prediction masks reached the metric grid
+      mask_source: maskSourceOf(stored, protoImages, timings.images),
       mask_ratio: 4,
       overlap_mask: true,
     },
     skipped,
     warnings: dataWarnings,
-    perImage,
+    perImage: tally.perImage,
     timings,
     files: [],
   };
-  if (opts.out) {
-    const out = resolve(opts.out);
-    await mkdir(out, { recursive: true });
-    if (opts.plots ?? true) {
-      // Pictures are a convenience: if drawing fails (e.g. a sharp build without SVG), the numbers still get written.
-      try {
-        const { writeCurvePlots, writeWorstSheet } = await import('./plots.js');
-        report.files.push(...(await writeCurvePlots(curves, names, out)));
-        if (worst.length > 0) {
-          const sheet = await writeWorstSheet(worst, join(out, 'worst.png'), worstSource);
-          if (sheet) report.files.push(sheet);
-        }
-      } catch (e) {
-        report.warnings.push(`plots not written: ${describeError(e).split('\n')[0]}`);
-      }
-    }
-    const metricsPath = join(out, 'metrics.json');
-    report.files.push(metricsPath);
-    report.timings.totalMs = performance.now() - t0;
-    await writeJsonAtomic(metricsPath, report);
-  }
+  if (opts.out) await writeReportFiles(report, opts.out, opts.plots ?? true, curves, names, tally.worst, sources[sources.length - 1], t0);
   report.timings.totalMs = performance.now() - t0;
   return report;
 }

@@ -5,6 +5,7 @@
  * besides the caller's `exists`), shared by the batch runner and anything else that schedules images
  * (a queue), so every path resumes the same way.
  */
+import type { RefinerOptions } from '../refine/index.js';
 import { createHash } from 'node:crypto';
 
 /** Everything that changes what is written for an image. Undefined fields are left out of the hash. */
@@ -21,7 +22,7 @@ export interface RunSettings {
   refine: string;
   softEdge: boolean;
   /** Refiner settings that change masks (SAM model, preset, box points). */
-  refineOptions?: Record<string, unknown>;
+  refineOptions?: Omit<RefinerOptions, 'softEdge'>;
   minArea?: number;
   maxCovered?: number;
   /** Recall aids (flip, tiles, second pass), when any is on. */

@@ -6,32 +6,25 @@
  * 'vote' and 'box' (SAM on onnxruntime) stay in-process: they have their own threads and large models.
  */
 import { Worker } from 'node:worker_threads';
-import { AnimesegError, type ErrorCode } from '../errors.js';
+import { AnimesegError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
 import type { Instance, Refiner } from '../contracts.js';
 import { workerSpec } from '../util/worker-spec.js';
+import { startWorkerPool, type WorkerPool } from '../util/worker-pool.js';
 import type { RefinerOptions } from './index.js';
 import type { RefineTimings, TimedRefiner } from './types.js';
 
+/** One image to refine, as it goes to a worker. */
 export interface RefineJob {
-  id: number;
   image: RawImage;
   instances: Instance[];
 }
 
-/** An error as it crosses the thread boundary: `code` only for AnimesegError. */
-export interface WorkerError {
-  code?: string;
-  message: string;
-  hint?: string;
-  file?: string;
+/** A worker's answer: the refiner's output and its timings. */
+export interface RefineAnswer {
+  instances: Instance[];
+  timings?: RefineTimings;
 }
-
-export type RefineReply =
-  | { type: 'ready' }
-  | { type: 'failed'; error: WorkerError }
-  | { type: 'result'; id: number; instances: Instance[]; timings?: RefineTimings }
-  | { type: 'error'; id: number; error: WorkerError };
 
 /** Refiners that are plain CPU code and may run in refine workers. */
 export function refinerRunsInWorkers(name: string): boolean {
@@ -41,25 +34,6 @@ export function refinerRunsInWorkers(name: string): boolean {
 export interface RefinerPool extends Refiner, TimedRefiner {
   /** Terminates the workers; images still queued fail. */
   dispose(): Promise<void>;
-}
-
-interface Pending {
-  job: RefineJob;
-  transfer: ArrayBuffer[];
-  resolve: (r: Instance[]) => void;
-  reject: (e: unknown) => void;
-}
-
-interface Slot {
-  worker: Worker;
-  ready: boolean;
-  dead: boolean;
-  current?: Pending;
-}
-
-function fromWire(e: WorkerError): Error {
-  if (e.code) return new AnimesegError(e.code as ErrorCode, e.message, { hint: e.hint, file: e.file });
-  return new Error(e.message);
 }
 
 /** A copy in a buffer of its own, so it can be transferred without detaching the caller's data. */
@@ -77,100 +51,32 @@ export async function startRefinerPool(name: string, options: RefinerOptions, op
   if (!refinerRunsInWorkers(name)) {
     throw new AnimesegError('BAD_OPTION', `refiner '${name}' cannot run in refine workers`, { hint: 'only regions and none run in workers; use refineWorkers: 0' });
   }
-  const n = Math.max(1, Math.floor(opts.workers));
   const spec = workerSpec(import.meta.url, './worker');
-  const slots: Slot[] = [];
-  const queue: Pending[] = [];
-  let closed = false;
-  let nextId = 0;
-  // A worker that dies (out of memory, a crash) fails its image and is replaced; a limit stops a crash loop.
-  let respawns = 4 * n;
-
-  const dispatch = (): void => {
-    for (const s of slots) {
-      if (queue.length === 0) return;
-      if (!s.ready || s.dead || s.current) continue;
-      const p = queue.shift()!;
-      s.current = p;
-      s.worker.ref(); // busy workers keep the process alive; idle ones do not (see done()).
-      s.worker.postMessage(p.job, p.transfer);
-    }
-    if (queue.length > 0 && !slots.some((s) => !s.dead)) {
-      for (const p of queue.splice(0)) p.reject(new Error('refine workers stopped'));
-    }
-  };
-
-  const done = (s: Slot): Pending | undefined => {
-    const p = s.current;
-    s.current = undefined;
-    s.worker.unref();
-    return p;
-  };
-
-  const spawn = (): { slot: Slot; started: Promise<void> } => {
-    let worker: Worker;
-    try {
-      worker = new Worker(spec.url, { workerData: { entry: spec.entry, name, options } });
-    } catch (e) {
-      throw new AnimesegError('BAD_OPTION', `refine options cannot be sent to a worker: ${(e as Error).message}`, { hint: 'options must be plain data', cause: e });
-    }
-    const slot: Slot = { worker, ready: false, dead: false };
-    slots.push(slot);
-    const started = new Promise<void>((resolve, reject) => {
-      const died = (why: string): void => {
-        if (slot.dead) return;
-        slot.dead = true;
-        slots.splice(slots.indexOf(slot), 1);
-        reject(new Error(`refine worker stopped: ${why}`));
-        const p = done(slot);
-        p?.reject(new Error(`refine worker stopped: ${why}`));
-        if (closed) return;
-        if (slot.ready && respawns > 0) {
-          respawns--;
-          try {
-            spawn().started.catch(() => undefined);
-          } catch {
-            // No replacement: the remaining workers take the queue (or it fails in dispatch).
-          }
+  const closed = (): Error => new Error('refine workers are closed');
+  const pool: WorkerPool<RefineJob, RefineAnswer> = await startWorkerPool<RefineJob, RefineAnswer>({
+      workers: opts.workers,
+      create: () => {
+        try {
+          return new Worker(spec.url, { workerData: { entry: spec.entry, name, options } });
+        } catch (e) {
+          throw new AnimesegError('BAD_OPTION', `refine options cannot be sent to a worker: ${(e as Error).message}`, { hint: 'options must be plain data', cause: e });
         }
-        dispatch();
-      };
-      worker.on('message', (m: RefineReply) => {
-        if (m.type === 'ready') {
-          slot.ready = true;
-          worker.unref();
-          resolve();
-          dispatch();
-        } else if (m.type === 'failed') {
-          reject(fromWire(m.error));
-          slot.dead = true;
-          slots.splice(slots.indexOf(slot), 1);
-          void worker.terminate();
-          dispatch();
-        } else {
-          const p = done(slot);
-          if (p && p.job.id === m.id) {
-            if (m.type === 'result') {
-              self.lastTimings = m.timings;
-              p.resolve(m.instances);
-            } else p.reject(fromWire(m.error));
-          }
-          dispatch();
-        }
-      });
-      worker.on('error', (e) => died(e.message));
-      worker.on('exit', (code) => {
-        if (!closed) died(`exited with code ${code}`);
-      });
+      },
+      // A worker that dies (out of memory, a crash) fails its image and is replaced; a limit stops a crash loop.
+      respawns: 4 * Math.max(1, Math.floor(opts.workers)),
+      stopped: (why) => new AnimesegError('IO', `refine worker stopped: ${why}`, { hint: 'refineWorkers: 0 refines in the main thread' }),
+      closed,
     });
-    return { slot, started };
-  };
+  let disposed = false;
+  let lastTimings: RefineTimings | undefined;
 
-  const self = {
+  return {
     name,
-    lastTimings: undefined as RefineTimings | undefined,
+    get lastTimings() {
+      return lastTimings;
+    },
     async refine(image: RawImage, instances: Instance[]): Promise<Instance[]> {
-      if (closed) throw new Error('refine workers are closed');
+      if (disposed) throw closed();
       if (instances.length === 0) return [];
       // Copies, transferred: the caller keeps its image (cutouts are cut from it) and its instances.
       const data = own(image.data);
@@ -185,27 +91,13 @@ export async function startRefinerPool(name: string, options: RefinerOptions, op
         }
         return copy;
       });
-      const job: RefineJob = { id: nextId++, image: { ...image, data }, instances: sent };
-      return new Promise<Instance[]>((resolve, reject) => {
-        queue.push({ job, transfer, resolve, reject });
-        dispatch();
-      });
+      const answer = await pool.run({ image: { ...image, data }, instances: sent }, transfer);
+      lastTimings = answer.timings;
+      return answer.instances;
     },
     async dispose(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      for (const p of queue.splice(0)) p.reject(new Error('refine workers are closed'));
-      for (const s of slots) done(s)?.reject(new Error('refine workers are closed'));
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      disposed = true;
+      await pool.dispose();
     },
   };
-
-  const starts = Array.from({ length: n }, () => spawn().started);
-  try {
-    await Promise.all(starts);
-  } catch (e) {
-    await self.dispose();
-    throw e;
-  }
-  return self;
 }

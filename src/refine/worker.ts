@@ -1,19 +1,13 @@
 /**
  * Refinement worker thread (see worker-pool.ts): builds the refiner once from workerData, then refines one
- * image per message. Errors go back as { code, message, hint, file } so only that image fails.
+ * image per task. Errors go back as { code, message, hint, file } so only that image fails.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { AnimesegError } from '../errors.js';
+import { workerData } from 'node:worker_threads';
+import { serveTasks } from '../util/worker-serve.js';
 import { createRefiner } from './index.js';
-import type { Instance, Refiner } from '../contracts.js';
+import type { Instance } from '../contracts.js';
 import type { TimedRefiner } from './types.js';
-import type { RefineJob, RefineReply, WorkerError } from './worker-pool.js';
-
-function toWire(e: unknown): WorkerError {
-  // Only AnimesegError codes travel as codes; any other error stays an unexpected one on the main side.
-  if (e instanceof AnimesegError) return { code: e.code, message: e.message, hint: e.hint, file: e.file };
-  return { message: e instanceof Error ? e.message : String(e) };
-}
+import type { RefineAnswer, RefineJob } from './worker-pool.js';
 
 function buffersOf(instances: Instance[]): ArrayBuffer[] {
   const set = new Set<ArrayBuffer>();
@@ -24,31 +18,10 @@ function buffersOf(instances: Instance[]): ArrayBuffer[] {
   return [...set];
 }
 
-const port = parentPort!;
-let refiner: Refiner | undefined;
-try {
-  refiner = await createRefiner(workerData.name, workerData.options ?? {});
-  port.postMessage({ type: 'ready' } satisfies RefineReply);
-} catch (e) {
-  // The pool rejects its start with this error and terminates the thread.
-  port.postMessage({ type: 'failed', error: toWire(e) } satisfies RefineReply);
-}
-if (refiner) {
-  const r = refiner;
-  port.on('message', async (job: RefineJob) => {
-    let reply: RefineReply;
-    let transfer: ArrayBuffer[] = [];
-    try {
-      const out = await r.refine(job.image, job.instances);
-      reply = { type: 'result', id: job.id, instances: out, timings: (r as TimedRefiner).lastTimings };
-      transfer = buffersOf(out);
-    } catch (e) {
-      reply = { type: 'error', id: job.id, error: toWire(e) };
-    }
-    try {
-      port.postMessage(reply, transfer);
-    } catch (e) {
-      port.postMessage({ type: 'error', id: job.id, error: toWire(e) } satisfies RefineReply);
-    }
-  });
-}
+await serveTasks<RefineJob, RefineAnswer>(async () => {
+  const refiner = await createRefiner(workerData.name, workerData.options ?? {});
+  return async (job) => {
+    const instances = await refiner.refine(job.image, job.instances);
+    return { value: { instances, timings: (refiner as TimedRefiner).lastTimings }, transfer: buffersOf(instances) };
+  };
+});

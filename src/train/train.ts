@@ -14,6 +14,7 @@ import { validateDataset, type DatasetFacts } from './dataset.js';
 import { DEFAULT_OPSET, exportOnnx, type ExportResult } from './export.js';
 import { formatEpoch, readResultsCsv, ResultsWatcher, type EpochRow } from './results.js';
 import { displayCommand, findUltralytics, runUltralytics, type UltralyticsCommand } from './ultralytics.js';
+import { pathExists } from '../util/exists.js';
 
 /** The original anime-seg training recipe (YOLOv8m-seg from COCO weights, 60 epochs, SGD defaults, AutoBatch). */
 export const SEED_HYPERPARAMETERS: Readonly<Record<string, string>> = {
@@ -130,14 +131,10 @@ export function buildTrainArgs(data: string, hp: Record<string, string>, project
   return ['segment', 'train', `data=${data}`, ...Object.entries(hp).map(([k, v]) => `${k}=${v}`), `project=${project}`, `name=${name}`, 'exist_ok=True'];
 }
 
-async function exists(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => undefined)) !== undefined;
-}
-
 /** Ultralytics' increment_path: name, name2, name3, ... (first that does not exist). */
 export async function uniqueRunName(project: string, name: string): Promise<string> {
-  if (!(await exists(join(project, name)))) return name;
-  for (let n = 2; n < 10_000; n++) if (!(await exists(join(project, `${name}${n}`)))) return `${name}${n}`;
+  if (!(await pathExists(join(project, name)))) return name;
+  for (let n = 2; n < 10_000; n++) if (!(await pathExists(join(project, `${name}${n}`)))) return `${name}${n}`;
   throw new AnimesegError('IO', `too many runs named ${name} in ${project}`);
 }
 
@@ -145,7 +142,7 @@ export async function uniqueRunName(project: string, name: string): Promise<stri
 async function findRunToResume(project: string, name: string | undefined): Promise<string> {
   if (name) {
     const dir = join(project, name);
-    if (!(await exists(join(dir, 'weights', 'last.pt')))) {
+    if (!(await pathExists(join(dir, 'weights', 'last.pt')))) {
       throw new AnimesegError('BAD_OPTION', `nothing to resume: ${join(dir, 'weights', 'last.pt')} does not exist`, {
         hint: 'check --project and --name (the run folder printed when training started)',
       });
@@ -217,90 +214,79 @@ function resumeCommandFor(project: string, name: string): string {
   return `animeseg train --resume --project ${project} --name ${name}`;
 }
 
-export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
-  const env = opts.env ?? process.env;
-  const project = resolve(opts.project ?? join('runs', 'animeseg'));
-  if (opts.register) assertRegistrableName(opts.register);
-  if (!opts.resume && !opts.data) throw new AnimesegError('BAD_OPTION', 'train: --data data.yaml is required', { hint: "run 'animeseg train --help'" });
+/** A run ready to start (or continue): its folder, what we remember about it, the Ultralytics arguments. */
+interface PreparedRun {
+  runDir: string;
+  record: RunRecord;
+  args: string[];
+  /** Epochs already in results.csv (a resumed run). */
+  alreadySeen: number;
+}
 
-  // Ultralytics first: no point checking 90k images if it cannot run anyway.
-  const u = opts.ultralytics ?? (await findUltralytics({ python: opts.python, env }));
-  log(`Ultralytics ${u.version} (${u.command})`);
+type Log = (message: string) => void;
 
-  let runDir: string;
+/** Continue `project/name` (or the newest run) from weights/last.pt, with the record the first start wrote. */
+async function prepareResume(project: string, opts: TrainOptions, log: Log): Promise<PreparedRun> {
+  const runDir = await findRunToResume(project, opts.name);
   let record: RunRecord;
-  let args: string[];
-  let alreadySeen = 0;
-  if (opts.resume) {
-    runDir = await findRunToResume(project, opts.name);
-    try {
-      record = JSON.parse(await readFile(join(runDir, RUN_RECORD), 'utf8')) as RunRecord;
-    } catch {
-      throw new AnimesegError('BAD_OPTION', `${runDir} was not started by animeseg train (no ${RUN_RECORD})`, {
-        hint: 'resume it with Ultralytics directly: yolo train resume model=RUN/weights/last.pt',
-      });
-    }
-    if (opts.register) record.register = opts.register;
-    args = ['segment', 'train', 'resume=True', `model=${join(runDir, 'weights', 'last.pt')}`];
-    // Ultralytics lets these three change on resume (trainer.check_resume).
-    if (opts.device !== undefined) args.push(`device=${opts.device}`);
-    if (opts.batch !== undefined) args.push(`batch=${opts.batch}`);
-    alreadySeen = (await readResultsCsv(join(runDir, 'results.csv')))?.rows.length ?? 0;
-    log(`resuming ${runDir} after epoch ${alreadySeen}`);
-  } else {
-    const data = resolve(opts.data!);
-    const hp = buildHyperparameters(opts);
-    // A local weights file is recorded by absolute path; a bare Ultralytics name (yolov8m-seg.pt) stays as is.
-    if (await exists(hp.model)) hp.model = resolve(hp.model);
-    const dataset = await validateDataset(data, { skip: opts.skipCheck, progress: opts.progress });
-    for (const w of dataset.warnings.slice(0, 20)) log(`dataset warning: ${w}`);
-    const name = await uniqueRunName(project, opts.name ?? 'train');
-    runDir = join(project, name);
-    await mkdir(runDir, { recursive: true });
-    args = buildTrainArgs(data, hp, project, name);
-    record = { version: 1, data, hyperparameters: hp, register: opts.register, opset: opts.opset ?? DEFAULT_OPSET, dataset, ultralyticsArgs: args };
+  try {
+    record = JSON.parse(await readFile(join(runDir, RUN_RECORD), 'utf8')) as RunRecord;
+  } catch {
+    throw new AnimesegError('BAD_OPTION', `${runDir} was not started by animeseg train (no ${RUN_RECORD})`, {
+      hint: 'resume it with Ultralytics directly: yolo train resume model=RUN/weights/last.pt',
+    });
   }
-  if (opts.opset !== undefined) record.opset = opts.opset;
-  await writeJsonAtomic(join(runDir, RUN_RECORD), record);
-  const command = displayCommand(u, args);
-  const epochs = Number(record.hyperparameters.epochs);
-  log(`run folder: ${runDir}\n$ ${command}`);
+  if (opts.register) record.register = opts.register;
+  const args = ['segment', 'train', 'resume=True', `model=${join(runDir, 'weights', 'last.pt')}`];
+  // Ultralytics lets these three change on resume (trainer.check_resume).
+  if (opts.device !== undefined) args.push(`device=${opts.device}`);
+  if (opts.batch !== undefined) args.push(`batch=${opts.batch}`);
+  const alreadySeen = (await readResultsCsv(join(runDir, 'results.csv')))?.rows.length ?? 0;
+  log(`resuming ${runDir} after epoch ${alreadySeen}`);
+  return { runDir, record, args, alreadySeen };
+}
 
-  // Progress per epoch from results.csv.
+/** A new run: hyperparameters, the dataset check, a unique run folder. */
+async function prepareNewRun(project: string, opts: TrainOptions, log: Log): Promise<PreparedRun> {
+  const data = resolve(opts.data!);
+  const hp = buildHyperparameters(opts);
+  // A local weights file is recorded by absolute path; a bare Ultralytics name (yolov8m-seg.pt) stays as is.
+  if (await pathExists(hp.model)) hp.model = resolve(hp.model);
+  const dataset = await validateDataset(data, { skip: opts.skipCheck, progress: opts.progress });
+  for (const w of dataset.warnings.slice(0, 20)) log(`dataset warning: ${w}`);
+  const name = await uniqueRunName(project, opts.name ?? 'train');
+  const runDir = join(project, name);
+  await mkdir(runDir, { recursive: true });
+  const args = buildTrainArgs(data, hp, project, name);
+  const record: RunRecord = { version: 1, data, hyperparameters: hp, register: opts.register, opset: opts.opset ?? DEFAULT_OPSET, dataset, ultralyticsArgs: args };
+  return { runDir, record, args, alreadySeen: 0 };
+}
+
+/** Ultralytics training with progress per epoch from results.csv. */
+async function runTraining(u: UltralyticsCommand, run: PreparedRun, epochs: number, opts: TrainOptions, env: NodeJS.ProcessEnv) {
   const bar = new Progress({ total: epochs, unit: 'epoch', label: 'train', mode: opts.progress ?? 'auto' });
-  if (alreadySeen) bar.tick(alreadySeen);
+  if (run.alreadySeen) bar.tick(run.alreadySeen);
   const watcher = new ResultsWatcher(
-    join(runDir, 'results.csv'),
+    join(run.runDir, 'results.csv'),
     (row) => {
       bar.tick();
       bar.log(formatEpoch(row, epochs));
       opts.onEpoch?.(row, epochs);
     },
     opts.progress === 'silent' ? 100 : 500,
-    alreadySeen,
+    run.alreadySeen,
   );
   watcher.start();
-  const r = await runUltralytics(u, args, { env, signal: opts.signal, logFile: join(runDir, RUN_LOG), onLine: opts.onLine });
+  const r = await runUltralytics(u, run.args, { env, signal: opts.signal, logFile: join(run.runDir, RUN_LOG), onLine: opts.onLine });
   const rows = await watcher.stop();
   bar.finish();
+  return { r, rows };
+}
 
+/** A run that ended with an error, without epochs or without best.pt is not a model: say why and how to go on. */
+function assertTrainingProduced(r: Awaited<ReturnType<typeof runUltralytics>>, base: TrainResult, project: string, best: string): void {
+  const { runDir, rows } = base;
   const name = basename(runDir);
-  const best = join(runDir, 'weights', 'best.pt');
-  const last = join(runDir, 'weights', 'last.pt');
-  const base: TrainResult = {
-    status: 'completed',
-    runDir,
-    command,
-    rows,
-    best: (await exists(best)) ? best : undefined,
-    last: (await exists(last)) ? last : undefined,
-  };
-  if (r.interrupted) {
-    const resumeCommand = resumeCommandFor(project, name);
-    log(`interrupted after ${rows.length} epoch(s); ${base.last ? `continue with: ${resumeCommand}` : 'no last.pt was saved, so it cannot be resumed'}`);
-    return { ...base, status: 'interrupted', resumeCommand: base.last ? resumeCommand : undefined };
-  }
   if (r.code !== 0) {
     throw new AnimesegError('EXTERNAL_FAILED', `Ultralytics training failed (exit ${r.code ?? r.signal}) after ${rows.length} epoch(s)`, {
       file: runDir,
@@ -318,12 +304,35 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!base.best) {
     throw new AnimesegError('EXTERNAL_FAILED', `training finished but ${best} is missing`, { file: runDir, hint: `see ${join(runDir, RUN_LOG)}` });
   }
+}
 
-  // Export → evaluate → card → register.
-  const modelName = record.register ?? name;
+/** Add the exported model to the user manifest, with its card as the source. */
+async function registerExported(name: string, record: RunRecord, exported: ExportResult, cardJson: string, rows: EpochRow[], env: NodeJS.ProcessEnv, log: Log): Promise<TrainResult['registered']> {
+  const manifest = await registerModel(
+    {
+      name,
+      file: basename(exported.onnx),
+      path: exported.onnx,
+      sha256: exported.sha256,
+      size: exported.bytes,
+      licence: ULTRALYTICS_LICENCE,
+      description: `YOLOv8-seg trained by animeseg from ${record.hyperparameters.model} on ${basename(record.data)} (${rows.at(-1)!.epoch} epochs)`,
+      kind: 'yolo-seg',
+      source: cardJson,
+    },
+    { env },
+  );
+  log(`registered '${name}' in ${manifest}: use it with --model ${name}`);
+  return { name, manifest };
+}
+
+/** Export → evaluate → card → register, for a run that produced best.pt. */
+async function finishModel(u: UltralyticsCommand, record: RunRecord, base: TrainResult, epochs: number, opts: TrainOptions, env: NodeJS.ProcessEnv, log: Log): Promise<TrainResult> {
+  const { runDir, rows } = base;
+  const modelName = record.register ?? basename(runDir);
   log('exporting best.pt to ONNX...');
   const exported = await exportOnnx({
-    weights: best,
+    weights: base.best!,
     imgsz: Number(record.hyperparameters.imgsz),
     opset: record.opset,
     out: join(runDir, `${modelName}.onnx`),
@@ -356,24 +365,46 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   });
   const cardFiles = await writeModelCard(card, exported.onnx);
   log(`model card: ${cardFiles.markdown}`);
-  let registered: TrainResult['registered'];
-  if (record.register) {
-    const manifest = await registerModel(
-      {
-        name: record.register,
-        file: basename(exported.onnx),
-        path: exported.onnx,
-        sha256: exported.sha256,
-        size: exported.bytes,
-        licence: ULTRALYTICS_LICENCE,
-        description: `YOLOv8-seg trained by animeseg from ${record.hyperparameters.model} on ${basename(record.data)} (${rows.at(-1)!.epoch} epochs)`,
-        kind: 'yolo-seg',
-        source: cardFiles.json,
-      },
-      { env },
-    );
-    registered = { name: record.register, manifest };
-    log(`registered '${record.register}' in ${manifest}: use it with --model ${record.register}`);
-  }
+  const registered = record.register ? await registerExported(record.register, record, exported, cardFiles.json, rows, env, log) : undefined;
   return { ...base, exported, card, cardFiles, evaluation, registered };
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(m + '\n'));
+  const env = opts.env ?? process.env;
+  const project = resolve(opts.project ?? join('runs', 'animeseg'));
+  if (opts.register) assertRegistrableName(opts.register);
+  if (!opts.resume && !opts.data) throw new AnimesegError('BAD_OPTION', 'train: --data data.yaml is required', { hint: "run 'animeseg train --help'" });
+
+  // Ultralytics first: no point checking 90k images if it cannot run anyway.
+  const u = opts.ultralytics ?? (await findUltralytics({ python: opts.python, env }));
+  log(`Ultralytics ${u.version} (${u.command})`);
+
+  const run = opts.resume ? await prepareResume(project, opts, log) : await prepareNewRun(project, opts, log);
+  const { runDir, record } = run;
+  if (opts.opset !== undefined) record.opset = opts.opset;
+  await writeJsonAtomic(join(runDir, RUN_RECORD), record);
+  const command = displayCommand(u, run.args);
+  const epochs = Number(record.hyperparameters.epochs);
+  log(`run folder: ${runDir}\n$ ${command}`);
+
+  const { r, rows } = await runTraining(u, run, epochs, opts, env);
+
+  const best = join(runDir, 'weights', 'best.pt');
+  const last = join(runDir, 'weights', 'last.pt');
+  const base: TrainResult = {
+    status: 'completed',
+    runDir,
+    command,
+    rows,
+    best: (await pathExists(best)) ? best : undefined,
+    last: (await pathExists(last)) ? last : undefined,
+  };
+  if (r.interrupted) {
+    const resumeCommand = resumeCommandFor(project, basename(runDir));
+    log(`interrupted after ${rows.length} epoch(s); ${base.last ? `continue with: ${resumeCommand}` : 'no last.pt was saved, so it cannot be resumed'}`);
+    return { ...base, status: 'interrupted', resumeCommand: base.last ? resumeCommand : undefined };
+  }
+  assertTrainingProduced(r, base, project, best);
+  return finishModel(u, record, base, epochs, opts, env, log);
 }

@@ -9,7 +9,7 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile, copyFile } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { fakeYoloModel } from '../../src/models/onnx/fake-models.js';
+import { fakeYoloModel } from '../../testing/onnx/fake-models.js';
 
 const MODEL = resolve('../shared/models/yolov8n-seg_int8.onnx');
 const IMAGES = resolve('../shared/data/illustrations/images');

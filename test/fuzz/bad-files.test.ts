@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { generateBadFiles, type BadFile } from './generate.js';
-import { fakeYoloModel } from '../../src/models/onnx/fake-models.js';
+import { fakeYoloModel } from '../../testing/onnx/fake-models.js';
 import { createServer, type AnimesegServer } from '../../src/server/server.js';
 import { createPipelineEngine } from '../../src/server/pipeline-engine.js';
 import { MODEL_NAME, isolateEnv } from '../server/helpers.js';

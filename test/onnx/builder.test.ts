@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { buildModel, f32 } from '../../src/models/onnx/builder.js';
+import { buildModel, f32 } from '../../testing/onnx/builder.js';
 import { readOnnxInfo } from '../../src/models/onnx/proto.js';
-import { fakeYoloModel, anchorCount } from '../../src/models/onnx/fake-models.js';
+import { fakeYoloModel, anchorCount } from '../../testing/onnx/fake-models.js';
 
 test('a built Add/Mul graph runs in onnxruntime and gives the hand-computed result', async () => {
   const bytes = buildModel({

@@ -69,7 +69,7 @@ test('refined-mask quality on KS composites: regions beats YOLO-only', { skip: (
   let softErr = 0;
   let hardErr = 0;
   try {
-    const { writeFakeSamPair } = await import('../../src/models/sam/testing/fake-sam.js');
+    const { writeFakeSamPair } = await import('../../testing/sam/fake-sam.js');
     const pair = await writeFakeSamPair(dir);
     // The registry's 'vote' (seed preset) over the fake SAM pair; a small AMG (4x4 points, no crop layer)
     // keeps the run short.

@@ -18,7 +18,7 @@ import { AMG_DEFAULTS, AutomaticMaskGenerator, SEED_PRESET, type AmgSegment } fr
 import { createSamProposer } from '../../src/models/sam/index.js';
 import { AnimesegError } from '../../src/errors.js';
 import { discArea, discMask, fakePair, grayImage, tempDir } from './helpers.js';
-import type { FakeDecoderOptions } from '../../src/models/sam/testing/fake-sam.js';
+import type { FakeDecoderOptions } from '../../testing/sam/fake-sam.js';
 
 const tmp = await tempDir();
 after(() => tmp.cleanup());

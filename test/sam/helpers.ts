@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFakeSamPair, type FakeDecoderOptions, type FakeEncoderOptions } from '../../src/models/sam/testing/fake-sam.js';
+import { writeFakeSamPair, type FakeDecoderOptions, type FakeEncoderOptions } from '../../testing/sam/fake-sam.js';
 import type { RawImage } from '../../src/image/types.js';
 
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {

@@ -1,5 +1,5 @@
 // The SAM encoder/decoder wrappers against small generated models with the public contracts
-// (src/models/sam/testing/fake-sam.ts). Expected embeddings come from the fake encoder's formula
+// (testing/sam/fake-sam.ts). Expected embeddings come from the fake encoder's formula
 // (16x16 average pool, then a 1x1 conv with weights encoderWeight(k, c)) applied by hand to uniform images;
 // expected masks from counting lattice points of the fake decoder's discs.
 import { test, after } from 'node:test';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SamDecoder } from '../../src/models/sam/decoder.js';
 import { SamEncoder } from '../../src/models/sam/encoder.js';
 import { applyCoords, SAM_PIXEL_MEAN, SAM_PIXEL_STD } from '../../src/models/sam/transforms.js';
-import { encoderWeight } from '../../src/models/sam/testing/fake-sam.js';
+import { encoderWeight } from '../../testing/sam/fake-sam.js';
 import { AnimesegError } from '../../src/errors.js';
 import { discMask, fakePair, grayImage, tempDir } from './helpers.js';
 

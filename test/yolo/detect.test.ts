@@ -1,5 +1,5 @@
 // Detection-only models, several models at once, recall-aid views and the box prior. Test models are
-// generated here (src/models/onnx/fake-models.ts) with constant outputs, so every expected box and mask
+// generated here (testing/onnx/fake-models.ts) with constant outputs, so every expected box and mask
 // follows by hand from the numbers written below; the real-model check compares the detect-only path with
 // the segment path, which test/yolo/reference.test.ts ties to Ultralytics' own outputs.
 import { test } from 'node:test';
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fakeOutput0, fakeYoloModel } from '../../src/models/onnx/fake-models.js';
+import { fakeOutput0, fakeYoloModel } from '../../testing/onnx/fake-models.js';
 import { readOnnxInfo } from '../../src/models/onnx/proto.js';
 import { readYoloContract } from '../../src/models/yolo/contract.js';
 import { createSegmenter, modelList } from '../../src/pipeline/segmenter.js';

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireSession, checkDevice } from '../../src/models/session.js';
-import { fakeYoloModel } from '../../src/models/onnx/fake-models.js';
+import { fakeYoloModel } from '../../testing/onnx/fake-models.js';
 import { AnimesegError } from '../../src/errors.js';
 
 test('one session per file and settings, shared until the last release', async () => {

@@ -156,10 +156,31 @@ export async function composePlan(plan: ImagePlan, mode: SynthParams['mode'], sr
   return { width: W, height: H, rgb, owner, instances, plan };
 }
 
+/** Where one foreground lands: its kept source rectangle, scale, rotation and the clipped destination box. */
+interface Placement {
+  /** Kept source rectangle, level-0 pixels. */
+  sx0: number;
+  sy0: number;
+  sw: number;
+  sh: number;
+  /** Source → destination scale. */
+  s: number;
+  cos: number;
+  sin: number;
+  /** Destination centre. */
+  px: number;
+  py: number;
+  /** -1 when flipped. */
+  fx: number;
+  /** Clipped destination box [x0, y0, x1, y1). */
+  box: [number, number, number, number];
+}
+
 /**
  * Warp one foreground into the canvas: inverse-mapped bilinear sampling of premultiplied RGBA (from the
  * pyramid level nearest above the target scale), PIL-style colour/brightness/contrast/sharpness, then
- * "over" compositing and the owner update. Returns the clipped destination box, or null when off-canvas.
+ * "over" compositing and the owner update. Returns the clipped destination box, or null when off-canvas
+ * or when it owns no pixel.
  */
 function pasteForeground(
   canvas: Float32Array,
@@ -171,6 +192,13 @@ function pasteForeground(
   id: number,
   mode: SynthParams['mode'],
 ): [number, number, number, number] | null {
+  const at = placeForeground(fg, t, W, H, mode);
+  if (!at) return null;
+  const layer = sampleLayer(fg, at);
+  return compositeLayer(canvas, owner, W, layer, at.box, t, fg.meanGray, id) ? at.box : null;
+}
+
+function placeForeground(fg: Foreground, t: PastePlan, W: number, H: number, mode: SynthParams['mode']): Placement | null {
   const base = fg.levels[0];
   // Kept source rectangle, level-0 pixels (continuous coordinates: pixel i covers [i, i+1)).
   const sx0 = Math.floor(t.crop[0] * base.width);
@@ -203,7 +231,13 @@ function pasteForeground(
   const bx1 = Math.min(W, Math.ceil(px + ex));
   const by1 = Math.min(H, Math.ceil(py + ey));
   if (bx1 <= bx0 || by1 <= by0) return null;
+  return { sx0, sy0, sw, sh, s, cos, sin, px, py, fx, box: [bx0, by0, bx1, by1] };
+}
 
+/** The foreground resampled into its destination box (premultiplied RGBA, bw x bh, scratch memory). */
+function sampleLayer(fg: Foreground, at: Placement): Float32Array {
+  const { sx0, sy0, sw, sh, s, cos, sin, px, py, fx } = at;
+  const [bx0, by0, bx1, by1] = at.box;
   // Pyramid level: sample where one destination pixel spans 1..2 source pixels (no aliasing to speak of).
   let level = 0;
   while (s * (1 << (level + 1)) <= 1 && level < 8) level++;
@@ -292,11 +326,19 @@ function pasteForeground(
     }
   }
 
+  return layer;
+}
+
+/** Colour-adjust the layer, composite it "over" the canvas, and give the instance the pixels it covers. True when it owns any. */
+function compositeLayer(canvas: Float32Array, owner: Uint8Array, W: number, layer: Float32Array, box: readonly number[], t: PastePlan, meanGray: number, id: number): boolean {
+  const [bx0, by0, bx1, by1] = box;
+  const bw = bx1 - bx0;
+  const bh = by1 - by0;
   // Colour ops are linear, so they fold into c' = A c + B gray + C (PIL ImageEnhance.Color, then Brightness,
   // then Contrast around the mean gray); on premultiplied values the constant is scaled by alpha.
   const A = t.contrast * t.brightness * t.color;
   const B = t.contrast * t.brightness * (1 - t.color);
-  const C = (1 - t.contrast) * t.brightness * fg.meanGray; // per unit alpha
+  const C = (1 - t.contrast) * t.brightness * meanGray; // per unit alpha
   const sharp = t.sharpness;
   const doSharp = Math.abs(sharp - 1) > 1e-3;
   let any = false;
@@ -345,7 +387,7 @@ function pasteForeground(
       }
     }
   }
-  return any ? [bx0, by0, bx1, by1] : null;
+  return any;
 }
 
 /** Noise, grayscale, rounding to bytes. */

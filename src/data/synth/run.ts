@@ -5,7 +5,7 @@
  * extended run cannot silently mix two different configurations.
  */
 import { availableParallelism } from 'node:os';
-import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { TEMP_PREFIX, writeFileAtomic } from '../../util/atomic.js';
@@ -16,6 +16,7 @@ import { DEFAULT_PARAMS, type SynthParams } from './params.js';
 import { runPool } from './pool.js';
 import type { RenderTask } from './render.js';
 import { checkBackgrounds, checkForegrounds, type SkippedInput } from './sources.js';
+import { pathExists } from '../../util/exists.js';
 
 export interface SynthOptions {
   fg: string;
@@ -62,14 +63,6 @@ export function imageName(i: number): string {
   return `synth_${String(i).padStart(6, '0')}`;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function removeStaleTemps(dir: string): Promise<void> {
   let names: string[];
@@ -143,7 +136,7 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
     backgrounds: bgCheck.ok.map((f) => relative(bgRoot, resolve(f))),
   };
   const manifestPath = join(out, 'synth.json');
-  if (await exists(manifestPath)) {
+  if (await pathExists(manifestPath)) {
     let prev: unknown;
     try {
       prev = JSON.parse(await readFile(manifestPath, 'utf8'));
@@ -171,7 +164,7 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
   for (let i = 0; i < opts.count; i++) {
     const split = isValIndex(i, opts.val) ? 'val' : 'train';
     const name = imageName(i);
-    if ((await exists(join(out, 'labels', split, `${name}.txt`))) && (await exists(join(out, 'images', split, `${name}.${ext}`)))) {
+    if ((await pathExists(join(out, 'labels', split, `${name}.txt`))) && (await pathExists(join(out, 'images', split, `${name}.${ext}`)))) {
       resumed++;
       continue;
     }

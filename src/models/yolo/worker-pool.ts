@@ -6,11 +6,12 @@
  * a single-threaded run leaves the other images' decoding and encoding fewer stragglers to wait for.
  *
  * The worker is a small CommonJS script passed as a string (`eval: true`), so it needs no TypeScript loader
- * and works the same from the sources (tsx) and from the build.
+ * and works the same from the sources (tsx) and from the build; it speaks src/util/worker-pool.ts's protocol.
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { AnimesegError } from '../../errors.js';
+import { startWorkerPool } from '../../util/worker-pool.js';
 import { checkRawOutputs, type YoloContract } from './contract.js';
 import type { YoloRawOutputs } from './postprocess.js';
 
@@ -27,40 +28,35 @@ const ort = require(workerData.ortPath);
       extra: { session: { intra_op: { allow_spinning: workerData.spin ? '1' : '0' } } },
     });
   } catch (e) {
-    parentPort.postMessage({ type: 'failed', message: String(e && e.message || e) });
+    parentPort.postMessage({ type: 'failed', error: { message: String(e && e.message || e) } });
     return;
   }
-  parentPort.postMessage({ type: 'ready' });
-  parentPort.on('message', async (m) => {
-    if (m.type === 'close') { await session.release(); parentPort.close(); return; }
+  parentPort.on('message', async ({ id, task }) => {
     const t0 = performance.now();
     try {
-      const res = await session.run({ [workerData.inputName]: new ort.Tensor('float32', m.tensor, m.dims) });
+      const res = await session.run({ [workerData.inputName]: new ort.Tensor('float32', task.tensor, task.dims) });
       const o0 = res[workerData.output0Name];
       const o1 = workerData.protosName ? res[workerData.protosName] : undefined;
-      parentPort.postMessage({ type: 'result', id: m.id, o0: o0.data, d0: o0.dims, o1: o1 && o1.data, d1: o1 && o1.dims, ms: performance.now() - t0 });
+      parentPort.postMessage({ type: 'result', id, value: { o0: o0.data, d0: o0.dims, o1: o1 && o1.data, d1: o1 && o1.dims, ms: performance.now() - t0 } });
     } catch (e) {
-      parentPort.postMessage({ type: 'error', id: m.id, message: String(e && e.message || e) });
+      parentPort.postMessage({ type: 'error', id, error: { message: String(e && e.message || e) } });
     }
   });
+  parentPort.postMessage({ type: 'ready' });
 })();
 `;
 
-interface Slot {
-  worker: Worker;
-  busy: boolean;
-  dead?: string;
+interface RunTask {
+  tensor: Float32Array;
+  dims: number[];
 }
 
-interface WorkerMessage {
-  type: 'ready' | 'failed' | 'result' | 'error';
-  id?: number;
-  message?: string;
-  o0?: Float32Array;
-  d0?: number[];
+interface RunAnswer {
+  o0: Float32Array;
+  d0: number[];
   o1?: Float32Array;
   d1?: number[];
-  ms?: number;
+  ms: number;
 }
 
 export interface InferencePool {
@@ -85,87 +81,23 @@ export async function startInferencePool(
     protosName: contract.protosName,
   };
   const [ih, iw] = contract.imgsz;
-  const slots: Slot[] = [];
-  const pending = new Map<number, { resolve: (r: YoloRawOutputs) => void; reject: (e: unknown) => void; slot: Slot }>();
-  const waiting: ((s: Slot) => void)[] = [];
-  let nextId = 0;
-  let closed = false;
-
   const fail = (message: string): AnimesegError =>
     new AnimesegError('BAD_MODEL', `inference worker failed: ${message}`, { file: path, hint: 'try --concurrency 1 to run the model in the main thread' });
-
-  const release = (slot: Slot): void => {
-    const w = slot.dead ? undefined : waiting.shift();
-    if (w) w(slot);
-    else slot.busy = false;
-  };
-
-  const started = Array.from({ length: Math.max(1, opts.workers) }, () => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
-    const slot: Slot = { worker, busy: false };
-    slots.push(slot);
-    return new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'ready') resolve();
-        else if (m.type === 'failed') reject(fail(m.message ?? 'could not load the model'));
-        else {
-          const p = pending.get(m.id!);
-          if (!p) return;
-          pending.delete(m.id!);
-          release(p.slot);
-          if (m.type === 'error') p.reject(fail(m.message ?? 'run failed'));
-          else {
-            try {
-              p.resolve(checkRawOutputs(contract, { data: m.o0!, dims: m.d0! }, m.o1 && { data: m.o1, dims: m.d1! }, path, m.ms));
-            } catch (e) {
-              p.reject(e);
-            }
-          }
-        }
-      });
-      // A worker that dies takes its run with it; later runs go to the others (or fail when none is left).
-      const died = (why: string): void => {
-        if (slot.dead) return;
-        slot.dead = why;
-        reject(fail(why));
-        for (const [id, p] of pending) if (p.slot === slot) {
-          pending.delete(id);
-          p.reject(fail(why));
-        }
-      };
-      worker.on('error', (e) => died(e.message));
-      worker.on('exit', (code) => {
-        if (!closed) died(`worker exited with code ${code}`);
-      });
-    });
+  const pool = await startWorkerPool<RunTask, RunAnswer>({
+    workers: opts.workers,
+    create: () => new Worker(WORKER_SOURCE, { eval: true, workerData: data }),
+    stopped: fail,
+    answered: (e) => fail(e.message),
+    closed: () => new Error('inference pool is closed'),
   });
-  try {
-    await Promise.all(started);
-  } catch (e) {
-    await Promise.all(slots.map((s) => s.worker.terminate()));
-    throw e;
-  }
 
   return {
     async run(tensor: Float32Array): Promise<YoloRawOutputs> {
-      if (closed) throw new Error('inference pool is closed');
-      const alive = slots.filter((s) => !s.dead);
-      if (alive.length === 0) throw fail(slots[0]?.dead ?? 'no worker left');
-      let slot = alive.find((s) => !s.busy);
-      if (slot) slot.busy = true;
-      else slot = await new Promise<Slot>((res) => waiting.push(res));
-      const id = nextId++;
-      return new Promise<YoloRawOutputs>((resolve, reject) => {
-        pending.set(id, { resolve, reject, slot: slot! });
-        // Copy into a buffer we can hand over (the caller's tensor may be a view it keeps using).
-        const copy = tensor.slice();
-        slot!.worker.postMessage({ type: 'run', id, tensor: copy, dims: [1, 3, ih, iw] }, [copy.buffer]);
-      });
+      // Copy into a buffer we can hand over (the caller's tensor may be a view it keeps using).
+      const copy = tensor.slice();
+      const m = await pool.run({ tensor: copy, dims: [1, 3, ih, iw] }, [copy.buffer]);
+      return checkRawOutputs(contract, { data: m.o0, dims: m.d0 }, m.o1 && { data: m.o1, dims: m.d1! }, path, m.ms);
     },
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-    },
+    close: () => pool.dispose(),
   };
 }

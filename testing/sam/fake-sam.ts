@@ -9,7 +9,7 @@
  *    max(H, W) + 0.5)): logit(x, y) = slopes[m] * (radii[m] - dist((x, y), centre)) on integer pixel indices.
  *    iou_predictions[b][m] = ious[m]; low_res_masks = the same discs on the 256x256 low-res grid.
  */
-import { buildModel, f32, i64, type ModelSpec, type NodeSpec } from '../../onnx/builder.js';
+import { buildModel, f32, i64, type ModelSpec, type NodeSpec } from '../onnx/builder.js';
 
 export interface FakeEncoderOptions {
   inputName?: string;

@@ -3,7 +3,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { anchorCount, fakeYoloModel } from '../../src/models/onnx/fake-models.js';
+import { anchorCount, fakeYoloModel } from '../../testing/onnx/fake-models.js';
 
 export const ILLUSTRATIONS = resolve('../shared/data/illustrations/images');
 

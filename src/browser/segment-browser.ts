@@ -11,6 +11,7 @@ import { applyRefiner } from '../refine/apply.js';
 import type { Refiner, Instance } from '../contracts.js';
 import { detectionToInstance } from '../pipeline/instances.js';
 import { createOrtWebBackend } from './ort-web-backend.js';
+import { DETECT_DEFAULTS } from '../pipeline/options.js';
 
 /** Refiners that are pure TypeScript and so run in the page too (SAM ones need the server). */
 export const BROWSER_REFINERS = ['none', 'regions'] as const;
@@ -65,7 +66,7 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
       const raw: RawImage = { data: img.data instanceof Uint8Array ? img.data : new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length), width: img.width, height: img.height, channels: img.channels };
       const timings: Record<string, number> = {};
       const classes = so.classes === 'all' ? null : (so.classes ?? opts.defaultClasses ?? null);
-      const { detections } = await predict(model, raw, { conf: so.conf ?? 0.25, iou: so.iou ?? 0.7, maxDet: 300, classes, masks: 'native' }, timings);
+      const { detections } = await predict(model, raw, { conf: so.conf ?? DETECT_DEFAULTS.conf, iou: so.iou ?? DETECT_DEFAULTS.iou, maxDet: DETECT_DEFAULTS.maxDet, classes, masks: 'native' }, timings);
       let instances: Instance[] = detections.map((d) => detectionToInstance(d, opts.classNames));
       const refine = so.refine ?? 'none';
       if (!(BROWSER_REFINERS as readonly string[]).includes(refine)) throw new Error(`refinement '${refine}' needs the server`);

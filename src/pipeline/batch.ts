@@ -5,7 +5,7 @@
  * exist (see run-record.ts). Files in the output folder that no record claims are never replaced unless
  * `overwrite` (see output-folder.ts). One bad image is reported and skipped; the others finish.
  */
-import { access, rm, stat, readFile } from 'node:fs/promises';
+import { rm, stat, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { AnimesegError, describeError } from '../errors.js';
@@ -31,6 +31,8 @@ import { detectSettingsJson, DETECT_DEFAULTS } from './options.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
 import { OutputFolder, foreignFilesError } from './output-folder.js';
 import { renderCrop, type CropSpec } from './crops.js';
+import type { RefinerOptions } from '../refine/index.js';
+import { pathExists } from '../util/exists.js';
 
 export interface OutputOptions {
   format?: Exclude<ImageFormat, 'jpeg'>;
@@ -77,7 +79,7 @@ export interface BatchOptions extends OutputOptions {
   /** Dropping junk instances after refinement (min area, covered by better ones). */
   filter?: InstanceFilterOptions;
   /** The refiner options the segmenter was made with (soft edge, SAM model...): part of the settings hash. */
-  refineOptions?: Record<string, unknown>;
+  refineOptions?: RefinerOptions;
   progress?: 'auto' | 'bar' | 'plain' | 'silent';
   stream?: NodeJS.WriteStream;
   /** Called after each processed image with its stage timings (benchmarks, logs). */
@@ -153,7 +155,6 @@ export function outputPaths(outDir: string, name: string, format: string) {
   };
 }
 
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 
 /** Settings of this run as hashed into every record (see RunSettings). */
 export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
@@ -225,7 +226,7 @@ export async function prepareBatch(items: readonly InputItem[], opts: BatchOptio
   // An output that would replace an input fails that image alone (processOne says so), not the run.
   const inputs = new Set(items.map((i) => resolve(i.path)));
   if (!opts.overwrite) {
-    const foreign = await folder.foreign(fixed.filter((p) => !inputs.has(p)), exists);
+    const foreign = await folder.foreign(fixed.filter((p) => !inputs.has(p)), pathExists);
     if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
   }
   return folder;
@@ -287,7 +288,7 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   const outputs = plannedOutputs(paths, opts, instances.length);
   outputs.forEach(refuseInput);
   if (!opts.overwrite) {
-    const foreign = await ctx.folder.foreign(outputs, exists);
+    const foreign = await ctx.folder.foreign(outputs, pathExists);
     if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
   }
   const want = new Set(outputs);
@@ -390,7 +391,7 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
         const fromManifest = manifest.latest(item.name);
         previous = fromManifest ?? (await recordFromJson(folder, paths, item.name, opts));
         if (!opts.overwrite) {
-          const d = await resumeDecision(previous, { input: item.path, settingsHash: hash }, (o) => exists(join(outDir, o)));
+          const d = await resumeDecision(previous, { input: item.path, settingsHash: hash }, (o) => pathExists(join(outDir, o)));
           if (d.action === 'skip') {
             // Done by a run whose manifest line was cut off by a kill: give it its line now.
             if (!fromManifest && previous) await manifest.append(previous);

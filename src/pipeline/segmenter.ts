@@ -14,7 +14,9 @@ import type { Box } from '../mask/types.js';
 import { loadYoloModel, type YoloModel } from '../models/yolo/model.js';
 import { predict } from '../models/yolo/predictor.js';
 import { applyRefiner } from '../refine/apply.js';
+import type { RefinerOptions } from '../refine/index.js';
 import { decodeInput, type ImageInput } from './decode-input.js';
+import { DETECT_DEFAULTS } from './options.js';
 import type { Device } from '../models/session.js';
 import type { Instance, Refiner, StageTimings } from './types.js';
 import { resolveYoloPath } from './model-path.js';
@@ -80,7 +82,7 @@ export interface SegmenterOptions extends DetectOptions {
    */
   refine?: RefineName;
   /** Options passed to createRefiner (src/refine). */
-  refineOptions?: Record<string, unknown>;
+  refineOptions?: RefinerOptions;
   /**
    * Refine on this many worker threads (default 0: in this thread), so a batch's images refine side by side
    * instead of queueing on the main thread. Only for the pure-CPU refiners ('regions', 'none' with a soft
@@ -296,7 +298,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     };
     const { image, inputAlpha } = await decodeInput(input, { maxPixels, file: ov.file });
     lap('decode');
-    const nms = { conf: o.conf ?? 0.25, iou: o.iou ?? 0.7, maxDet: o.maxDet ?? 300, agnostic: o.agnostic ?? false };
+    const nms = { conf: o.conf ?? DETECT_DEFAULTS.conf, iou: o.iou ?? DETECT_DEFAULTS.iou, maxDet: o.maxDet ?? DETECT_DEFAULTS.maxDet, agnostic: o.agnostic ?? DETECT_DEFAULTS.agnostic };
 
     /** One model on one view: its detections as candidates in original pixels. */
     async function detect(m: LoadedModel, view: View | null, modelClasses: number[] | null): Promise<(Candidate & { boxLetterbox?: Box; anchor?: number })[]> {
@@ -391,19 +393,12 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-async function loadRefiner(name: RefineName, options: Record<string, unknown>, workers: number): Promise<Refiner> {
+async function loadRefiner(name: RefineName, options: RefinerOptions, workers: number): Promise<Refiner> {
   // Loaded lazily: refiners pull in SAM code and models that plain segmentation never needs.
-  let mod: { createRefiner(name: string, options: Record<string, unknown>): Promise<Refiner> };
-  let pool: typeof import('../refine/worker-pool.js') | undefined;
-  try {
-    mod = await import('../refine/index.js');
-    if (workers > 0) pool = await import('../refine/worker-pool.js');
-  } catch (e) {
-    throw new AnimesegError('BAD_OPTION', `refinement '${name}' is not available in this build (${(e as Error).message})`, {
-      hint: 'use --refine none',
-      cause: e,
-    });
+  const { createRefiner } = await import('../refine/index.js');
+  if (workers > 0) {
+    const pool = await import('../refine/worker-pool.js');
+    if (pool.refinerRunsInWorkers(name)) return pool.startRefinerPool(name, options, { workers });
   }
-  if (pool?.refinerRunsInWorkers(name)) return pool.startRefinerPool(name, options, { workers });
-  return mod.createRefiner(name, options);
+  return createRefiner(name, options);
 }

@@ -10,6 +10,7 @@ import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Refiner } from '../pipeline/types.js';
 import type { EngineInfo, EngineResult, RefinerInfo, SegmentEngine, SegmentParams } from './engine.js';
 import { ADMITTED_INPUT } from '../image/sharp-input.js';
+import type { RefinerOptions } from '../refine/index.js';
 
 export interface PipelineEngineOptions {
   /** Model name or path (resolver order); default the resolver's DEFAULT_MODEL. */
@@ -19,7 +20,7 @@ export interface PipelineEngineOptions {
   device?: 'cpu' | 'cuda';
   threads?: number;
   /** Options passed to createRefiner (src/refine) for every mode. */
-  refineOptions?: Record<string, unknown>;
+  refineOptions?: RefinerOptions;
 }
 
 interface RefinerState {

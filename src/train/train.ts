@@ -15,6 +15,8 @@ import { DEFAULT_OPSET, exportOnnx, type ExportResult } from './export.js';
 import { formatEpoch, readResultsCsv, ResultsWatcher, type EpochRow } from './results.js';
 import { displayCommand, findUltralytics, runUltralytics, type UltralyticsCommand } from './ultralytics.js';
 import { pathExists } from '../util/exists.js';
+import type { SplitName } from '../data/yaml.js';
+import type { RefinerName } from '../contracts.js';
 
 /** The original anime-seg training recipe (YOLOv8m-seg from COCO weights, 60 epochs, SGD defaults, AutoBatch). */
 export const SEED_HYPERPARAMETERS: Readonly<Record<string, string>> = {
@@ -163,23 +165,19 @@ async function findRunToResume(project: string, name: string | undefined): Promi
 
 export interface EvaluateArgs {
   data: string;
-  split: string;
+  split: SplitName;
   model: string;
-  refine: string;
+  refine: RefinerName;
   /** Folder for metrics.json and the PR/F1 plots. */
   out: string;
   progress?: 'auto' | 'bar' | 'plain' | 'silent';
 }
 export type EvaluateFn = (opts: EvaluateArgs) => Promise<unknown>;
 
-/** The eval module's evaluate(), loaded lazily: it is optional and pulls in onnxruntime. */
-async function loadEvaluate(): Promise<EvaluateFn | string> {
-  try {
-    const mod = (await import('../eval/index.js' as string)) as { evaluate?: EvaluateFn };
-    return typeof mod.evaluate === 'function' ? mod.evaluate : 'the evaluation module has no evaluate() function';
-  } catch (e) {
-    return `the evaluation module is not available (${describeError(e).split('\n')[0]})`;
-  }
+/** The eval module's evaluate(), imported only when training evaluates (it pulls in onnxruntime). */
+async function loadEvaluate(): Promise<EvaluateFn> {
+  const { evaluate } = await import('../eval/index.js');
+  return evaluate;
 }
 
 /**
@@ -200,9 +198,8 @@ export function summarizeEvaluation(report: unknown): unknown {
 
 /** Evaluate the exported model on the val split; any failure is recorded, never fatal (the model is already made). */
 async function evaluateModel(args: EvaluateArgs, impl?: EvaluateFn): Promise<EvaluationRecord> {
-  const evaluate = impl ?? (await loadEvaluate());
-  if (typeof evaluate === 'string') return { status: 'skipped', reason: evaluate };
   try {
+    const evaluate = impl ?? (await loadEvaluate());
     const results = summarizeEvaluation(await evaluate(args));
     return { status: 'done', split: args.split, results };
   } catch (e) {

@@ -16,7 +16,8 @@
  * - an exact 2x downscale in both directions switches to INTER_AREA's fast path (mean of 2x2, rounded).
  */
 import type { RawImage } from './types.js';
-import { COEF_SCALE, axisTable, roundHalfEven } from '../util/opencv-linear.js';
+import { COEF_SCALE, axisTable } from '../util/opencv-linear.js';
+import { roundHalfEven } from '../util/numeric.js';
 
 /** Resize an interleaved u8 image to (dw, dh) exactly like cv2.resize(img, (dw, dh), INTER_LINEAR). */
 export function resizeBilinearU8(img: RawImage, dw: number, dh: number): RawImage {

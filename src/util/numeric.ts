@@ -13,3 +13,15 @@ export function linspace(start: number, stop: number, num: number): Float64Array
   out[num - 1] = stop;
   return out;
 }
+
+/**
+ * Round half to even: Python's round() (Ultralytics' letterbox and metrics) and OpenCV's cvRound on the
+ * fixed-point resize weights. One implementation for all of them.
+ */
+export function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}

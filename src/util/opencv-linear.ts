@@ -3,17 +3,11 @@
  * (src/image/resize.ts) and the mask resize (src/mask/resize.ts). It sits in util/ because both of those
  * layers use it and neither may import the other (see the layer rules in docs/ARCHITECTURE.md).
  */
+import { roundHalfEven } from './numeric.js';
+
 const COEF_BITS = 11;
 export const COEF_SCALE = 1 << COEF_BITS; // 2048
 
-/** cvRound for the values used here (float32 times a power of two): round half to even. */
-export function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 
 export interface AxisTable {
   ofs: Int32Array; // source index (clamped)

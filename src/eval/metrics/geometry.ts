@@ -4,7 +4,7 @@
  * scaleup=False, auto=False)` pads it to a square. Labels are shifted by the FLOAT half-padding (dw, dh) while the
  * image is padded by the rounded (left, top); `scale_boxes` maps back with ratio_pad = ((h/h0, w/w0), (left, top)).
  */
-import { pyRoundHalfEven } from './numpy.js';
+import { roundHalfEven } from '../../util/numeric.js';
 
 const f32 = Math.fround;
 
@@ -38,11 +38,11 @@ export function valGeometry(w0: number, h0: number, imgsz: number): ValGeometry 
     h = Math.min(Math.ceil(h0 * r0), imgsz);
   }
   const r = Math.min(imgsz / h, imgsz / w, 1);
-  const nw = pyRoundHalfEven(w * r);
-  const nh = pyRoundHalfEven(h * r);
+  const nw = roundHalfEven(w * r);
+  const nh = roundHalfEven(h * r);
   const dw = (imgsz - nw) / 2;
   const dh = (imgsz - nh) / 2;
-  return { w0, h0, imgsz, w, h, r, dw, dh, left: pyRoundHalfEven(dw - 0.1), top: pyRoundHalfEven(dh - 0.1), gain: h / h0 };
+  return { w0, h0, imgsz, w, h, r, dw, dh, left: roundHalfEven(dw - 0.1), top: roundHalfEven(dh - 0.1), gain: h / h0 };
 }
 
 /** scale_boxes with ratio_pad, in float32, then clip_boxes: letterbox xyxy → original pixels (in place). */

@@ -3,6 +3,8 @@
  * results match to the last bit where it matters (interpolation edges, tie handling, summation order).
  * Written by hand: there is no numpy-compatible numeric library for Node worth a dependency for six functions.
  */
+import { roundHalfEven } from '../../util/numeric.js';
+
 export { linspace } from '../../util/numeric.js';
 
 /**
@@ -95,7 +97,7 @@ export function trapz(y: ArrayLike<number>, x: ArrayLike<number>): number {
  */
 export function smooth(y: ArrayLike<number>, f = 0.05): Float64Array {
   const n = y.length;
-  const nf = Math.floor(pyRoundHalfEven(n * f * 2) / 2) + 1;
+  const nf = Math.floor(roundHalfEven(n * f * 2) / 2) + 1;
   const half = Math.floor(nf / 2);
   const padded = new Float64Array(n + 2 * half);
   for (let i = 0; i < half; i++) {
@@ -121,11 +123,3 @@ export function argmax(a: ArrayLike<number>): number {
   return best;
 }
 
-/** Python's round() (half to even), used where Ultralytics calls round() on a float. */
-export function pyRoundHalfEven(v: number): number {
-  const fl = Math.floor(v);
-  const d = v - fl;
-  if (d > 0.5) return fl + 1;
-  if (d < 0.5) return fl;
-  return fl % 2 === 0 ? fl : fl + 1;
-}

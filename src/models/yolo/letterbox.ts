@@ -5,17 +5,10 @@
 import type { RawImage } from '../../image/types.js';
 import { resizeBilinearU8 } from '../../image/resize.js';
 import { toRgb } from '../../image/pixels.js';
+import { roundHalfEven } from '../../util/numeric.js';
 
 export const PAD_VALUE = 114;
 
-/** Python's round(): half to even. */
-export function pyRound(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 
 export interface LetterboxGeometry {
   /** Original size. */
@@ -39,8 +32,8 @@ export interface LetterboxGeometry {
 
 export function letterboxGeometry(width: number, height: number, inputW: number, inputH: number): LetterboxGeometry {
   const r = Math.min(inputH / height, inputW / width);
-  const resizedW = pyRound(width * r);
-  const resizedH = pyRound(height * r);
+  const resizedW = roundHalfEven(width * r);
+  const resizedH = roundHalfEven(height * r);
   const dw = (inputW - resizedW) / 2;
   const dh = (inputH - resizedH) / 2;
   const boxGain = Math.min(inputH / height, inputW / width);
@@ -52,11 +45,11 @@ export function letterboxGeometry(width: number, height: number, inputW: number,
     ratio: r,
     resizedW,
     resizedH,
-    padLeft: pyRound(dw - 0.1),
-    padTop: pyRound(dh - 0.1),
+    padLeft: roundHalfEven(dw - 0.1),
+    padTop: roundHalfEven(dh - 0.1),
     boxGain,
-    boxPadX: pyRound((inputW - width * boxGain) / 2 - 0.1),
-    boxPadY: pyRound((inputH - height * boxGain) / 2 - 0.1),
+    boxPadX: roundHalfEven((inputW - width * boxGain) / 2 - 0.1),
+    boxPadY: roundHalfEven((inputH - height * boxGain) / 2 - 0.1),
   };
 }
 

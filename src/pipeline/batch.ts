@@ -236,7 +236,7 @@ export async function prepareBatch(items: readonly InputItem[], opts: BatchOptio
  * The record of an image done before manifests existed (or whose manifest line a kill cut off): its
  * NAME.json, when the tool wrote it, names the source and the settings hash.
  */
-export async function recordFromJson(folder: OutputFolder, paths: ReturnType<typeof outputPaths>, name: string, opts: OutputOptions): Promise<RunRecord | undefined> {
+async function recordFromJson(folder: OutputFolder, paths: ReturnType<typeof outputPaths>, name: string, opts: OutputOptions): Promise<RunRecord | undefined> {
   let j;
   try {
     j = JSON.parse(await readFile(paths.json, 'utf8'));
@@ -256,6 +256,17 @@ export async function recordFromJson(folder: OutputFolder, paths: ReturnType<typ
     settings_hash: typeof j.settings_hash === 'string' ? j.settings_hash : '',
     finished: new Date().toISOString(),
   };
+}
+
+/**
+ * An image's latest record: its manifest line, else the record its tool-written NAME.json implies (a run
+ * from before manifests, or one whose line a kill cut off). The resume decision of `segment` and of the
+ * queue worker both start here.
+ */
+export async function latestRecord(folder: OutputFolder, outDir: string, name: string, opts: OutputOptions): Promise<{ record?: RunRecord; fromManifest: boolean }> {
+  const line = folder.manifest.latest(name);
+  if (line) return { record: line, fromManifest: true };
+  return { record: await recordFromJson(folder, outputPaths(outDir, name, opts.format ?? 'png'), name, opts), fromManifest: false };
 }
 
 export interface ProcessContext {
@@ -367,7 +378,6 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
 
 export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts: BatchOptions): Promise<BatchSummary> {
   const start = performance.now();
-  const format = opts.format ?? 'png';
   const outDir = resolve(opts.outDir);
   const folder = await prepareBatch(items, opts);
   const manifest = folder.manifest;
@@ -384,17 +394,16 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
   const worker = async (): Promise<void> => {
     while (next < items.length && !opts.signal?.aborted) {
       const item = items[next++];
-      const paths = outputPaths(outDir, item.name, format);
       let redone: ImageEvent['redone'];
       let previous: RunRecord | undefined;
       try {
-        const fromManifest = manifest.latest(item.name);
-        previous = fromManifest ?? (await recordFromJson(folder, paths, item.name, opts));
+        const latest = await latestRecord(folder, outDir, item.name, opts);
+        previous = latest.record;
         if (!opts.overwrite) {
           const d = await resumeDecision(previous, { input: item.path, settingsHash: hash }, (o) => pathExists(join(outDir, o)));
           if (d.action === 'skip') {
             // Done by a run whose manifest line was cut off by a kill: give it its line now.
-            if (!fromManifest && previous) await manifest.append(previous);
+            if (!latest.fromManifest && previous) await manifest.append(previous);
             summary.skipped++;
             if (previous!.status === 'empty') summary.empty.push(item.path);
             progress.tick(1, true);

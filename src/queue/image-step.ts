@@ -3,9 +3,9 @@
  * share. Both are main's batch pieces (src/pipeline/batch.ts processOne, run-record.ts resumeDecision):
  * a queued image gets exactly the outputs, atomic writes, manifest lines and resume rule of `segment`.
  */
-import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { batchSettings, outputPaths, processOne, recordFromJson, type BatchOptions } from '../pipeline/batch.js';
+import { batchSettings, latestRecord, processOne, type BatchOptions } from '../pipeline/batch.js';
+import { pathExists } from '../util/exists.js';
 import type { OutputFolder } from '../pipeline/output-folder.js';
 import { resumeDecision, settingsHash, type ResumeDecision, type RunRecord } from '../pipeline/run-record.js';
 import type { Segmenter, SegmenterInfo } from '../pipeline/segmenter.js';
@@ -13,8 +13,6 @@ import type { Segmenter, SegmenterInfo } from '../pipeline/segmenter.js';
 /** What the settings hash needs of a model (a Segmenter's info: models, refiner, recall aids, box prior). */
 export type ModelInfo = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'recall' | 'models' | 'boxPrior'> };
 import type { ImageJob } from './settings.js';
-
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
 
 /** The BatchOptions `segment` would pass for these settings. */
 export function batchOptions(job: Pick<ImageJob, 'outDir' | 'settings' | 'overwrite'>): BatchOptions {
@@ -32,11 +30,9 @@ export async function runSettingsHash(seg: ModelInfo, job: Pick<ImageJob, 'outDi
  * the tool wrote), and that record.
  */
 export async function imageDecision(folder: OutputFolder, job: Pick<ImageJob, 'source' | 'name' | 'outDir' | 'settings'>, hash: string): Promise<{ decision: ResumeDecision; previous?: RunRecord; fromManifest: boolean }> {
-  const opts = batchOptions(job);
-  const fromManifest = folder.manifest.latest(job.name);
-  const previous = fromManifest ?? (await recordFromJson(folder, outputPaths(resolve(job.outDir), job.name, opts.format ?? 'png'), job.name, opts));
-  const decision = await resumeDecision(previous, { input: job.source, settingsHash: hash }, (o) => exists(join(job.outDir, o)));
-  return { decision, previous, fromManifest: fromManifest !== undefined };
+  const { record: previous, fromManifest } = await latestRecord(folder, resolve(job.outDir), job.name, batchOptions(job));
+  const decision = await resumeDecision(previous, { input: job.source, settingsHash: hash }, (o) => pathExists(join(job.outDir, o)));
+  return { decision, previous, fromManifest };
 }
 
 export interface JobOutcome {

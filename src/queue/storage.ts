@@ -4,10 +4,11 @@
  * Today's per-image pipeline (batch.ts processOne) reads and writes files by path, so a store that is
  * not a file system also needs `localPath` to stage files (not done: see docs/QUEUE.md).
  */
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { pathExists } from '../util/exists.js';
 
 export interface Storage {
   /** A human-readable root ('/mnt/shared', 's3://bucket/prefix'). */
@@ -43,6 +44,6 @@ export class FolderStorage implements Storage {
   }
 
   exists(ref: string): Promise<boolean> {
-    return access(this.localPath(ref)).then(() => true, () => false);
+    return pathExists(this.localPath(ref));
   }
 }

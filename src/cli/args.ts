@@ -7,6 +7,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stat } from 'node:fs/promises';
 import { AnimesegError } from '../errors.js';
+import type { OptionSpec } from '../util/option-spec.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -140,6 +141,15 @@ export function enumOption<const C extends readonly string[]>(name: string, valu
 export const PROGRESS_MODES = ['auto', 'bar', 'plain', 'silent'] as const;
 export type ProgressMode = (typeof PROGRESS_MODES)[number];
 export const progressOption = (value: string | undefined): ProgressMode => enumOption('progress', value, PROGRESS_MODES, 'auto');
+/** --progress MODE, as every long-running command declares it. */
+export const PROGRESS_OPTION = {
+  key: 'progress',
+  type: 'enum',
+  choices: PROGRESS_MODES,
+  default: 'auto',
+  metavar: 'MODE',
+  help: PROGRESS_MODES.join(' | '),
+} as const satisfies OptionSpec;
 /** The --progress usage line, from PROGRESS_MODES; `column` is where the command's help text starts. */
 export const progressUsage = (column = 25): string => `${'  --progress MODE'.padEnd(column)}${PROGRESS_MODES.join(' | ')} (default auto)`;
 
@@ -149,6 +159,18 @@ export function listOption(name: string, value: string | undefined, example = 'a
   const parts = value.split(',').map((s) => s.trim());
   if (parts.some((p) => p === '')) throw usageError(`--${name} must be a comma-separated list like ${example}, got '${value}'`);
   return parts;
+}
+
+/** A number or a range 'A-B' of non-negative numbers (a single 'A' means A-A); `def` when absent. */
+export function rangeOption(name: string, value: string | undefined, def: [number, number]): [number, number] {
+  if (value === undefined) return def;
+  const m = /^\s*([0-9.]+)\s*(?:-\s*([0-9.]+)\s*)?$/.exec(value);
+  const a = m ? Number(m[1]) : NaN;
+  const b = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!Number.isFinite(a) || !Number.isFinite(b) || a > b) {
+    throw usageError(`--${name} must be a number or a range like 0.5-1.5, got '${value}'`);
+  }
+  return [a, b];
 }
 
 /** A required option: its value, or a usage error naming it. */

@@ -12,6 +12,9 @@
  * Keys are snake_case (the JSON and HTTP spelling); the CLI flag is the kebab-case of the key.
  */
 import { AnimesegError } from '../errors.js';
+import type { OptionSpec } from '../util/option-spec.js';
+
+export { defaultText, flagOf, jsonSchemaOf, type OptionSpec } from '../util/option-spec.js';
 
 /** Detection defaults (Ultralytics predict's conf 0.25, iou 0.7, max_det 300; NMS per class). */
 export const DETECT_DEFAULTS = { conf: 0.25, iou: 0.7, maxDet: 300, agnostic: false } as const;
@@ -22,23 +25,6 @@ export const DETECT_DEFAULTS = { conf: 0.25, iou: 0.7, maxDet: 300, agnostic: fa
 export const MAX_DET_LIMIT = 1000;
 export const REFINE_NAMES = ['none', 'regions', 'vote', 'box'] as const;
 export const OUTPUT_FORMATS = ['png', 'webp'] as const;
-
-interface Common {
-  /** snake_case key: the HTTP option and NAME.json settings key; the CLI flag is its kebab-case. */
-  key: string;
-  help: string;
-  /** Where the option exists: both front ends unless told. */
-  cli?: boolean;
-  server?: boolean;
-  /** Value placeholder in the CLI usage ('X', 'N', 'LIST|all'). */
-  metavar?: string;
-}
-export type OptionSpec =
-  | (Common & { type: 'number' | 'integer'; default: number; min: number; max: number })
-  | (Common & { type: 'boolean'; default: boolean })
-  | (Common & { type: 'enum'; choices: readonly string[]; default?: string })
-  /** Free text read by a dedicated parser (class lists, colours, index lists). */
-  | (Common & { type: 'string'; examples?: string[] });
 
 export const SEGMENT_OPTIONS = [
   { key: 'conf', type: 'number', default: DETECT_DEFAULTS.conf, min: 0, max: 1, metavar: 'X', help: 'confidence threshold' },
@@ -75,31 +61,8 @@ export function optionSpec(key: SegmentOptionKey): OptionSpec {
   return SEGMENT_OPTIONS.find((o) => o.key === key)!;
 }
 
-/** The CLI flag of a key: max_det → max-det. */
-export const flagOf = (key: string): string => key.replace(/_/g, '-');
 
-/** The default as help text states it: ' (default 0.25)', or '' when the option has none worth saying. */
-export function defaultText(o: OptionSpec): string {
-  if (o.type === 'number' || o.type === 'integer') return ` (default ${o.default})`;
-  if (o.type === 'enum' && o.default !== undefined) return ` (default ${o.default})`;
-  return '';
-}
 
-/** JSON Schema (2020-12, as OpenAPI 3.1 takes it) of one option, for /openapi.json. */
-export function jsonSchemaOf(o: OptionSpec, overrides: { choices?: readonly string[]; description?: string } = {}): Record<string, unknown> {
-  const description = overrides.description ?? `${o.help[0].toUpperCase()}${o.help.slice(1)}${defaultText(o)}`;
-  switch (o.type) {
-    case 'number':
-    case 'integer':
-      return { type: o.type, minimum: o.min, maximum: o.max, default: o.default, description };
-    case 'boolean':
-      return { type: 'boolean', default: o.default, description };
-    case 'enum':
-      return { type: 'string', enum: [...(overrides.choices ?? o.choices)], ...(o.default !== undefined && { default: o.default }), description };
-    case 'string':
-      return { type: 'string', description, ...(o.examples && { examples: o.examples }) };
-  }
-}
 
 /** The detection settings as NAME.json and the server's JSON write them: snake_case like every other key. */
 export function detectSettingsJson(d: { conf?: number; iou?: number; maxDet?: number; agnostic?: boolean; classes?: unknown }): Record<string, unknown> {

@@ -60,8 +60,9 @@ function parseNumber(key: SegmentOptionKey, v: string | undefined): number | und
   const o = optionSpec(key);
   if (o.type !== 'number' && o.type !== 'integer') throw new Error(`${key} is not a number option`);
   const n = Number(v);
-  const ok = Number.isFinite(n) && n >= o.min && n <= o.max && (o.type === 'number' || Number.isInteger(n));
-  if (!ok) throw bad(key, `expected ${o.type === 'integer' ? 'an integer' : 'a number'} in [${o.min}, ${o.max}], got '${v}'`);
+  const [min, max] = [o.min ?? -Infinity, o.max ?? Infinity];
+  const ok = Number.isFinite(n) && n >= min && n <= max && (o.type === 'number' || Number.isInteger(n));
+  if (!ok) throw bad(key, `expected ${o.type === 'integer' ? 'an integer' : 'a number'} in [${min}, ${max}], got '${v}'`);
   return n;
 }
 

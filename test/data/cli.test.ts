@@ -4,7 +4,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run as datasetRun } from '../../src/cli/commands/dataset.js';
-import { run as synthRun, rangeOption } from '../../src/cli/commands/synth.js';
+import { run as synthRun } from '../../src/cli/commands/synth.js';
+import { rangeOption } from '../../src/cli/args.js';
 import { run as cocoRun } from '../../src/cli/commands/coco2yolo.js';
 import { AnimesegError } from '../../src/errors.js';
 

@@ -24,7 +24,8 @@ import { decodeImage } from '../src/image/decode.js';
 import { maskIoU, unionMasks } from '../src/mask/ops.js';
 import { boundaryFScore } from '../src/mask/boundary.js';
 import type { Instance } from '../src/pipeline/types.js';
-import type { TimedRefiner } from '../src/refine/types.js';
+import { resolveSoftEdge } from '../src/refine/softedge.js';
+import { runRefineStage } from '../src/refine/stage.js';
 import { buildComposites, type Composite } from '../test/refine/support/composites.js';
 import { YOLO_MODEL } from '../test/refine/support/yolo.js';
 
@@ -56,7 +57,7 @@ const f1 = (v: number) => v.toFixed(1);
 
 const segmenter = await createSegmenter({ model: YOLO_MODEL, refine: 'none', threads });
 const regions = createRegionsRefiner();
-const regionsSoft = createRegionsRefiner({ softEdge: true });
+const soft = resolveSoftEdge(true);
 
 if (!args['skip-speed']) {
   const files = readdirSync(args.images).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
@@ -84,8 +85,10 @@ if (!args['skip-speed']) {
         const c1 = cpuMs();
         await regions.refine(res.image, res.instances);
         cRegions = cpuMs() - c1;
-        out = await regionsSoft.refine(res.image, res.instances);
-        t = (regionsSoft as TimedRefiner).lastTimings ?? {};
+        // The refinement stage as the segmenter runs it: regions, then the soft edge.
+        const staged = await runRefineStage(regions, res.image, res.instances, soft);
+        out = staged.instances;
+        t = staged.timings;
       }
       const tRefine = (t.resize ?? 0) + (t.propose ?? 0) + (t.fusion ?? 0);
       const t2 = performance.now();
@@ -147,8 +150,8 @@ for (const c of comps) {
   const { width: W, height: H } = c.image;
   const none = res.instances;
   const reg = none.length ? await regions.refine(c.image, none) : [];
-  const soft = none.length ? await regionsSoft.refine(c.image, none) : [];
-  const softAlpha = combinedAlpha(soft, W, H);
+  const softened = none.length ? (await runRefineStage(regions, c.image, none, soft)).instances : [];
+  const softAlpha = combinedAlpha(softened, W, H);
   const softMask = { data: softAlpha.map((v) => (v >= 128 ? 1 : 0)), width: W, height: H };
   const masks = { none: unionMasks(none.map((i) => i.mask), W, H), regions: unionMasks(reg.map((i) => i.mask), W, H), 'regions+softedge': softMask };
   const cells: string[] = [];

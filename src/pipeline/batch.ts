@@ -157,12 +157,11 @@ export function outputPaths(outDir: string, name: string, format: string) {
 
 
 /** Settings of this run as hashed into every record (see RunSettings). */
-export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
+export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
   const d = opts.detect ?? {};
   const classes = d.classes === 'all' || d.classes === null ? null : d.classes ? [...d.classes].sort((a, b) => a - b) : seg.info.defaultClasses;
-  const { softEdge, ...rest } = opts.refineOptions ?? {};
   // Display-only keys (progress bars) do not change what is written.
-  const refineOptions = JSON.parse(JSON.stringify(rest, (k, v) => (k === 'progress' ? undefined : v)));
+  const refineOptions = JSON.parse(JSON.stringify(opts.refineOptions ?? {}, (k, v) => (k === 'progress' ? undefined : v)));
   const modelBytes = await stat(seg.info.path).then((s) => s.size, () => undefined);
   return {
     model: seg.info.model,
@@ -173,7 +172,7 @@ export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | '
     classes,
     agnostic: d.agnostic ?? DETECT_DEFAULTS.agnostic,
     refine: seg.info.refine,
-    softEdge: softEdge === true,
+    softEdge: seg.info.softEdge,
     refineOptions: Object.keys(refineOptions).length ? refineOptions : undefined,
     minArea: opts.filter?.minArea ?? 0,
     maxCovered: opts.filter?.maxCovered ?? DEFAULT_MAX_COVERED,
@@ -352,7 +351,7 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
     // snake_case like the rest of NAME.json (opts.detect is the library's camelCase DetectOptions).
     ...detectSettingsJson(opts.detect ?? {}),
     refine: seg.info.refine,
-    ...(opts.refineOptions?.softEdge === true && { soft_edge: true }),
+    ...(seg.info.softEdge && { soft_edge: true }),
     min_area: opts.filter?.minArea ?? 0,
     max_covered: opts.filter?.maxCovered ?? DEFAULT_MAX_COVERED,
     imgsz: seg.info.imgsz,

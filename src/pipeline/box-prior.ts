@@ -15,6 +15,9 @@ import type { Box, Mask } from '../mask/types.js';
 import { createMask } from '../mask/types.js';
 import { openMask } from '../mask/morphology.js';
 import { fillHoles } from '../mask/components.js';
+import { boxRegion } from '../mask/box-region.js';
+
+export { clipToBox } from '../mask/box-region.js';
 
 export type BoxPriorName = 'box' | 'ellipse' | 'colour';
 export const BOX_PRIORS: readonly BoxPriorName[] = ['box', 'ellipse', 'colour'];
@@ -26,13 +29,6 @@ export function checkBoxPrior(name: string): BoxPriorName {
     throw new AnimesegError('BAD_OPTION', `unknown box prior '${name}'`, { hint: `choose one of: ${BOX_PRIORS.join(', ')}` });
   }
   return name as BoxPriorName;
-}
-
-/** Integer pixel region [x0, y0, x1, y1) of a float box, clipped, at least 1 px. */
-function region(box: Box, W: number, H: number): [number, number, number, number] {
-  const x0 = Math.max(0, Math.min(W - 1, Math.floor(box[0])));
-  const y0 = Math.max(0, Math.min(H - 1, Math.floor(box[1])));
-  return [x0, y0, Math.max(x0 + 1, Math.min(W, Math.ceil(box[2]))), Math.max(y0 + 1, Math.min(H, Math.ceil(box[3])))];
 }
 
 function fillBox(m: Mask, [x0, y0, x1, y1]: [number, number, number, number]): void {
@@ -148,21 +144,10 @@ function colourPrior(image: RawImage, r: [number, number, number, number]): Mask
 /** A full-image coarse mask for `box` (original pixels). */
 export function boxPrior(image: RawImage, box: Box, name: BoxPriorName = DEFAULT_BOX_PRIOR): Mask {
   const { width: W, height: H } = image;
-  const r = region(box, W, H);
+  const r = boxRegion(box, W, H);
   if (name === 'colour') return colourPrior(image, r);
   const m = createMask(W, H);
   if (name === 'box') fillBox(m, r);
   else fillEllipse(m, r, 1);
   return m;
-}
-
-/** Clip a refined mask to its box grown by `margin` of the box size: the refiner works inside the box. */
-export function clipToBox(m: Mask, box: Box, margin = 0.05): Mask {
-  const { width: W, height: H } = m;
-  const mx = (box[2] - box[0]) * margin;
-  const my = (box[3] - box[1]) * margin;
-  const [x0, y0, x1, y1] = region([box[0] - mx, box[1] - my, box[2] + mx, box[3] + my], W, H);
-  const out = createMask(W, H);
-  for (let y = y0; y < y1; y++) out.data.set(m.data.subarray(y * W + x0, y * W + x1), y * W + x0);
-  return out;
 }

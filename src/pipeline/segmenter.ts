@@ -13,15 +13,17 @@ import { defaultClasses, type YoloTask } from '../models/yolo/contract.js';
 import type { Box } from '../mask/types.js';
 import { loadYoloModel, type YoloModel } from '../models/yolo/model.js';
 import { predict } from '../models/yolo/predictor.js';
-import { applyRefiner } from '../refine/apply.js';
 import type { RefinerOptions } from '../refine/index.js';
+import { resolveSoftEdge } from '../refine/softedge.js';
+import { localRefineStage, type RefineStage } from '../refine/stage.js';
+import type { SoftEdgeOption } from '../refine/types.js';
 import { decodeInput, type ImageInput } from './decode-input.js';
 import { DETECT_DEFAULTS } from './options.js';
 import type { Device } from '../models/session.js';
 import type { Instance, Refiner, StageTimings } from './types.js';
 import { resolveYoloPath } from './model-path.js';
 import { classNameOf } from './instances.js';
-import { boxPrior, checkBoxPrior, clipToBox, DEFAULT_BOX_PRIOR, type BoxPriorName } from './box-prior.js';
+import { boxPrior, checkBoxPrior, DEFAULT_BOX_PRIOR, type BoxPriorName } from './box-prior.js';
 import { fuseCandidates, type Candidate, type FusionOptions } from './fusion.js';
 import { boxToOriginal, cropView, flipView, maskToOriginal, salientRegion, tileViews, touchesInnerEdge, type View } from './views.js';
 
@@ -84,6 +86,11 @@ export interface SegmenterOptions extends DetectOptions {
   /** Options passed to createRefiner (src/refine). */
   refineOptions?: RefinerOptions;
   /**
+   * Edge-aware soft alpha (guided filter, src/refine/softedge.ts) on every instance after refinement, for
+   * every call unless the call says otherwise: true = the tuned defaults, or { radius, eps, subsample }.
+   */
+  softEdge?: SoftEdgeOption;
+  /**
    * Refine on this many worker threads (default 0: in this thread), so a batch's images refine side by side
    * instead of queueing on the main thread. Only for the pure-CPU refiners ('regions', 'none' with a soft
    * edge); 'vote' and 'box' run SAM in-process whatever this says. See planRefine in batch.ts.
@@ -142,6 +149,8 @@ export interface SegmenterInfo {
   /** Classes kept when the caller gives none (null = all), first model. */
   defaultClasses: number[] | null;
   refine: RefineName;
+  /** Whether calls add soft alpha unless they say otherwise (the softEdge option). */
+  softEdge: boolean;
   /** Every model, in the order given. */
   models: ModelInfo[];
   recall: Required<RecallOptions>;
@@ -158,8 +167,8 @@ export interface SegmentCallOptions extends DetectOptions {
    * segmenter and picks the refiner per request. The caller owns and disposes it.
    */
   refiner?: Refiner | null;
-  /** Add soft alpha to every instance that has none yet, after refinement (src/refine/softedge.ts). */
-  softEdge?: boolean;
+  /** Soft alpha after refinement for this call (true/false, or guided-filter settings); default the segmenter's. */
+  softEdge?: SoftEdgeOption;
 }
 
 export interface Segmenter {
@@ -234,10 +243,12 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   const primary = models[0];
   const anyDetect = models.some((m) => m.model.contract.task === 'detect');
   const refineName: RefineName = options.refine ?? (anyDetect ? 'regions' : 'none');
-  let refiner: Refiner | null = null;
   const disposeModels = () => Promise.all(models.map((m) => m.model.dispose()));
+  let defaultSoft: ReturnType<typeof resolveSoftEdge>;
+  let stage: RefineStage;
   try {
-    refiner = refineName === 'none' && !options.refineOptions?.softEdge ? null : await loadRefiner(refineName, options.refineOptions ?? {}, options.refineWorkers ?? 0);
+    defaultSoft = resolveSoftEdge(options.softEdge);
+    stage = await loadRefineStage(refineName, options.refineOptions ?? {}, defaultSoft !== null, options.refineWorkers ?? 0);
   } catch (e) {
     await disposeModels();
     throw e;
@@ -252,6 +263,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     description: primary.description ?? primary.model.contract.metadata.description ?? '',
     defaultClasses: primary.defClasses,
     refine: refineName,
+    softEdge: defaultSoft !== null,
     models: models.map((m) => ({
       name: m.name,
       path: m.model.path,
@@ -277,13 +289,14 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   try {
     classFilter(options.classes);
   } catch (e) {
-    await refiner?.dispose?.();
+    await stage.dispose();
     await disposeModels();
     throw e;
   }
 
   async function segment(input: ImageInput, ov: SegmentCallOptions = {}): Promise<SegmentResult> {
     const { refiner: callRefiner, softEdge, ...detectOv } = ov;
+    const soft = softEdge === undefined ? defaultSoft : resolveSoftEdge(softEdge);
     const o = { ...options, ...stripUndefined(detectOv) };
     checkRange('conf', o.conf, 0, 1);
     checkRange('iou', o.iou, 0, 1);
@@ -362,19 +375,18 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
       return inst;
     });
     lap('postprocess');
-    const useRefiner = callRefiner !== undefined ? callRefiner : refiner;
-    if (useRefiner && instances.length > 0) {
-      const before = instances;
-      const refined = await applyRefiner(useRefiner, image, before);
-      // A box's refined mask stays inside the box (a little margin): the refiner works for that box only.
-      instances = refined.map((r, i) => (before[i].maskSource === 'box-prior' ? { ...r, mask: clipToBox(r.mask, before[i].box) } : r));
-      lap('refine');
-    }
-    if (softEdge && instances.length > 0) {
-      // On top of whichever refiner ran (a refiner made with softEdge already set alpha).
-      const { addSoftAlpha } = await import('../refine/softedge.js');
-      instances = addSoftAlpha(image, instances);
-      lap('soft_edge');
+    // Refiner, box-prior clip, soft edge: src/refine/stage.ts (here, or on the refine workers).
+    const runStage = callRefiner === undefined ? stage : callRefiner === null ? NO_REFINER : localRefineStage(callRefiner);
+    if (instances.length > 0 && (runStage.name !== 'none' || soft)) {
+      const r = await runStage.run(image, instances, soft);
+      instances = r.instances;
+      const n = performance.now();
+      const total = n - t;
+      t = n;
+      // The stage's own split keeps soft_edge apart from the refiner in the timings.
+      const softMs = runStage.name === 'none' ? total : (r.timings.softEdge ?? 0);
+      if (runStage.name !== 'none') timings.refine = (timings.refine ?? 0) + total - softMs;
+      if (soft) timings.soft_edge = (timings.soft_edge ?? 0) + softMs;
     }
     return { width: image.width, height: image.height, image, inputAlpha, instances, timings };
   }
@@ -383,7 +395,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     info,
     segment,
     async dispose() {
-      await refiner?.dispose?.();
+      await stage.dispose();
       await disposeModels();
     },
   };
@@ -393,12 +405,20 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-async function loadRefiner(name: RefineName, options: RefinerOptions, workers: number): Promise<Refiner> {
+/** The stage with no refiner: soft edge only, when a call asks for it. */
+const NO_REFINER: RefineStage = localRefineStage(null);
+
+/**
+ * The segmenter's own refinement stage: in this thread, or on refine workers for the pure-CPU refiners
+ * ('regions', or 'none' when every call adds a soft edge); 'none' without a soft edge needs no refiner.
+ */
+async function loadRefineStage(name: RefineName, options: RefinerOptions, softByDefault: boolean, workers: number): Promise<RefineStage> {
+  if (name === 'none' && !(softByDefault && workers > 0)) return NO_REFINER;
   // Loaded lazily: refiners pull in SAM code and models that plain segmentation never needs.
-  const { createRefiner } = await import('../refine/index.js');
   if (workers > 0) {
     const pool = await import('../refine/worker-pool.js');
     if (pool.refinerRunsInWorkers(name)) return pool.startRefinerPool(name, options, { workers });
   }
-  return createRefiner(name, options);
+  const { createRefiner } = await import('../refine/index.js');
+  return localRefineStage(await createRefiner(name, options));
 }

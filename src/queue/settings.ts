@@ -11,13 +11,16 @@ import type { InstanceFilterOptions } from '../pipeline/instance-filter.js';
 import { canonicalJson } from '../pipeline/run-record.js';
 import type { BoxPriorName } from '../pipeline/box-prior.js';
 import type { DetectOptions, RecallOptions, RefineName } from '../pipeline/segmenter.js';
+import type { RefinerOptions } from '../refine/index.js';
 
 /** Everything that decides an image's outputs (the `segment` options a run was added with). */
 export interface JobSettings {
   model?: string;
   /** Undefined: the model's default refiner (as `segment` without --refine). */
   refine?: RefineName;
-  refineOptions: Record<string, unknown>;
+  refineOptions: RefinerOptions;
+  /** --soft-edge: guided-filter alpha after refinement (the segmenter's softEdge option). */
+  softEdge?: boolean;
   /** --tta, --tiles, --second-pass and --box-prior (detection-only models). */
   recall?: RecallOptions;
   boxPrior?: BoxPriorName;
@@ -51,5 +54,5 @@ export function jobIdFor(source: string, outDir: string, name: string, hash: str
 
 /** Settings that need their own segmenter (model, refiner, pixel limit); the rest is per image. */
 export function segmenterKey(s: JobSettings): string {
-  return canonicalJson({ model: s.model, refine: s.refine, refineOptions: s.refineOptions, recall: s.recall, boxPrior: s.boxPrior, maxPixels: s.maxPixels });
+  return canonicalJson({ model: s.model, refine: s.refine, refineOptions: s.refineOptions, softEdge: s.softEdge, recall: s.recall, boxPrior: s.boxPrior, maxPixels: s.maxPixels });
 }

@@ -88,8 +88,8 @@ export async function startWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
       const s = job.settings;
       // The same inference/refine plan as `segment --concurrency N` on a long run.
       const plan = o.device === 'cuda' ? { workers: 1, threads: o.threads } : planInference(concurrency, Infinity, o.threads);
-      const refineWorkers = o.device === 'cuda' ? 0 : planRefine(s.refine ?? 'none', s.refineOptions.softEdge === true, concurrency, Infinity);
-      p = createSegmenter({ model: s.model, device: o.device, threads: plan.threads, inferenceWorkers: plan.workers, refine: s.refine, refineOptions: s.refineOptions, refineWorkers, maxPixels: s.maxPixels, recall: s.recall, boxPrior: s.boxPrior });
+      const refineWorkers = o.device === 'cuda' ? 0 : planRefine(s.refine ?? 'none', s.softEdge === true, concurrency, Infinity);
+      p = createSegmenter({ model: s.model, device: o.device, threads: plan.threads, inferenceWorkers: plan.workers, refine: s.refine, refineOptions: s.refineOptions, softEdge: s.softEdge, refineWorkers, maxPixels: s.maxPixels, recall: s.recall, boxPrior: s.boxPrior });
       // A failed load is not cached: the next job tries again (and reports its own error).
       p.catch(() => segmenters.delete(key));
       segmenters.set(key, p);

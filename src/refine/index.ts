@@ -7,12 +7,11 @@ import type { Instance, Refiner } from '../contracts.js';
 import type { RegionsOptions } from './regions/proposer.js';
 import type { ColourPriorOptions } from './regions/colour-prior.js';
 import { createRegionsRefiner } from './regions/refiner.js';
-import type { RefinerName, SoftEdgeOption, VoteOptions } from './types.js';
+import type { RefinerName, VoteOptions } from './types.js';
 import type { SamProposerOptions } from '../models/sam/index.js';
 import type { BoxRefinerOptions } from './box.js';
-import { createVoteRefiner, withSoftEdge } from './vote-refiner.js';
+import { createVoteRefiner } from './vote-refiner.js';
 import { resolveVoteOptions } from './vote.js';
-import { resolveSoftEdge } from './softedge.js';
 
 export interface RefinerOptions {
   /** Vote fusion numbers for 'vote' and 'regions' (each refiner has its own defaults). */
@@ -23,8 +22,6 @@ export interface RefinerOptions {
   colour?: Partial<ColourPriorOptions>;
   /** 'regions' and 'vote': fill enclosed holes below this fraction of a character's area (regions default 0.005, vote 0). */
   holeFill?: number;
-  /** Edge-aware soft alpha on the refined masks (any refiner). */
-  softEdge?: SoftEdgeOption;
   /** Options of createSamProposer (src/models/sam): encoder/decoder model names or paths, AMG settings. */
   sam?: SamProposerOptions;
   /** Options of createBoxRefiner (src/refine/box.ts): encoderPath, decoderPath, points. */
@@ -68,22 +65,20 @@ export function createIdentityRefiner(): Refiner {
 export async function createRefiner(name: string, options: RefinerOptions = {}): Promise<Refiner> {
   switch (name) {
     case 'none':
-      return withSoftEdge(createIdentityRefiner(), options.softEdge);
+      return createIdentityRefiner();
     case 'regions':
-      return createRegionsRefiner({ ...options.vote, regions: options.regions, colour: options.colour, softEdge: options.softEdge, holeFill: options.holeFill });
+      return createRegionsRefiner({ ...options.vote, regions: options.regions, colour: options.colour, holeFill: options.holeFill });
     case 'vote': {
       // Check the cheap options before loading SAM, so a typo does not cost a model load (or leak one).
       resolveVoteOptions(options.vote);
-      resolveSoftEdge(options.softEdge);
       // Lazy: SAM code and its models are loaded only when 'vote' is asked for.
       const sam = await import('../models/sam/index.js');
       const proposer = await sam.createSamProposer(options.sam ?? {});
-      return createVoteRefiner({ ...options.vote, proposer, name: 'vote', softEdge: options.softEdge, holeFill: options.holeFill });
+      return createVoteRefiner({ ...options.vote, proposer, name: 'vote', holeFill: options.holeFill });
     }
     case 'box': {
-      resolveSoftEdge(options.softEdge);
       const box = await import('./box.js');
-      return withSoftEdge(await box.createBoxRefiner(options.box ?? {}), options.softEdge);
+      return box.createBoxRefiner(options.box ?? {});
     }
     default:
       throw new AnimesegError('BAD_OPTION', `unknown refiner '${name}'`, {
@@ -95,8 +90,9 @@ export async function createRefiner(name: string, options: RefinerOptions = {}):
 export type { Refiner, Instance } from '../contracts.js';
 export * from './types.js';
 export { voteFusion, voteFusionPerInstance, resolveVoteOptions, type Segments } from './vote.js';
-export { createVoteRefiner, withSoftEdge, workingSize, type VoteRefinerOptions } from './vote-refiner.js';
+export { createVoteRefiner, workingSize, type VoteRefinerOptions } from './vote-refiner.js';
 export { softAlpha, guidedFilterColor, resolveSoftEdge } from './softedge.js';
+export { runRefineStage, localRefineStage, type RefineStage, type StageResult } from './stage.js';
 export {
   createRegionsProposer,
   createRegionsRefiner,

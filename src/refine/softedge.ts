@@ -296,11 +296,3 @@ export function softAlpha(image: RawImage, mask: Mask, opts: SoftEdgeOption = tr
   }
   return alpha;
 }
-
-/**
- * Instances with a soft alpha: those that already carry one (a refiner made with softEdge) are kept as
- * they are, the others get softAlpha of their mask. Used by withSoftEdge and the server's per-request option.
- */
-export function addSoftAlpha<T extends { mask: Mask; alpha?: Uint8Array }>(image: RawImage, instances: T[], opts: SoftEdgeOption = true): T[] {
-  return instances.map((i) => (i.alpha ? i : { ...i, alpha: softAlpha(image, i.mask, opts) }));
-}

@@ -1,7 +1,7 @@
 /**
  * The vote Refiner: propose segments on the image (resized so its longest side is <= workingMaxSide, as the
- * seed did before SAM's AMG), fuse them with each instance's YOLO mask (vote.ts, per-instance form), and
- * optionally add a soft alpha (softedge.ts). The proposer decides the flavour: SAM AMG → 'vote',
+ * seed did before SAM's AMG) and fuse them with each instance's YOLO mask (vote.ts, per-instance form); soft
+ * edges come after, in the refinement stage (stage.ts). The proposer decides the flavour: SAM AMG → 'vote',
  * the regions over-segmentation → 'regions'.
  */
 import { AnimesegError } from '../errors.js';
@@ -13,15 +13,13 @@ import { removeSmallRegions } from '../mask/components.js';
 import { resizeMaskNearest } from '../mask/resize.js';
 import type { Mask } from '../mask/types.js';
 import type { Instance, Refiner } from '../contracts.js';
-import { addSoftAlpha, resolveSoftEdge, softAlpha } from './softedge.js';
-import { isPartitionProposer, type LabelMap, type RefineTimings, type SegmentProposer, type SoftEdgeOption, type TimedRefiner, type VoteOptions } from './types.js';
+import { isPartitionProposer, type LabelMap, type RefineTimings, type SegmentProposer, type TimedRefiner, type VoteOptions } from './types.js';
 import { resolveVoteOptions, voteFusionPerInstance } from './vote.js';
 
 export interface VoteRefinerOptions extends Partial<VoteOptions> {
   proposer: SegmentProposer;
   /** Refiner name reported in Instance.maskSource (default 'vote'). */
   name?: string;
-  softEdge?: SoftEdgeOption;
   /** Dispose the proposer with the refiner (default true). */
   ownsProposer?: boolean;
   /**
@@ -47,7 +45,7 @@ export function workingSize(w: number, h: number, maxSide: number): [number, num
 }
 
 export function createVoteRefiner(opts: VoteRefinerOptions): Refiner & TimedRefiner {
-  const { proposer, name = 'vote', softEdge, ownsProposer = true, labelBias, holeFill = 0, ...voteOpts } = opts;
+  const { proposer, name = 'vote', ownsProposer = true, labelBias, holeFill = 0, ...voteOpts } = opts;
   if (!(holeFill >= 0 && holeFill <= 1)) {
     throw new AnimesegError('BAD_OPTION', `${name} refiner: holeFill must be a fraction in [0, 1], got ${holeFill}`);
   }
@@ -55,7 +53,6 @@ export function createVoteRefiner(opts: VoteRefinerOptions): Refiner & TimedRefi
     throw new AnimesegError('BAD_OPTION', `${name} refiner: a segment proposer is required`);
   }
   const vote = resolveVoteOptions(voteOpts);
-  const soft = resolveSoftEdge(softEdge);
   const self = {
     name,
     lastTimings: undefined as RefineTimings | undefined,
@@ -98,37 +95,13 @@ export function createVoteRefiner(opts: VoteRefinerOptions): Refiner & TimedRefi
         const empty = area === 0 && maskArea(inst.mask) > 0;
         let mask = empty ? inst.mask : masks[i];
         if (!empty && holeFill > 0) mask = removeSmallRegions(mask, holeFill * area, 'holes').mask;
-        const refined: Instance = { ...inst, mask, maskSource: empty ? (inst.maskSource ?? 'yolo') : name };
-        if (soft) refined.alpha = softAlpha(rgb, mask, soft);
-        return refined;
+        return { ...inst, mask, maskSource: empty ? (inst.maskSource ?? 'yolo') : name };
       });
-      t.softEdge = soft ? performance.now() - t0 : 0;
+      t.holes = performance.now() - t0;
       return out;
     },
     async dispose() {
       if (ownsProposer) await proposer.dispose?.();
-    },
-  };
-  return self;
-}
-
-/** Add soft alpha to instances produced by any refiner (used for 'none' and 'box' with softEdge). */
-export function withSoftEdge(inner: Refiner, softEdge: SoftEdgeOption | undefined): Refiner & TimedRefiner {
-  const soft = resolveSoftEdge(softEdge);
-  if (!soft) return inner;
-  const self = {
-    name: inner.name,
-    lastTimings: undefined as RefineTimings | undefined,
-    async refine(image: RawImage, instances: Instance[]): Promise<Instance[]> {
-      const res = await inner.refine(image, instances);
-      const rgb = toRgb(image);
-      const t0 = performance.now();
-      const out = addSoftAlpha(rgb, res, soft);
-      self.lastTimings = { ...((inner as TimedRefiner).lastTimings ?? {}), softEdge: performance.now() - t0 };
-      return out;
-    },
-    async dispose() {
-      await inner.dispose?.();
     },
   };
   return self;

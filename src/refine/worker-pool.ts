@@ -1,40 +1,36 @@
 /**
- * Refinement on worker threads. The pure-JS refiners ('regions', and 'none' with a soft edge) otherwise run
- * on the main thread, which then becomes the bottleneck of a batch while the YOLO workers wait. Each worker
- * builds the refiner once (createRefiner) and refines one image at a time; images queue for a free worker.
- * Results are the refiner's own output (structured clone), so they are the same bytes as in-process.
+ * The refinement stage (stage.ts) on worker threads. The pure-JS refiners ('regions', and 'none' with a soft
+ * edge) otherwise run on the main thread, which then becomes the bottleneck of a batch while the YOLO workers
+ * wait. Each worker builds the refiner once (createRefiner) and runs runRefineStage on one image at a time;
+ * images queue for a free worker. Results are the stage's own output (structured clone), so they are the
+ * same bytes as in-process.
  * 'vote' and 'box' (SAM on onnxruntime) stay in-process: they have their own threads and large models.
  */
 import { Worker } from 'node:worker_threads';
 import { AnimesegError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
-import type { Instance, Refiner } from '../contracts.js';
+import type { Instance } from '../contracts.js';
 import { workerSpec } from '../util/worker-spec.js';
 import { startWorkerPool, type WorkerPool } from '../util/worker-pool.js';
 import type { RefinerOptions } from './index.js';
-import type { RefineTimings, TimedRefiner } from './types.js';
+import type { RefineStage, StageResult } from './stage.js';
+import type { SoftEdgeOptions } from './types.js';
 
-/** One image to refine, as it goes to a worker. */
+/** One image to refine, as it goes to a worker, with the soft edge asked for it (null: none). */
 export interface RefineJob {
   image: RawImage;
   instances: Instance[];
+  soft: SoftEdgeOptions | null;
 }
 
-/** A worker's answer: the refiner's output and its timings. */
-export interface RefineAnswer {
-  instances: Instance[];
-  timings?: RefineTimings;
-}
+/** A worker's answer: the stage's output and its timings. */
+export type RefineAnswer = StageResult;
 
 /** Refiners that are plain CPU code and may run in refine workers. */
 export function refinerRunsInWorkers(name: string): boolean {
   return name === 'regions' || name === 'none';
 }
 
-export interface RefinerPool extends Refiner, TimedRefiner {
-  /** Terminates the workers; images still queued fail. */
-  dispose(): Promise<void>;
-}
 
 /** A copy in a buffer of its own, so it can be transferred without detaching the caller's data. */
 function own(src: Uint8Array): Uint8Array {
@@ -47,7 +43,7 @@ function own(src: Uint8Array): Uint8Array {
  * Start `workers` threads running refiner `name` with `options` (plain data: it is cloned to each thread).
  * Resolves once every worker has built its refiner; a bad option rejects here, as createRefiner would.
  */
-export async function startRefinerPool(name: string, options: RefinerOptions, opts: { workers: number }): Promise<RefinerPool> {
+export async function startRefinerPool(name: string, options: RefinerOptions, opts: { workers: number }): Promise<RefineStage> {
   if (!refinerRunsInWorkers(name)) {
     throw new AnimesegError('BAD_OPTION', `refiner '${name}' cannot run in refine workers`, { hint: 'only regions and none run in workers; use refineWorkers: 0' });
   }
@@ -68,16 +64,12 @@ export async function startRefinerPool(name: string, options: RefinerOptions, op
       closed,
     });
   let disposed = false;
-  let lastTimings: RefineTimings | undefined;
 
   return {
     name,
-    get lastTimings() {
-      return lastTimings;
-    },
-    async refine(image: RawImage, instances: Instance[]): Promise<Instance[]> {
+    async run<T extends Instance>(image: RawImage, instances: T[], soft: SoftEdgeOptions | null): Promise<StageResult<T>> {
       if (disposed) throw closed();
-      if (instances.length === 0) return [];
+      if (instances.length === 0) return { instances, timings: {} };
       // Copies, transferred: the caller keeps its image (cutouts are cut from it) and its instances.
       const data = own(image.data);
       const transfer: ArrayBuffer[] = [data.buffer as ArrayBuffer];
@@ -91,9 +83,7 @@ export async function startRefinerPool(name: string, options: RefinerOptions, op
         }
         return copy;
       });
-      const answer = await pool.run({ image: { ...image, data }, instances: sent }, transfer);
-      lastTimings = answer.timings;
-      return answer.instances;
+      return (await pool.run({ image: { ...image, data }, instances: sent, soft }, transfer)) as StageResult<T>;
     },
     async dispose(): Promise<void> {
       disposed = true;

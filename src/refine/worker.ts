@@ -1,12 +1,12 @@
 /**
- * Refinement worker thread (see worker-pool.ts): builds the refiner once from workerData, then refines one
- * image per task. Errors go back as { code, message, hint, file } so only that image fails.
+ * Refinement worker thread (see worker-pool.ts): builds the refiner once from workerData, then runs the
+ * refinement stage (stage.ts) on one image per task. Errors go back as { code, message, hint, file } so only that image fails.
  */
 import { workerData } from 'node:worker_threads';
 import { serveTasks } from '../util/worker-serve.js';
 import { createRefiner } from './index.js';
 import type { Instance } from '../contracts.js';
-import type { TimedRefiner } from './types.js';
+import { runRefineStage } from './stage.js';
 import type { RefineAnswer, RefineJob } from './worker-pool.js';
 
 function buffersOf(instances: Instance[]): ArrayBuffer[] {
@@ -21,7 +21,7 @@ function buffersOf(instances: Instance[]): ArrayBuffer[] {
 await serveTasks<RefineJob, RefineAnswer>(async () => {
   const refiner = await createRefiner(workerData.name, workerData.options ?? {});
   return async (job) => {
-    const instances = await refiner.refine(job.image, job.instances);
-    return { value: { instances, timings: (refiner as TimedRefiner).lastTimings }, transfer: buffersOf(instances) };
+    const answer = await runRefineStage(refiner, job.image, job.instances, job.soft);
+    return { value: answer, transfer: buffersOf(answer.instances) };
   };
 });

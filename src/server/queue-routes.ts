@@ -52,7 +52,8 @@ export function queueRoutes(o: QueueRoutesOptions) {
         // A model path must read the same on every worker machine; names are resolved by each worker.
         ...(o.model !== undefined && { model: /\.onnx$/i.test(o.model) ? resolve(o.model) : o.model }),
         refine: (opts.refine ?? ctx.engine.defaultRefine) as JobSettings['refine'],
-        refineOptions: opts.softEdge ? { softEdge: true } : {},
+        refineOptions: {},
+        ...(opts.softEdge && { softEdge: true }),
         detect: { conf: opts.conf ?? 0.25, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300, agnostic: opts.agnostic ?? false, ...(classes !== undefined && { classes }) },
         maxPixels: ctx.limits.maxPixels,
         output: { format: opts.format as 'png' | 'webp', onlyMask: opts.onlyMask, crop: opts.crop, ...(opts.bgColor && { bgColor: opts.bgColor }) },
@@ -62,7 +63,7 @@ export function queueRoutes(o: QueueRoutesOptions) {
       // The run record's hash with this server's model (no recall aids; the server knows no model kinds, so
       // the box prior of detection-only models is left out here). It names the job and its result folder;
       // the worker writes the hash its own segmenter gives into the record.
-      const info = { ...ctx.engine.info, refine: settings.refine ?? 'none', recall: { tta: 'none' as const, tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' as const };
+      const info = { ...ctx.engine.info, refine: settings.refine ?? 'none', softEdge: settings.softEdge === true, recall: { tta: 'none' as const, tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' as const };
       const hash = await runSettingsHash({ info }, { outDir: '', settings });
       const source = storage.localPath(`uploads/${name}`);
       const outDir = storage.localPath(`results/${hash}`);

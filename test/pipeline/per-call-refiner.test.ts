@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { createSegmenter, type Segmenter } from '../../src/pipeline/segmenter.js';
 import { createRefiner } from '../../src/refine/index.js';
-import { addSoftAlpha } from '../../src/refine/softedge.js';
+import { softAlpha } from '../../src/refine/softedge.js';
 import type { Instance, Refiner } from '../../src/pipeline/types.js';
 
 const MODEL = resolve('../shared/models/yolov8n-seg_int8.onnx');
@@ -57,7 +57,7 @@ test('refiner null per call turns the segmenter\'s own refiner off', async () =>
 test('softEdge per call adds the soft-edge module\'s alpha to every instance', async () => {
   const none = await plain.segment(IMAGE);
   const soft = await plain.segment(IMAGE, { softEdge: true });
-  const want = addSoftAlpha(none.image, none.instances);
+  const want = none.instances.map((i) => ({ alpha: softAlpha(none.image, i.mask, true) }));
   assert.equal(soft.instances.length, want.length);
   soft.instances.forEach((x, i) => assert.ok(Buffer.from(x.alpha!).equals(Buffer.from(want[i].alpha!)), `#${i}: alpha bytes`));
   assert.equal(none.instances[0].alpha, undefined, 'no alpha without softEdge');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createSegmenter, type Segmenter } from '../../src/pipeline/segmenter.js';
 import { refinerRunsInWorkers, startRefinerPool } from '../../src/refine/worker-pool.js';
-import { createRefiner } from '../../src/refine/index.js';
+import { createRefiner, resolveSoftEdge, runRefineStage } from '../../src/refine/index.js';
 import { AnimesegError } from '../../src/errors.js';
 import type { Instance } from '../../src/pipeline/types.js';
 import type { RawImage } from '../../src/image/types.js';
@@ -23,7 +23,7 @@ let inProcess: Segmenter;
 let pooled: Segmenter;
 
 before(async () => {
-  const opts = { model: MODEL, refine: 'regions' as const, refineOptions: { softEdge: true } };
+  const opts = { model: MODEL, refine: 'regions' as const, softEdge: true };
   inProcess = await createSegmenter(opts);
   pooled = await createSegmenter({ ...opts, refineWorkers: 2 });
 });
@@ -78,7 +78,7 @@ test('an error in one job fails only that job, as an AnimesegError with its code
   try {
     const good = job(64, 48);
     const bad = job(64, 48, 32, 24); // mask not image-sized: the vote refiner throws BAD_INPUT
-    const [g, b, g2] = await Promise.allSettled([pool.refine(good.image, good.instances), pool.refine(bad.image, bad.instances), pool.refine(good.image, good.instances)]);
+    const [g, b, g2] = await Promise.allSettled([pool.run(good.image, good.instances, null), pool.run(bad.image, bad.instances, null), pool.run(good.image, good.instances, null)]);
     assert.equal(b.status, 'rejected');
     const e = (b as PromiseRejectedResult).reason;
     assert.ok(e instanceof AnimesegError, String(e));
@@ -88,7 +88,7 @@ test('an error in one job fails only that job, as an AnimesegError with its code
     assert.equal(g.status, 'fulfilled');
     assert.equal(g2.status, 'fulfilled');
     const local = await createRefiner('regions', {});
-    sameInstances(await local.refine(good.image, good.instances), (g as PromiseFulfilledResult<Instance[]>).value, 'synthetic');
+    sameInstances(await local.refine(good.image, good.instances), (g as PromiseFulfilledResult<{ instances: Instance[] }>).value.instances, 'synthetic');
     // The caller's data is not detached by the transfer.
     assert.equal(good.instances[0].mask.data.length, 64 * 48);
   } finally {
@@ -102,11 +102,12 @@ test("'none' with a soft edge runs in workers too; SAM refiners do not", async (
   assert.equal(refinerRunsInWorkers('vote'), false);
   assert.equal(refinerRunsInWorkers('box'), false);
   await assert.rejects(startRefinerPool('vote', {}, { workers: 1 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
-  const pool = await startRefinerPool('none', { softEdge: true }, { workers: 1 });
+  const pool = await startRefinerPool('none', {}, { workers: 1 });
   try {
     const j = job(40, 30);
-    const local = await createRefiner('none', { softEdge: true });
-    sameInstances(await local.refine(j.image, j.instances), await pool.refine(j.image, j.instances), 'none+softEdge');
+    const soft = resolveSoftEdge(true);
+    const local = await runRefineStage(await createRefiner('none', {}), j.image, j.instances, soft);
+    sameInstances(local.instances, (await pool.run(j.image, j.instances, soft)).instances, 'none+softEdge');
   } finally {
     await pool.dispose();
   }
@@ -126,7 +127,7 @@ test('idle refine workers do not keep the process alive (no dispose)', async () 
     const pool = await startRefinerPool('regions', {}, { workers: 2 });
     const image = { data: new Uint8Array(32 * 32 * 3).fill(90), width: 32, height: 32, channels: 3 };
     const mask = { data: new Uint8Array(32 * 32).fill(1, 200, 800), width: 32, height: 32 };
-    const out = await pool.refine(image, [{ classId: 0, className: 'p', score: 1, box: [0, 0, 32, 32], mask }]);
+    const out = (await pool.run(image, [{ classId: 0, className: 'p', score: 1, box: [0, 0, 32, 32], mask }], null)).instances;
     console.log('refined', out.length);
   `;
   // A file, not -e: workers inherit the parent's execArgv, and --input-type would stop them.

@@ -21,7 +21,7 @@ import type { RunRecord } from '../../src/pipeline/run-record.js';
 const settings = (conf = 0.25): JobSettings => ({ refine: 'none', refineOptions: {}, detect: { conf, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 1e8, output: { format: 'png' } });
 
 // What the settings hash needs of a model; the file does not exist, so no size enters the hash.
-const model: ModelInfo = { info: { model: 'm', path: '/nonexistent/m.onnx', defaultClasses: [0], refine: 'none', recall: { tta: 'none', tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' } };
+const model: ModelInfo = { info: { model: 'm', path: '/nonexistent/m.onnx', defaultClasses: [0], refine: 'none', softEdge: false, recall: { tta: 'none', tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' } };
 
 test('the settings hash is the run record one: key order does not matter; conf, soft edge and SAM options do', async () => {
   const s = settings();
@@ -29,14 +29,14 @@ test('the settings hash is the run record one: key order does not matter; conf, 
   const h = (x: JobSettings, m = model) => runSettingsHash(m, { outDir: '/out', settings: x });
   assert.equal(await h(s), await h(reordered));
   assert.notEqual(await h(s), await h(settings(0.3)));
-  assert.notEqual(await h(s), await h({ ...s, refineOptions: { softEdge: true } }), 'soft edge');
+  assert.notEqual(await h(s), await h({ ...s, softEdge: true }, { info: { ...model.info, softEdge: true } }), 'soft edge');
   assert.notEqual(await h(s), await h({ ...s, filter: { minArea: 0.01 } }), 'min area');
   assert.notEqual(await h(s), await h(s, { info: { ...model.info, recall: { ...model.info.recall, tiles: true } } }), 'recall aid (tiles)');
   const box = (points: number) => ({ ...s, refine: 'box' as const, refineOptions: { box: { points } } });
   const boxModel = { info: { ...model.info, refine: 'box' as const } };
   assert.notEqual(await h(box(3), boxModel), await h(box(5), boxModel), 'SAM box points');
   // The display-only SAM progress flag is not a setting (batchSettings drops it).
-  const vote = (progress: boolean) => ({ ...s, refine: 'vote' as const, refineOptions: { sam: { preset: 'seed', progress } } });
+  const vote = (progress: boolean) => ({ ...s, refine: 'vote' as const, refineOptions: { sam: { preset: 'seed' as const, progress } } });
   const voteModel = { info: { ...model.info, refine: 'vote' as const } };
   assert.equal(await h(vote(true), voteModel), await h(vote(false), voteModel));
 });

@@ -1,7 +1,7 @@
 /** The refiner registry: names, descriptions, errors for unknown names and unavailable back-ends. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRefiner, listRefiners, REFINER_NAMES } from '../../src/refine/index.js';
+import { createRefiner, listRefiners, REFINER_NAMES, resolveSoftEdge, runRefineStage } from '../../src/refine/index.js';
 import { AnimesegError } from '../../src/errors.js';
 import type { Instance } from '../../src/pipeline/types.js';
 import type { RawImage } from '../../src/image/types.js';
@@ -18,12 +18,12 @@ test('listRefiners names the four refiners with one-line descriptions', () => {
   assert.deepEqual(list.filter((r) => r.needs === 'nothing').map((r) => r.name).sort(), ['none', 'regions']);
 });
 
-test("'none' returns the instances unchanged; with softEdge it only adds alpha", async () => {
+test("'none' returns the instances unchanged; the stage's softEdge only adds alpha", async () => {
   const none = await createRefiner('none');
   assert.equal(none.name, 'none');
   const [same] = await none.refine(image, [inst]);
   assert.equal(same, inst);
-  const [soft] = await (await createRefiner('none', { softEdge: true })).refine(image, [inst]);
+  const { instances: [soft] } = await runRefineStage(none, image, [inst], resolveSoftEdge(true));
   assert.equal(soft.mask, inst.mask);
   // Uniform image and a full mask: the guided filter returns the mask (constant p → q = p), so alpha = 255.
   assert.ok(soft.alpha!.every((v) => v === 255));
@@ -43,7 +43,7 @@ test('unknown names and bad options are BAD_OPTION errors that list the choices'
     return true;
   });
   await assert.rejects(createRefiner('regions', { vote: { threshold: 2 } }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
-  await assert.rejects(createRefiner('none', { softEdge: { radius: 0 } }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
+  assert.throws(() => resolveSoftEdge({ radius: 0 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
 });
 
 test("'vote' with SAM model files that do not exist fails with an AnimesegError, not a crash", async () => {

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { buildComposites, KS, type Composite } from './support/composites.js';
 import { loadYolo, YOLO_MODEL } from './support/yolo.js';
 import { createRegionsRefiner } from '../../src/refine/regions/refiner.js';
-import { createRefiner } from '../../src/refine/index.js';
+import { createRefiner, resolveSoftEdge, runRefineStage } from '../../src/refine/index.js';
 import { maskIoU, unionMasks } from '../../src/mask/ops.js';
 import { boundaryFScore } from '../../src/mask/boundary.js';
 import type { Instance, Refiner } from '../../src/pipeline/types.js';
@@ -79,7 +79,7 @@ test('refined-mask quality on KS composites: regions beats YOLO-only', { skip: (
       ['regions', createRegionsRefiner()],
       ['vote(fake SAM)', vote],
     ];
-    const soft = createRegionsRefiner({ softEdge: true });
+    const soft = createRegionsRefiner();
     for (const c of comps) {
       const dets = await yolo.detect(c.image);
       const cells: string[] = [];
@@ -96,7 +96,7 @@ test('refined-mask quality on KS composites: regions beats YOLO-only', { skip: (
         cells.push(`${name} IoU ${iou.toFixed(3)} F ${f.toFixed(3)}`);
       }
       // Soft edges: alpha error near the true outline, soft alpha vs the hard mask of the same refiner.
-      const softOut = dets.length ? await soft.refine(c.image, dets) : [];
+      const softOut = dets.length ? (await runRefineStage(soft, c.image, dets, resolveSoftEdge(true))).instances : [];
       const band = outlineBand(c.truth, 3);
       const alphaSoft = new Uint8Array(c.alpha.length);
       const alphaHard = new Uint8Array(c.alpha.length);

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { felzenszwalb } from '../../src/refine/regions/felzenszwalb.js';
 import { overSegment, createRegionsProposer, resolveRegionsOptions, labelMapToMasks } from '../../src/refine/regions/proposer.js';
 import { createRegionsRefiner } from '../../src/refine/regions/refiner.js';
+import { runRefineStage } from '../../src/refine/stage.js';
+import { resolveSoftEdge } from '../../src/refine/softedge.js';
 import { toPlanes } from '../../src/refine/regions/planes.js';
 import { AnimesegError } from '../../src/errors.js';
 import type { RawImage } from '../../src/image/types.js';
@@ -135,7 +137,7 @@ test('regions refiner: a coarse, dilated YOLO mask snaps back to the drawn chara
   assert.ok(after > before, `IoU ${after} should beat the coarse mask's ${before}`);
   assert.ok(after > 0.97, `IoU ${after}`);
   assert.equal(out.alpha, undefined);
-  const [soft] = await createRegionsRefiner({ softEdge: true }).refine(image, [inst]);
+  const { instances: [soft] } = await runRefineStage(createRegionsRefiner(), image, [inst], resolveSoftEdge(true));
   assert.equal(soft.alpha?.length, 240 * 180);
   assert.ok(refiner.lastTimings && refiner.lastTimings.propose >= 0 && refiner.lastTimings.fusion >= 0);
 });

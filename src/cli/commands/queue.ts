@@ -91,6 +91,7 @@ async function add(argv: string[]): Promise<number> {
     ...(model !== undefined && { model }),
     ...(s.refineGiven !== undefined && { refine: s.refineGiven }),
     refineOptions: s.refineOptions,
+    ...(s.softEdge && { softEdge: true }),
     ...(s.recall.tta !== 'none' || s.recall.tiles || s.recall.secondPass ? { recall: s.recall } : {}),
     ...(s.boxPrior !== undefined && { boxPrior: s.boxPrior }),
     detect: s.detect,
@@ -106,7 +107,7 @@ async function add(argv: string[]): Promise<number> {
   if (items.length === 0) throw new AnimesegError('BAD_INPUT', `no images found in ${inputs.join(' ')}`);
   // The settings hash of the run record needs the segmenter as a worker makes it (model name and size,
   // default classes and refiner, recall aids, box prior), as does resolving --classes names: make it once.
-  const seg = await createSegmenter({ model, refine: settings.refine, refineOptions: s.refineOptions, recall: settings.recall, boxPrior: settings.boxPrior, maxPixels: s.maxPixels });
+  const seg = await createSegmenter({ model, refine: settings.refine, refineOptions: s.refineOptions, softEdge: settings.softEdge, recall: settings.recall, boxPrior: settings.boxPrior, maxPixels: s.maxPixels });
   let hash: string;
   try {
     if (s.classList !== undefined) settings.detect.classes = s.classList === 'all' ? 'all' : resolveClassIds(s.classList, seg.info.classNames);

@@ -16,6 +16,7 @@ import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pip
 import { encodeImage } from '../../image/encode.js';
 import { checkDevice } from '../../models/session.js';
 import type { CropSpec } from '../../pipeline/crops.js';
+import type { RefinerOptions } from '../../refine/index.js';
 
 export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [options]
        animeseg segment - [options] > cutout.png      (image on stdin, PNG cutout on stdout;
@@ -120,7 +121,7 @@ export const options = {
 function samRefineOptions(
   v: { 'soft-edge'?: boolean; 'sam-model'?: string; 'sam-encoder'?: string; 'sam-decoder'?: string; 'sam-preset'?: string; 'box-points'?: string },
   refine: RefineName,
-): Record<string, unknown> {
+): RefinerOptions {
   const samFlags = (['sam-model', 'sam-encoder', 'sam-decoder', 'sam-preset', 'box-points'] as const).filter((k) => v[k] !== undefined);
   if (samFlags.length > 0 && refine !== 'vote' && refine !== 'box') {
     throw new AnimesegError('BAD_OPTION', `--${samFlags[0]} needs --refine vote or --refine box`);
@@ -133,8 +134,7 @@ function samRefineOptions(
   if (preset !== undefined && refine !== 'vote') throw new AnimesegError('BAD_OPTION', '--sam-preset needs --refine vote');
   if (v['box-points'] !== undefined && refine !== 'box') throw new AnimesegError('BAD_OPTION', '--box-points needs --refine box');
   const models = { model: v['sam-model'], encoder: v['sam-encoder'], decoder: v['sam-decoder'] };
-  const opts: Record<string, unknown> = {};
-  if (v['soft-edge']) opts.softEdge = true;
+  const opts: RefinerOptions = {};
   if (refine === 'vote') opts.sam = { ...models, preset, progress: true };
   if (refine === 'box') opts.box = { ...models, points: optionalInt('box-points', v['box-points'], 0, 32) };
   return opts;
@@ -187,6 +187,7 @@ export function segmentSettings(v: SegmentValues) {
   const classList = parseClasses(v.classes);
   const refine = (readEnum(optionSpec('refine'), v.refine) ?? 'none') as RefineName;
   const refineOptions = samRefineOptions(v, refine);
+  const softEdge = v['soft-edge'] ?? false;
   const format = readEnum(optionSpec('format'), v.format) as 'png' | 'webp';
   const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
   const concurrency = intOption('concurrency', v.concurrency, 4, 1, 64);
@@ -203,7 +204,7 @@ export function segmentSettings(v: SegmentValues) {
   const boxPrior: BoxPriorName | undefined = v['box-prior'] !== undefined ? checkBoxPrior(v['box-prior']) : undefined;
   // The refiner as given (undefined: the model's default, e.g. for detection-only models).
   const refineGiven: RefineName | undefined = v.refine === undefined ? undefined : refine;
-  return { detect, classList, refine, refineGiven, refineOptions, format, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs, recall, boxPrior };
+  return { detect, classList, refine, refineGiven, refineOptions, softEdge, format, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs, recall, boxPrior };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -239,9 +240,9 @@ export async function run(argv: string[]): Promise<number> {
   // Several images in flight on the CPU: one inference worker per core (see planInference).
   const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
   // ... and the pure-CPU refiners on worker threads beside them (see planRefine).
-  const refineWorkers = stdin || device === 'cuda' ? 0 : planRefine(refine, refineOptions.softEdge === true, concurrency, items.length);
+  const refineWorkers = stdin || device === 'cuda' ? 0 : planRefine(refine, settings.softEdge, concurrency, items.length);
   // --refine not given: the segmenter's default (none, or regions when a model is detection-only).
-  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine: settings.refineGiven, refineOptions, refineWorkers, maxPixels, recall, boxPrior, ...detect });
+  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine: settings.refineGiven, refineOptions, softEdge: settings.softEdge, refineWorkers, maxPixels, recall, boxPrior, ...detect });
   try {
     if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : resolveClassIds(classList, seg.info.classNames);
     if (stdin) {

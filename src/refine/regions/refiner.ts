@@ -5,7 +5,7 @@
  */
 import { AnimesegError } from '../../errors.js';
 import type { Refiner } from '../../contracts.js';
-import type { SoftEdgeOption, TimedRefiner, VoteOptions } from '../types.js';
+import type { TimedRefiner, VoteOptions } from '../types.js';
 import { createVoteRefiner } from '../vote-refiner.js';
 import { createRegionsProposer, type RegionsOptions } from './proposer.js';
 import { colourBias, DEFAULT_COLOUR_PRIOR, type ColourPriorOptions } from './colour-prior.js';
@@ -14,7 +14,6 @@ export interface RegionsRefinerOptions extends Partial<VoteOptions> {
   regions?: Partial<RegionsOptions>;
   /** Colour evidence added to each segment's vote (weight 0 = the plain §5 vote). */
   colour?: Partial<ColourPriorOptions>;
-  softEdge?: SoftEdgeOption;
   /** Fill enclosed holes below this fraction of a character's area (see VoteRefinerOptions.holeFill). */
   holeFill?: number;
 }
@@ -38,7 +37,7 @@ export const REGIONS_VOTE_DEFAULTS: Readonly<Partial<VoteOptions>> = Object.free
 export const REGIONS_HOLE_FILL = 0.005;
 
 export function createRegionsRefiner(opts: RegionsRefinerOptions = {}): Refiner & TimedRefiner {
-  const { regions, softEdge, colour, holeFill = REGIONS_HOLE_FILL, ...vote } = opts;
+  const { regions, colour, holeFill = REGIONS_HOLE_FILL, ...vote } = opts;
   const clean = Object.fromEntries(Object.entries(vote).filter(([, v]) => v !== undefined));
   const prior: ColourPriorOptions = { ...DEFAULT_COLOUR_PRIOR, ...colour };
   if (!(prior.weight >= 0 && prior.weight <= 2) || !(prior.coreErode >= 0 && prior.coreErode < 0.5) || !(prior.ringWidth > 0 && prior.ringWidth < 0.5) || !(prior.scale > 0)) {
@@ -51,7 +50,6 @@ export function createRegionsRefiner(opts: RegionsRefinerOptions = {}): Refiner 
     ...clean,
     proposer: createRegionsProposer(regions),
     name: 'regions',
-    softEdge,
     holeFill,
     labelBias: prior.weight > 0 ? (working, labels, union) => colourBias(working, labels, union, prior) : undefined,
   });

@@ -302,93 +302,30 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     checkRange('iou', o.iou, 0, 1);
     checkRange('maxDet', o.maxDet, 1, 100000);
     const classes = classFilter(o.classes);
-    const timings: StageTimings = {};
-    let t = performance.now();
-    const lap = (k: string): void => {
-      const n = performance.now();
-      timings[k] = (timings[k] ?? 0) + (n - t);
-      t = n;
-    };
+    const clock = new StageClock();
+    // 1. decode
     const { image, inputAlpha } = await decodeInput(input, { maxPixels, file: ov.file });
-    lap('decode');
+    clock.lap('decode');
+    // 2. detect: every model on the full image and on each recall view, fused into one list
     const nms = { conf: o.conf ?? DETECT_DEFAULTS.conf, iou: o.iou ?? DETECT_DEFAULTS.iou, maxDet: o.maxDet ?? DETECT_DEFAULTS.maxDet, agnostic: o.agnostic ?? DETECT_DEFAULTS.agnostic };
-
-    /** One model on one view: its detections as candidates in original pixels. */
-    async function detect(m: LoadedModel, view: View | null, modelClasses: number[] | null): Promise<(Candidate & { boxLetterbox?: Box; anchor?: number })[]> {
-      const { detections: dets } = await predict(m.model, view?.image ?? image, { ...nms, classes: modelClasses, masks: 'native' }, timings);
-      t = performance.now();
-      const out: (Candidate & { boxLetterbox?: Box; anchor?: number })[] = [];
-      for (const d of dets) {
-        if (view && touchesInnerEdge(view, d.box)) continue;
-        // Part-image views only add characters, so they must be surer of them (see recall.addConf).
-        if (view && view.pass !== 'flip' && d.score < recall.addConf) continue;
-        out.push({
-          classId: d.classId,
-          className: classNameOf(m.names, d.classId),
-          score: d.score,
-          box: view ? boxToOriginal(view, d.box) : d.box,
-          mask: d.mask && (view ? maskToOriginal(view, d.mask, image.width, image.height) : d.mask),
-          model: m.name,
-          pass: view?.pass ?? 'full',
-          source: `${m.name}/${view?.key ?? 'full'}`,
-          ...(view ? {} : { boxLetterbox: d.boxLetterbox, anchor: d.anchor }),
-        });
-      }
-      lap('postprocess');
-      return out;
-    }
-
-    // Every model on the full image; `classes` applies to the first model, the others keep their defaults.
-    const clsOf = (k: number): number[] | null => (k === 0 ? classes : models[k].defClasses);
-    let cands: (Candidate & { boxLetterbox?: Box; anchor?: number })[] = [];
-    for (let k = 0; k < models.length; k++) cands.push(...(await detect(models[k], null, clsOf(k))));
-    const views: View[] = [];
-    if (recall.tta === 'flip') views.push(flipView(image));
-    if (recall.tiles) views.push(...tileViews(image));
-    lap('views');
-    for (const v of views) for (let k = 0; k < models.length; k++) cands.push(...(await detect(models[k], v, clsOf(k))));
-    let sources = 1 + views.length;
-    if (models.length > 1 || sources > 1) cands = fuseCandidates(cands, options.fusion);
-    if (recall.secondPass) {
-      const r = salientRegion(image, cands.map((c) => c.box));
-      lap('views');
-      if (r) {
-        const v = cropView(image, r, 'second-pass', 'second-pass');
-        for (let k = 0; k < models.length; k++) cands.push(...(await detect(models[k], v, clsOf(k))));
-        sources++;
-        cands = fuseCandidates(cands, options.fusion);
-      }
-    }
-    if (cands.length > nms.maxDet) cands = cands.slice(0, nms.maxDet);
-    let instances: SegmentInstance[] = cands.map((c) => {
-      const inst: SegmentInstance = {
-        classId: c.classId,
-        className: c.className,
-        score: c.score,
-        box: c.box,
-        mask: c.mask ?? boxPrior(image, c.box, prior),
-        maskSource: c.mask ? 'yolo' : 'box-prior',
-        foundBy: { model: c.model, pass: c.pass, ...(c.maskModel ? { maskModel: c.maskModel } : {}) },
-      };
-      if (c.boxLetterbox) inst.boxLetterbox = c.boxLetterbox;
-      if (c.anchor !== undefined) inst.anchor = c.anchor;
-      return inst;
-    });
-    lap('postprocess');
-    // Refiner, box-prior clip, soft edge: src/refine/stage.ts (here, or on the refine workers).
+    // `classes` applies to the first model, the others keep their defaults.
+    const classesOf = (k: number): number[] | null => (k === 0 ? classes : models[k].defClasses);
+    const cands = await findCandidates(image, { models, classesOf, nms, recall, fusion: options.fusion }, clock);
+    // 3. instances: a box prior where a detection-only model gave no mask
+    let instances = cands.map((c) => toInstance(c, image, prior));
+    clock.lap('postprocess');
+    // 4. refinement stage: refiner, box-prior clip, soft edge (src/refine/stage.ts; here or on refine workers)
     const runStage = callRefiner === undefined ? stage : callRefiner === null ? NO_REFINER : localRefineStage(callRefiner);
     if (instances.length > 0 && (runStage.name !== 'none' || soft)) {
       const r = await runStage.run(image, instances, soft);
       instances = r.instances;
-      const n = performance.now();
-      const total = n - t;
-      t = n;
+      const total = clock.lap();
       // The stage's own split keeps soft_edge apart from the refiner in the timings.
       const softMs = runStage.name === 'none' ? total : (r.timings.softEdge ?? 0);
-      if (runStage.name !== 'none') timings.refine = (timings.refine ?? 0) + total - softMs;
-      if (soft) timings.soft_edge = (timings.soft_edge ?? 0) + softMs;
+      if (runStage.name !== 'none') clock.add('refine', total - softMs);
+      if (soft) clock.add('soft_edge', softMs);
     }
-    return { width: image.width, height: image.height, image, inputAlpha, instances, timings };
+    return { width: image.width, height: image.height, image, inputAlpha, instances, timings: clock.timings };
   }
 
   return {
@@ -399,6 +336,106 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
       await disposeModels();
     },
   };
+}
+
+/** Stage timings of one call: `lap(k)` adds the time since the last lap to key k (and returns it). */
+class StageClock {
+  readonly timings: StageTimings = {};
+  private t = performance.now();
+  lap(key?: string): number {
+    const n = performance.now();
+    const ms = n - this.t;
+    this.t = n;
+    if (key) this.add(key, ms);
+    return ms;
+  }
+  add(key: string, ms: number): void {
+    this.timings[key] = (this.timings[key] ?? 0) + ms;
+  }
+  /** Restart the lap without recording (after a step that timed itself). */
+  reset(): void {
+    this.t = performance.now();
+  }
+}
+
+type FullCandidate = Candidate & { boxLetterbox?: Box; anchor?: number };
+
+interface DetectPlan {
+  models: LoadedModel[];
+  classesOf: (k: number) => number[] | null;
+  nms: { conf: number; iou: number; maxDet: number; agnostic: boolean };
+  recall: Required<RecallOptions>;
+  fusion?: FusionOptions;
+}
+
+/** One model on one view (null: the full image): its detections as candidates in original pixels. */
+async function detectView(image: RawImage, m: LoadedModel, view: View | null, classes: number[] | null, plan: DetectPlan, clock: StageClock): Promise<FullCandidate[]> {
+  const { detections: dets } = await predict(m.model, view?.image ?? image, { ...plan.nms, classes, masks: 'native' }, clock.timings);
+  clock.reset(); // predict added its own stages
+  const out: FullCandidate[] = [];
+  for (const d of dets) {
+    if (view && touchesInnerEdge(view, d.box)) continue;
+    // Part-image views only add characters, so they must be surer of them (see recall.addConf).
+    if (view && view.pass !== 'flip' && d.score < plan.recall.addConf) continue;
+    out.push({
+      classId: d.classId,
+      className: classNameOf(m.names, d.classId),
+      score: d.score,
+      box: view ? boxToOriginal(view, d.box) : d.box,
+      mask: d.mask && (view ? maskToOriginal(view, d.mask, image.width, image.height) : d.mask),
+      model: m.name,
+      pass: view?.pass ?? 'full',
+      source: `${m.name}/${view?.key ?? 'full'}`,
+      ...(view ? {} : { boxLetterbox: d.boxLetterbox, anchor: d.anchor }),
+    });
+  }
+  clock.lap('postprocess');
+  return out;
+}
+
+/**
+ * Every model on the full image, then on the recall views (flip, tiles), fused across models and views;
+ * then the second pass on the largest salient region nothing was found in. At most maxDet, best first.
+ */
+async function findCandidates(image: RawImage, plan: DetectPlan, clock: StageClock): Promise<FullCandidate[]> {
+  const { models, recall } = plan;
+  const onView = async (view: View | null): Promise<FullCandidate[]> => {
+    const out: FullCandidate[] = [];
+    for (let k = 0; k < models.length; k++) out.push(...(await detectView(image, models[k], view, plan.classesOf(k), plan, clock)));
+    return out;
+  };
+  let cands = await onView(null);
+  const views: View[] = [];
+  if (recall.tta === 'flip') views.push(flipView(image));
+  if (recall.tiles) views.push(...tileViews(image));
+  clock.lap('views');
+  for (const v of views) cands.push(...(await onView(v)));
+  if (models.length > 1 || views.length > 0) cands = fuseCandidates(cands, plan.fusion);
+  if (recall.secondPass) {
+    const r = salientRegion(image, cands.map((c) => c.box));
+    clock.lap('views');
+    if (r) {
+      cands.push(...(await onView(cropView(image, r, 'second-pass', 'second-pass'))));
+      cands = fuseCandidates(cands, plan.fusion);
+    }
+  }
+  return cands.length > plan.nms.maxDet ? cands.slice(0, plan.nms.maxDet) : cands;
+}
+
+/** A candidate as the instance the refiner gets: its YOLO mask, or a box prior for a detection-only box. */
+function toInstance(c: FullCandidate, image: RawImage, prior: BoxPriorName): SegmentInstance {
+  const inst: SegmentInstance = {
+    classId: c.classId,
+    className: c.className,
+    score: c.score,
+    box: c.box,
+    mask: c.mask ?? boxPrior(image, c.box, prior),
+    maskSource: c.mask ? 'yolo' : 'box-prior',
+    foundBy: { model: c.model, pass: c.pass, ...(c.maskModel ? { maskModel: c.maskModel } : {}) },
+  };
+  if (c.boxLetterbox) inst.boxLetterbox = c.boxLetterbox;
+  if (c.anchor !== undefined) inst.anchor = c.anchor;
+  return inst;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -94,15 +94,17 @@ export interface AnimesegServer {
 
 const RAW_TYPES: (string | RegExp)[] = ['application/octet-stream', /^image\/[\w.+-]+$/i];
 
-export async function createServer(opts: CreateServerOptions): Promise<AnimesegServer> {
-  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
-  const engine = opts.engine;
-  const queue = new WorkQueue({ concurrency: limits.concurrency, maxQueued: limits.queue });
-  const started = Date.now();
-  let closing = false;
-  let closePromise: Promise<void> | null = null;
+/** The 404 (or 405 with Allow, for a known path) of a request no route answers. */
+type NotFound = (req: FastifyRequest, what: string) => HttpError;
+/** onRequest hook that takes an upload place before the body is read. */
+type AdmitHook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-  const hosts = new HostAllowList(opts.allowHosts ?? []);
+/**
+ * Fastify with the service's transport rules: upload size and time limits, slow-client handling, security
+ * headers, Host allow-list and CORS, 405 for a known path with another method, and every error as the
+ * JSON error body (http-errors.ts). Routes are added by the caller.
+ */
+async function createHttpApp(limits: ServerLimits, opts: CreateServerOptions, hosts: HostAllowList, isClosing: () => boolean): Promise<{ app: FastifyInstance; notFound: NotFound }> {
   const cors = parseCorsOrigins(opts.cors ?? []);
   const app = Fastify({
     logger: false,
@@ -137,7 +139,7 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
   // While shutting down, every response closes its connection, so keep-alive sockets of requests that
   // were in flight do not hold the process open until their idle timeout.
   app.addHook('onSend', async (_req, reply, payload) => {
-    if (closing) reply.header('connection', 'close');
+    if (isClosing()) reply.header('connection', 'close');
     reply.headers(BASE_SECURITY_HEADERS);
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
     return payload;
@@ -155,7 +157,7 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     for (const m of [r.method].flat()) set.add(m);
     methodsByPath.set(r.url, set);
   });
-  const notFound = (req: FastifyRequest, what: string): HttpError => {
+  const notFound: NotFound = (req, what) => {
     const path = req.url.split('?')[0]!;
     const allowed = methodsByPath.get(path);
     if (allowed && !allowed.has(req.method)) {
@@ -180,9 +182,15 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     });
   }
 
-  // ---- API ----
+  return { app, notFound };
+}
+
+/** Health, models, refiners, the OpenAPI document and its page. */
+function registerInfoRoutes(app: FastifyInstance, opts: CreateServerOptions, ctx: { limits: ServerLimits; queue: WorkQueue; started: number; isClosing: () => boolean }): void {
+  const { engine } = opts;
+  const { limits, queue, started } = ctx;
   app.get('/healthz', async () => ({
-    status: closing ? 'shutting_down' : 'ok',
+    status: ctx.isClosing() ? 'shutting_down' : 'ok',
     model: engine.info.model,
     uptime_s: Math.round((Date.now() - started) / 1000),
     queue: { ...queue.stats, max_queued: limits.queue, concurrency: limits.concurrency },
@@ -196,20 +204,12 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
   const openapi = buildOpenApi({ refiners: engine.refiners().map((r) => r.name), limits });
   app.get('/openapi.json', async () => openapi);
   app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', docsCsp()).send(docsPage()));
+}
 
-  // An upload takes its place in the queue before its body is read: a burst beyond the queue is
-  // refused (503 + Retry-After) without buffering any of it. The place is given back when the response
-  // ends or the connection drops, or handed to queue.run().
-  const admissions = new WeakMap<FastifyRequest, Admission>();
-  const admit = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (closing) throw new HttpError(503, 'SHUTTING_DOWN', 'the server is shutting down', 'retry on another instance or after restart', { 'retry-after': '5' });
-    const a = queue.admit();
-    if (!a) throw queue.busyError();
-    admissions.set(req, a);
-    reply.raw.once('close', () => a.release());
-  };
-
-  app.post('/v1/segment', { onRequest: admit }, async (req, reply) => {
+/** POST /v1/segment: upload → options → header probe → queue → segment → render. */
+function registerSegmentRoute(app: FastifyInstance, engine: SegmentEngine, ctx: { limits: ServerLimits; queue: WorkQueue; admit: AdmitHook; admissionOf: (req: FastifyRequest) => Admission | undefined }): void {
+  const { limits, queue } = ctx;
+  app.post('/v1/segment', { onRequest: ctx.admit }, async (req, reply) => {
     const t0 = performance.now();
     const { bytes, raw, fileName } = await readUpload(req);
     const options = parseSegmentOptions(raw, engine.refiners().map((r) => r.name));
@@ -232,11 +232,38 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
       const img = await renderImage(result, options);
       timings.encode = performance.now() - tEncode;
       return { kind: 'image' as const, img, result, timings };
-    }, limits.timeoutMs, admissions.get(req));
+    }, limits.timeoutMs, ctx.admissionOf(req));
     if (out.kind === 'json') return reply.type('application/json; charset=utf-8').send(out.json);
     return sendImage(reply, out.img, out.result.instances.length, options, out.timings, t0);
   });
+}
 
+export async function createServer(opts: CreateServerOptions): Promise<AnimesegServer> {
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const engine = opts.engine;
+  const queue = new WorkQueue({ concurrency: limits.concurrency, maxQueued: limits.queue });
+  const started = Date.now();
+  let closing = false;
+  let closePromise: Promise<void> | null = null;
+  const isClosing = (): boolean => closing;
+  // The bound address joins the allow-list at listen().
+  const hosts = new HostAllowList(opts.allowHosts ?? []);
+  const { app, notFound } = await createHttpApp(limits, opts, hosts, isClosing);
+
+  // An upload takes its place in the queue before its body is read: a burst beyond the queue is
+  // refused (503 + Retry-After) without buffering any of it. The place is given back when the response
+  // ends or the connection drops, or handed to queue.run().
+  const admissions = new WeakMap<FastifyRequest, Admission>();
+  const admit = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (closing) throw new HttpError(503, 'SHUTTING_DOWN', 'the server is shutting down', 'retry on another instance or after restart', { 'retry-after': '5' });
+    const a = queue.admit();
+    if (!a) throw queue.busyError();
+    admissions.set(req, a);
+    reply.raw.once('close', () => a.release());
+  };
+
+  registerInfoRoutes(app, opts, { limits, queue, started, isClosing });
+  registerSegmentRoute(app, engine, { limits, queue, admit, admissionOf: (req) => admissions.get(req) });
   if (opts.routes) await opts.routes(app, { engine, limits, readUpload, admitUpload: admit });
 
   // ---- page + in-browser inference files ----

@@ -8,13 +8,11 @@ import { assertRegistrableName, registerModel } from '../../models/resolver/inde
 
 export const command = defineCommand({
   name: 'export',
-  head: `Usage: animeseg export --weights best.pt [--imgsz 640] [--opset ${DEFAULT_OPSET}] [--out model.onnx]
-                       [--register NAME] [--python PY] [key=value ...]
+  head: `Usage: animeseg export --weights best.pt [options] [key=value ...]
 
 Runs 'yolo export model=best.pt format=onnx imgsz=N opset=K' (Ultralytics must be installed:
 pip install ultralytics) and prints the ONNX path with the opset and input size read from the file.
-key=value pairs pass through to Ultralytics (e.g. simplify=True dynamic=True).
---register NAME adds the ONNX to your model manifest, so 'segment --model NAME' finds it.`,
+key=value pairs pass through to Ultralytics (e.g. simplify=True dynamic=True).`,
   positionals: true,
   options: [
     { key: 'weights', type: 'string', required: true, metavar: 'FILE.pt', help: 'Ultralytics weights to export' },

@@ -1,55 +1,46 @@
 /**
  * animeseg eval: Ultralytics-exact box/mask metrics plus refined-mask quality. A thin layer over evaluate().
  */
-import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption, progressUsage, requireExistingPaths, usageError } from '../args.js';
+import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
+import { defineCommand } from '../schema-args.js';
 import type { EvaluateReport } from '../../eval/evaluate.js';
 import type { SplitName } from '../../data/yaml.js';
 import type { RefineName } from '../../pipeline/segmenter.js';
 
-export const usage = `Usage: animeseg eval --data data.yaml [--model NAME|PATH | --predictions preds.json] [options]
+const SPLITS = ['val', 'test', 'train'] as const satisfies readonly SplitName[];
+const REFINERS = ['none', 'vote', 'box', 'regions'] as const satisfies readonly RefineName[];
+
+export const command = defineCommand({
+  name: 'eval',
+  head: `Usage: animeseg eval --data data.yaml [--model NAME|PATH | --predictions preds.json] [options]
 
 Scores a YOLO-seg split exactly as Ultralytics' segment validator does (square letterbox, rect off, mask
 resolution imgsz/4, overlap masks, conf 0.001, iou 0.7, max_det 300): Box and Mask P, R, mAP50, mAP50-95 per
 class; and measures mask quality at full resolution (foreground IoU, matched-instance IoU, boundary F-score)
 for the model's masks and for --refine. Writes OUT/metrics.json, BoxPR/BoxF1/MaskPR/MaskF1_curve.png and
-worst.png (worst images by IoU, prediction and truth side by side).
-
-Options:
-  --data FILE            data.yaml (Ultralytics format)
-  --split NAME           val | test | train (default val)
-  --model NAME|PATH      model name or .onnx path
-  --predictions FILE     score stored predictions instead of running a model (schema: docs/EVAL.md)
-  --refine NAME          none | vote | box | regions: refiner compared against none (default none)
-  --out DIR              write metrics.json and pictures here
-  --imgsz N              validation letterbox size (default: the model's input size; 640 with --predictions)
-  --boundary-tol PX      boundary F-score tolerance in pixels (default 2)
-  --quality-conf X       score threshold for the full-resolution quality figures (default 0.25)
-  --worst N              images on the worst-IoU contact sheet (default 8, 0 = none)
-  --no-plots             do not draw curves or the contact sheet
-  --limit N              only the first N images
-  --threads N            inference threads
-  --device cpu|cuda      inference device (default cpu)
-  --json                 print the report as JSON on stdout
-${progressUsage()}`;
-
-const options = {
-  data: { type: 'string' },
-  split: { type: 'string' },
-  model: { type: 'string' },
-  predictions: { type: 'string' },
-  refine: { type: 'string' },
-  out: { type: 'string', short: 'o' },
-  imgsz: { type: 'string' },
-  'boundary-tol': { type: 'string' },
-  'quality-conf': { type: 'string' },
-  worst: { type: 'string' },
-  'no-plots': { type: 'boolean' },
-  limit: { type: 'string' },
-  threads: { type: 'string' },
-  device: { type: 'string' },
-  json: { type: 'boolean' },
-  progress: { type: 'string' },
-} as const;
+worst.png (worst images by IoU, prediction and truth side by side).`,
+  options: [
+    { key: 'data', type: 'string', required: true, metavar: 'FILE', help: 'data.yaml (Ultralytics format)' },
+    { key: 'split', type: 'enum', choices: SPLITS, default: 'val', metavar: 'NAME', help: SPLITS.join(' | ') },
+    { key: 'model', type: 'string', metavar: 'NAME|PATH', help: 'model name or .onnx path' },
+    { key: 'predictions', type: 'string', metavar: 'FILE', help: 'score stored predictions instead of running a model (schema: docs/EVAL.md)' },
+    { key: 'refine', type: 'enum', choices: REFINERS, default: 'none', metavar: 'NAME', help: `${REFINERS.join(' | ')}: refiner compared against none` },
+    { key: 'out', short: 'o', type: 'string', metavar: 'DIR', help: 'write metrics.json and pictures here' },
+    // A multiple of 32 (the model stride): checked in run(), the table holds the range.
+    { key: 'imgsz', type: 'integer', min: 32, max: 8192, metavar: 'N', defaultHelp: "the model's input size; 640 with --predictions", help: 'validation letterbox size' },
+    { key: 'boundary-tol', type: 'number', default: 2, min: 0, max: 50, metavar: 'PX', help: 'boundary F-score tolerance in pixels' },
+    { key: 'quality-conf', type: 'number', default: 0.25, min: 0, max: 1, metavar: 'X', help: 'score threshold for the full-resolution quality figures' },
+    { key: 'worst', type: 'integer', default: 8, min: 0, max: 100, metavar: 'N', help: 'images on the worst-IoU contact sheet, 0 = none' },
+    { key: 'no-plots', type: 'boolean', help: 'do not draw curves or the contact sheet' },
+    { key: 'limit', type: 'integer', min: 1, metavar: 'N', help: 'only the first N images' },
+    { key: 'threads', type: 'integer', min: 1, max: 256, metavar: 'N', help: 'inference threads' },
+    // No default here: the segmenter's own (cpu) applies, as before.
+    { key: 'device', type: 'enum', choices: ['cpu', 'cuda'], defaultHelp: 'cpu', help: 'inference device' },
+    { key: 'json', type: 'boolean', help: 'print the report as JSON on stdout' },
+    PROGRESS_OPTION,
+  ],
+});
+export const usage = command.usage;
 
 function pct(v: number): string {
   return v.toFixed(4);
@@ -67,39 +58,28 @@ export function formatQuality(r: EvaluateReport): string {
 
 export async function run(argv: string[]): Promise<number> {
   // Every check here throws BAD_OPTION: src/cli/main.ts prints it and exits 2.
-  const { values: v } = parseCommandArgs('eval', argv, options, false);
-  if (!v.data) throw usageError('missing --data data.yaml');
+  const { values: v } = command.parse(argv);
   if (!v.model && !v.predictions) throw usageError('give --model NAME|PATH or --predictions FILE');
   if (v.model && v.predictions) throw usageError('--model and --predictions cannot be combined');
-  const split: SplitName = enumOption('split', v.split, ['val', 'test', 'train'], 'val');
-  const refine: RefineName = enumOption('refine', v.refine, ['none', 'vote', 'box', 'regions'], 'none');
-  if (refine !== 'none' && v.predictions) throw usageError('--refine needs a model run, not --predictions');
-  const imgsz = optionalInt('imgsz', v.imgsz, 32, 8192);
-  if (imgsz !== undefined && imgsz % 32 !== 0) throw usageError(`--imgsz must be a multiple of 32, got ${imgsz}`);
-  const boundaryTol = numberOption('boundary-tol', v['boundary-tol'], 2, 0, 50);
-  const qualityConf = numberOption('quality-conf', v['quality-conf'], 0.25, 0, 1);
-  const worst = intOption('worst', v.worst, 8, 0, 100);
-  const limit = optionalInt('limit', v.limit, 1);
-  const threads = optionalInt('threads', v.threads, 1, 256);
-  const progress = progressOption(v.progress);
-  const device = enumOption('device', v.device, ['cpu', 'cuda']);
+  if (v.refine !== 'none' && v.predictions) throw usageError('--refine needs a model run, not --predictions');
+  if (v.imgsz !== undefined && v.imgsz % 32 !== 0) throw usageError(`--imgsz must be a multiple of 32, got ${v.imgsz}`);
   await requireExistingPaths([v.data, ...(v.predictions ? [v.predictions] : [])]);
   const { evaluate } = await import('../../eval/evaluate.js');
   const report = await evaluate({
-    data: v.data!,
-    split,
+    data: v.data,
+    split: v.split,
     model: v.model,
     predictions: v.predictions,
-    refine,
+    refine: v.refine,
     out: v.out,
-    imgsz,
-    boundaryTol,
-    qualityConf,
-    worst,
+    imgsz: v.imgsz,
+    boundaryTol: v['boundary-tol'],
+    qualityConf: v['quality-conf'],
+    worst: v.worst,
     plots: !v['no-plots'],
-    limit,
-    segmenter: { threads, device },
-    progress: v.json && progress === 'auto' ? 'silent' : progress,
+    limit: v.limit,
+    segmenter: { threads: v.threads, device: v.device },
+    progress: v.json && v.progress === 'auto' ? 'silent' : v.progress,
   });
   if (v.json) {
     console.log(JSON.stringify(report, null, 2));

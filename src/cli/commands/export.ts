@@ -1,39 +1,42 @@
 /** `animeseg export --weights best.pt`: Ultralytics .pt → ONNX for users who trained elsewhere. */
 import { AnimesegError } from '../../errors.js';
-import { intOption, parseCommandArgs } from '../args.js';
+import { PYTHON_OPTION, REGISTER_OPTION } from '../ultralytics-options.js';
+import { defineCommand } from '../schema-args.js';
 import { basename } from 'node:path';
 import { exportOnnx, DEFAULT_OPSET, ULTRALYTICS_LICENCE } from '../../train/index.js';
 import { assertRegistrableName, registerModel } from '../../models/resolver/index.js';
 
-export const usage = `Usage: animeseg export --weights best.pt [--imgsz 640] [--opset ${DEFAULT_OPSET}] [--out model.onnx]
-                       [--register NAME] [--python PY] [key=value ...]
+export const command = defineCommand({
+  name: 'export',
+  head: `Usage: animeseg export --weights best.pt [options] [key=value ...]
 
 Runs 'yolo export model=best.pt format=onnx imgsz=N opset=K' (Ultralytics must be installed:
 pip install ultralytics) and prints the ONNX path with the opset and input size read from the file.
-key=value pairs pass through to Ultralytics (e.g. simplify=True dynamic=True).
---register NAME adds the ONNX to your model manifest, so 'segment --model NAME' finds it.`;
-
-const options = {
-  weights: { type: 'string' },
-  imgsz: { type: 'string' },
-  opset: { type: 'string' },
-  out: { type: 'string' },
-  python: { type: 'string' },
-  register: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
+key=value pairs pass through to Ultralytics (e.g. simplify=True dynamic=True).`,
+  positionals: true,
+  options: [
+    { key: 'weights', type: 'string', required: true, metavar: 'FILE.pt', help: 'Ultralytics weights to export' },
+    // A multiple of 32 (the model stride): exportOnnx() checks that, the table holds the range.
+    { key: 'imgsz', type: 'integer', default: 640, min: 32, max: 8192, metavar: 'N', help: 'input size of the exported model' },
+    { key: 'opset', type: 'integer', default: DEFAULT_OPSET, min: 7, max: 30, metavar: 'N', help: 'ONNX opset' },
+    { key: 'out', type: 'string', metavar: 'FILE', defaultHelp: 'next to the weights', help: 'where the .onnx is written' },
+    PYTHON_OPTION,
+    REGISTER_OPTION,
+    { key: 'json', type: 'boolean', help: 'print the export result as JSON on stdout' },
+  ],
+});
+export const usage = command.usage;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('export', argv, options);
-  if (!values.weights) throw new AnimesegError('BAD_OPTION', 'export: --weights FILE.pt is required', { hint: "run 'animeseg export --help'" });
+  const { values, positionals } = command.parse(argv);
   for (const p of positionals) {
     if (!/^[A-Za-z_]\w*=/.test(p)) throw new AnimesegError('BAD_OPTION', `export: '${p}' is not a key=value pair`);
   }
   if (values.register) assertRegistrableName(values.register);
   const r = await exportOnnx({
     weights: values.weights,
-    imgsz: intOption('imgsz', values.imgsz, 640, 32, 8192),
-    opset: intOption('opset', values.opset, DEFAULT_OPSET, 7, 30),
+    imgsz: values.imgsz,
+    opset: values.opset,
     out: values.out,
     python: values.python,
     extra: positionals,

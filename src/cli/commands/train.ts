@@ -3,55 +3,48 @@
  * holds the last finished epoch); the exit code is 130 then, and the message says how to --resume.
  */
 import { AnimesegError } from '../../errors.js';
-import { optionalInt, parseCommandArgs } from '../args.js';
-import { train, SEED_HYPERPARAMETERS } from '../../train/index.js';
+import { PYTHON_OPTION, REGISTER_OPTION } from '../ultralytics-options.js';
+import { defineCommand, USAGE_COLUMN } from '../schema-args.js';
+import { train, SEED_HYPERPARAMETERS, DEFAULT_OPSET } from '../../train/index.js';
 
 const S = SEED_HYPERPARAMETERS;
-export const usage = `Usage: animeseg train --data data.yaml [options] [key=value ...]
+// Options without a default in the table stay undefined, so train() applies the recipe (and, on --resume,
+// the run's own record) itself; defaultHelp says what that default is.
+export const command = defineCommand({
+  name: 'train',
+  head: `Usage: animeseg train --data data.yaml [options] [key=value ...]
 
 Trains a YOLOv8-seg model with Ultralytics (which must be installed: pip install ultralytics), then exports
 best.pt to ONNX, evaluates it on the val split, and writes MODEL.md + model-card.json next to the ONNX.
-
-Options (defaults are the original anime-seg recipe):
-  --data FILE        Ultralytics data.yaml (checked first, like 'animeseg dataset check')
-  --model W          base weights or model yaml (default ${S.model}; Ultralytics fetches its own weights)
-  --epochs N         (default ${S.epochs})      --imgsz N    (default ${S.imgsz})
-  --batch N          (default ${S.batch} = AutoBatch; 16 per GPU when --device lists several)
-  --device D         e.g. 0, 0,1 or cpu
-  --project DIR      folder of runs (default runs/animeseg)
-  --name RUN         run folder name (default train; train2, train3... when taken)
-  --resume           continue RUN (or the newest run in --project) from weights/last.pt
-  --python PY        Python with Ultralytics installed (or set ANIMESEG_PYTHON); default: yolo, then python3
-  --register NAME    add the ONNX to your model manifest, so 'segment --model NAME' uses it
-  --opset N          ONNX opset for the export (default 12)
-  --skip-check       do not check the dataset first
-  --no-eval          do not evaluate after export
-  --verbose          print Ultralytics' own output (always in RUN/animeseg-train.log)
-  key=value          any other Ultralytics train argument, e.g. lr0=0.005 mosaic=0.5 (overrides the above)
-                     defaults: lr0=${S.lr0} momentum=${S.momentum} weight_decay=${S.weight_decay} dropout=${S.dropout}`;
-
-const options = {
-  data: { type: 'string' },
-  model: { type: 'string' },
-  epochs: { type: 'string' },
-  imgsz: { type: 'string' },
-  batch: { type: 'string' },
-  device: { type: 'string' },
-  project: { type: 'string' },
-  name: { type: 'string' },
-  resume: { type: 'boolean' },
-  python: { type: 'string' },
-  register: { type: 'string' },
-  opset: { type: 'string' },
-  'skip-check': { type: 'boolean' },
-  'no-eval': { type: 'boolean' },
-  verbose: { type: 'boolean' },
-} as const;
-
-const intOption = optionalInt;
+Defaults are the original anime-seg recipe.`,
+  positionals: true,
+  options: [
+    // Required unless --resume (a cross-option rule, checked in run()).
+    { key: 'data', type: 'string', metavar: 'FILE', help: "Ultralytics data.yaml (checked first, like 'animeseg dataset check')" },
+    { key: 'model', type: 'string', metavar: 'W', defaultHelp: `${S.model}; Ultralytics fetches its own weights`, help: 'base weights or model yaml' },
+    { key: 'epochs', type: 'integer', min: 1, max: 100_000, metavar: 'N', defaultHelp: S.epochs, help: 'training epochs' },
+    { key: 'imgsz', type: 'integer', min: 32, max: 8192, metavar: 'N', defaultHelp: S.imgsz, help: 'training image size' },
+    { key: 'batch', type: 'integer', min: -1, max: 100_000, metavar: 'N', defaultHelp: `${S.batch} = AutoBatch; 16 per GPU when --device lists several`, help: 'batch size' },
+    { key: 'device', type: 'string', metavar: 'D', help: 'e.g. 0, 0,1 or cpu' },
+    { key: 'project', type: 'string', metavar: 'DIR', defaultHelp: 'runs/animeseg', help: 'folder of runs' },
+    { key: 'name', type: 'string', metavar: 'RUN', defaultHelp: 'train; train2, train3... when taken', help: 'run folder name' },
+    { key: 'resume', type: 'boolean', help: 'continue RUN (or the newest run in --project) from weights/last.pt' },
+    PYTHON_OPTION,
+    REGISTER_OPTION,
+    { key: 'opset', type: 'integer', min: 7, max: 30, metavar: 'N', defaultHelp: String(DEFAULT_OPSET), help: 'ONNX opset for the export' },
+    { key: 'skip-check', type: 'boolean', help: 'do not check the dataset first' },
+    { key: 'no-eval', type: 'boolean', help: 'do not evaluate after export' },
+    { key: 'verbose', type: 'boolean', help: "print Ultralytics' own output (always in RUN/animeseg-train.log)" },
+  ],
+  foot: [
+    `${'  key=value'.padEnd(USAGE_COLUMN)}any other Ultralytics train argument, e.g. lr0=0.005 mosaic=0.5 (overrides the above)`,
+    `${''.padEnd(USAGE_COLUMN)}defaults: lr0=${S.lr0} momentum=${S.momentum} weight_decay=${S.weight_decay} dropout=${S.dropout}`,
+  ].join('\n'),
+});
+export const usage = command.usage;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('train', argv, options);
+  const { values, positionals } = command.parse(argv);
   if (!values.resume && !values.data) throw new AnimesegError('BAD_OPTION', 'train: --data data.yaml is required', { hint: "run 'animeseg train --help'" });
   const controller = new AbortController();
   let interrupts = 0;
@@ -70,16 +63,16 @@ export async function run(argv: string[]): Promise<number> {
     const r = await train({
       data: values.data,
       model: values.model,
-      epochs: intOption('epochs', values.epochs, 1, 100_000),
-      imgsz: intOption('imgsz', values.imgsz, 32, 8192),
-      batch: intOption('batch', values.batch, -1, 100_000),
+      epochs: values.epochs,
+      imgsz: values.imgsz,
+      batch: values.batch,
       device: values.device,
       project: values.project,
       name: values.name,
       resume: values.resume,
       python: values.python,
       register: values.register,
-      opset: intOption('opset', values.opset, 7, 30),
+      opset: values.opset,
       skipCheck: values['skip-check'],
       evaluate: !values['no-eval'],
       extra: positionals,

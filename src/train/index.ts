@@ -1,5 +1,5 @@
 /** Training through Ultralytics: find it, train, export to ONNX, write the model card, register. */
-export { train, summarizeEvaluation, buildHyperparameters, buildTrainArgs, uniqueRunName, SEED_HYPERPARAMETERS, RUN_RECORD, RUN_LOG } from './train.js';
+export { train, summarizeEvaluation, buildHyperparameters, buildTrainArgs, uniqueRunName, ORIGINAL_HYPERPARAMETERS, RUN_RECORD, RUN_LOG } from './train.js';
 export type { TrainOptions, TrainResult, EvaluateFn, EvaluateArgs } from './train.js';
 export { exportOnnx, buildExportArgs, DEFAULT_OPSET } from './export.js';
 export type { ExportOptions, ExportResult } from './export.js';

@@ -19,7 +19,7 @@ import type { SplitName } from '../data/yaml.js';
 import type { RefinerName } from '../contracts.js';
 
 /** The original anime-seg training recipe (YOLOv8m-seg from COCO weights, 60 epochs, SGD defaults, AutoBatch). */
-export const SEED_HYPERPARAMETERS: Readonly<Record<string, string>> = {
+export const ORIGINAL_HYPERPARAMETERS: Readonly<Record<string, string>> = {
   model: 'yolov8m-seg.pt',
   epochs: '60',
   imgsz: '640',
@@ -110,11 +110,11 @@ function parseKeyValues(pairs: string[]): [string, string][] {
 }
 
 /**
- * The hyper-parameters Ultralytics receives: the seed recipe, then the options, then pass-through pairs.
+ * The hyper-parameters Ultralytics receives: the original recipe, then the options, then pass-through pairs.
  * Multi-GPU runs get batch=16 per GPU when no batch was chosen: Ultralytics' AutoBatch (-1) is single-GPU only.
  */
 export function buildHyperparameters(opts: Pick<TrainOptions, 'model' | 'epochs' | 'imgsz' | 'batch' | 'device' | 'extra'>): Record<string, string> {
-  const hp: Record<string, string> = { ...SEED_HYPERPARAMETERS };
+  const hp: Record<string, string> = { ...ORIGINAL_HYPERPARAMETERS };
   if (opts.model !== undefined) hp.model = opts.model;
   if (opts.epochs !== undefined) hp.epochs = String(opts.epochs);
   if (opts.imgsz !== undefined) hp.imgsz = String(opts.imgsz);

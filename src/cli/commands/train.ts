@@ -5,9 +5,9 @@
 import { AnimesegError } from '../../errors.js';
 import { PYTHON_OPTION, REGISTER_OPTION } from '../ultralytics-options.js';
 import { defineCommand, USAGE_COLUMN } from '../schema-args.js';
-import { train, SEED_HYPERPARAMETERS, DEFAULT_OPSET } from '../../train/index.js';
+import { train, ORIGINAL_HYPERPARAMETERS, DEFAULT_OPSET } from '../../train/index.js';
 
-const S = SEED_HYPERPARAMETERS;
+const S = ORIGINAL_HYPERPARAMETERS;
 // Options without a default in the table stay undefined, so train() applies the recipe (and, on --resume,
 // the run's own record) itself; defaultHelp says what that default is.
 export const command = defineCommand({

@@ -3,7 +3,8 @@
  * A thin layer over src/models/resolver. Licences are always shown: every model here carries its own.
  */
 import { AnimesegError } from '../../errors.js';
-import { parseCommandArgs } from '../args.js';
+import { defineCommand, optionLines, type Command } from '../schema-args.js';
+import type { OptionSpec } from '../../util/option-spec.js';
 import {
   cachedPath,
   DEFAULT_MODEL,
@@ -17,6 +18,24 @@ import {
   type ManifestEntry,
 } from '../../models/resolver/index.js';
 
+const JSON_OPTION = { key: 'json', type: 'boolean', help: 'list/info: machine-readable output' } as const satisfies OptionSpec;
+
+/** Each sub-command's options; one declared once even where two sub-commands take it (--json). */
+const TABLES = {
+  list: [JSON_OPTION],
+  pull: [
+    { key: 'force', type: 'boolean', help: 'pull: download again even if a copy is found' },
+    { key: 'no-verify', type: 'boolean', help: 'pull: allow a download that has no published checksum' },
+  ],
+  path: [{ key: 'download', type: 'boolean', help: 'path: download when not found locally' }],
+  info: [JSON_OPTION],
+} as const satisfies Record<string, readonly OptionSpec[]>;
+
+type SubName = keyof typeof TABLES;
+const define = <K extends SubName>(name: K): Command<(typeof TABLES)[K]> =>
+  defineCommand({ name: `models ${name}`, head: `Usage: animeseg models ${name}`, options: TABLES[name], positionals: true });
+export const commands = { list: define('list'), pull: define('pull'), path: define('path'), info: define('info') };
+
 export const usage = `Usage: animeseg models <list | pull NAME | path NAME | info NAME> [options]
 
   list            every known model: name, kind, size, licence, where it is found (or 'no')
@@ -26,22 +45,12 @@ export const usage = `Usage: animeseg models <list | pull NAME | path NAME | inf
   info NAME       everything the manifest says about NAME
 
 Options:
-  --force         pull: download again even if a copy is found
-  --no-verify     pull: allow a download that has no published checksum
-  --download      path: download when not found locally
-  --json          list/info: machine-readable output
+${optionLines([...new Set(Object.values(TABLES).flat())])}
 
 Search order: an explicit path, $ANIMESEG_MODELS (folders separated by ':'), the cache
 ($ANIMESEG_CACHE or ~/.cache/animeseg), then a verified download (never with ANIMESEG_OFFLINE=1: then no command, pull --force included, makes any network call). Models you register with
 'animeseg train --register' live in ${'$'}ANIMESEG_CONFIG_DIR/models.json (default ~/.config/animeseg).
 The default detection model is '${DEFAULT_MODEL}'.`;
-
-const options = {
-  force: { type: 'boolean' },
-  'no-verify': { type: 'boolean' },
-  download: { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
 
 export function formatBytes(n: number | undefined): string {
   if (n === undefined) return 'unknown';
@@ -160,24 +169,37 @@ async function info(name: string, json: boolean): Promise<number> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('models', argv, options);
-  const [sub, name, ...extra] = positionals;
-  if (extra.length) throw new AnimesegError('BAD_OPTION', `models: unexpected argument '${extra[0]}'`, { hint: usage.split('\n')[0] });
-  const needName = (): string => {
-    if (!name) throw new AnimesegError('BAD_OPTION', `models ${sub}: a model NAME is required`, { hint: `run 'animeseg models list' for names` });
-    return name;
+  // Every option is a switch, so the first word that is not one names the sub-command (models --json list).
+  const at = argv.findIndex((a) => !a.startsWith('-'));
+  const sub = at < 0 ? 'list' : argv[at];
+  const rest = at < 0 ? argv : [...argv.slice(0, at), ...argv.slice(at + 1)];
+  /** The sub-command's values, and its NAME argument on demand. */
+  const parse = <T extends readonly OptionSpec[]>(command: Command<T>) => {
+    const { values, positionals } = command.parse(rest);
+    const [name, ...extra] = positionals;
+    if (extra.length) throw new AnimesegError('BAD_OPTION', `models: unexpected argument '${extra[0]}'`, { hint: usage.split('\n')[0] });
+    const needName = (): string => {
+      if (!name) throw new AnimesegError('BAD_OPTION', `models ${sub}: a model NAME is required`, { hint: `run 'animeseg models list' for names` });
+      return name;
+    };
+    return { values, needName };
   };
   switch (sub) {
-    case undefined:
     case 'list':
-      return list(!!values.json);
-    case 'pull':
-      return pull(needName(), !!values.force, !!values['no-verify']);
-    case 'path':
-      return path(needName(), !!values.download);
-    case 'info':
-      return info(needName(), !!values.json);
+      return list(parse(commands.list).values.json);
+    case 'pull': {
+      const { values: v, needName } = parse(commands.pull);
+      return pull(needName(), v.force, v['no-verify']);
+    }
+    case 'path': {
+      const { values: v, needName } = parse(commands.path);
+      return path(needName(), v.download);
+    }
+    case 'info': {
+      const { values: v, needName } = parse(commands.info);
+      return info(needName(), v.json);
+    }
     default:
-      throw new AnimesegError('BAD_OPTION', `models: unknown sub-command '${sub}'`, { hint: 'one of: list, pull, path, info' });
+      throw new AnimesegError('BAD_OPTION', `models: unknown sub-command '${sub}'`, { hint: `one of: ${Object.keys(commands).join(', ')}` });
   }
 }

@@ -1,83 +1,90 @@
 /**
  * `animeseg serve`: the HTTP service and web page. A thin layer over createServer()/createPipelineEngine().
  */
-import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, usageError } from '../args.js';
+import { usageError } from '../args.js';
+import { defineCommand, readNumber } from '../schema-args.js';
 import { AnimesegError } from '../../errors.js';
+import { DEFAULT_MODEL } from '../../models/resolver/index.js';
+import { REFINE_NAMES } from '../../pipeline/options.js';
+import type { OptionSpec } from '../../util/option-spec.js';
 
-export const usage = `Usage: animeseg serve [options]
+/** --queue N: the number form of --queue (the other is a redis:// URL), read with this range. */
+export const QUEUE_WAITING = { key: 'queue', type: 'integer', default: 16, min: 0, max: 10_000, help: 'requests allowed to wait' } as const satisfies OptionSpec;
+
+export const command = defineCommand({
+  name: 'serve',
+  head: `Usage: animeseg serve [options]
 
 HTTP service and web page: POST /v1/segment, GET /v1/models, /v1/refiners, /healthz, /openapi.json, /docs,
-and the page at / (upload, overlay, toggle characters, compare edges, download; in-browser mode).
+and the page at / (upload, overlay, toggle characters, compare edges, download; in-browser mode).`,
+  options: [
+    { key: 'host', type: 'string', default: '127.0.0.1', metavar: 'HOST', help: 'address to listen on; 0.0.0.0 exposes it to the network' },
+    { key: 'port', type: 'integer', default: 7860, min: 0, max: 65535, metavar: 'N', help: 'port; 0 = any free port' },
+    { key: 'model', type: 'string', metavar: 'NAME|PATH', defaultHelp: DEFAULT_MODEL, help: "YOLO-seg model; see 'animeseg models list'" },
+    { key: 'refine', type: 'enum', choices: REFINE_NAMES, default: 'none', metavar: 'MODE', help: `default refinement for requests that do not say: ${REFINE_NAMES.join(' | ')}` },
+    { key: 'max-upload-mb', type: 'number', default: 20, min: 0.001, max: 4096, metavar: 'N', help: 'largest upload in MiB -> 413 beyond' },
+    { key: 'max-pixels', type: 'integer', default: 40_000_000, min: 1, max: 2 ** 31, metavar: 'N', help: 'largest image in pixels -> 413 beyond' },
+    {
+      key: 'timeout-ms',
+      type: 'integer',
+      default: 60_000,
+      min: 100,
+      max: 3_600_000,
+      metavar: 'N',
+      help: 'per-request limit incl. queue wait -> 503; a request whose headers/body have not\nall arrived by then -> 408 and the connection is closed',
+    },
+    {
+      key: 'queue',
+      type: 'string',
+      metavar: 'N|redis://...',
+      defaultHelp: '',
+      help:
+        `N: ${QUEUE_WAITING.help} (default ${QUEUE_WAITING.default}) -> 503 + Retry-After beyond;\n` +
+        "redis://...: also offer POST /v1/jobs, GET /v1/jobs/ID[/result]: uploads become jobs\non this BullMQ queue for 'animeseg worker' (needs --queue-dir; see docs/QUEUE.md)",
+    },
+    { key: 'queue-dir', type: 'string', metavar: 'DIR', help: 'shared folder the workers see: uploads/ and results/ go there' },
+    // The default is queueTarget's (src/queue/connection.ts, not loaded for --help: it pulls in ioredis).
+    { key: 'queue-name', type: 'string', metavar: 'NAME', defaultHelp: 'animeseg', help: 'queue name' },
+    { key: 'concurrency', type: 'integer', default: 1, min: 1, max: 64, metavar: 'N', help: 'requests segmented at once' },
+    { key: 'max-connections', type: 'integer', default: 128, min: 1, max: 100_000, metavar: 'N', help: 'open connections at most; more are closed at once' },
+    {
+      key: 'allow-host',
+      type: 'strings',
+      metavar: 'NAME[,NAME]',
+      help: "host names (Host header) to answer besides localhost, 127.0.0.1, ::1 and\nthe --host address (guards against DNS rebinding); '*' = any",
+    },
+    {
+      key: 'cors',
+      type: 'strings',
+      metavar: 'ORIGIN[,ORIGIN]',
+      help: "let pages from these origins call the API (CORS; default: none, and\ncross-origin POSTs are refused); '*' = any",
+    },
+    { key: 'device', type: 'enum', choices: ['cpu', 'cuda'], default: 'cpu', help: 'onnxruntime execution provider' },
+    { key: 'threads', type: 'integer', min: 1, max: 256, metavar: 'N', defaultHelp: "onnxruntime's choice", help: 'onnxruntime intra-op threads' },
+    { key: 'quiet', type: 'boolean', help: 'no per-request log lines' },
+  ],
+  foot: '\nSIGINT/SIGTERM stop accepting requests and finish those in flight; a second signal exits at once.',
+});
+export const usage = command.usage;
 
-Options:
-  --host HOST           address to listen on (default 127.0.0.1; 0.0.0.0 exposes it to the network)
-  --port N              port (default 7860; 0 = any free port)
-  --model NAME|PATH     YOLO-seg model (default yolov8n-seg-int8; see 'animeseg models list')
-  --refine MODE         default refinement for requests that do not say: none | regions | vote | box (default none)
-  --max-upload-mb N     largest upload in MiB (default 20) -> 413 beyond
-  --max-pixels N        largest image in pixels (default 40000000) -> 413 beyond
-  --timeout-ms N        per-request limit incl. queue wait (default 60000) -> 503; a request whose
-                        headers/body have not all arrived by then -> 408 and the connection is closed
-  --queue N             requests allowed to wait (default 16) -> 503 + Retry-After beyond
-  --queue redis://...   also offer POST /v1/jobs, GET /v1/jobs/ID[/result]: uploads become jobs on this
-                        BullMQ queue for 'animeseg worker' (needs --queue-dir; see docs/QUEUE.md)
-  --queue-dir DIR       shared folder the workers see: uploads/ and results/ go there
-  --queue-name NAME     queue name (default animeseg)
-  --concurrency N       requests segmented at once (default 1)
-  --max-connections N   open connections at most (default 128); more are closed at once
-  --allow-host NAME[,NAME]  host names (Host header) to answer besides localhost, 127.0.0.1, ::1 and
-                        the --host address (guards against DNS rebinding); '*' = any
-  --cors ORIGIN[,ORIGIN]  let pages from these origins call the API (CORS; default: none, and
-                        cross-origin POSTs are refused); '*' = any
-  --device cpu|cuda     onnxruntime execution provider (default cpu)
-  --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
-  --quiet               no per-request log lines
-
-SIGINT/SIGTERM stop accepting requests and finish those in flight; a second signal exits at once.`;
+/** Each value of a repeatable flag may itself be a comma list: --cors a,b --cors c = a, b, c (blanks dropped). */
+const splitList = (v: string[]) => v.flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '');
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(
-    'serve',
-    argv,
-    {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      model: { type: 'string' },
-      refine: { type: 'string' },
-      'max-upload-mb': { type: 'string' },
-      'max-pixels': { type: 'string' },
-      'timeout-ms': { type: 'string' },
-      queue: { type: 'string' },
-      'queue-dir': { type: 'string' },
-      'queue-name': { type: 'string' },
-      concurrency: { type: 'string' },
-      'max-connections': { type: 'string' },
-      'allow-host': { type: 'string', multiple: true },
-      cors: { type: 'string', multiple: true },
-      device: { type: 'string' },
-      threads: { type: 'string' },
-      quiet: { type: 'boolean' },
-    },
-    false,
-  );
-  if (positionals.length) throw new AnimesegError('BAD_OPTION', `serve: unexpected argument '${positionals[0]}'`, { hint: "run 'animeseg serve --help'" });
-  const device = enumOption('device', values.device, ['cpu', 'cuda'], 'cpu');
-  const port = intOption('port', values.port, 7860, 0, 65535);
+  const { values } = command.parse(argv);
   // --queue takes a number (waiting requests) or a redis:// URL (submit jobs to a BullMQ queue).
   const jobQueue = values.queue !== undefined && /^rediss?:\/\//.test(values.queue) ? values.queue : undefined;
   if ((values['queue-dir'] !== undefined || values['queue-name'] !== undefined) && !jobQueue) throw usageError('--queue-dir and --queue-name need --queue redis://...');
   if (jobQueue && values['queue-dir'] === undefined) throw usageError('--queue redis://... needs --queue-dir DIR (the folder the workers share)');
-  const host = values.host ?? '127.0.0.1';
+  const { device, port, host, threads } = values;
   const limits = {
-    maxUploadBytes: Math.round(numberOption('max-upload-mb', values['max-upload-mb'], 20, 0.001, 4096) * 1024 * 1024),
-    maxPixels: intOption('max-pixels', values['max-pixels'], 40_000_000, 1, 2 ** 31),
-    timeoutMs: intOption('timeout-ms', values['timeout-ms'], 60_000, 100, 3_600_000),
-    queue: jobQueue ? 16 : intOption('queue', values.queue, 16, 0, 10_000),
-    concurrency: intOption('concurrency', values.concurrency, 1, 1, 64),
-    maxConnections: intOption('max-connections', values['max-connections'], 128, 1, 100_000),
+    maxUploadBytes: Math.round(values['max-upload-mb'] * 1024 * 1024),
+    maxPixels: values['max-pixels'],
+    timeoutMs: values['timeout-ms'],
+    queue: jobQueue ? QUEUE_WAITING.default : readNumber(QUEUE_WAITING, values.queue),
+    concurrency: values.concurrency,
+    maxConnections: values['max-connections'],
   };
-  const threads = optionalInt('threads', values.threads, 1, 256);
-  const splitList = (v: string[] | undefined) => (v ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter((x) => x !== '');
   const allowHosts = splitList(values['allow-host']);
   const cors = splitList(values.cors);
   for (const o of cors) {

@@ -29,8 +29,9 @@ const MAX_BUCKET = Math.ceil(442 * QUANT) + 1;
  */
 export function felzenszwalb(r: Float32Array, g: Float32Array, b: Float32Array, w: number, h: number, opts: FelzenszwalbOptions): LabelMap {
   const N = w * h;
-  // Directions: 0 right, 1 down, 2 down-right, 3 down-left. Edge id = p * 4 + dir. The loops below are
-  // written out by hand (no closures) because they run once per edge, about four million times at 1 MP.
+  // Directions: 0 right, 1 down, 2 down-right, 3 down-left. Edge id = p * 4 + dir. The loops below use no
+  // closures because they run once per edge, about four million times at 1 MP; findRoot and linkBySize are
+  // small module functions that V8 inlines (bench before/after: no slower).
   const eight = opts.connectivity === 8;
   const offset = [1, w, w + 1, w - 1];
   const weight = new Uint16Array(N * 4); // bucketed weight per (pixel, dir)
@@ -76,22 +77,13 @@ export function felzenszwalb(r: Float32Array, g: Float32Array, b: Float32Array, 
 
   for (let e = 0; e < edgeCount; e++) {
     const id = sorted[e];
-    let a = id >> 2;
-    let c = a + offset[id & 3];
-    // find with path halving, inlined
-    while (parent[a] !== a) a = parent[a] = parent[parent[a]];
-    while (parent[c] !== c) c = parent[c] = parent[parent[c]];
+    const a = findRoot(parent, id >> 2);
+    const c = findRoot(parent, (id >> 2) + offset[id & 3]);
     if (a === c) continue;
     const wgt = weight[id] / QUANT;
     if (wgt <= thresh[a] && wgt <= thresh[c]) {
-      if (size[a] < size[c]) {
-        const t = a;
-        a = c;
-        c = t;
-      }
-      parent[c] = a;
-      size[a] += size[c];
-      thresh[a] = wgt + k / size[a];
+      const root = linkBySize(parent, size, a, c);
+      thresh[root] = wgt + k / size[root];
     }
   }
   // Small segments join their cheapest neighbour (edges are still sorted by weight).
@@ -99,18 +91,9 @@ export function felzenszwalb(r: Float32Array, g: Float32Array, b: Float32Array, 
     const minSize = opts.minSize;
     for (let e = 0; e < edgeCount; e++) {
       const id = sorted[e];
-      let a = id >> 2;
-      let c = a + offset[id & 3];
-      while (parent[a] !== a) a = parent[a] = parent[parent[a]];
-      while (parent[c] !== c) c = parent[c] = parent[parent[c]];
-      if (a === c || (size[a] >= minSize && size[c] >= minSize)) continue;
-      if (size[a] < size[c]) {
-        const t = a;
-        a = c;
-        c = t;
-      }
-      parent[c] = a;
-      size[a] += size[c];
+      const a = findRoot(parent, id >> 2);
+      const c = findRoot(parent, (id >> 2) + offset[id & 3]);
+      if (a !== c && (size[a] < minSize || size[c] < minSize)) linkBySize(parent, size, a, c);
     }
   }
   const labels = new Int32Array(N);
@@ -124,4 +107,22 @@ export function felzenszwalb(r: Float32Array, g: Float32Array, b: Float32Array, 
     labels[p] = l;
   }
   return { labels, count, width: w, height: h };
+}
+
+/** Root of x's set, with path halving (each node visited is pointed at its grandparent on the way). */
+function findRoot(parent: Int32Array, x: number): number {
+  while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+  return x;
+}
+
+/** Union by size of the sets with roots a and c (c goes under a on a tie); returns the new root. */
+function linkBySize(parent: Int32Array, size: Int32Array, a: number, c: number): number {
+  if (size[a] < size[c]) {
+    const t = a;
+    a = c;
+    c = t;
+  }
+  parent[c] = a;
+  size[a] += size[c];
+  return a;
 }

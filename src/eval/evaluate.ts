@@ -26,7 +26,8 @@ import type { RefineName } from '../pipeline/segmenter.js';
 import type { ValRun, ValRunner, ValRunnerOptions } from './model-runner.js';
 import { valGeometry, scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
 import { buildGt, parseLabel, type LabelInstance } from './metrics/gt.js';
-import { canvasLookup, gridMaskFromNative, letterboxBox } from './metrics/predmask.js';
+import { canvasLookup, gridMaskFromNative } from './metrics/predmask.js';
+import { predImageInOrder, scoreOrder } from './pred-image.js';
 import { MetricsAccumulator, formatTable, type MetricCurves, type PredImage, type UltralyticsMetrics } from './metrics/results.js';
 import { imageKey, predImageFromStored, readPredictions, storedPredictionMask, type StoredImage } from './predictions.js';
 import { imageQuality, summarise, type ImageQuality, type QualityInstance, type QualitySummary } from './quality.js';
@@ -156,22 +157,9 @@ function gtMasksFull(labels: readonly LabelInstance[], w: number, h: number): Qu
  * Masks: native masks sampled onto the validator grid (see the module comment).
  */
 export function predImageFromInstances(instances: readonly Instance[], g: ValGeometry): PredImage {
-  const order = scoreOrder(instances.map((i) => i.score));
-  const n = instances.length;
-  const cls = new Int32Array(n);
-  const conf = new Float32Array(n);
-  const boxes = new Float32Array(4 * n);
   const lut = canvasLookup(g);
-  const masks = order.map((src, i) => {
-    const inst = instances[src];
-    cls[i] = inst.classId;
-    conf[i] = inst.score;
-    const lb = letterboxBox(inst.box, g);
-    boxes.set(lb, 4 * i);
-    scaleBoxToNative(boxes, 4 * i, g);
-    return gridMaskFromNative(inst.mask, lb, g, lut);
-  });
-  return { cls, conf, boxes, masks };
+  const detection = (src: number) => ({ cls: instances[src].classId, score: instances[src].score, box: instances[src].box });
+  return predImageInOrder(scoreOrder(instances.map((i) => i.score)), g, detection, (src, lb) => gridMaskFromNative(instances[src].mask, lb, g, lut));
 }
 
 /**
@@ -211,10 +199,6 @@ export function sameLetterbox(run: ValRun, g: ValGeometry): boolean {
     run.protoSize[0] === grid &&
     run.protoSize[1] === grid
   );
-}
-
-function scoreOrder(scores: readonly number[]): number[] {
-  return scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
 }
 
 /** The checked numbers of an evaluation. */

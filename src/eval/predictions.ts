@@ -18,8 +18,9 @@ import { basename, extname, join } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { decodeRle, rleFromJson } from '../mask/rle.js';
 import type { Mask, Rle } from '../mask/types.js';
-import { scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
-import { canvasLookup, gridMaskFromNative, gridMaskFromPolygon, letterboxBox, type GridMask } from './metrics/predmask.js';
+import type { ValGeometry } from './metrics/geometry.js';
+import { canvasLookup, gridMaskFromNative, gridMaskFromPolygon, type GridMask } from './metrics/predmask.js';
+import { predImageInOrder, scoreOrder } from './pred-image.js';
 import type { PredImage } from './metrics/results.js';
 import { fillPolygons, polygonBounds } from '../mask/polygon.js';
 
@@ -230,11 +231,6 @@ function checkRleSize(m: Mask, width: number, height: number): void {
   }
 }
 
-/** Sort indices by descending score (stable), the order the validator receives detections in. */
-function scoreOrder(scores: ArrayLike<number>): number[] {
-  return Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-}
-
 /** Full-resolution 0/1 mask of a stored prediction (for refined-mask quality). */
 export function storedPredictionMask(p: StoredPrediction, width: number, height: number): Mask {
   if (p.rle) {
@@ -258,38 +254,25 @@ export function storedPredictionMask(p: StoredPrediction, width: number, height:
  * united; RLE masks are sampled like our own native masks.
  */
 export function predImageFromStored(preds: readonly StoredPrediction[], g: ValGeometry): PredImage {
-  const order = scoreOrder(preds.map((p) => Math.fround(p.score)));
-  const n = preds.length;
-  const cls = new Int32Array(n);
-  const conf = new Float32Array(n);
-  const boxes = new Float32Array(4 * n);
-  const masks: GridMask[] = [];
   let lut: ReturnType<typeof canvasLookup> | null = null;
-  order.forEach((src, i) => {
+  const maskOf = (src: number, lb: Float32Array): GridMask => {
     const p = preds[src];
-    cls[i] = p.cls;
-    conf[i] = p.score;
-    const lb = letterboxBox(p.box, g);
-    boxes.set(lb, 4 * i);
-    scaleBoxToNative(boxes, 4 * i, g);
     if (p.rle) {
       // RLE (exact mask): sampled on the grid like our live native masks.
       lut ??= canvasLookup(g);
       const m = decodeRle(p.rle);
       checkRleSize(m, g.w0, g.h0);
-      masks.push(gridMaskFromNative(m, lb, g, lut));
-    } else {
-      const parts = (p.polygons ?? []).filter((q) => q.length >= 2);
-      if (parts.length === 0) masks.push({ data: new Uint8Array(Math.floor(g.imgsz / 4) ** 2), r0: 0, r1: 0, c0: 0, c1: 0 });
-      else {
-        const m = gridMaskFromPolygon(parts[0], lb, g);
-        for (let k = 1; k < parts.length; k++) {
-          const extra = gridMaskFromPolygon(parts[k], lb, g);
-          for (let q = 0; q < m.data.length; q++) m.data[q] |= extra.data[q];
-        }
-        masks.push(m);
-      }
+      return gridMaskFromNative(m, lb, g, lut);
     }
-  });
-  return { cls, conf, boxes, masks };
+    const parts = (p.polygons ?? []).filter((q) => q.length >= 2);
+    if (parts.length === 0) return { data: new Uint8Array(Math.floor(g.imgsz / 4) ** 2), r0: 0, r1: 0, c0: 0, c1: 0 };
+    const m = gridMaskFromPolygon(parts[0], lb, g);
+    for (let k = 1; k < parts.length; k++) {
+      const extra = gridMaskFromPolygon(parts[k], lb, g);
+      for (let q = 0; q < m.data.length; q++) m.data[q] |= extra.data[q];
+    }
+    return m;
+  };
+  // sorted by the float32 score the validator holds, so scores equal in float32 keep file order
+  return predImageInOrder(scoreOrder(preds.map((p) => Math.fround(p.score))), g, (src) => preds[src], maskOf);
 }

@@ -37,21 +37,6 @@ export interface QualitySummary {
   predInstances: number;
 }
 
-/** Mask IoU where two empty masks agree perfectly (an image without characters, correctly left empty). */
-function iouOf(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0;
-  let uni = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] !== 0;
-    const y = b[i] !== 0;
-    if (x || y) {
-      uni++;
-      if (x && y) inter++;
-    }
-  }
-  return uni === 0 ? 1 : inter / uni;
-}
-
 /** Greedy one-to-one matching by IoU (>= minIoU), same class only; returns the matched IoUs. */
 export function matchInstances(preds: readonly QualityInstance[], gts: readonly QualityInstance[], minIoU = 0.5): number[] {
   const pairs: { iou: number; p: number; g: number }[] = [];
@@ -76,16 +61,17 @@ export function matchInstances(preds: readonly QualityInstance[], gts: readonly 
 }
 
 export function imageQuality(preds: readonly QualityInstance[], gts: readonly QualityInstance[], width: number, height: number, tol: number): ImageQuality & { predUnion: Uint8Array; gtUnion: Uint8Array } {
-  const predUnion = unionMasks(preds.map((p) => p.mask), width, height).data;
-  const gtUnion = unionMasks(gts.map((g) => g.mask), width, height).data;
+  const predUnion = unionMasks(preds.map((p) => p.mask), width, height);
+  const gtUnion = unionMasks(gts.map((g) => g.mask), width, height);
   return {
-    fgIoU: iouOf(predUnion, gtUnion),
-    boundaryF: boundaryFScore({ data: predUnion, width, height }, { data: gtUnion, width, height }, tol).f,
+    // an image without characters, correctly left empty, agrees perfectly
+    fgIoU: maskIoU(predUnion, gtUnion, 1),
+    boundaryF: boundaryFScore(predUnion, gtUnion, tol).f,
     matchedIoU: matchInstances(preds, gts),
     gt: gts.length,
     pred: preds.length,
-    predUnion,
-    gtUnion,
+    predUnion: predUnion.data,
+    gtUnion: gtUnion.data,
   };
 }
 

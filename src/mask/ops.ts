@@ -61,8 +61,11 @@ export function intersectionArea(a: Mask, b: Mask): number {
   return n;
 }
 
-/** Intersection over union; 0 when both masks are empty (nothing to agree on). */
-export function maskIoU(a: Mask, b: Mask): number {
+/**
+ * Intersection over union. Two empty masks give `bothEmpty`: 0 by default (nothing to agree on), 1 where an
+ * empty answer to an empty truth is right (foreground IoU of an image without characters).
+ */
+export function maskIoU(a: Mask, b: Mask, bothEmpty = 0): number {
   checkSameSize(a, b);
   const da = a.data;
   const db = b.data;
@@ -76,7 +79,7 @@ export function maskIoU(a: Mask, b: Mask): number {
       if (va && vb) inter++;
     }
   }
-  return uni === 0 ? 0 : inter / uni;
+  return uni === 0 ? bothEmpty : inter / uni;
 }
 
 /** target |= src, in place. Returns target. */
@@ -98,43 +101,45 @@ export function unionMasks(masks: readonly Mask[], width: number, height: number
 
 /** a AND NOT b, as a new mask. */
 export function andNot(a: Mask, b: Mask): Mask {
-  checkSameSize(a, b);
-  const out = createMask(a.width, a.height);
-  const da = a.data;
-  const db = b.data;
-  const o = out.data;
-  for (let i = 0; i < da.length; i++) o[i] = da[i] !== 0 && db[i] === 0 ? 1 : 0;
-  return out;
+  return andWithB(a, b, 1);
 }
 
 /** a AND b, as a new mask. */
 export function andMasks(a: Mask, b: Mask): Mask {
+  return andWithB(a, b, 0);
+}
+
+/**
+ * a AND b (flipB = 0) or a AND NOT b (flipB = 1), as a new mask. The 0/1 of b is XORed with flipB: with the
+ * choice in a variable of the ternary (b ? x : y) the loop ran about 20% slower in V8 than with literals.
+ */
+function andWithB(a: Mask, b: Mask, flipB: 0 | 1): Mask {
   checkSameSize(a, b);
   const out = createMask(a.width, a.height);
   const da = a.data;
   const db = b.data;
   const o = out.data;
-  for (let i = 0; i < da.length; i++) o[i] = da[i] !== 0 && db[i] !== 0 ? 1 : 0;
+  for (let i = 0; i < da.length; i++) o[i] = da[i] === 0 ? 0 : (db[i] !== 0 ? 1 : 0) ^ flipB;
   return out;
 }
 
 /** NOT m, as a new mask. */
 export function invertMask(m: Mask): Mask {
-  checkMask(m);
-  const out = createMask(m.width, m.height);
-  const d = m.data;
-  const o = out.data;
-  for (let i = 0; i < d.length; i++) o[i] = d[i] === 0 ? 1 : 0;
-  return out;
+  return binarised(m, 1);
 }
 
 /** A copy with every byte normalised to 0/1. */
 export function cloneMask(m: Mask): Mask {
+  return binarised(m, 0);
+}
+
+/** m normalised to 0/1 (flip = 0) or inverted (flip = 1), as a new mask; XOR for speed as in andWithB. */
+function binarised(m: Mask, flip: 0 | 1): Mask {
   checkMask(m);
   const out = createMask(m.width, m.height);
   const d = m.data;
   const o = out.data;
-  for (let i = 0; i < d.length; i++) o[i] = d[i] !== 0 ? 1 : 0;
+  for (let i = 0; i < d.length; i++) o[i] = (d[i] !== 0 ? 1 : 0) ^ flip;
   return out;
 }
 

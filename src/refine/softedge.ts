@@ -62,43 +62,41 @@ export function boxMeanInPlace(src: Float32Array, w: number, h: number, r: numbe
   }
 }
 
+/** The guided filter's operands, all w x h planes: the colour guide (ir, ig, ib, values 0..1) and the input p. */
+export interface GuidedInput {
+  ir: Float32Array;
+  ig: Float32Array;
+  ib: Float32Array;
+  p: Float32Array;
+  w: number;
+  h: number;
+}
+
 /**
  * Box-meaned coefficients of the colour guided filter (He et al. Alg. 1, colour case):
  * a = (Σ + eps U)^-1 cov(I, p), b = mean(p) - a·mean(I), then mean(a), mean(b) over each window.
  * Returns four planes [aR, aG, aB, b]; the filter output is q = aR·Ir + aG·Ig + aB·Ib + b.
  */
-export function guidedCoefficients(
-  ir: Float32Array,
-  ig: Float32Array,
-  ib: Float32Array,
-  p: Float32Array,
-  w: number,
-  h: number,
+function guidedCoefficients(
+  { ir, ig, ib, p, w, h }: GuidedInput,
   radius: number,
   eps: number,
 ): [Float32Array, Float32Array, Float32Array, Float32Array] {
   const N = w * h;
   const scratch = new Float64Array(N);
-  const product = (x: Float32Array, y: Float32Array | null): Float32Array => {
+  // Window mean of x, or of x·y.
+  const meanOf = (x: Float32Array, y: Float32Array | null): Float32Array => {
     const a = new Float32Array(N);
     if (y) for (let i = 0; i < N; i++) a[i] = x[i] * y[i];
     else a.set(x);
     boxMeanInPlace(a, w, h, radius, scratch);
     return a;
   };
-  const mR = product(ir, null);
-  const mG = product(ig, null);
-  const mB = product(ib, null);
-  const mP = product(p, null);
-  const mRP = product(ir, p);
-  const mGP = product(ig, p);
-  const mBP = product(ib, p);
-  const mRR = product(ir, ir);
-  const mRG = product(ir, ig);
-  const mRB = product(ir, ib);
-  const mGG = product(ig, ig);
-  const mGB = product(ig, ib);
-  const mBB = product(ib, ib);
+  // Means of the guide and p, of the guide–p products, and of the guide's second moments (upper triangle of Σ).
+  const [mR, mG, mB, mP] = [ir, ig, ib, p].map((x) => meanOf(x, null));
+  const [mRP, mGP, mBP] = [ir, ig, ib].map((x) => meanOf(x, p));
+  const pairs = [[ir, ir], [ir, ig], [ir, ib], [ig, ig], [ig, ib], [ib, ib]] as const;
+  const [mRR, mRG, mRB, mGG, mGB, mBB] = pairs.map(([x, y]) => meanOf(x, y));
   // Solve the 3x3 system per pixel; results overwrite buffers that are no longer needed.
   const aR = mRP;
   const aG = mGP;
@@ -142,20 +140,8 @@ export function guidedCoefficients(
 }
 
 /** Colour guided filter of `p` (w x h floats) with guide planes ir, ig, ib (0..1). Returns q. */
-export function guidedFilterColor(
-  ir: Float32Array,
-  ig: Float32Array,
-  ib: Float32Array,
-  p: Float32Array,
-  w: number,
-  h: number,
-  radius: number,
-  eps: number,
-): Float32Array {
-  const [aR, aG, aB, bb] = guidedCoefficients(ir, ig, ib, p, w, h, radius, eps);
-  const q = new Float32Array(w * h);
-  for (let i = 0; i < q.length; i++) q[i] = aR[i] * ir[i] + aG[i] * ig[i] + aB[i] * ib[i] + bb[i];
-  return q;
+export function guidedFilterColor(ir: Float32Array, ig: Float32Array, ib: Float32Array, p: Float32Array, w: number, h: number, radius: number, eps: number): Float32Array {
+  return fastGuidedFilterColor({ ir, ig, ib, p, w, h }, { radius, eps, subsample: 1 });
 }
 
 /** Mean of each s x s block (partial blocks at the right/bottom edges average what they hold). */
@@ -179,23 +165,21 @@ function blockMean(src: Float32Array, w: number, h: number, s: number): Float32A
 /**
  * The fast guided filter (He & Sun, arXiv:1505.00996): coefficients computed on the guide and input
  * subsampled by s (radius / s), bilinearly upsampled, and applied to the full-resolution guide. The edges
- * still come from the full-resolution guide; the cost of the 17 box filters drops by s^2.
+ * still come from the full-resolution guide; the cost of the 17 box filters drops by s^2. s = subsample;
+ * s <= 1 (or absent) is the exact filter.
  */
-export function fastGuidedFilterColor(
-  ir: Float32Array,
-  ig: Float32Array,
-  ib: Float32Array,
-  p: Float32Array,
-  w: number,
-  h: number,
-  radius: number,
-  eps: number,
-  s: number,
-): Float32Array {
-  if (s <= 1) return guidedFilterColor(ir, ig, ib, p, w, h, radius, eps);
+export function fastGuidedFilterColor(input: GuidedInput, { radius, eps, subsample: s = 1 }: SoftEdgeOptions): Float32Array {
+  const { ir, ig, ib, p, w, h } = input;
+  if (s <= 1) {
+    const [aR, aG, aB, bb] = guidedCoefficients(input, radius, eps);
+    const q = new Float32Array(w * h);
+    for (let i = 0; i < q.length; i++) q[i] = aR[i] * ir[i] + aG[i] * ig[i] + aB[i] * ib[i] + bb[i];
+    return q;
+  }
   const ws = Math.ceil(w / s);
   const hs = Math.ceil(h / s);
-  const coef = guidedCoefficients(blockMean(ir, w, h, s), blockMean(ig, w, h, s), blockMean(ib, w, h, s), blockMean(p, w, h, s), ws, hs, Math.max(1, Math.round(radius / s)), eps);
+  const small = { ir: blockMean(ir, w, h, s), ig: blockMean(ig, w, h, s), ib: blockMean(ib, w, h, s), p: blockMean(p, w, h, s), w: ws, h: hs };
+  const coef = guidedCoefficients(small, Math.max(1, Math.round(radius / s)), eps);
   // Bilinear upsampling with half-pixel centres: block j's centre is at full-res (j + 0.5) * s - 0.5.
   const x0 = new Int32Array(w);
   const x1 = new Int32Array(w);
@@ -287,7 +271,7 @@ export function softAlpha(image: RawImage, mask: Mask, opts: SoftEdgeOption = tr
       p[i] = m[s];
     }
   }
-  const q = fastGuidedFilterColor(ir, ig, ib, p, w, h, o.radius, o.eps, o.subsample ?? 1);
+  const q = fastGuidedFilterColor({ ir, ig, ib, p, w, h }, o);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const v = q[y * w + x];

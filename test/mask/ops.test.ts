@@ -4,6 +4,7 @@ import { AnimesegError } from '../../src/errors.js';
 import {
   andMasks,
   andNot,
+  cloneMask,
   cropMask,
   intersectionArea,
   invertMask,
@@ -41,6 +42,8 @@ test('maskArea, intersectionArea, maskIoU on hand-counted masks', () => {
   assert.equal(maskIoU(A, B), 2 / 9);
   assert.equal(maskIoU(A, A), 1);
   assert.equal(maskIoU(createMask(5, 4), createMask(5, 4)), 0); // both empty: defined as 0
+  assert.equal(maskIoU(createMask(5, 4), createMask(5, 4), 1), 1); // ... unless the caller says empty agrees with empty
+  assert.equal(maskIoU(A, B, 1), 2 / 9); // bothEmpty only matters when the union is empty
   assert.equal(maskIoU(A, createMask(5, 4)), 0);
 });
 
@@ -62,6 +65,16 @@ test('union, andNot, and, invert match the hand-drawn results', () => {
   const t = art('#....', '.....', '.....', '.....');
   assert.equal(unionInto(t, B), t); // in place
   assert.deepEqual(toArt(t), ['#....', '...##', '...##', '...#.']);
+});
+
+test('any non-zero byte is foreground: clone, invert, and, andNot write 0/1 (truth table by hand)', () => {
+  const a = { data: Uint8Array.of(0, 0, 7, 255), width: 4, height: 1 };
+  const b = { data: Uint8Array.of(0, 9, 0, 2), width: 4, height: 1 };
+  assert.deepEqual([...cloneMask(a).data], [0, 0, 1, 1]);
+  assert.deepEqual([...invertMask(a).data], [1, 1, 0, 0]);
+  assert.deepEqual([...andMasks(a, b).data], [0, 0, 0, 1]);
+  assert.deepEqual([...andNot(a, b).data], [0, 0, 1, 0]);
+  assert.deepEqual([...andNot(b, a).data], [0, 1, 0, 0]);
 });
 
 test('set identities on random blobs: |A u B| = |A| + |B| - |A n B|, A\\B disjoint from B', () => {

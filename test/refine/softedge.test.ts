@@ -145,13 +145,15 @@ test('fast guided filter (subsampled coefficients) still returns the guide itsel
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) ir[y * w + x] = x < 17 ? 0.8 : 0.2;
   const zero = new Float32Array(w * h);
   for (const s of [2, 3]) {
-    const q = fastGuidedFilterColor(ir, zero, zero, ir, w, h, 6, 1e-6, s);
+    const q = fastGuidedFilterColor({ ir, ig: zero, ib: zero, p: ir, w, h }, { radius: 6, eps: 1e-6, subsample: s });
     for (let i = 0; i < w * h; i++) assert.ok(Math.abs(q[i] - ir[i]) < 0.02, `s${s} i${i}: ${q[i]} vs ${ir[i]}`);
   }
-  // s = 1 is the exact filter.
+  // s = 1, or no subsample given, is the exact filter.
   const rnd = lcg(11);
   const p = Float32Array.from({ length: w * h }, () => (rnd() > 0.5 ? 1 : 0));
-  assert.deepEqual(fastGuidedFilterColor(ir, zero, zero, p, w, h, 3, 1e-3, 1), guidedFilterColor(ir, zero, zero, p, w, h, 3, 1e-3));
+  const exact = guidedFilterColor(ir, zero, zero, p, w, h, 3, 1e-3);
+  assert.deepEqual(fastGuidedFilterColor({ ir, ig: zero, ib: zero, p, w, h }, { radius: 3, eps: 1e-3, subsample: 1 }), exact);
+  assert.deepEqual(fastGuidedFilterColor({ ir, ig: zero, ib: zero, p, w, h }, { radius: 3, eps: 1e-3 }), exact);
 });
 
 test('soft edge options: true = defaults, false = off, bad numbers = BAD_OPTION', () => {

@@ -74,24 +74,15 @@ export function nonMaxSuppression(out0: Float32Array, nc: number, anchors: numbe
     const cy = out0[anchors + a];
     const dw = f(out0[2 * anchors + a] / 2);
     const dh = f(out0[3 * anchors + a] / 2);
-    const x1 = f(cx - dw);
-    const y1 = f(cy - dh);
-    const x2 = f(cx + dw);
-    const y2 = f(cy + dh);
-    bx[i * 4] = x1;
-    bx[i * 4 + 1] = y1;
-    bx[i * 4 + 2] = x2;
-    bx[i * 4 + 3] = y2;
+    const o = i * 4;
+    bx[o] = f(cx - dw);
+    bx[o + 1] = f(cy - dh);
+    bx[o + 2] = f(cx + dw);
+    bx[o + 3] = f(cy + dh);
     const off = opts.agnostic ? 0 : bestCls[a] * MAX_WH;
-    const X1 = f(x1 + off);
-    const Y1 = f(y1 + off);
-    const X2 = f(x2 + off);
-    const Y2 = f(y2 + off);
-    ox[i * 4] = X1;
-    ox[i * 4 + 1] = Y1;
-    ox[i * 4 + 2] = X2;
-    ox[i * 4 + 3] = Y2;
-    area[i] = f(f(X2 - X1) * f(Y2 - Y1));
+    // class-offset copy: each float32 corner + off, rounded to float32 as torch's boxes + c * max_wh
+    for (let k = 0; k < 4; k++) ox[o + k] = f(bx[o + k] + off);
+    area[i] = f(f(ox[o + 2] - ox[o]) * f(ox[o + 3] - ox[o + 1]));
   }
 
   // 3. Greedy NMS exactly as torchvision's CPU kernel (float32 IoU, strict '>').

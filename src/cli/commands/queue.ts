@@ -11,77 +11,102 @@ import { MANIFEST_DIR, MANIFEST_NAME, writerManifestPath } from '../../pipeline/
 import { OutputFolder } from '../../pipeline/output-folder.js';
 import { createSegmenter } from '../../pipeline/segmenter.js';
 import { Progress } from '../../util/progress.js';
-import { intOption, parseCommandArgs, requireExistingPaths } from '../args.js';
+import { PROGRESS_OPTION, requireExistingPaths } from '../args.js';
+import { defineCommand, optionLines } from '../schema-args.js';
+import { QUEUE_TARGET_OPTIONS } from '../queue-options.js';
+import type { OptionSpec } from '../../util/option-spec.js';
 import { assertReachable, queueTarget } from '../../queue/connection.js';
 import { runSettingsHash } from '../../queue/image-step.js';
 import type { JobSettings } from '../../queue/settings.js';
-import { options as segmentOptions, segmentSettings } from './segment.js';
+import { RUN_ONLY, SEGMENT_OUTPUT_OPTIONS, segmentSettings } from './segment.js';
+import { command as workerCommand } from './worker.js';
 
-export const usage = `Usage: animeseg queue add <files|folders|globs...> --queue redis://HOST:PORT -o OUT [segment options] [--wait]
-       animeseg queue status --queue URL [--failed N] [--json]
-       animeseg queue retry-failed --queue URL
-       animeseg queue drain --queue URL [--all]
+/** Each sub-command's usage line: its own --help head, and together the head of `queue --help`. */
+const SYNOPSIS = {
+  add: 'animeseg queue add <files|folders|globs...> --queue redis://HOST:PORT -o OUT [segment options] [--wait]',
+  status: 'animeseg queue status --queue URL [--failed N] [--json]',
+  'retry-failed': 'animeseg queue retry-failed --queue URL',
+  drain: 'animeseg queue drain --queue URL [--all]',
+} as const;
+
+const HEAD = `Usage: ${Object.values(SYNOPSIS).join('\n       ')}
 
 Scale-out runs: 'add' enqueues one job per image (inputs and OUT on a folder every worker mounts at the same
 path); 'animeseg worker --queue URL' on each machine does the work, with the outputs of 'segment'.
 Adding the same images with the same settings again enqueues nothing new; images already done in OUT
-with these settings are not enqueued (--overwrite redoes them).
+with these settings are not enqueued (--overwrite redoes them).`;
+
+/**
+ * `segment`'s options that only say how a process runs, which `add` refuses by name (rather than as unknown
+ * options): --device, --threads, --concurrency are each worker's to decide; --json and --watch have no
+ * meaning for a queued run. (--progress is not among them: `add --wait` has its own.)
+ */
+const NOT_FOR_ADD = RUN_ONLY.filter((k) => k !== 'progress');
+const WORKER_ONLY = NOT_FOR_ADD.filter((k) => workerCommand.options.some((o) => o.key === k));
+
+const ADD_OWN = [
+  {
+    key: 'out',
+    short: 'o',
+    type: 'string',
+    required: true,
+    metavar: 'DIR',
+    help: `output folder (required), on the shared folder. Workers write the manifest lines to OUT/${MANIFEST_DIR}/HOST-PID-START.jsonl (one file per worker process); 'segment' and 'queue add' read them with OUT/${MANIFEST_NAME}`,
+  },
+  { key: 'wait', type: 'boolean', help: 'show a progress bar until this run\'s jobs are done (exit 1 if any failed)' },
+  { ...PROGRESS_OPTION, help: `${PROGRESS_OPTION.help}, with --wait` },
+] as const satisfies readonly OptionSpec[];
+
+/** The four sub-commands, each with its table; --queue and --name are every one's. */
+export const queueCommands = {
+  add: defineCommand({
+    name: 'queue add',
+    head: `Usage: ${SYNOPSIS.add}`,
+    options: [...QUEUE_TARGET_OPTIONS, ...ADD_OWN, ...SEGMENT_OUTPUT_OPTIONS],
+    positionals: true,
+  }),
+  status: defineCommand({
+    name: 'queue status',
+    head: `Usage: ${SYNOPSIS.status}`,
+    options: [
+      ...QUEUE_TARGET_OPTIONS,
+      { key: 'failed', type: 'integer', default: 0, min: 0, max: 10_000, defaultHelp: '', metavar: 'N', help: 'also list up to N failed jobs with their reason' },
+      { key: 'json', type: 'boolean', help: 'print the status as JSON' },
+    ],
+  }),
+  'retry-failed': defineCommand({ name: 'queue retry-failed', head: `Usage: ${SYNOPSIS['retry-failed']}`, options: QUEUE_TARGET_OPTIONS }),
+  drain: defineCommand({
+    name: 'queue drain',
+    head: `Usage: ${SYNOPSIS.drain}`,
+    options: [...QUEUE_TARGET_OPTIONS, { key: 'all', type: 'boolean', help: 'remove the whole queue, finished jobs included (BullMQ obliterate)' }],
+  }),
+};
+
+const own = (cmd: keyof typeof queueCommands): readonly OptionSpec[] => queueCommands[cmd].options.filter((o) => !QUEUE_TARGET_OPTIONS.some((t) => t.key === o.key));
+
+export const usage = `${HEAD}
 
 Options (every command):
-  --queue URL            Redis holding the queue: redis://[user:pass@]HOST:PORT[/DB] or rediss://
-  --name NAME            queue name (default animeseg), to keep several runs apart
+${optionLines(QUEUE_TARGET_OPTIONS)}
 add:
-  -o, --out DIR          output folder (required), and the options of 'animeseg segment' that decide the
-                         outputs: --model --conf --iou --max-det --classes --agnostic --refine --soft-edge
-                         --sam-* --box-points --instances --overlay --only-mask --bg-color --crop --crops
-                         --crop-bg --crop-margin --format --skip-empty --min-area --max-covered --tta --tiles
-                         --second-pass --box-prior --max-pixels --overwrite  (--device, --threads,
-                         --concurrency go to 'animeseg worker')
-                         Workers write the manifest lines to OUT/${MANIFEST_DIR}/HOST-PID-START.jsonl (one file
-                         per worker process); 'segment' and 'queue add' read them with OUT/${MANIFEST_NAME}.
-  --wait                 show a progress bar until this run's jobs are done (exit 1 if any failed)
-  --progress MODE        auto | bar | plain | silent, with --wait (default auto)
+${optionLines(ADD_OWN)}
+add, and the output options of 'animeseg segment' (${WORKER_ONLY.map((k) => `--${k}`).join(', ')} go to 'animeseg worker'):
+${optionLines(SEGMENT_OUTPUT_OPTIONS)}
 status:
-  --failed N             also list up to N failed jobs with their reason
-  --json                 print the status as JSON
+${optionLines(own('status'))}
 drain:
   (default)              remove jobs not yet started (waiting, and delayed retries)
-  --all                  remove the whole queue, finished jobs included (BullMQ obliterate)
+${optionLines(own('drain'))}
 Exit: 0 ok, 1 failed jobs (add --wait), 2 usage error.`;
 
-const common = { queue: { type: 'string' }, name: { type: 'string' } } as const;
-
-/** Own flags of `queue add` taken out of argv; the rest is parsed as `segment` options. */
-function splitAddArgs(argv: string[]): { own: { queue?: string; name?: string; wait: boolean }; rest: string[] } {
-  const own: { queue?: string; name?: string; wait: boolean } = { wait: false };
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const m = /^--(queue|name)(?:=(.*))?$/.exec(a);
-    if (m) {
-      const value = m[2] ?? argv[++i];
-      if (value === undefined) throw new AnimesegError('BAD_OPTION', `--${m[1]} needs a value`);
-      own[m[1] as 'queue' | 'name'] = value;
-    } else if (a === '--wait') own.wait = true;
-    else rest.push(a);
-  }
-  return { own, rest };
-}
-
-const WORKER_ONLY = ['device', 'threads', 'concurrency', 'json', 'watch'] as const;
-
 async function add(argv: string[]): Promise<number> {
-  const { own, rest } = splitAddArgs(argv);
-  const target = queueTarget(own.queue, own.name);
-  const parsed = parseCommandArgs('queue add', rest, segmentOptions);
-  const v = parsed.values;
-  const inputs = parsed.positionals as string[];
+  const misplaced = NOT_FOR_ADD.find((k) => argv.some((a) => a === `--${k}` || a.startsWith(`--${k}=`)));
+  if (misplaced && (WORKER_ONLY as readonly string[]).includes(misplaced)) throw new AnimesegError('BAD_OPTION', `--${misplaced} is a worker setting`, { hint: `give it to 'animeseg worker'` });
+  if (misplaced) throw new AnimesegError('BAD_OPTION', `--${misplaced} is not available for queue add`);
+  const { values: v, positionals: inputs } = queueCommands.add.parse(argv);
+  const target = queueTarget(v.queue, v.name);
   if (inputs.length === 0) throw new AnimesegError('BAD_OPTION', 'no input given', { hint: 'give image files, folders or globs on the shared folder' });
   if (inputs.includes('-')) throw new AnimesegError('BAD_OPTION', "'-' (stdin) cannot be queued", { hint: 'put the images on the shared folder' });
-  if (!v.out) throw new AnimesegError('BAD_OPTION', 'missing -o OUT (the output folder, on the shared folder)');
-  const misplaced = WORKER_ONLY.find((k) => v[k] !== undefined);
-  if (misplaced) throw new AnimesegError('BAD_OPTION', `--${misplaced} is a worker setting`, { hint: `give it to 'animeseg worker'` });
-  if (misplaced === undefined && v.watch) throw new AnimesegError('BAD_OPTION', '--watch is not available for queue add');
   const s = segmentSettings(v);
   await requireExistingPaths(inputs, 'check the path (folders are searched recursively; globs work too)');
   await assertReachable(target);
@@ -120,12 +145,12 @@ async function add(argv: string[]): Promise<number> {
   const queue = openQueue(target);
   const redis = openRedis(target);
   try {
-    const r = await enqueueImages(queue, redis, items, { outDir, settings, settingsHash: hash, folder, overwrite: v.overwrite ?? false });
+    const r = await enqueueImages(queue, redis, items, { outDir, settings, settingsHash: hash, folder, overwrite: v.overwrite });
     const notes = [r.alreadyQueued && `${r.alreadyQueued} of them already queued`, r.alreadyDone && `${r.alreadyDone} image(s) already done in ${outDir} (not enqueued)`].filter(Boolean);
     console.error(`${r.jobIds.length} job(s) in queue '${target.name}' for ${items.length} image(s)${notes.length ? `: ${notes.join(', ')}` : ''}`);
     console.log(r.jobIds.length);
-    if (!own.wait) return 0;
-    const progress = new Progress({ total: r.jobIds.length, label: 'queue', unit: 'img', mode: s.progress });
+    if (!v.wait) return 0;
+    const progress = new Progress({ total: r.jobIds.length, label: 'queue', unit: 'img', mode: v.progress });
     const w = await waitForJobs(queue, redis, r.jobIds, progress);
     console.error(`${w.completed} completed, ${w.failed} failed${w.failed ? ` (see 'animeseg queue status --queue ${target.url} --failed 20')` : ''}`);
     return w.failed > 0 ? 1 : 0;
@@ -136,25 +161,25 @@ async function add(argv: string[]): Promise<number> {
 }
 
 async function other(cmd: 'status' | 'retry-failed' | 'drain', argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommandArgs(`queue ${cmd}`, argv, { ...common, failed: { type: 'string' }, json: { type: 'boolean' }, all: { type: 'boolean' } }, false);
-  if (positionals.length) throw new AnimesegError('BAD_OPTION', `queue ${cmd}: unexpected argument '${positionals[0]}'`);
+  // Each sub-command reads its own table (checked before connecting: a usage error needs no Redis).
+  const v =
+    cmd === 'status' ? { cmd, ...queueCommands.status.parse(argv).values } : cmd === 'drain' ? { cmd, ...queueCommands.drain.parse(argv).values } : { cmd, ...queueCommands['retry-failed'].parse(argv).values };
   const target = queueTarget(v.queue, v.name);
   await assertReachable(target);
   const { openQueue, openRedis, queueStatus, formatStatus, failedJobs } = await import('../../queue/producer.js');
   const queue = openQueue(target);
   const redis = openRedis(target);
   try {
-    if (cmd === 'status') {
+    if (v.cmd === 'status') {
       const s = await queueStatus(queue, redis);
-      const nFailed = intOption('failed', v.failed, 0, 0, 10_000);
-      const failed = nFailed > 0 ? await failedJobs(queue, nFailed) : [];
+      const failed = v.failed > 0 ? await failedJobs(queue, v.failed) : [];
       if (v.json) console.log(JSON.stringify({ ...s, failedJobs: failed }, null, 2));
       else {
         console.log(`queue '${target.name}': ${formatStatus(s)}`);
         console.log(`  manifest lines: OUT/${MANIFEST_DIR}/HOST-PID-START.jsonl, one file per worker process (read with OUT/${MANIFEST_NAME})`);
         for (const f of failed) console.log(`  failed: ${f.reason.split('\n')[0]}`);
       }
-    } else if (cmd === 'retry-failed') {
+    } else if (v.cmd === 'retry-failed') {
       const before = (await queue.getJobCounts('failed')).failed ?? 0;
       await queue.retryJobs({ state: 'failed' });
       console.log(`${before} failed job(s) moved back to waiting`);

@@ -3,22 +3,22 @@
  */
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
-import { enumOption, intOption, numberOption, optionalInt, parseCommandArgs, progressOption, progressUsage, requireExistingPaths, usageError, type ParsedCommandArgs } from '../args.js';
-import { cliConfig, readEnum, readNumber, usageLine } from '../schema-args.js';
-import { detectSettingsJson, optionSpec, parseClassList, resolveClassIds, SEGMENT_OPTIONS } from '../../pipeline/options.js';
+import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
+import { defineCommand, type ValuesOf } from '../schema-args.js';
+import { DEVICE_OPTION } from '../run-options.js';
+import { detectSettingsJson, parseClassList, resolveClassIds, SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
 import { createSegmenter, type DetectOptions, type RecallOptions, type RefineName } from '../../pipeline/segmenter.js';
-import { checkBoxPrior, type BoxPriorName } from '../../pipeline/box-prior.js';
+import { BOX_PRIORS, DEFAULT_BOX_PRIOR, type BoxPriorName } from '../../pipeline/box-prior.js';
 import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
 import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/batch.js';
 import { OutputFolder } from '../../pipeline/output-folder.js';
 import { addSummary, watchInputs } from '../../pipeline/watch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
-import { checkDevice } from '../../models/session.js';
 import type { CropSpec } from '../../pipeline/crops.js';
 import type { RefinerOptions } from '../../refine/index.js';
 
-export const usage = `Usage: animeseg segment <files|folders|globs...> -o OUT [options]
+const HEAD = `Usage: animeseg segment <files|folders|globs...> -o OUT [options]
        animeseg segment - [options] > cutout.png      (image on stdin, PNG cutout on stdout;
                                                        --only-mask: the mask; --json: the instances JSON)
 
@@ -30,98 +30,158 @@ Finds characters with a YOLOv8-seg model and writes, per image NAME:
 Masks are 8-bit grayscale PNGs: 0 / 255, or alpha values with --soft-edge.
 Folders are searched recursively (jpg png webp avif gif tiff bmp; symbolic links followed). A rerun skips an
 image only when its record names the same source file and settings and its outputs exist; existing files
-that no run record claims are never replaced (the run stops before loading the model) unless --overwrite.
+that no run record claims are never replaced (the run stops before loading the model) unless --overwrite.`;
 
-Options:
-  -o, --out DIR          output folder (required unless input is -)
-  --model NAME|PATH[,..] model name from 'animeseg models list' or a .onnx path (default: yolov8n-seg-int8);
-                         YOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)
-${usageLine(optionSpec('conf'))}
-${usageLine(optionSpec('iou'))}
-${usageLine(optionSpec('max_det'))}
-${usageLine(optionSpec('classes'))}
-${usageLine(optionSpec('agnostic'))}
-${usageLine(
-  optionSpec('refine'),
-  `none | regions | vote | box (default none; regions with a detection-only model):
+// The options of this command beside the shared detection/output ones (SEGMENT_OPTIONS): what this CLI alone
+// has, each declared once; SEGMENT_TABLE below puts both in the order of the usage text.
+const CLI_ONLY = [
+  { key: 'out', short: 'o', type: 'string', metavar: 'DIR', help: 'output folder (required unless input is -)' },
+  {
+    key: 'model',
+    type: 'string',
+    metavar: 'NAME|PATH[,..]',
+    help: "model name from 'animeseg models list' or a .onnx path (default: yolov8n-seg-int8);\nYOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)",
+  },
+  { key: 'tta', type: 'enum', choices: ['none', 'flip'], default: 'none', defaultHelp: '', metavar: 'flip', help: 'also run the models on the mirrored image (recall aid)' },
+  { key: 'tiles', type: 'boolean', help: 'also run the models on 2x2 overlapping tiles (small characters)' },
+  { key: 'second_pass', type: 'boolean', help: 'also run the models on the largest salient region nothing was found in' },
+  // No default value: absent, the segmenter picks it (DEFAULT_BOX_PRIOR, for detection-only models).
+  { key: 'box_prior', type: 'enum', choices: BOX_PRIORS, defaultHelp: DEFAULT_BOX_PRIOR, metavar: 'NAME', help: 'coarse mask for boxes of detection-only models: colour | ellipse | box' },
+  // The SAM options stay undefined when absent: given without --refine vote|box they are a mistake (samRefineOptions).
+  { key: 'sam_model', type: 'string', defaultHelp: 'sam-vit-b', metavar: 'NAME', help: "SAM encoder/decoder pair for vote|box from 'animeseg models list'" },
+  { key: 'sam_encoder', type: 'string', metavar: 'PATH', help: 'a SAM encoder .onnx (with --sam-decoder, instead of --sam-model)' },
+  { key: 'sam_decoder', type: 'string', metavar: 'PATH', help: 'a SAM decoder .onnx' },
+  { key: 'sam_preset', type: 'enum', choices: ['seed', 'sam'], defaultHelp: '', help: "AMG settings for vote: seed = the original method's (default), sam = segment-anything's" },
+  { key: 'box_points', type: 'integer', min: 0, max: 32, defaultHelp: '3', metavar: 'N', help: 'positive points per character for --refine box' },
+  { key: 'overlay', type: 'boolean', help: 'also write an overlay picture with masks, boxes and scores' },
+  {
+    key: 'crops',
+    type: 'string',
+    metavar: 'square|N',
+    help: 'also write a training crop per character, NAME.instNN.crop.png: its cutout centred\non a square (longer side + margin), scaled to N x N when N is given (e.g. 512, 768, 1024)',
+  },
+  { key: 'crop_bg', type: 'string', metavar: 'C', help: "crop background: transparent (default, PNG) or a colour like '#fff' (JPEG, no alpha)" },
+  // Undefined when absent, to tell a stray --crop-margin (without --crops) from the default (cropOptions).
+  { key: 'crop_margin', type: 'number', min: 0, max: 1, defaultHelp: '0', metavar: 'F', help: "margin on each side as a fraction of the character's longer side" },
+  { key: 'json', type: 'boolean', help: 'print the run summary as JSON on stdout (with -: the instances JSON instead of a PNG)' },
+  { key: 'concurrency', type: 'integer', default: 4, min: 1, max: 64, metavar: 'N', help: 'images in flight' },
+  { key: 'overwrite', type: 'boolean', help: 'redo every image and replace existing files even if animeseg did not write them' },
+  { key: 'skip_empty', type: 'boolean', help: 'write only NAME.json for images with no character (no cutout, mask or overlay)' },
+  { key: 'min_area', type: 'number', default: 0, min: 0, max: 1, metavar: 'F', help: 'drop characters smaller than this fraction of the image' },
+  {
+    key: 'max_covered',
+    type: 'number',
+    default: 0.8,
+    min: 0,
+    max: 1,
+    defaultHelp: '0.8; 1 keeps all',
+    metavar: 'F',
+    help: 'drop a character when more than this fraction of its mask lies under\nhigher-scoring ones',
+  },
+  { key: 'watch', type: 'boolean', help: 'keep running: process new files as they appear in the inputs (Ctrl-C ends)' },
+  { key: 'max_pixels', type: 'integer', default: 100_000_000, min: 1, metavar: 'N', help: 'refuse larger images' },
+  DEVICE_OPTION,
+  // No default value: absent, the library plans threads (planInference).
+  {
+    key: 'threads',
+    type: 'integer',
+    min: 1,
+    max: 256,
+    metavar: 'N',
+    help: 'onnxruntime threads per model run (default: one per core for a single image;\nwith several images in flight, one inference worker per core, 1 thread each)',
+  },
+  PROGRESS_OPTION,
+] as const satisfies readonly OptionSpec[];
+
+type Shared = (typeof SEGMENT_OPTIONS)[number];
+type Own = (typeof CLI_ONLY)[number];
+const shared = <K extends Shared['key']>(key: K) => SEGMENT_OPTIONS.find((o) => o.key === key) as Extract<Shared, { key: K }>;
+const own = <K extends Own['key']>(key: K) => CLI_ONLY.find((o) => o.key === key) as Extract<Own, { key: K }>;
+
+/** Every option of `segment`, in usage order: the shared table's entries and this command's own. */
+export const SEGMENT_TABLE = [
+  own('out'),
+  own('model'),
+  shared('conf'),
+  shared('iou'),
+  shared('max_det'),
+  shared('classes'),
+  shared('agnostic'),
+  {
+    ...shared('refine'),
+    defaultHelp: '',
+    help: `none | regions | vote | box (default none; regions with a detection-only model):
   regions  weight-free colour over-segmentation fused by vote (no extra model)
   vote     Segment Anything automatic masks fused by vote (the original method; slow)
   box      Segment Anything prompted with each YOLO box and points`,
-)}
-  --tta flip             also run the models on the mirrored image (recall aid)
-  --tiles                also run the models on 2x2 overlapping tiles (small characters)
-  --second-pass          also run the models on the largest salient region nothing was found in
-  --box-prior NAME       coarse mask for boxes of detection-only models: colour | ellipse | box (default colour)
-${usageLine(optionSpec('soft_edge'))}
-  --sam-model NAME       SAM encoder/decoder pair for vote|box from 'animeseg models list' (default sam-vit-b)
-  --sam-encoder PATH     a SAM encoder .onnx (with --sam-decoder, instead of --sam-model)
-  --sam-decoder PATH     a SAM decoder .onnx
-  --sam-preset seed|sam  AMG settings for vote: seed = the original method's (default), sam = segment-anything's
-  --box-points N         positive points per character for --refine box (default 3)
-${usageLine(optionSpec('instances'))}
-  --overlay              also write an overlay picture with masks, boxes and scores
-${usageLine(optionSpec('only_mask'), 'write the mask and JSON, no cutout (with --instances: NAME.instNN.mask.png per character)')}
-${usageLine(optionSpec('bg_color'))}
-${usageLine(optionSpec('crop'))}
-  --crops square|N       also write a training crop per character, NAME.instNN.crop.png: its cutout centred
-                         on a square (longer side + margin), scaled to N x N when N is given (e.g. 512, 768, 1024)
-  --crop-bg C            crop background: transparent (default, PNG) or a colour like '#fff' (JPEG, no alpha)
-  --crop-margin F        margin on each side as a fraction of the character's longer side (default 0)
-${usageLine(optionSpec('format'))}
-  --json                 print the run summary as JSON on stdout (with -: the instances JSON instead of a PNG)
-  --concurrency N        images in flight (default 4)
-  --overwrite            redo every image and replace existing files even if animeseg did not write them
-  --skip-empty           write only NAME.json for images with no character (no cutout, mask or overlay)
-  --min-area F           drop characters smaller than this fraction of the image (default 0)
-  --max-covered F        drop a character when more than this fraction of its mask lies under
-                         higher-scoring ones (default 0.8; 1 keeps all)
-  --watch                keep running: process new files as they appear in the inputs (Ctrl-C ends)
-  --max-pixels N         refuse larger images (default 100000000)
-  --device cpu|cuda      execution provider (default cpu)
-  --threads N            onnxruntime threads per model run (default: one per core for a single image;
-                         with several images in flight, one inference worker per core, 1 thread each)
-${progressUsage()}
-Exit: 0 all ok, 1 some images failed, 2 usage error.`;
+  },
+  own('tta'),
+  own('tiles'),
+  own('second_pass'),
+  own('box_prior'),
+  shared('soft_edge'),
+  own('sam_model'),
+  own('sam_encoder'),
+  own('sam_decoder'),
+  own('sam_preset'),
+  own('box_points'),
+  shared('instances'),
+  own('overlay'),
+  { ...shared('only_mask'), help: 'write the mask and JSON, no cutout (with --instances: NAME.instNN.mask.png per character)' },
+  shared('bg_color'),
+  shared('crop'),
+  own('crops'),
+  own('crop_bg'),
+  own('crop_margin'),
+  shared('format'),
+  own('json'),
+  own('concurrency'),
+  own('overwrite'),
+  own('skip_empty'),
+  own('min_area'),
+  own('max_covered'),
+  own('watch'),
+  own('max_pixels'),
+  own('device'),
+  own('threads'),
+  own('progress'),
+] as const;
 
-export const options = {
-  out: { type: 'string', short: 'o' },
-  model: { type: 'string' },
-  // conf, iou, max-det, classes, agnostic, refine, soft-edge, only-mask, bg-color, crop, format, instances
-  ...cliConfig(SEGMENT_OPTIONS),
-  tta: { type: 'string' },
-  tiles: { type: 'boolean' },
-  'second-pass': { type: 'boolean' },
-  'box-prior': { type: 'string' },
-  'sam-model': { type: 'string' },
-  'sam-encoder': { type: 'string' },
-  'sam-decoder': { type: 'string' },
-  'sam-preset': { type: 'string' },
-  'box-points': { type: 'string' },
-  overlay: { type: 'boolean' },
-  crops: { type: 'string' },
-  'crop-bg': { type: 'string' },
-  'crop-margin': { type: 'string' },
-  json: { type: 'boolean' },
-  concurrency: { type: 'string' },
-  overwrite: { type: 'boolean' },
-  'skip-empty': { type: 'boolean' },
-  'min-area': { type: 'string' },
-  'max-covered': { type: 'string' },
-  watch: { type: 'boolean' },
-  'max-pixels': { type: 'string' },
-  device: { type: 'string' },
-  threads: { type: 'string' },
-  progress: { type: 'string' },
-} as const;
+// An option of either table left out of SEGMENT_TABLE is a bug of ours, found when the command loads.
+for (const o of [...CLI_ONLY, ...SEGMENT_OPTIONS] as readonly OptionSpec[]) {
+  if (o.cli !== false && !SEGMENT_TABLE.some((t) => t.key === o.key)) throw new Error(`segment: option ${o.key} is missing from SEGMENT_TABLE`);
+}
 
 /**
- * Refiner options from the SAM and soft-edge flags. SAM flags only make sense with vote|box: given with
+ * How this process runs rather than what it writes: `queue add` leaves these to its workers (or, --progress,
+ * has its own). Every other option decides the outputs, and the run's settings hash.
+ */
+export const RUN_ONLY = ['json', 'concurrency', 'watch', 'device', 'threads', 'progress'] as const;
+type Option = (typeof SEGMENT_TABLE)[number];
+type OutputOption = Exclude<Option, { key: (typeof RUN_ONLY)[number] | 'out' }>;
+const decidesOutputs = (o: Option): o is OutputOption => o.key !== 'out' && !(RUN_ONLY as readonly string[]).includes(o.key);
+/** The options that decide what a run writes (beside where: --out), in usage order: `queue add` takes them too. */
+export const SEGMENT_OUTPUT_OPTIONS: readonly OutputOption[] = SEGMENT_TABLE.filter(decidesOutputs);
+
+export const command = defineCommand({
+  name: 'segment',
+  head: HEAD,
+  options: SEGMENT_TABLE,
+  foot: 'Exit: 0 all ok, 1 some images failed, 2 usage error.',
+  positionals: true,
+});
+export const usage = command.usage;
+
+/** The option values after parsing, typed from SEGMENT_TABLE. */
+export type SegmentValues = ValuesOf<typeof SEGMENT_TABLE>;
+/** The values segmentSettings reads: those of SEGMENT_OUTPUT_OPTIONS (a `queue add` parse has them as well). */
+export type SegmentOutputValues = ValuesOf<typeof SEGMENT_OUTPUT_OPTIONS>;
+
+/**
+ * Refiner options from the SAM flags. SAM flags only make sense with vote|box: given with
  * another mode they are a mistake the user should hear about rather than have ignored.
  */
-function samRefineOptions(
-  v: { 'soft-edge'?: boolean; 'sam-model'?: string; 'sam-encoder'?: string; 'sam-decoder'?: string; 'sam-preset'?: string; 'box-points'?: string },
-  refine: RefineName,
-): RefinerOptions {
+function samRefineOptions(v: SegmentOutputValues, refine: RefineName): RefinerOptions {
   const samFlags = (['sam-model', 'sam-encoder', 'sam-decoder', 'sam-preset', 'box-points'] as const).filter((k) => v[k] !== undefined);
   if (samFlags.length > 0 && refine !== 'vote' && refine !== 'box') {
     throw new AnimesegError('BAD_OPTION', `--${samFlags[0]} needs --refine vote or --refine box`);
@@ -130,18 +190,17 @@ function samRefineOptions(
     throw new AnimesegError('BAD_OPTION', '--sam-encoder and --sam-decoder go together', { hint: 'or name a pair with --sam-model' });
   }
   const preset = v['sam-preset'];
-  if (preset !== undefined && preset !== 'seed' && preset !== 'sam') throw new AnimesegError('BAD_OPTION', `--sam-preset must be seed or sam, got '${preset}'`);
   if (preset !== undefined && refine !== 'vote') throw new AnimesegError('BAD_OPTION', '--sam-preset needs --refine vote');
   if (v['box-points'] !== undefined && refine !== 'box') throw new AnimesegError('BAD_OPTION', '--box-points needs --refine box');
   const models = { model: v['sam-model'], encoder: v['sam-encoder'], decoder: v['sam-decoder'] };
   const opts: RefinerOptions = {};
   if (refine === 'vote') opts.sam = { ...models, preset, progress: true };
-  if (refine === 'box') opts.box = { ...models, points: optionalInt('box-points', v['box-points'], 0, 32) };
+  if (refine === 'box') opts.box = { ...models, points: v['box-points'] };
   return opts;
 }
 
 /** --crops square|N, --crop-bg transparent|COLOR, --crop-margin F (the last two need --crops). */
-function cropOptions(v: { crops?: string; 'crop-bg'?: string; 'crop-margin'?: string }): CropSpec | undefined {
+function cropOptions(v: SegmentOutputValues): CropSpec | undefined {
   if (v.crops === undefined) {
     const stray = (['crop-bg', 'crop-margin'] as const).find((k) => v[k] !== undefined);
     if (stray) throw usageError(`--${stray} needs --crops square|N`);
@@ -151,7 +210,8 @@ function cropOptions(v: { crops?: string; 'crop-bg'?: string; 'crop-margin'?: st
   if (v.crops !== 'square' && !(side >= 16 && side <= 8192)) throw usageError(`--crops must be square or a side in pixels from 16 to 8192 (e.g. 512), got '${v.crops}'`);
   const size = v.crops === 'square' ? 'square' : side;
   const bg = v['crop-bg'] === undefined || v['crop-bg'].trim().toLowerCase() === 'transparent' ? undefined : parseColor(v['crop-bg']);
-  return { size, bg, margin: numberOption('crop-margin', v['crop-margin'], 0, 0, 1) };
+  // margin 0 written out when absent (CropSpec's own default): it is part of the settings hash of earlier runs.
+  return { size, bg, margin: v['crop-margin'] ?? 0 };
 }
 
 /** '--classes 0,2' or '--classes person,cat' (names need the model, so they resolve after loading). */
@@ -170,53 +230,38 @@ async function readStdin(): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** The option values after parsing (what segmentSettings reads). */
-export type SegmentValues = ParsedCommandArgs<typeof options>['values'];
-
 /**
- * Checked settings from the segment options (usage errors on bad values). `queue add` parses with the
- * same options and this function, so a queued run and a `segment` run of the same flags agree.
+ * Checked settings from the options that decide the outputs (cross-option rules are usage errors; each
+ * value was read and range-checked by the table). `queue add` parses with the same entries and calls this
+ * function, so a queued run and a `segment` run of the same flags agree.
  */
-export function segmentSettings(v: SegmentValues) {
-  const detect: DetectOptions = {
-    conf: readNumber(optionSpec('conf'), v.conf),
-    iou: readNumber(optionSpec('iou'), v.iou),
-    maxDet: readNumber(optionSpec('max_det'), v['max-det']),
-    agnostic: v.agnostic ?? false,
-  };
+export function segmentSettings(v: SegmentOutputValues) {
+  const detect: DetectOptions = { conf: v.conf, iou: v.iou, maxDet: v['max-det'], agnostic: v.agnostic };
   const classList = parseClasses(v.classes);
-  const refine = (readEnum(optionSpec('refine'), v.refine) ?? 'none') as RefineName;
+  // The refiner as given (undefined: the model's default, e.g. for detection-only models).
+  const refineGiven: RefineName | undefined = v.refine;
+  const refine: RefineName = refineGiven ?? 'none';
   const refineOptions = samRefineOptions(v, refine);
-  const softEdge = v['soft-edge'] ?? false;
-  const format = readEnum(optionSpec('format'), v.format) as 'png' | 'webp';
+  const softEdge = v['soft-edge'];
+  const format = v.format;
   const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
-  const concurrency = intOption('concurrency', v.concurrency, 4, 1, 64);
-  const maxPixels = intOption('max-pixels', v['max-pixels'], 100_000_000, 1);
-  const threads = optionalInt('threads', v.threads, 1, 256);
-  const device = checkDevice(v.device ?? 'cpu');
-  const progress = progressOption(v.progress);
   const crops = cropOptions(v);
   if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
-  const minArea = numberOption('min-area', v['min-area'], 0, 0, 1);
-  const maxCovered = numberOption('max-covered', v['max-covered'], 0.8, 0, 1);
-  const outputs = { format, overlay: v.overlay ?? false, instances: v.instances ?? false, onlyMask: v['only-mask'] ?? false, bgColor, crop: v.crop ?? false, crops, skipEmpty: v['skip-empty'] ?? false };
-  const recall: RecallOptions = { tta: enumOption('tta', v.tta, ['none', 'flip'], 'none'), tiles: v.tiles ?? false, secondPass: v['second-pass'] ?? false };
-  const boxPrior: BoxPriorName | undefined = v['box-prior'] !== undefined ? checkBoxPrior(v['box-prior']) : undefined;
-  // The refiner as given (undefined: the model's default, e.g. for detection-only models).
-  const refineGiven: RefineName | undefined = v.refine === undefined ? undefined : refine;
-  return { detect, classList, refine, refineGiven, refineOptions, softEdge, format, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs, recall, boxPrior };
+  const outputs = { format, overlay: v.overlay, instances: v.instances, onlyMask: v['only-mask'], bgColor, crop: v.crop, crops, skipEmpty: v['skip-empty'] };
+  const recall: RecallOptions = { tta: v.tta, tiles: v.tiles, secondPass: v['second-pass'] };
+  const boxPrior: BoxPriorName | undefined = v['box-prior'];
+  return { detect, classList, refine, refineGiven, refineOptions, softEdge, format, bgColor, maxPixels: v['max-pixels'], crops, minArea: v['min-area'], maxCovered: v['max-covered'], outputs, recall, boxPrior };
 }
 
 export async function run(argv: string[]): Promise<number> {
   // Every check here throws BAD_OPTION: src/cli/main.ts prints it and exits 2.
-  const parsed = parseCommandArgs('segment', argv, options);
-  const v = parsed.values;
-  const positionals = parsed.positionals as string[];
+  const { values: v, positionals } = command.parse(argv);
   if (positionals.length === 0) throw usageError('no input given', 'give image files, folders, globs, or - for stdin');
   if (!positionals.includes('-') && !v.out) throw usageError('missing -o OUT (the output folder)');
   if (positionals.includes('-') && positionals.length > 1) throw usageError("'-' (stdin) cannot be combined with other inputs");
   const settings = segmentSettings(v);
-  const { detect, classList, refine, refineOptions, bgColor, concurrency, maxPixels, threads, device, progress, crops, minArea, maxCovered, outputs, recall, boxPrior } = settings;
+  const { detect, classList, refine, refineOptions, bgColor, maxPixels, crops, minArea, maxCovered, outputs, recall, boxPrior } = settings;
+  const { concurrency, threads, device, progress } = v;
   if (crops && positionals.includes('-')) throw usageError('--crops writes files per character: give -o OUT and input files, not - (stdin)');
   if (v.watch && positionals.includes('-')) throw usageError('--watch needs input files or folders, not -');
   await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
@@ -236,7 +281,7 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   // Refusing to replace a user's files, and removing a killed run's temp files, also come before the model.
-  if (folder) await prepareBatch(items, { outDir, folder, overwrite: v.overwrite ?? false, ...outputs });
+  if (folder) await prepareBatch(items, { outDir, folder, overwrite: v.overwrite, ...outputs });
   // Several images in flight on the CPU: one inference worker per core (see planInference).
   const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
   // ... and the pure-CPU refiners on worker threads beside them (see planRefine).
@@ -263,7 +308,7 @@ export async function run(argv: string[]): Promise<number> {
       outDir,
       folder,
       concurrency,
-      overwrite: v.overwrite ?? false,
+      overwrite: v.overwrite,
       detect,
       filter: { minArea, maxCovered },
       refineOptions,

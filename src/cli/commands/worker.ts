@@ -3,52 +3,52 @@
  * active jobs, then exit; a second signal exits at once and the jobs are picked up by other workers).
  */
 import { AnimesegError } from '../../errors.js';
-import { checkDevice } from '../../models/session.js';
-import { intOption, optionalInt, parseCommandArgs } from '../args.js';
+import { defineCommand } from '../schema-args.js';
+import { QUEUE_TARGET_OPTIONS } from '../queue-options.js';
+import { DEVICE_OPTION } from '../run-options.js';
 import { assertReachable, queueTarget } from '../../queue/connection.js';
 
-export const usage = `Usage: animeseg worker --queue redis://HOST:PORT [options]
+export const command = defineCommand({
+  name: 'worker',
+  head: `Usage: animeseg worker --queue redis://HOST:PORT [options]
 
 Runs queued images (from 'animeseg queue add') through the 'segment' pipeline: the same outputs, written
-atomically to the run's output folder. Start one per machine; all must see the shared folder at the same path.
-
-Options:
-  --queue URL          Redis holding the queue (redis:// or rediss://)
-  --name NAME          queue name (default animeseg)
-  --concurrency N      images in flight in this process (default 2)
-  --device cpu|cuda    execution provider (default cpu)
-  --threads N          onnxruntime threads per model run
-  --lock-ms N          job lock length (default 30000): a killed worker's jobs are redone by others after
-                       about lock-ms + stalled-ms; a live worker renews its locks every lock-ms/2
-  --stalled-ms N       how often to look for jobs of dead workers (default lock-ms/2)
-  --exit-when-drained  exit once no waiting jobs are left (one-off runs, benchmarks)
-  --quiet              no log lines
-SIGTERM/SIGINT: finish the active jobs, then exit; a second signal exits at once (its jobs are redone).`;
+atomically to the run's output folder. Start one per machine; all must see the shared folder at the same path.`,
+  options: [
+    ...QUEUE_TARGET_OPTIONS,
+    { key: 'concurrency', type: 'integer', default: 2, min: 1, max: 64, metavar: 'N', help: 'images in flight in this process' },
+    DEVICE_OPTION,
+    { key: 'threads', type: 'integer', min: 1, max: 256, metavar: 'N', help: 'onnxruntime threads per model run' },
+    {
+      key: 'lock-ms',
+      type: 'integer',
+      default: 30_000,
+      min: 500,
+      max: 3_600_000,
+      metavar: 'N',
+      help: "job lock length: a killed worker's jobs are redone by others after\nabout lock-ms + stalled-ms; a live worker renews its locks every lock-ms/2",
+    },
+    // No default value: it follows --lock-ms (below).
+    { key: 'stalled-ms', type: 'integer', min: 200, max: 3_600_000, defaultHelp: 'lock-ms/2', metavar: 'N', help: 'how often to look for jobs of dead workers' },
+    { key: 'exit-when-drained', type: 'boolean', help: 'exit once no waiting jobs are left (one-off runs, benchmarks)' },
+    { key: 'quiet', type: 'boolean', help: 'no log lines' },
+  ],
+  foot: 'SIGTERM/SIGINT: finish the active jobs, then exit; a second signal exits at once (its jobs are redone).',
+});
+export const usage = command.usage;
 
 export async function run(argv: string[]): Promise<number> {
   let o;
   try {
-    const { values: v, positionals } = parseCommandArgs('worker', argv, {
-      queue: { type: 'string' },
-      name: { type: 'string' },
-      concurrency: { type: 'string' },
-      device: { type: 'string' },
-      threads: { type: 'string' },
-      'lock-ms': { type: 'string' },
-      'stalled-ms': { type: 'string' },
-      'exit-when-drained': { type: 'boolean' },
-      quiet: { type: 'boolean' },
-    }, false);
-    if (positionals.length) throw new AnimesegError('BAD_OPTION', `worker: unexpected argument '${positionals[0]}'`);
-    const lockMs = intOption('lock-ms', v['lock-ms'], 30_000, 500, 3_600_000);
+    const { values: v } = command.parse(argv);
     o = {
       ...queueTarget(v.queue, v.name),
-      concurrency: intOption('concurrency', v.concurrency, 2, 1, 64),
-      device: checkDevice(v.device ?? 'cpu'),
-      threads: optionalInt('threads', v.threads, 1, 256),
-      lockMs,
-      stalledMs: intOption('stalled-ms', v['stalled-ms'], Math.max(1000, Math.round(lockMs / 2)), 200, 3_600_000),
-      exitWhenDrained: v['exit-when-drained'] ?? false,
+      concurrency: v.concurrency,
+      device: v.device,
+      threads: v.threads,
+      lockMs: v['lock-ms'],
+      stalledMs: v['stalled-ms'] ?? Math.max(1000, Math.round(v['lock-ms'] / 2)),
+      exitWhenDrained: v['exit-when-drained'],
       log: v.quiet ? undefined : (line: string) => process.stderr.write(`${new Date().toISOString()} worker ${process.pid} ${line}\n`),
     };
   } catch (e) {

@@ -113,4 +113,4 @@ export { train, exportOnnx, findUltralytics, type TrainOptions, type TrainResult
 
 // Segment Anything over ONNX (encoder, decoder, automatic mask generator)
 export { SamEncoder, SamDecoder, createSamProposer, loadSam, type SamProposerOptions } from './models/sam/index.js';
-export { AutomaticMaskGenerator, AMG_DEFAULTS, SEED_PRESET } from './models/sam/amg/generator.js';
+export { AutomaticMaskGenerator, AMG_DEFAULTS, ORIGINAL_PRESET } from './models/sam/amg/generator.js';

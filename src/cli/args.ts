@@ -12,7 +12,7 @@ import type { OptionSpec } from '../util/option-spec.js';
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
 /** What parseCommandArgs returns: node's typed parse result for these options. */
-export type ParsedCommandArgs<T extends OptionsConfig> = ReturnType<
+type ParsedCommandArgs<T extends OptionsConfig> = ReturnType<
   typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>
 >;
 
@@ -122,11 +122,6 @@ export function intOption(name: string, value: string | undefined, def: number, 
   return n;
 }
 
-/** An integer option that stays undefined when absent (e.g. "the library's default"). */
-export function optionalInt(name: string, value: string | undefined, min = -Infinity, max = Infinity): number | undefined {
-  return value === undefined ? undefined : intOption(name, value, 0, min, max);
-}
-
 /** One of a fixed set of words; `def` when absent. */
 export function enumOption<const C extends readonly string[]>(name: string, value: string | undefined, choices: C, def: C[number]): C[number];
 export function enumOption<const C extends readonly string[]>(name: string, value: string | undefined, choices: C): C[number] | undefined;
@@ -139,8 +134,6 @@ export function enumOption<const C extends readonly string[]>(name: string, valu
 
 /** The progress modes every long-running command accepts. */
 export const PROGRESS_MODES = ['auto', 'bar', 'plain', 'silent'] as const;
-export type ProgressMode = (typeof PROGRESS_MODES)[number];
-export const progressOption = (value: string | undefined): ProgressMode => enumOption('progress', value, PROGRESS_MODES, 'auto');
 /** --progress MODE, as every long-running command declares it. */
 export const PROGRESS_OPTION = {
   key: 'progress',
@@ -150,8 +143,6 @@ export const PROGRESS_OPTION = {
   metavar: 'MODE',
   help: PROGRESS_MODES.join(' | '),
 } as const satisfies OptionSpec;
-/** The --progress usage line, from PROGRESS_MODES; `column` is where the command's help text starts. */
-export const progressUsage = (column = 25): string => `${'  --progress MODE'.padEnd(column)}${PROGRESS_MODES.join(' | ')} (default auto)`;
 
 /** A comma-separated list with no empty items ('a,,b' and '' are mistakes); undefined when absent. */
 export function listOption(name: string, value: string | undefined, example = 'a,b'): string[] | undefined {
@@ -171,12 +162,6 @@ export function rangeOption(name: string, value: string | undefined, def: [numbe
     throw usageError(`--${name} must be a number or a range like 0.5-1.5, got '${value}'`);
   }
   return [a, b];
-}
-
-/** A required option: its value, or a usage error naming it. */
-export function requireOption(name: string, value: string | undefined, what: string): string {
-  if (value === undefined || value === '') throw usageError(`missing --${name} ${what}`);
-  return value;
 }
 
 const hasGlob = (s: string): boolean => /[*?[\]{}]/.test(s);

@@ -8,6 +8,8 @@ import { describeError, isAnimesegError } from '../errors.js';
 interface CommandModule {
   run(argv: string[]): Promise<number>;
   usage: string;
+  /** Commands with sub-commands (dataset, models, queue): each one's own table, for `CMD SUB --help`. */
+  commands?: Record<string, { usage: string }>;
 }
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
@@ -50,7 +52,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const mod = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(mod.usage);
+    // 'dataset check --help': that sub-command's options only; 'dataset --help': all of them.
+    const sub = rest.find((a) => !a.startsWith('-'));
+    console.log((sub !== undefined && mod.commands?.[sub]?.usage) || mod.usage);
     return 0;
   }
   try {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { AnimesegError } from '../../src/errors.js';
 import { DETECT_DEFAULTS, flagOf, SEGMENT_OPTIONS, type OptionSpec } from '../../src/pipeline/options.js';
 import { command as segment, RUN_ONLY, SEGMENT_OUTPUT_OPTIONS, SEGMENT_TABLE, segmentSettings, run as runSegment } from '../../src/cli/commands/segment.js';
-import { queueCommands, run as runQueue, usage as queueUsage } from '../../src/cli/commands/queue.js';
+import { commands, run as runQueue, usage as queueUsage } from '../../src/cli/commands/queue.js';
 import { command as worker } from '../../src/cli/commands/worker.js';
 
 const table = (t: readonly OptionSpec[]): readonly OptionSpec[] => t;
@@ -59,8 +59,8 @@ test('segmentSettings reads the typed values: table defaults when nothing is giv
 });
 
 test('queue: every option of the four tables is in --help; add takes exactly segment\'s output options', () => {
-  for (const [name, cmd] of Object.entries(queueCommands)) for (const o of cmd.options) assert.ok(lineOf(queueUsage, o) >= 0, `${name}: --${flagOf(o.key)}`);
-  const addKeys: string[] = queueCommands.add.options.map((o) => o.key);
+  for (const [name, cmd] of Object.entries(commands)) for (const o of cmd.options) assert.ok(lineOf(queueUsage, o) >= 0, `${name}: --${flagOf(o.key)}`);
+  const addKeys: string[] = commands.add.options.map((o) => o.key);
   for (const o of SEGMENT_OUTPUT_OPTIONS) assert.ok(addKeys.includes(o.key), o.key);
   for (const k of RUN_ONLY.filter((r) => r !== 'progress')) assert.equal(addKeys.includes(k), false, `${k} is not queue add's`);
   // Everything else of segment's table (but where it writes, which add declares itself) is an output option.
@@ -73,16 +73,16 @@ test('queue: every option of the four tables is in --help; add takes exactly seg
 test('queue add and segment read the same flags into the same settings', () => {
   const flags = ['--conf', '0.4', '--refine', 'vote', '--sam-preset', 'sam', '--crops', 'square', '--crop-bg', '#fff', '--min-area', '0.01', '--tta', 'flip', '--instances'];
   const viaSegment = segmentSettings(segment.parse(['-o', 'out', 'a.png', ...flags]).values);
-  const viaQueue = segmentSettings(queueCommands.add.parse(['--queue', 'redis://h:1', '-o', 'out', 'a.png', ...flags]).values);
+  const viaQueue = segmentSettings(commands.add.parse(['--queue', 'redis://h:1', '-o', 'out', 'a.png', ...flags]).values);
   assert.deepEqual(viaQueue, viaSegment);
 });
 
 test('queue: the required -o, a range and the worker settings give their messages', async () => {
-  const out = spec(queueCommands.add.options, 'out');
+  const out = spec(commands.add.options, 'out');
   assert.equal(out.required, true);
-  assert.throws(() => queueCommands.add.parse(['a.png']), bad(`--${flagOf(out.key)} is required`));
-  pastMax((argv) => queueCommands.status.parse(argv), spec(queueCommands.status.options, 'failed'));
-  assert.throws(() => queueCommands.drain.parse(['--failed', '1']), bad("unknown option '--failed'"));
+  assert.throws(() => commands.add.parse(['a.png']), bad(`--${flagOf(out.key)} is required`));
+  pastMax((argv) => commands.status.parse(argv), spec(commands.status.options, 'failed'));
+  assert.throws(() => commands.drain.parse(['--failed', '1']), bad("unknown option '--failed'"));
   // Refused by name before any connection; run() prints the message with the usage and returns 2.
   const printed: string[] = [];
   const error = console.error;

@@ -36,7 +36,7 @@ test('the settings hash is the run record one: key order does not matter; conf, 
   const boxModel = { info: { ...model.info, refine: 'box' as const } };
   assert.notEqual(await h(box(3), boxModel), await h(box(5), boxModel), 'SAM box points');
   // The display-only SAM progress flag is not a setting (batchSettings drops it).
-  const vote = (progress: boolean) => ({ ...s, refine: 'vote' as const, refineOptions: { sam: { preset: 'seed' as const, progress } } });
+  const vote = (progress: boolean) => ({ ...s, refine: 'vote' as const, refineOptions: { sam: { preset: 'original' as const, progress } } });
   const voteModel = { info: { ...model.info, refine: 'vote' as const } };
   assert.equal(await h(vote(true), voteModel), await h(vote(false), voteModel));
 });

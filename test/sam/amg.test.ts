@@ -14,7 +14,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { SamDecoder } from '../../src/models/sam/decoder.js';
 import { SamEncoder } from '../../src/models/sam/encoder.js';
-import { AMG_DEFAULTS, AutomaticMaskGenerator, SEED_PRESET, type AmgSegment } from '../../src/models/sam/amg/generator.js';
+import { AMG_DEFAULTS, AutomaticMaskGenerator, ORIGINAL_PRESET, type AmgSegment } from '../../src/models/sam/amg/generator.js';
 import { createSamProposer } from '../../src/models/sam/index.js';
 import { AnimesegError } from '../../src/errors.js';
 import { discArea, discMask, fakePair, grayImage, tempDir } from './helpers.js';
@@ -56,7 +56,7 @@ test('defaults are segment-anything\'s; the seed preset is algorithms.md §5', (
   assert.equal(AMG_DEFAULTS.cropOverlapRatio, 512 / 1500);
   assert.equal(AMG_DEFAULTS.cropNPointsDownscaleFactor, 1);
   assert.equal(AMG_DEFAULTS.minMaskRegionArea, 0);
-  assert.deepEqual({ ...SEED_PRESET }, { predIouThresh: 0.6, stabilityScoreThresh: 0.8, cropNLayers: 1, cropNPointsDownscaleFactor: 1, maxSide: 1920 });
+  assert.deepEqual({ ...ORIGINAL_PRESET }, { predIouThresh: 0.6, stabilityScoreThresh: 0.8, cropNLayers: 1, cropNPointsDownscaleFactor: 1, maxSide: 1920 });
 });
 
 test('3x3 grid on 96x96: nine r 7.5 discs in grid order (hand-derived)', async () => {

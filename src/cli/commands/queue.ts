@@ -58,7 +58,7 @@ const ADD_OWN = [
 ] as const satisfies readonly OptionSpec[];
 
 /** The four sub-commands, each with its table; --queue and --name are every one's. */
-export const queueCommands = {
+export const commands = {
   add: defineCommand({
     name: 'queue add',
     head: `Usage: ${SYNOPSIS.add}`,
@@ -82,7 +82,7 @@ export const queueCommands = {
   }),
 };
 
-const own = (cmd: keyof typeof queueCommands): readonly OptionSpec[] => queueCommands[cmd].options.filter((o) => !QUEUE_TARGET_OPTIONS.some((t) => t.key === o.key));
+const own = (cmd: keyof typeof commands): readonly OptionSpec[] => commands[cmd].options.filter((o) => !QUEUE_TARGET_OPTIONS.some((t) => t.key === o.key));
 
 export const usage = `${HEAD}
 
@@ -103,7 +103,7 @@ async function add(argv: string[]): Promise<number> {
   const misplaced = NOT_FOR_ADD.find((k) => argv.some((a) => a === `--${k}` || a.startsWith(`--${k}=`)));
   if (misplaced && (WORKER_ONLY as readonly string[]).includes(misplaced)) throw new AnimesegError('BAD_OPTION', `--${misplaced} is a worker setting`, { hint: `give it to 'animeseg worker'` });
   if (misplaced) throw new AnimesegError('BAD_OPTION', `--${misplaced} is not available for queue add`);
-  const { values: v, positionals: inputs } = queueCommands.add.parse(argv);
+  const { values: v, positionals: inputs } = commands.add.parse(argv);
   const target = queueTarget(v.queue, v.name);
   if (inputs.length === 0) throw new AnimesegError('BAD_OPTION', 'no input given', { hint: 'give image files, folders or globs on the shared folder' });
   if (inputs.includes('-')) throw new AnimesegError('BAD_OPTION', "'-' (stdin) cannot be queued", { hint: 'put the images on the shared folder' });
@@ -163,7 +163,7 @@ async function add(argv: string[]): Promise<number> {
 async function other(cmd: 'status' | 'retry-failed' | 'drain', argv: string[]): Promise<number> {
   // Each sub-command reads its own table (checked before connecting: a usage error needs no Redis).
   const v =
-    cmd === 'status' ? { cmd, ...queueCommands.status.parse(argv).values } : cmd === 'drain' ? { cmd, ...queueCommands.drain.parse(argv).values } : { cmd, ...queueCommands['retry-failed'].parse(argv).values };
+    cmd === 'status' ? { cmd, ...commands.status.parse(argv).values } : cmd === 'drain' ? { cmd, ...commands.drain.parse(argv).values } : { cmd, ...commands['retry-failed'].parse(argv).values };
   const target = queueTarget(v.queue, v.name);
   await assertReachable(target);
   const { openQueue, openRedis, queueStatus, formatStatus, failedJobs } = await import('../../queue/producer.js');

@@ -51,7 +51,7 @@ const CLI_ONLY = [
   { key: 'sam_model', type: 'string', defaultHelp: 'sam-vit-b', metavar: 'NAME', help: "SAM encoder/decoder pair for vote|box from 'animeseg models list'" },
   { key: 'sam_encoder', type: 'string', metavar: 'PATH', help: 'a SAM encoder .onnx (with --sam-decoder, instead of --sam-model)' },
   { key: 'sam_decoder', type: 'string', metavar: 'PATH', help: 'a SAM decoder .onnx' },
-  { key: 'sam_preset', type: 'enum', choices: ['seed', 'sam'], defaultHelp: '', help: "AMG settings for vote: seed = the original method's (default), sam = segment-anything's" },
+  { key: 'sam_preset', type: 'enum', choices: ['original', 'sam'], defaultHelp: '', help: "AMG settings for vote: original = the original method's (default), sam = segment-anything's" },
   { key: 'box_points', type: 'integer', min: 0, max: 32, defaultHelp: '3', metavar: 'N', help: 'positive points per character for --refine box' },
   { key: 'overlay', type: 'boolean', help: 'also write an overlay picture with masks, boxes and scores' },
   {

@@ -6,7 +6,7 @@ import type { RawImage } from '../../image/types.js';
 import type { Mask } from '../../mask/types.js';
 import type { SegmentProposer } from '../../contracts.js';
 import { Progress } from '../../util/progress.js';
-import { AutomaticMaskGenerator, SEED_PRESET, type AmgOptions, type AmgTimings } from './amg/generator.js';
+import { AutomaticMaskGenerator, ORIGINAL_PRESET, type AmgOptions, type AmgTimings } from './amg/generator.js';
 import { disposeSam, loadSam, type SamModelOptions } from './models.js';
 
 export { SamEncoder, type SamEmbedding, type SamEncoderOptions } from './encoder.js';
@@ -15,7 +15,7 @@ export {
   AutomaticMaskGenerator,
   AMG_DEFAULTS,
   type AmgHooks,
-  SEED_PRESET,
+  ORIGINAL_PRESET,
   validateAmgOptions,
   type AmgOptions,
   type AmgResult,
@@ -28,8 +28,8 @@ export { applyCoords, applyBox, getPreprocessShape, preprocessForEncoder, resize
 export interface SamProposerOptions extends SamModelOptions {
   /** AMG settings over the preset. */
   amg?: Partial<AmgOptions>;
-  /** 'seed' (default: the original work's settings, algorithms.md §5) or 'sam' (segment-anything's defaults). */
-  preset?: 'seed' | 'sam';
+  /** 'original' (default: the original method's settings, algorithms.md §5) or 'sam' (segment-anything's defaults). */
+  preset?: 'original' | 'sam';
   warn?: (msg: string) => void;
   /** Show a progress bar (stderr) over the decoder prompts of each image: SAM's AMG takes minutes on CPU. */
   progress?: boolean;
@@ -44,7 +44,7 @@ export interface SamProposer extends SegmentProposer {
 /** The AMG as a SegmentProposer: one full-size mask per SAM segment. */
 export async function createSamProposer(opts: SamProposerOptions = {}): Promise<SamProposer> {
   const sam = await loadSam(opts);
-  const amg = { ...(opts.preset === 'sam' ? {} : SEED_PRESET), ...opts.amg };
+  const amg = { ...(opts.preset === 'sam' ? {} : ORIGINAL_PRESET), ...opts.amg };
   let generator: AutomaticMaskGenerator;
   let bar: Progress | undefined;
   let shown = 0;

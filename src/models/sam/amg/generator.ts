@@ -68,8 +68,8 @@ export const AMG_DEFAULTS: Readonly<AmgOptions> = Object.freeze({
   maxDecoderFloats: 16 * 1024 * 1024,
 });
 
-/** The seed's settings (../shared/docs/algorithms.md §5). */
-export const SEED_PRESET: Readonly<Partial<AmgOptions>> = Object.freeze({
+/** The original method's settings (../shared/docs/algorithms.md §5). */
+export const ORIGINAL_PRESET: Readonly<Partial<AmgOptions>> = Object.freeze({
   predIouThresh: 0.6,
   stabilityScoreThresh: 0.8,
   cropNLayers: 1,

@@ -64,28 +64,7 @@ export function resultAlpha(r: { instances: readonly Instance[]; width: number; 
 
 /** Smallest integer box [x0, y0, x1, y1) holding every non-zero alpha; null when empty. */
 export function contentBounds(alpha: Uint8Array, width: number, height: number): [number, number, number, number] | null {
-  let x0 = width;
-  let y0 = height;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    let first = -1;
-    let last = -1;
-    for (let x = 0; x < width; x++) {
-      if (alpha[row + x] !== 0) {
-        if (first < 0) first = x;
-        last = x;
-      }
-    }
-    if (first >= 0) {
-      if (y < y0) y0 = y;
-      y1 = y;
-      if (first < x0) x0 = first;
-      if (last > x1) x1 = last;
-    }
-  }
-  return x1 < 0 ? null : [x0, y0, x1 + 1, y1 + 1];
+  return maskBox({ data: alpha, width, height });
 }
 
 export interface CutoutOptions {

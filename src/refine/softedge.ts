@@ -9,6 +9,7 @@
 import { AnimesegError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
 import type { Mask } from '../mask/types.js';
+import { maskBox } from '../mask/ops.js';
 import { DEFAULT_SOFT_EDGE, type SoftEdgeOption, type SoftEdgeOptions } from './types.js';
 
 /** `true` → defaults, `false`/undefined → null (off), object → defaults overridden and checked. */
@@ -231,28 +232,14 @@ export function softAlpha(image: RawImage, mask: Mask, opts: SoftEdgeOption = tr
     throw new AnimesegError('BAD_INPUT', `softAlpha: mask is ${mask.width}x${mask.height}, image is ${W}x${H}`);
   }
   const alpha = new Uint8Array(W * H);
+  const box = maskBox(mask);
+  if (!box) return alpha;
   const m = mask.data;
-  let x1 = W;
-  let y1 = H;
-  let x2 = -1;
-  let y2 = -1;
-  for (let y = 0; y < H; y++) {
-    const row = y * W;
-    for (let x = 0; x < W; x++) {
-      if (m[row + x]) {
-        if (x < x1) x1 = x;
-        if (x > x2) x2 = x;
-        if (y < y1) y1 = y;
-        if (y > y2) y2 = y;
-      }
-    }
-  }
-  if (x2 < 0) return alpha;
   const margin = 2 * o.radius + 1;
-  x1 = Math.max(0, x1 - margin);
-  y1 = Math.max(0, y1 - margin);
-  x2 = Math.min(W - 1, x2 + margin);
-  y2 = Math.min(H - 1, y2 + margin);
+  const x1 = Math.max(0, box[0] - margin);
+  const y1 = Math.max(0, box[1] - margin);
+  const x2 = Math.min(W - 1, box[2] - 1 + margin);
+  const y2 = Math.min(H - 1, box[3] - 1 + margin);
   const w = x2 - x1 + 1;
   const h = y2 - y1 + 1;
   const N = w * h;

@@ -1,5 +1,5 @@
 /**
- * --device, as `segment` and `worker` declare it. A module of its own (no imports beyond types) so that a
+ * --device, as `segment`, `worker`, `serve` and `eval` declare it. A module of its own (no imports beyond types) so that a
  * command's table costs nothing to load: `worker --help` does not load the segment pipeline for it.
  */
 import type { Device } from '../models/session.js';

@@ -63,16 +63,11 @@ export function usageLine(o: OptionSpec, help = `${o.help}${defaultText(o)}`): s
   return [first, ...lines.slice(1).map((l) => ' '.repeat(USAGE_COLUMN) + l)].join('\n');
 }
 
-/** The typed value of a number, integer or enum option from its flag's text (its default when absent). */
+/** The value of a number or integer option with a default, from its flag's text (the default when absent). */
 export function readNumber(o: OptionSpec, value: string | undefined): number {
   const v = readValue(o, value);
   if (typeof v !== 'number') throw new Error(`${o.key} is not a number option with a default`);
   return v;
-}
-
-export function readEnum(o: OptionSpec, value: string | undefined): string | undefined {
-  if (o.type !== 'enum') throw new Error(`${o.key} is not an enum option`);
-  return readValue(o, value) as string | undefined;
 }
 
 /** The value of one option from what parseArgs gave (a string, a switch, or the strings of a repeated flag). */

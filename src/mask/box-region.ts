@@ -2,7 +2,7 @@
 import type { Box, Mask } from './types.js';
 import { createMask } from './types.js';
 
-/** The pixel region [x0, y0, x1) × [y0, y1) a box covers in a W×H image, at least one pixel, inside the image. */
+/** The pixel region [x0, x1) × [y0, y1), as [x0, y0, x1, y1], a box covers in a W×H image, at least one pixel, inside the image. */
 export function boxRegion(box: Box, W: number, H: number): [number, number, number, number] {
   const x0 = Math.max(0, Math.min(W - 1, Math.floor(box[0])));
   const y0 = Math.max(0, Math.min(H - 1, Math.floor(box[1])));

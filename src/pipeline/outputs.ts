@@ -10,6 +10,7 @@ import type { Box, Mask, Polygon, Rle } from '../mask/types.js';
 import { encodeRle } from '../mask/rle.js';
 import { maskToPolygons } from '../mask/polygon.js';
 import { cropMask, maskBox } from '../mask/ops.js';
+import { boxRegion } from '../mask/box-region.js';
 import { drawOverlay } from '../image/draw.js';
 import { toRgb } from '../image/pixels.js';
 import type { Instance } from './types.js';
@@ -170,13 +171,7 @@ export function instanceTag(id: number): string {
 }
 
 /** Integer pixel region of a float box: floor of the start, ceil of the end, clipped to the image. */
-export function boxRegion(box: Box, width: number, height: number): [number, number, number, number] {
-  const x0 = Math.max(0, Math.min(width - 1, Math.floor(box[0])));
-  const y0 = Math.max(0, Math.min(height - 1, Math.floor(box[1])));
-  const x1 = Math.max(x0 + 1, Math.min(width, Math.ceil(box[2])));
-  const y1 = Math.max(y0 + 1, Math.min(height, Math.ceil(box[3])));
-  return [x0, y0, x1, y1];
-}
+export { boxRegion } from '../mask/box-region.js';
 
 /**
  * One RGBA cutout per instance, cropped to its box (the mask may reach slightly past the box).

@@ -6,6 +6,7 @@ import { defineCommand } from '../schema-args.js';
 import type { EvaluateReport } from '../../eval/evaluate.js';
 import type { SplitName } from '../../data/yaml.js';
 import type { RefineName } from '../../pipeline/segmenter.js';
+import { DEVICE_OPTION } from '../run-options.js';
 
 const SPLITS = ['val', 'test', 'train'] as const satisfies readonly SplitName[];
 const REFINERS = ['none', 'vote', 'box', 'regions'] as const satisfies readonly RefineName[];
@@ -35,7 +36,7 @@ worst.png (worst images by IoU, prediction and truth side by side).`,
     { key: 'limit', type: 'integer', min: 1, metavar: 'N', help: 'only the first N images' },
     { key: 'threads', type: 'integer', min: 1, max: 256, metavar: 'N', help: 'inference threads' },
     // No default here: the segmenter's own (cpu) applies, as before.
-    { key: 'device', type: 'enum', choices: ['cpu', 'cuda'], defaultHelp: 'cpu', help: 'inference device' },
+    { ...DEVICE_OPTION, help: 'inference device' },
     { key: 'json', type: 'boolean', help: 'print the report as JSON on stdout' },
     PROGRESS_OPTION,
   ],

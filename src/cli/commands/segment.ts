@@ -172,8 +172,6 @@ export const command = defineCommand({
 });
 export const usage = command.usage;
 
-/** The option values after parsing, typed from SEGMENT_TABLE. */
-export type SegmentValues = ValuesOf<typeof SEGMENT_TABLE>;
 /** The values segmentSettings reads: those of SEGMENT_OUTPUT_OPTIONS (a `queue add` parse has them as well). */
 export type SegmentOutputValues = ValuesOf<typeof SEGMENT_OUTPUT_OPTIONS>;
 

@@ -7,6 +7,7 @@ import { AnimesegError } from '../../errors.js';
 import { DEFAULT_MODEL } from '../../models/resolver/index.js';
 import { REFINE_NAMES } from '../../pipeline/options.js';
 import type { OptionSpec } from '../../util/option-spec.js';
+import { DEVICE_OPTION } from '../run-options.js';
 
 /** --queue N: the number form of --queue (the other is a redis:// URL), read with this range. */
 export const QUEUE_WAITING = { key: 'queue', type: 'integer', default: 16, min: 0, max: 10_000, help: 'requests allowed to wait' } as const satisfies OptionSpec;
@@ -59,7 +60,7 @@ and the page at / (upload, overlay, toggle characters, compare edges, download; 
       metavar: 'ORIGIN[,ORIGIN]',
       help: "let pages from these origins call the API (CORS; default: none, and\ncross-origin POSTs are refused); '*' = any",
     },
-    { key: 'device', type: 'enum', choices: ['cpu', 'cuda'], default: 'cpu', help: 'onnxruntime execution provider' },
+    { ...DEVICE_OPTION, help: 'onnxruntime execution provider' },
     { key: 'threads', type: 'integer', min: 1, max: 256, metavar: 'N', defaultHelp: "onnxruntime's choice", help: 'onnxruntime intra-op threads' },
     { key: 'quiet', type: 'boolean', help: 'no per-request log lines' },
   ],

@@ -19,6 +19,17 @@ import type { RawImage } from './types.js';
 import { COEF_SCALE, axisTable } from '../util/opencv-linear.js';
 import { roundHalfEven } from '../util/numeric.js';
 
+/**
+ * The size an image is shrunk to so its longest side is at most maxSide (never enlarged), as the original
+ * work shrinks images for SAM: scale = maxSide / longest, sides int(x * scale) — truncated, in double
+ * precision like Python (so 2001 x 1000 at 1920 gives 1920 x 959, where rounding would give 960).
+ */
+export function shrinkToMaxSide(w: number, h: number, maxSide: number): [number, number] {
+  if (Math.max(w, h) <= maxSide) return [w, h];
+  const scale = maxSide / Math.max(w, h);
+  return [Math.max(1, Math.trunc(w * scale)), Math.max(1, Math.trunc(h * scale))];
+}
+
 /** Resize an interleaved u8 image to (dw, dh) exactly like cv2.resize(img, (dw, dh), INTER_LINEAR). */
 export function resizeBilinearU8(img: RawImage, dw: number, dh: number): RawImage {
   const { width: sw, height: sh, channels: cn } = img;

@@ -12,7 +12,8 @@ import { encodeRle } from '../../../mask/rle.js';
 import { AnimesegError } from '../../../errors.js';
 import type { SamEncoder } from '../encoder.js';
 import type { SamDecoder } from '../decoder.js';
-import { applyCoords, getPreprocessShape, resizeBilinearPil } from '../transforms.js';
+import { applyCoords } from '../transforms.js';
+import { resizeBilinearU8, shrinkToMaxSide } from '../../../image/resize.js';
 import { buildAllLayerPointGrids } from './grid.js';
 import { boxArea, boxXyxyToXywh, generateCropBoxes } from './crops.js';
 import { isBoxNearCropEdge, maskBoxInclusive } from './filters.js';
@@ -214,12 +215,13 @@ export class AutomaticMaskGenerator {
     const dec0 = { ms: this.decoder.runMs, runs: this.decoder.runs };
     const enc0 = this.encoder.runs;
 
-    // The seed shrinks big images before the AMG; masks are scaled back to the input size at the end.
+    // The original shrinks big images before the AMG (cv2.resize, sides int(x * scale)); masks are scaled
+    // back to the input size at the end.
     let image = input;
     const longest = Math.max(input.width, input.height);
     if (longest > o.maxSide) {
-      const [h, w] = getPreprocessShape(input.height, input.width, o.maxSide);
-      image = { data: resizeBilinearPil(input.data, input.width, input.height, input.channels, w, h), width: w, height: h, channels: input.channels };
+      const [w, h] = shrinkToMaxSide(input.width, input.height, o.maxSide);
+      image = resizeBilinearU8(input, w, h);
     }
     const W = image.width;
     const H = image.height;

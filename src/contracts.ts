@@ -47,6 +47,8 @@ export interface SegmentProposer {
   /** Short name for logs and timings, e.g. 'sam-amg' or 'regions'. */
   name: string;
   propose(image: RawImage): Promise<Mask[]>;
+  /** What the user should know about its last propose() call (a degraded model, say), for the result JSON. */
+  readonly lastNotes?: readonly string[];
   dispose?(): Promise<void>;
 }
 

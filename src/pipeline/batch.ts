@@ -107,6 +107,8 @@ export interface BatchSummary {
   /** Images redone because an earlier result had other settings, or came from another source file. */
   redone: { settings: number; source: number };
   instances: number;
+  /** Distinct notes of the results (NAME.json "notes"), e.g. that the vote's SAM decoder ran degraded. */
+  notes: string[];
   seconds: number;
   /** Sum of per-stage milliseconds over processed images. */
   stageMs: Record<string, number>;
@@ -280,7 +282,7 @@ export interface ProcessContext {
  * Segment one image, drop junk instances, write its outputs (JSON last) and return its record (the
  * caller appends it to the manifest, which marks the image done).
  */
-export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOptions, ctx: ProcessContext): Promise<{ record: RunRecord; instances: SegmentInstance[]; outputs: string[]; timings: Record<string, number> }> {
+export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOptions, ctx: ProcessContext): Promise<{ record: RunRecord; instances: SegmentInstance[]; outputs: string[]; timings: Record<string, number>; notes: string[] }> {
   const format = opts.format ?? 'png';
   const outDir = resolve(opts.outDir);
   const paths = outputPaths(outDir, item.name, format);
@@ -372,7 +374,7 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   record.scores = base.instances.map((i) => i.score);
   record.areas = base.instances.map((i) => i.area);
   record.finished = new Date().toISOString();
-  return { record, instances, outputs, timings };
+  return { record, instances, outputs, timings, notes: r.notes ?? [] };
 }
 
 export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts: BatchOptions): Promise<BatchSummary> {
@@ -382,7 +384,7 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
   const manifest = folder.manifest;
   const hash = settingsHash(await batchSettings(seg, opts));
   const inputPaths = new Set(items.map((i) => resolve(i.path)));
-  const summary: BatchSummary = { total: items.length, done: 0, skipped: 0, failed: [], empty: [], redone: { settings: 0, source: 0 }, instances: 0, seconds: 0, stageMs: {}, manifest: manifest.path };
+  const summary: BatchSummary = { total: items.length, done: 0, skipped: 0, failed: [], empty: [], redone: { settings: 0, source: 0 }, instances: 0, notes: [], seconds: 0, stageMs: {}, manifest: manifest.path };
   const progress = new Progress({ total: items.length, label: 'segment', unit: 'img', mode: opts.progress ?? 'auto', stream: opts.stream });
   let next = 0;
   let finished = 0;
@@ -413,7 +415,8 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
           if (d.reason === 'source') summary.redone.source++;
           if (d.reason !== 'new') redone = d.reason;
         }
-        const { record, instances, outputs, timings } = await processOne(seg, item, opts, { inputPaths, folder, settingsHash: hash, previous });
+        const { record, instances, outputs, timings, notes } = await processOne(seg, item, opts, { inputPaths, folder, settingsHash: hash, previous });
+        for (const n of notes) if (!summary.notes.includes(n)) summary.notes.push(n);
         await manifest.append(record);
         summary.done++;
         summary.instances += instances.length;
@@ -462,6 +465,7 @@ export function formatSummary(s: BatchSummary): string {
     if (s.empty.length > EMPTY_SHOWN) lines.push(`    ... and ${s.empty.length - EMPTY_SHOWN} more`);
     lines.push(`  (status "empty" in ${s.manifest})`);
   }
+  for (const n of s.notes) lines.push(`  note: ${n}`);
   for (const f of s.failed) lines.push(`  failed: ${f.message.split('\n')[0]}`);
   return lines.join('\n');
 }

@@ -237,6 +237,8 @@ export interface ResultJson {
   model: string;
   settings: Record<string, unknown>;
   timings_ms: Record<string, number>;
+  /** What the user should know about this result (e.g. the vote's SAM decoder ran degraded); absent when none. */
+  notes?: string[];
   instances: InstanceJson[];
 }
 
@@ -244,7 +246,7 @@ const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** 
 
 /** The JSON document of a result. Polygons are traced with src/mask/polygon.ts (epsilon 1 px) unless null. */
 export function resultJson(
-  r: { width: number; height: number; instances: readonly Instance[]; timings: Record<string, number> },
+  r: { width: number; height: number; instances: readonly Instance[]; timings: Record<string, number>; notes?: readonly string[] },
   meta: { image: string; model: string; settings: Record<string, unknown> },
   polygonFn: PolygonFn | null = polygonsInBox,
 ): ResultJson {
@@ -255,6 +257,7 @@ export function resultJson(
     model: meta.model,
     settings: meta.settings,
     timings_ms: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, round(v, 2)])),
+    ...(r.notes?.length ? { notes: [...r.notes] } : {}),
     instances: r.instances.map((inst, id) => {
       const rle = encodeRle(inst.mask);
       let area = 0;

@@ -123,6 +123,8 @@ export interface SegmentResult {
   inputAlpha?: Uint8Array;
   instances: SegmentInstance[];
   timings: StageTimings;
+  /** What the user should know about this result (the refiner's notes, e.g. SAM ran degraded); absent when none. */
+  notes?: string[];
 }
 
 export interface ModelInfo {
@@ -313,19 +315,21 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     const cands = await findCandidates(image, { models, classesOf, nms, recall, fusion: options.fusion }, clock);
     // 3. instances: a box prior where a detection-only model gave no mask
     let instances = cands.map((c) => toInstance(c, image, prior));
+    let notes: string[] | undefined;
     clock.lap('postprocess');
     // 4. refinement stage: refiner, box-prior clip, soft edge (src/refine/stage.ts; here or on refine workers)
     const runStage = callRefiner === undefined ? stage : callRefiner === null ? NO_REFINER : localRefineStage(callRefiner);
     if (instances.length > 0 && (runStage.name !== 'none' || soft)) {
       const r = await runStage.run(image, instances, soft);
       instances = r.instances;
+      notes = r.notes;
       const total = clock.lap();
       // The stage's own split keeps soft_edge apart from the refiner in the timings.
       const softMs = runStage.name === 'none' ? total : (r.timings.softEdge ?? 0);
       if (runStage.name !== 'none') clock.add('refine', total - softMs);
       if (soft) clock.add('soft_edge', softMs);
     }
-    return { width: image.width, height: image.height, image, inputAlpha, instances, timings: clock.timings };
+    return { width: image.width, height: image.height, image, inputAlpha, instances, timings: clock.timings, ...(notes && { notes }) };
   }
 
   return {

@@ -75,8 +75,10 @@ export type SoftEdgeOption = boolean | Partial<SoftEdgeOptions>;
 /** Per-stage milliseconds a refiner measured on its last call (keys like 'propose', 'fusion', 'softEdge'). */
 export type RefineTimings = Record<string, number>;
 
-/** A refiner that also reports how long its stages took on the last `refine` call. */
+/** A refiner that also reports how long its stages took on the last `refine` call, and notes on it. */
 export interface TimedRefiner {
   readonly lastTimings?: RefineTimings;
+  /** What the user should know about the last call (e.g. SAM ran degraded); they reach NAME.json and the run summary. */
+  readonly lastNotes?: readonly string[];
 }
 

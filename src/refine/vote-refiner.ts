@@ -74,9 +74,11 @@ export function createVoteRefiner(opts: VoteRefinerOptions): Refiner & TimedRefi
   const self = {
     name,
     lastTimings: undefined as RefineTimings | undefined,
+    lastNotes: undefined as string[] | undefined,
     async refine(image: RawImage, instances: Instance[]): Promise<Instance[]> {
       const t: RefineTimings = {};
       self.lastTimings = t;
+      self.lastNotes = undefined;
       if (instances.length === 0) return [];
       const rgb = toRgb(image);
       const { width: W, height: H } = rgb;
@@ -95,6 +97,7 @@ export function createVoteRefiner(opts: VoteRefinerOptions): Refiner & TimedRefi
       t0 = performance.now();
       const segments = isPartitionProposer(proposer) ? await proposer.proposeLabels(working) : await proposer.propose(working);
       t.propose = performance.now() - t0;
+      if (proposer.lastNotes?.length) self.lastNotes = proposer.lastNotes.map((n) => `${name}: ${n}`);
 
       t0 = performance.now();
       let bias: Float32Array | undefined;

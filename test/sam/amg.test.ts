@@ -77,6 +77,7 @@ test('3x3 grid on 96x96: nine r 7.5 discs in grid order (hand-derived)', async (
     assert.deepEqual(s.cropBox, [0, 0, 96, 96]);
   });
   assert.equal(warnings.length, 0);
+  assert.equal(r.masksPerPrompt, 3);
   // one encoder run; the public-style export takes one prompt per call: 9 calls
   assert.equal(r.timings.encoderRuns, 1);
   assert.equal(r.timings.decoderCalls, 9);
@@ -183,6 +184,8 @@ test('single-mask export: a clear warning, the single output used', async () => 
   const r = await amg.generate(grayImage(96, 96));
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /single mask/);
+  // and the result says so (the proposer turns it into a note for NAME.json and the run summary)
+  assert.equal(r.masksPerPrompt, 1);
   assert.equal(r.segments.length, 9);
   checkDisc(r.segments[0], 16, 16, 7.5, 96, 96, 'first');
   await amg.generate(grayImage(96, 96));

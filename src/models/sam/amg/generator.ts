@@ -111,6 +111,11 @@ export interface AmgTimings {
 export interface AmgResult {
   segments: AmgSegment[];
   timings: AmgTimings;
+  /**
+   * Masks the decoder gave per prompt point: 3 (the multimask outputs, as SAM's AMG uses) or 1 with an export
+   * made with return_single_mask (fewer segments than the original method finds); 0 if nothing was decoded.
+   */
+  masksPerPrompt: number;
 }
 
 /** SAM's MaskData in columnar form. */
@@ -186,6 +191,7 @@ export class AutomaticMaskGenerator {
   private readonly warn: (msg: string) => void;
   private readonly onProgress?: (donePrompts: number, totalPrompts: number) => void;
   private promptsDone = 0;
+  private masksPerPrompt = 0;
 
   constructor(
     private readonly encoder: SamEncoder,
@@ -229,6 +235,7 @@ export class AutomaticMaskGenerator {
     const { boxes: cropBoxes, layers } = generateCropBoxes(H, W, o.cropNLayers, o.cropOverlapRatio);
     let data = emptyRecords();
     this.promptsDone = 0;
+    this.masksPerPrompt = 0;
     const totalPrompts = cropBoxes.reduce((s, b, c) => s + (b[2] > b[0] && b[3] > b[1] ? this.grids[layers[c]].length / 2 : 0), 0);
     for (let c = 0; c < cropBoxes.length; c++) {
       // A crop can be empty on images only a few pixels wide (SAM itself would fail there): skip it.
@@ -279,7 +286,7 @@ export class AutomaticMaskGenerator {
     timings.total = performance.now() - t0;
     timings.post = Math.max(0, timings.total - timings.encoder - timings.decoder);
     timings.segments = segments.length;
-    return { segments, timings };
+    return { segments, timings, masksPerPrompt: this.masksPerPrompt };
   }
 
   private async processCrop(image: RawImage, crop: Box, layer: number, timings: AmgTimings, totalPrompts: number): Promise<Records> {
@@ -329,6 +336,7 @@ export class AutomaticMaskGenerator {
         this.onProgress?.(this.promptsDone, totalPrompts);
         const M = out.numMasks;
         let first = 0;
+        this.masksPerPrompt = M >= 4 ? M - 1 : M;
         if (M >= 4) first = 1; // index 0 is the single-mask token; the AMG uses the multimask outputs
         else if (M === 1 && !this.warnedSingle) {
           this.warnedSingle = true;

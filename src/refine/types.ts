@@ -27,7 +27,7 @@ export interface VoteOptions {
   mode: VoteMode;
   /**
    * The YOLO masks are brought to this long side (the YOLO network's mask size: 640 for the original's model)
-   * before the YOLO morphology, as the original erodes its 640-px masks. Default 640.
+   * before the YOLO morphology, as the original erodes its 640-px masks; 0 = at the image size. Default 640.
    */
   yoloMaskSide: number;
   /** Keep a segment when |segment ∧ yolo| / |segment| > threshold. Default 0.3. */

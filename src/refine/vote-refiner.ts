@@ -106,7 +106,7 @@ export function createVoteRefiner(opts: VoteRefinerOptions): Refiner & TimedRefi
         const union = masks.length === 1 ? masks[0] : unionMasks(masks, W, H);
         bias = labelBias(working, segments, union.width === ww && union.height === wh ? union : resizeMaskNearest(union, ww, wh));
       }
-      const [yw, yh] = yoloMaskSize(W, H, vote.yoloMaskSide);
+      const [yw, yh] = vote.yoloMaskSide > 0 ? yoloMaskSize(W, H, vote.yoloMaskSide) : [W, H];
       const yoloMasks = instances.map((i) => (yw === W && yh === H ? i.mask : resizeMaskLinear(i.mask, yw, yh)));
       const fused = voteFusionValues(yoloMasks, segments, vote, bias);
       const masks = fused.values.map((v) => valuesToMask(v, fused.width, fused.height, W, H));

@@ -54,7 +54,7 @@ export function resolveVoteOptions(opts: Partial<VoteOptions> = {}): VoteOptions
     if (!Number.isInteger(o[k]) || o[k] < 0 || o[k] > 64) throw bad(k, 'an integer in [0, 64]', o[k]);
   }
   if (!Number.isInteger(o.workingMaxSide) || o.workingMaxSide < 16) throw bad('workingMaxSide', 'an integer >= 16', o.workingMaxSide);
-  if (!Number.isInteger(o.yoloMaskSide) || o.yoloMaskSide < 16) throw bad('yoloMaskSide', 'an integer >= 16', o.yoloMaskSide);
+  if (!Number.isInteger(o.yoloMaskSide) || (o.yoloMaskSide !== 0 && o.yoloMaskSide < 16)) throw bad('yoloMaskSide', '0 or an integer >= 16', o.yoloMaskSide);
   return o;
 }
 

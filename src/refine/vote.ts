@@ -226,7 +226,10 @@ function fuse(yoloMasks: Mask[], segments: Segments, o: VoteOptions, labelBias?:
         if (owned) for (let i = 0; i < n; i++) if (owners[i][p]) inter[i]++;
       }
       if (area === 0 || sum === 0) continue;
-      const score = o.mode === 'original' ? numpySumOfRatios(yolo, s, area, first, last) : sum / area;
+      // numpy's float sum of n ratios is within ~log2(n) * 2^-52 (relative) of the exact ratio, so it can
+      // only decide differently at (near) ties: the pairwise walk runs just there.
+      const exact = sum / area;
+      const score = o.mode === 'original' && Math.abs(exact - o.threshold) < 1e-9 ? numpySumOfRatios(yolo, s, area, first, last) : exact;
       if (!(score > o.threshold)) continue;
       const w = owned ? bestOwner(inter) : 0;
       for (let p = 0; p < N; p++) {

@@ -73,7 +73,10 @@ function sameSize(masks: Mask[], w: number, h: number, what: string): void {
 function morphValues(v: Uint8Array, w: number, h: number, erodeN: number, dilateN: number): Uint8Array {
   let top = 0;
   for (let p = 0; p < v.length; p++) if (v[p] > top) top = v[p];
-  if (top <= 1) return erodeDilate({ data: top === 0 ? v : v.slice(), width: w, height: h }, erodeN, dilateN).data.slice();
+  if (top <= 1) {
+    const m = erodeDilate({ data: v, width: w, height: h }, erodeN, dilateN).data;
+    return m === v ? v.slice() : m;
+  }
   const out = new Uint8Array(v.length);
   const level = new Uint8Array(v.length);
   for (let k = 1; k <= top; k++) {

@@ -22,7 +22,7 @@ import { fillPolygons } from '../mask/polygon.js';
 import { Progress } from '../util/progress.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { Instance, Refiner } from '../pipeline/types.js';
-import type { RefineName } from '../pipeline/segmenter.js';
+import type { RefinerName } from '../refine/registry.js';
 import type { ValRun, ValRunner, ValRunnerOptions } from './model-runner.js';
 import { valGeometry, scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
 import { buildGt, parseLabel, type LabelInstance } from './metrics/gt.js';
@@ -41,7 +41,7 @@ export interface EvaluateOptions {
   /** Model name or .onnx path (ignored with `predictions`). */
   model?: string;
   /** Refiner measured against 'none' (default 'none': only the model's masks). */
-  refine?: RefineName;
+  refine?: RefinerName;
   /** Output folder for metrics.json and pictures (none written when absent). */
   out?: string;
   /** Stored predictions JSON instead of running a model. */
@@ -204,7 +204,7 @@ export function sameLetterbox(run: ValRun, g: ValGeometry): boolean {
 /** The checked numbers of an evaluation. */
 interface EvalSettings {
   split: SplitName;
-  refineName: RefineName;
+  refineName: RefinerName;
   tol: number;
   qConf: number;
   worstN: number;
@@ -252,7 +252,7 @@ async function openStoredPredictions(file: string, allItems: readonly DatasetIte
  * default (person for COCO models, every class otherwise), so a COCO model's 'person' (0) is scored against
  * class 0 of single-class character data; other classes could only add false positives the data lacks.
  */
-async function openModel(opts: EvaluateOptions, refineName: RefineName): Promise<PredictionSource> {
+async function openModel(opts: EvaluateOptions, refineName: RefinerName): Promise<PredictionSource> {
   const { createValRunner } = await import('./model-runner.js');
   const runner = await createValRunner({ ...opts.segmenter, model: opts.model });
   const imgsz = opts.imgsz ?? Math.max(...runner.imgsz);
@@ -296,7 +296,7 @@ async function predictStored(item: DatasetItem, src: PredictionSource, qConf: nu
 async function predictWithModel(
   item: DatasetItem,
   src: PredictionSource,
-  refineName: RefineName,
+  refineName: RefinerName,
   qConf: number,
   names: ReadonlyMap<number, string>,
   timings: Timings,

@@ -13,7 +13,7 @@ import { defaultClasses, type YoloTask } from '../models/yolo/contract.js';
 import type { Box } from '../mask/types.js';
 import { loadYoloModel, type YoloModel } from '../models/yolo/model.js';
 import { predict } from '../models/yolo/predictor.js';
-import type { RefinerOptions } from '../refine/index.js';
+import type { RefinerName, RefinerOptions } from '../refine/index.js';
 import { resolveSoftEdge } from '../refine/softedge.js';
 import { localRefineStage, type RefineStage } from '../refine/stage.js';
 import type { SoftEdgeOption } from '../refine/types.js';
@@ -26,8 +26,6 @@ import { classNameOf } from './instances.js';
 import { boxPrior, checkBoxPrior, DEFAULT_BOX_PRIOR, type BoxPriorName } from './box-prior.js';
 import { fuseCandidates, type Candidate, type FusionOptions } from './fusion.js';
 import { boxToOriginal, cropView, flipView, maskToOriginal, salientRegion, tileViews, touchesInnerEdge, type View } from './views.js';
-
-export type RefineName = 'none' | 'vote' | 'box' | 'regions';
 
 /** Detection settings that can also be changed per call. */
 export interface DetectOptions {
@@ -82,7 +80,7 @@ export interface SegmenterOptions extends DetectOptions {
    * Refinement stage. Default 'none', or 'regions' when a model is detection-only (its boxes need a
    * refiner to become masks).
    */
-  refine?: RefineName;
+  refine?: RefinerName;
   /** Options passed to createRefiner (src/refine). */
   refineOptions?: RefinerOptions;
   /**
@@ -148,7 +146,7 @@ export interface SegmenterInfo {
   description: string;
   /** Classes kept when the caller gives none (null = all), first model. */
   defaultClasses: number[] | null;
-  refine: RefineName;
+  refine: RefinerName;
   /** Whether calls add soft alpha unless they say otherwise (the softEdge option). */
   softEdge: boolean;
   /** Every model, in the order given. */
@@ -242,7 +240,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   const models = await loadModels(options);
   const primary = models[0];
   const anyDetect = models.some((m) => m.model.contract.task === 'detect');
-  const refineName: RefineName = options.refine ?? (anyDetect ? 'regions' : 'none');
+  const refineName: RefinerName = options.refine ?? (anyDetect ? 'regions' : 'none');
   const disposeModels = () => Promise.all(models.map((m) => m.model.dispose()));
   let defaultSoft: ReturnType<typeof resolveSoftEdge>;
   let stage: RefineStage;
@@ -449,7 +447,7 @@ const NO_REFINER: RefineStage = localRefineStage(null);
  * The segmenter's own refinement stage: in this thread, or on refine workers for the pure-CPU refiners
  * ('regions', or 'none' when every call adds a soft edge); 'none' without a soft edge needs no refiner.
  */
-async function loadRefineStage(name: RefineName, options: RefinerOptions, softByDefault: boolean, workers: number): Promise<RefineStage> {
+async function loadRefineStage(name: RefinerName, options: RefinerOptions, softByDefault: boolean, workers: number): Promise<RefineStage> {
   if (name === 'none' && !(softByDefault && workers > 0)) return NO_REFINER;
   // Loaded lazily: refiners pull in SAM code and models that plain segmentation never needs.
   if (workers > 0) {

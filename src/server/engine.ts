@@ -22,6 +22,8 @@ export interface EngineInfo {
 export interface RefinerInfo {
   name: string;
   description: string;
+  /** It runs in the page too (its descriptor's inBrowser); the page offers only these in in-browser mode. */
+  in_browser: boolean;
   /** false once creating it failed (the reason says why, e.g. no SAM model on this machine). */
   available: boolean;
   reason?: string;

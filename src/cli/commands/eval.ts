@@ -5,11 +5,10 @@ import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand } from '../schema-args.js';
 import type { EvaluateReport } from '../../eval/evaluate.js';
 import type { SplitName } from '../../data/yaml.js';
-import type { RefineName } from '../../pipeline/segmenter.js';
+import { REFINER_NAMES } from '../../refine/index.js';
 import { DEVICE_OPTION } from '../run-options.js';
 
 const SPLITS = ['val', 'test', 'train'] as const satisfies readonly SplitName[];
-const REFINERS = ['none', 'vote', 'box', 'regions'] as const satisfies readonly RefineName[];
 
 export const command = defineCommand({
   name: 'eval',
@@ -25,7 +24,7 @@ worst.png (worst images by IoU, prediction and truth side by side).`,
     { key: 'split', type: 'enum', choices: SPLITS, default: 'val', metavar: 'NAME', help: SPLITS.join(' | ') },
     { key: 'model', type: 'string', metavar: 'NAME|PATH', help: 'model name or .onnx path' },
     { key: 'predictions', type: 'string', metavar: 'FILE', help: 'score stored predictions instead of running a model (schema: docs/EVAL.md)' },
-    { key: 'refine', type: 'enum', choices: REFINERS, default: 'none', metavar: 'NAME', help: `${REFINERS.join(' | ')}: refiner compared against none` },
+    { key: 'refine', type: 'enum', choices: REFINER_NAMES, default: 'none', metavar: 'NAME', help: `${REFINER_NAMES.join(' | ')}: refiner compared against none` },
     { key: 'out', short: 'o', type: 'string', metavar: 'DIR', help: 'write metrics.json and pictures here' },
     // A multiple of 32 (the model stride): checked in run(), the table holds the range.
     { key: 'imgsz', type: 'integer', min: 32, max: 8192, metavar: 'N', defaultHelp: "the model's input size; 640 with --predictions", help: 'validation letterbox size' },

@@ -15,7 +15,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { AnimesegError, describeError, isAnimesegError } from '../errors.js';
+import { AnimesegError, describeError, invalidParameterError, isAnimesegError } from '../errors.js';
 import { readDataYaml, labelPathFor, type SplitName } from '../data/yaml.js';
 import { listSplitImages } from '../data/files.js';
 import { fillPolygons } from '../mask/polygon.js';
@@ -213,9 +213,9 @@ interface EvalSettings {
 function checkEvaluateOptions(opts: EvaluateOptions): EvalSettings {
   const settings = { split: opts.split ?? 'val', refineName: opts.refine ?? 'none', tol: opts.boundaryTol ?? 2, qConf: opts.qualityConf ?? 0.25, worstN: opts.worst ?? 8 };
   const tol = settings.tol;
-  if (!(tol >= 0 && tol <= 50)) throw new AnimesegError('BAD_OPTION', `boundary tolerance must be in [0, 50], got ${tol}`);
+  if (!(tol >= 0 && tol <= 50)) throw invalidParameterError('boundary tolerance', 'in [0, 50]', tol);
   if (opts.imgsz !== undefined && !(Number.isInteger(opts.imgsz) && opts.imgsz >= 32 && opts.imgsz % 32 === 0)) {
-    throw new AnimesegError('BAD_OPTION', `imgsz must be a positive multiple of 32, got ${opts.imgsz}`);
+    throw invalidParameterError('imgsz', 'a positive multiple of 32', opts.imgsz);
   }
   if (!opts.predictions && !opts.model) {
     throw new AnimesegError('BAD_OPTION', 'give a model (--model) or stored predictions (--predictions)');

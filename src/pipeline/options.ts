@@ -11,7 +11,7 @@
  * usage text that no JSON-schema tool emits, and the whole thing is ~100 lines without a dependency.
  * Keys are snake_case (the JSON and HTTP spelling); the CLI flag is the kebab-case of the key.
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError } from '../errors.js';
 import type { OptionSpec } from '../util/option-spec.js';
 import { REFINER_NAMES } from '../refine/registry.js';
 
@@ -76,12 +76,12 @@ export function detectSettingsJson(d: { conf?: number; iou?: number; maxDet?: nu
 }
 
 /** A class list as written ('0,2', 'person,cat', 'all'); names resolve against a model with resolveClassIds. */
-export function parseClassList(text: string): (number | string)[] | 'all' {
+export function parseClassList(text: string, name = 'classes'): (number | string)[] | 'all' {
   const t = text.trim();
   if (t.toLowerCase() === 'all') return 'all';
   const parts = t.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => p === '')) {
-    throw new AnimesegError('BAD_OPTION', `classes must be a comma-separated list like 0,1 or person (or 'all'), got '${text}'`);
+    throw invalidParameterError(name, "a comma-separated list like 0,1 or person (or 'all')", text);
   }
   return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }

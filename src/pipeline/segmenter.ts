@@ -6,7 +6,7 @@
  * without a mask → refinement (the segmenter's refiner, or one given per call) and soft edges, with per-stage
  * timings. One segment model with no recall aid is exactly Ultralytics' predict.
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError, oneOf } from '../errors.js';
 import { DEFAULT_MAX_PIXELS } from '../image/decode.js';
 import type { RawImage } from '../image/types.js';
 import { defaultClasses, type YoloTask } from '../models/yolo/contract.js';
@@ -177,9 +177,7 @@ export interface Segmenter {
 }
 
 function checkRange(name: string, v: number | undefined, lo: number, hi: number): void {
-  if (v !== undefined && !(Number.isFinite(v) && v >= lo && v <= hi)) {
-    throw new AnimesegError('BAD_OPTION', `${name} must be in [${lo}, ${hi}], got ${v}`);
-  }
+  if (v !== undefined && !(Number.isFinite(v) && v >= lo && v <= hi)) throw invalidParameterError(name, `a number in [${lo}, ${hi}]`, v);
 }
 
 interface LoadedModel {
@@ -210,7 +208,7 @@ export const DEFAULT_ADD_CONF = 0.7;
 
 function checkRecall(r: RecallOptions = {}): Required<RecallOptions> {
   const tta = r.tta ?? 'none';
-  if (tta !== 'none' && tta !== 'flip') throw new AnimesegError('BAD_OPTION', `tta must be 'none' or 'flip', got '${String(tta)}'`);
+  if (tta !== 'none' && tta !== 'flip') throw invalidParameterError('tta', oneOf(['none', 'flip']), tta);
   checkRange('recall.addConf', r.addConf, 0, 1);
   return { tta, tiles: r.tiles ?? false, secondPass: r.secondPass ?? false, addConf: r.addConf ?? DEFAULT_ADD_CONF };
 }

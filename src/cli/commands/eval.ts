@@ -1,6 +1,7 @@
 /**
  * animeseg eval: Ultralytics-exact box/mask metrics plus refined-mask quality. A thin layer over evaluate().
  */
+import { invalidParameterError } from '../../errors.js';
 import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand } from '../schema-args.js';
 import type { EvaluateReport } from '../../eval/evaluate.js';
@@ -62,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!v.model && !v.predictions) throw usageError('give --model NAME|PATH or --predictions FILE');
   if (v.model && v.predictions) throw usageError('--model and --predictions cannot be combined');
   if (v.refine !== 'none' && v.predictions) throw usageError('--refine needs a model run, not --predictions');
-  if (v.imgsz !== undefined && v.imgsz % 32 !== 0) throw usageError(`--imgsz must be a multiple of 32, got ${v.imgsz}`);
+  if (v.imgsz !== undefined && v.imgsz % 32 !== 0) throw invalidParameterError('--imgsz', 'a multiple of 32', v.imgsz);
   await requireExistingPaths([v.data, ...(v.predictions ? [v.predictions] : [])]);
   const { evaluate } = await import('../../eval/evaluate.js');
   const report = await evaluate({

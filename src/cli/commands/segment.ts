@@ -2,7 +2,7 @@
  * animeseg segment: cut characters out of images. A thin layer over createSegmenter + runBatch.
  */
 import { resolve } from 'node:path';
-import { AnimesegError } from '../../errors.js';
+import { AnimesegError, invalidParameterError } from '../../errors.js';
 import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand, type ValuesOf } from '../schema-args.js';
 import { DEVICE_OPTION } from '../run-options.js';
@@ -198,21 +198,16 @@ function cropOptions(v: SegmentOutputValues): CropSpec | undefined {
     return undefined;
   }
   const side = /^\d+$/.test(v.crops) ? Number(v.crops) : NaN;
-  if (v.crops !== 'square' && !(side >= 16 && side <= 8192)) throw usageError(`--crops must be square or a side in pixels from 16 to 8192 (e.g. 512), got '${v.crops}'`);
+  if (v.crops !== 'square' && !(side >= 16 && side <= 8192)) throw invalidParameterError('--crops', 'square or a side in pixels from 16 to 8192 (e.g. 512)', v.crops);
   const size = v.crops === 'square' ? 'square' : side;
-  const bg = v['crop-bg'] === undefined || v['crop-bg'].trim().toLowerCase() === 'transparent' ? undefined : parseColor(v['crop-bg']);
+  const bg = v['crop-bg'] === undefined || v['crop-bg'].trim().toLowerCase() === 'transparent' ? undefined : parseColor(v['crop-bg'], '--crop-bg');
   // margin 0 written out when absent (CropSpec's own default): it is part of the settings hash of earlier runs.
   return { size, bg, margin: v['crop-margin'] ?? 0 };
 }
 
 /** '--classes 0,2' or '--classes person,cat' (names need the model, so they resolve after loading). */
 function parseClasses(v: string | undefined): (number | string)[] | 'all' | undefined {
-  if (v === undefined) return undefined;
-  try {
-    return parseClassList(v);
-  } catch (e) {
-    throw usageError(`--${(e as Error).message}`);
-  }
+  return v === undefined ? undefined : parseClassList(v, '--classes');
 }
 
 async function readStdin(): Promise<Uint8Array> {
@@ -235,7 +230,7 @@ export function segmentSettings(v: SegmentOutputValues) {
   const refineOptions = refinerOptionsFromFlags(v, refine);
   const softEdge = v['soft-edge'];
   const format = v.format;
-  const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
+  const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color'], '--bg-color') : undefined;
   const crops = cropOptions(v);
   if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
   const outputs = { format, overlay: v.overlay, instances: v.instances, onlyMask: v['only-mask'], bgColor, crop: v.crop, crops, skipEmpty: v['skip-empty'] };

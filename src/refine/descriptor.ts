@@ -8,7 +8,7 @@ import type { RegionsOptions } from './regions/proposer.js';
 import type { ColourPriorOptions } from './regions/colour-prior.js';
 import type { VoteOptions } from './types.js';
 import type { SamProposerOptions } from '../models/sam/index.js';
-import type { BoxRefinerOptions } from './box.js';
+import type { SamBoxRefinerOptions } from './sam-box.js';
 
 /** The library options of every refiner, one key per concern; each refiner reads its own. */
 export interface RefinerOptions {
@@ -22,8 +22,8 @@ export interface RefinerOptions {
   holeFill?: number;
   /** Options of createSamProposer (src/models/sam): encoder/decoder model names or paths, AMG settings. */
   sam?: SamProposerOptions;
-  /** Options of createBoxRefiner (src/refine/box.ts): encoderPath, decoderPath, points. */
-  box?: BoxRefinerOptions;
+  /** Options of createSamBoxRefiner (src/refine/sam-box.ts): encoderPath, decoderPath, points. */
+  box?: SamBoxRefinerOptions;
 }
 
 /** The `animeseg segment` flags that configure a refiner, by option key, as the CLI parsed them. */

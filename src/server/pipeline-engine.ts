@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { AnimesegError } from '../errors.js';
 import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Refiner } from '../pipeline/types.js';
-import type { EngineInfo, EngineResult, RefinerInfo, SegmentEngine, SegmentParams } from './engine.js';
+import type { EngineInfo, EngineResult, RefinerInfo, SegmentEngine, SegmentParams } from './segment-engine.js';
 import { ADMITTED_INPUT } from '../image/sharp-input.js';
 import type { RefinerOptions } from '../refine/index.js';
 

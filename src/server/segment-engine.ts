@@ -1,5 +1,5 @@
 /**
- * What the HTTP layer needs from the segmentation library, as one small interface. The real implementation
+ * The SegmentEngine interface: what the HTTP layer needs from the segmentation library. The implementation
  * (pipeline-engine.ts) wraps createSegmenter() from src/pipeline; tests may pass their own (e.g. one that
  * wraps the real engine with a gate to hold requests in flight).
  */

@@ -7,7 +7,7 @@ import multipart from '@fastify/multipart';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { AnimesegError } from '../errors.js';
-import type { SegmentEngine } from './engine.js';
+import type { SegmentEngine } from './segment-engine.js';
 import { HttpError, toErrorResponse } from './http-errors.js';
 import { parseSegmentOptions, resolveClassIds, type SegmentRequestOptions } from './request-options.js';
 import { DETECT_DEFAULTS } from '../pipeline/options.js';

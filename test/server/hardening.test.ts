@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AnimesegServer } from '../../src/server/server.js';
 import { createPipelineEngine } from '../../src/server/pipeline-engine.js';
-import type { SegmentEngine } from '../../src/server/engine.js';
+import type { SegmentEngine } from '../../src/server/segment-engine.js';
 import { IMAGES, MODEL_NAME, gatedEngine, isolateEnv } from './helpers.js';
 
 isolateEnv();

@@ -1,4 +1,4 @@
-/** 'box': Segment Anything prompted with each YOLO box and points inside its mask (../box.ts). */
+/** 'box': Segment Anything prompted with each YOLO box and points inside its mask (../sam-box.ts). */
 import type { RefinerDescriptor } from '../descriptor.js';
 
 export const BOX_REFINER = {
@@ -11,7 +11,7 @@ export const BOX_REFINER = {
   fromFlags: (f) => ({ box: { model: f.sam_model, encoder: f.sam_encoder, decoder: f.sam_decoder, points: f.box_points } }),
   async create(o) {
     // Lazy: box.ts loads SAM's sessions.
-    const box = await import('../box.js');
-    return box.createBoxRefiner(o.box ?? {});
+    const box = await import('../sam-box.js');
+    return box.createSamBoxRefiner(o.box ?? {});
   },
 } as const satisfies RefinerDescriptor;

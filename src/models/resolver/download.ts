@@ -71,137 +71,113 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
       hint: opts.hint ?? `fetch the file on a machine with network access and put it at ${opts.dest}, or unset ANIMESEG_OFFLINE`,
     });
   }
+  const fetchFn = opts.fetchImpl ?? globalThis.fetch;
   await mkdir(dirname(opts.dest), { recursive: true });
   const tmp = tempPathFor(opts.dest);
-  const idle = idleAbort(opts.idleTimeoutMs ?? 60_000);
+  const controller = new AbortController();
+  const idleMs = opts.idleTimeoutMs ?? 60_000;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const armIdle = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => controller.abort(new Error(`no data for ${idleMs / 1000} s`)), idleMs);
+  };
+
+  let bar: Progress | undefined;
   try {
-    idle.arm();
-    const { res, body, declared } = await openResponse(opts, idle.signal);
-    const got = await streamToFile(opts, body, tmp, opts.size ?? declared, idle.arm);
-    // A gzip'd transfer's Content-Length counts the compressed bytes: only a plain one is compared.
-    const plain = !res.headers.get('content-encoding');
-    checkReceived(opts, got, plain ? declared : undefined);
+    armIdle();
+    let res: Response;
+    try {
+      res = await fetchFn(opts.url, { redirect: 'follow', signal: controller.signal });
+    } catch (e) {
+      throw fail(opts, `could not connect (${errText(e)})`, e);
+    }
+    if (!res.ok) {
+      throw fail(opts, `server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${res.url && res.url !== opts.url ? ` (at ${res.url})` : ''}`);
+    }
+    if (!res.body) throw fail(opts, 'server sent no body');
+
+    const declared = headerLength(res.headers.get('content-length'));
+    if (opts.size !== undefined && declared !== undefined && declared !== opts.size) {
+      // Cheaper to stop before transferring the wrong file; the encoding check keeps gzip'd transfers legal.
+      if (!res.headers.get('content-encoding')) {
+        await res.body.cancel().catch(() => undefined);
+        throw fail(opts, `server announces ${declared} bytes, the manifest expects ${opts.size}`);
+      }
+    }
+    const total = opts.size ?? declared;
+    if (opts.progress !== 'silent' && total !== undefined) {
+      bar = new Progress({ total: Math.ceil(total / KIB), unit: 'KiB', label: opts.label ?? 'download', mode: opts.progress ?? 'auto' });
+    }
+
+    const sha = createHash('sha256');
+    const md5: Hash | undefined = opts.md5 ? createHash('md5') : undefined;
+    const fh = await open(tmp, 'w');
+    let received = 0;
+    let tickedKib = 0;
+    // One write in flight while the next chunk is received and hashed: disk and hashing overlap
+    // instead of taking turns (bench/download.ts measures the difference).
+    let pendingWrite: Promise<unknown> = Promise.resolve();
+    try {
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          armIdle();
+          sha.update(chunk);
+          md5?.update(chunk);
+          await pendingWrite;
+          pendingWrite = fh.write(chunk);
+          pendingWrite.catch(() => undefined); // awaited on the next chunk or below; never unhandled
+          received += chunk.byteLength;
+          if (opts.size !== undefined && received > opts.size) {
+            throw fail(opts, `received more than the expected ${opts.size} bytes: not the file the manifest describes`);
+          }
+          opts.onProgress?.({ received, total });
+          if (bar) {
+            const kib = Math.floor(received / KIB);
+            if (kib > tickedKib) {
+              bar.tick(kib - tickedKib);
+              tickedKib = kib;
+            }
+          }
+        }
+      } catch (e) {
+        if (e instanceof AnimesegError) throw e;
+        // undici reports a connection closed before Content-Length bytes as a stream error.
+        throw fail(opts, `transfer interrupted after ${received} bytes${total !== undefined ? ` of ${total}` : ''} (${errText(e)})`, e);
+      }
+      await pendingWrite;
+      await fh.sync();
+    } finally {
+      await pendingWrite.catch(() => undefined);
+      await fh.close();
+    }
+    if (bar) {
+      const rest = Math.ceil(received / KIB) - tickedKib;
+      if (rest > 0) bar.tick(rest);
+      bar.finish();
+    }
+
+    if (declared !== undefined && !res.headers.get('content-encoding') && received !== declared) {
+      throw fail(opts, `truncated transfer: got ${received} bytes, server announced ${declared}`);
+    }
+    if (opts.size !== undefined && received !== opts.size) {
+      throw fail(opts, `size mismatch: expected ${opts.size} bytes, got ${received}`);
+    }
+    const shaHex = sha.digest('hex');
+    const md5Hex = md5?.digest('hex');
+    if (opts.sha256 && shaHex !== opts.sha256.toLowerCase()) {
+      throw fail(opts, `sha256 mismatch: expected ${opts.sha256}, got ${shaHex} (${received} bytes)`);
+    }
+    if (opts.md5 && md5Hex !== opts.md5.toLowerCase()) {
+      throw fail(opts, `md5 mismatch: expected ${opts.md5}, got ${md5Hex} (${received} bytes)`);
+    }
     await rename(tmp, opts.dest);
-    return { path: opts.dest, bytes: got.received, sha256: got.sha256, md5: got.md5 };
+    return { path: opts.dest, bytes: received, sha256: shaHex, md5: md5Hex };
   } catch (e) {
     await rm(tmp, { force: true });
     if (e instanceof AnimesegError) throw e;
     throw fail(opts, errText(e), e);
   } finally {
-    idle.stop();
-  }
-}
-
-/** An abort signal that fires when `arm` has not been called for `idleMs` (no data for that long). */
-function idleAbort(idleMs: number): { signal: AbortSignal; arm: () => void; stop: () => void } {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  return {
-    signal: controller.signal,
-    arm: () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => controller.abort(new Error(`no data for ${idleMs / 1000} s`)), idleMs);
-    },
-    stop: () => clearTimeout(timer),
-  };
-}
-
-/** The answer to the GET, refused early when it is an error or announces another size than the manifest's. */
-async function openResponse(opts: DownloadOptions, signal: AbortSignal): Promise<{ res: Response; body: ReadableStream<Uint8Array>; declared?: number }> {
-  const fetchFn = opts.fetchImpl ?? globalThis.fetch;
-  let res: Response;
-  try {
-    res = await fetchFn(opts.url, { redirect: 'follow', signal });
-  } catch (e) {
-    throw fail(opts, `could not connect (${errText(e)})`, e);
-  }
-  if (!res.ok) {
-    throw fail(opts, `server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${res.url && res.url !== opts.url ? ` (at ${res.url})` : ''}`);
-  }
-  if (!res.body) throw fail(opts, 'server sent no body');
-  const declared = headerLength(res.headers.get('content-length'));
-  if (opts.size !== undefined && declared !== undefined && declared !== opts.size) {
-    // Cheaper to stop before transferring the wrong file; the encoding check keeps gzip'd transfers legal.
-    if (!res.headers.get('content-encoding')) {
-      await res.body.cancel().catch(() => undefined);
-      throw fail(opts, `server announces ${declared} bytes, the manifest expects ${opts.size}`);
-    }
-  }
-  return { res, body: res.body, declared };
-}
-
-interface Received {
-  received: number;
-  sha256: string;
-  md5?: string;
-}
-
-/** Stream `body` into `tmp` (synced), hashing as it arrives and reporting progress; stops past the manifest size. */
-async function streamToFile(opts: DownloadOptions, body: ReadableStream<Uint8Array>, tmp: string, total: number | undefined, onData: () => void): Promise<Received> {
-  const bar = opts.progress !== 'silent' && total !== undefined ? new Progress({ total: Math.ceil(total / KIB), unit: 'KiB', label: opts.label ?? 'download', mode: opts.progress ?? 'auto' }) : undefined;
-  const sha = createHash('sha256');
-  const md5: Hash | undefined = opts.md5 ? createHash('md5') : undefined;
-  const fh = await open(tmp, 'w');
-  let received = 0;
-  let tickedKib = 0;
-  // One write in flight while the next chunk is received and hashed: disk and hashing overlap
-  // instead of taking turns (bench/download.ts measures the difference).
-  let pendingWrite: Promise<unknown> = Promise.resolve();
-  try {
-    try {
-      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-        onData();
-        sha.update(chunk);
-        md5?.update(chunk);
-        await pendingWrite;
-        pendingWrite = fh.write(chunk);
-        pendingWrite.catch(() => undefined); // awaited on the next chunk or below; never unhandled
-        received += chunk.byteLength;
-        if (opts.size !== undefined && received > opts.size) {
-          throw fail(opts, `received more than the expected ${opts.size} bytes: not the file the manifest describes`);
-        }
-        opts.onProgress?.({ received, total });
-        if (bar) {
-          const kib = Math.floor(received / KIB);
-          if (kib > tickedKib) {
-            bar.tick(kib - tickedKib);
-            tickedKib = kib;
-          }
-        }
-      }
-    } catch (e) {
-      if (e instanceof AnimesegError) throw e;
-      // undici reports a connection closed before Content-Length bytes as a stream error.
-      throw fail(opts, `transfer interrupted after ${received} bytes${total !== undefined ? ` of ${total}` : ''} (${errText(e)})`, e);
-    }
-    await pendingWrite;
-    await fh.sync();
-  } finally {
-    await pendingWrite.catch(() => undefined);
-    await fh.close();
-  }
-  if (bar) {
-    const rest = Math.ceil(received / KIB) - tickedKib;
-    if (rest > 0) bar.tick(rest);
-    bar.finish();
-  }
-  return { received, sha256: sha.digest('hex'), md5: md5?.digest('hex') };
-}
-
-/** What arrived against what was announced (`declared`: a plain transfer's Content-Length) and the manifest. */
-function checkReceived(opts: DownloadOptions, got: Received, declared: number | undefined): void {
-  const { received } = got;
-  if (declared !== undefined && received !== declared) {
-    throw fail(opts, `truncated transfer: got ${received} bytes, server announced ${declared}`);
-  }
-  if (opts.size !== undefined && received !== opts.size) {
-    throw fail(opts, `size mismatch: expected ${opts.size} bytes, got ${received}`);
-  }
-  if (opts.sha256 && got.sha256 !== opts.sha256.toLowerCase()) {
-    throw fail(opts, `sha256 mismatch: expected ${opts.sha256}, got ${got.sha256} (${received} bytes)`);
-  }
-  if (opts.md5 && got.md5 !== opts.md5.toLowerCase()) {
-    throw fail(opts, `md5 mismatch: expected ${opts.md5}, got ${got.md5} (${received} bytes)`);
+    clearTimeout(idleTimer);
   }
 }
 

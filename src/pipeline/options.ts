@@ -24,6 +24,8 @@ export const DETECT_DEFAULTS = { conf: 0.25, iou: 0.7, maxDet: 300, agnostic: fa
  * thousand the memory of the masks, not the model, is the limit (one value for the CLI and the server).
  */
 export const MAX_DET_LIMIT = 1000;
+/** The refiner registry's names (src/refine/registry.ts), in its order. */
+export const REFINE_NAMES = REFINER_NAMES;
 export const OUTPUT_FORMATS = ['png', 'webp'] as const;
 
 export const SEGMENT_OPTIONS = [
@@ -38,7 +40,7 @@ export const SEGMENT_OPTIONS = [
     help: 'class ids or names to keep (names ignore case), e.g. 0,1 or person; default: person for COCO models, every class for other models',
   },
   { key: 'agnostic', type: 'boolean', default: DETECT_DEFAULTS.agnostic, help: 'class-agnostic NMS' },
-  { key: 'refine', type: 'enum', choices: REFINER_NAMES, metavar: 'NAME', help: 'mask refinement' },
+  { key: 'refine', type: 'enum', choices: REFINE_NAMES, metavar: 'NAME', help: 'mask refinement' },
   { key: 'soft_edge', type: 'boolean', default: false, help: 'edge-aware partial alpha on the refined outline (guided filter)' },
   { key: 'only_mask', type: 'boolean', default: false, help: 'the mask instead of the cutout' },
   { key: 'bg_color', type: 'string', metavar: 'C', examples: ['#ffffff', '0,255,0'], help: "background colour instead of transparency: '#fff', '#rrggbb' or r,g,b" },

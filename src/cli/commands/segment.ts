@@ -6,7 +6,7 @@ import { AnimesegError, invalidParameterError } from '../../errors.js';
 import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand, type ValuesOf } from '../schema-args.js';
 import { DEVICE_OPTION } from '../run-options.js';
-import { detectSettingsJson, flagOf, parseClassList, resolveClassIds, SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
+import { detectSettingsJson, parseClassList, resolveClassIds, SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
 import { createSegmenter, type DetectOptions, type RecallOptions } from '../../pipeline/segmenter.js';
 import { BOX_PRIORS, DEFAULT_BOX_PRIOR, type BoxPriorName } from '../../pipeline/box-prior.js';
 import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
@@ -16,6 +16,7 @@ import { addSummary, watchInputs } from '../../pipeline/watch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import type { CropSpec } from '../../pipeline/crops.js';
+import { flagOf } from '../../util/option-spec.js';
 import { findRefiner, REFINER_NAMES, REFINERS, refinersTaking, type RefinerFlag, type RefinerFlags, type RefinerName, type RefinerOptions } from '../../refine/index.js';
 
 const HEAD = `Usage: animeseg segment <files|folders|globs...> -o OUT [options]

@@ -28,7 +28,7 @@ export interface Instance {
 
 /**
  * A refinement stage: takes the image (RGB) and the YOLO instances, returns refined instances
- * (same order and count, masks replaced). Stages are selected by name: none | vote | box | regions.
+ * (same order and count, masks replaced). Refiners are chosen by name (src/refine/registry.ts).
  */
 export interface Refiner {
   readonly name: string;
@@ -72,6 +72,3 @@ export interface PartitionProposer extends SegmentProposer {
 export function isPartitionProposer(p: SegmentProposer): p is PartitionProposer {
   return typeof (p as Partial<PartitionProposer>).proposeLabels === 'function';
 }
-
-/** The refiners `createRefiner` knows, by name. */
-export type RefinerName = 'none' | 'vote' | 'box' | 'regions';

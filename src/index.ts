@@ -17,7 +17,6 @@ export type {
   SegmentInstance,
   DetectOptions,
   SegmentCallOptions,
-  RefineName,
 } from './pipeline/segmenter.js';
 export {
   cutout,
@@ -88,10 +87,14 @@ export {
   type ResolvedModel,
 } from './models/resolver/index.js';
 
-// Refinement: none | regions | vote | box, soft edges
+// Refinement: the refiner registry (none | regions | vote | box), soft edges
 export {
   createRefiner,
   listRefiners,
+  REFINERS,
+  REFINER_NAMES,
+  type RefinerDescriptor,
+  type RefinerName,
   voteFusion,
   voteFusionPerInstance,
   softAlpha,
@@ -100,6 +103,8 @@ export {
   type RefinerOptions,
   type SegmentProposer,
 } from './refine/index.js';
+/** @deprecated The old name of RefinerName. */
+export type { RefinerName as RefineName } from './refine/index.js';
 
 // Datasets, evaluation and training
 export { runSynth } from './data/synth/run.js';

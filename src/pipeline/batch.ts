@@ -32,6 +32,7 @@ import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, ty
 import { OutputFolder, foreignFilesError } from './output-folder.js';
 import { renderCrop, type CropSpec } from './crops.js';
 import type { RefinerOptions } from '../refine/index.js';
+import { refinerRunsInWorkers } from '../refine/registry.js';
 import { pathExists } from '../util/exists.js';
 
 export interface OutputOptions {
@@ -131,13 +132,14 @@ export function planInference(concurrency: number, images: number, threads?: num
 
 /**
  * Refine workers for a batch (0 = refine on the main thread). With several images in flight on more than
- * one core, the pure-CPU refiners ('regions', 'none' with a soft edge) otherwise hold the main thread
- * while the inference workers wait; SAM refiners ('vote', 'box') stay in-process. Half the cores: on 2
+ * one core, the pure-CPU refiners (descriptor `inWorkers`: 'regions', 'none' with a soft edge) otherwise hold
+ * the main thread while the inference workers wait; SAM refiners ('vote', 'box') stay in-process. Half the cores: on 2
  * cores (40 illustrations, --refine regions) 1 worker took 5.3 s against 5.9 s in-process and 5.6 s with 2
  * (each worker adds its own start-up and JIT warm-up, and the inference workers already fill the cores).
  */
 export function planRefine(refine: string, softEdge: boolean, concurrency: number, images: number, cores = availableParallelism()): number {
-  const pure = refine === 'regions' || (refine === 'none' && softEdge);
+  // 'none' without a soft edge has nothing to run.
+  const pure = refinerRunsInWorkers(refine) && (refine !== 'none' || softEdge);
   const inFlight = Math.max(1, Math.min(concurrency, images));
   if (!pure || inFlight < 2 || cores < 2) return 0;
   return Math.min(inFlight, Math.floor(cores / 2));

@@ -4,7 +4,7 @@
  * low-score box spanning two characters whose mask is the union of fragments of both. Runs on the final
  * masks (after refinement), so it judges what would actually be written.
  */
-import { AnimesegError } from '../errors.js';
+import { invalidParameterError } from '../errors.js';
 import { maskArea, intersectionArea, unionInto } from '../mask/ops.js';
 import { createMask } from '../mask/types.js';
 import type { Instance } from './types.js';
@@ -30,7 +30,7 @@ export interface FilterOutcome<T> {
 export function checkFilterOptions(o: InstanceFilterOptions): void {
   for (const k of ['minArea', 'maxCovered'] as const) {
     const v = o[k];
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= 1)) throw new AnimesegError('BAD_OPTION', `${k} must be a fraction in [0, 1], got ${v}`);
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= 1)) throw invalidParameterError(`${k}`, 'a fraction in [0, 1]', v);
   }
 }
 

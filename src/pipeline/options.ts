@@ -11,8 +11,9 @@
  * usage text that no JSON-schema tool emits, and the whole thing is ~100 lines without a dependency.
  * Keys are snake_case (the JSON and HTTP spelling); the CLI flag is the kebab-case of the key.
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError } from '../errors.js';
 import type { OptionSpec } from '../util/option-spec.js';
+import { REFINER_NAMES } from '../refine/registry.js';
 
 export { defaultText, flagOf, jsonSchemaOf, type OptionSpec } from '../util/option-spec.js';
 
@@ -23,7 +24,8 @@ export const DETECT_DEFAULTS = { conf: 0.25, iou: 0.7, maxDet: 300, agnostic: fa
  * thousand the memory of the masks, not the model, is the limit (one value for the CLI and the server).
  */
 export const MAX_DET_LIMIT = 1000;
-export const REFINE_NAMES = ['none', 'regions', 'vote', 'box'] as const;
+/** The refiner registry's names (src/refine/registry.ts), in its order. */
+export const REFINE_NAMES = REFINER_NAMES;
 export const OUTPUT_FORMATS = ['png', 'webp'] as const;
 
 export const SEGMENT_OPTIONS = [
@@ -76,12 +78,12 @@ export function detectSettingsJson(d: { conf?: number; iou?: number; maxDet?: nu
 }
 
 /** A class list as written ('0,2', 'person,cat', 'all'); names resolve against a model with resolveClassIds. */
-export function parseClassList(text: string): (number | string)[] | 'all' {
+export function parseClassList(text: string, name = 'classes'): (number | string)[] | 'all' {
   const t = text.trim();
   if (t.toLowerCase() === 'all') return 'all';
   const parts = t.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => p === '')) {
-    throw new AnimesegError('BAD_OPTION', `classes must be a comma-separated list like 0,1 or person (or 'all'), got '${text}'`);
+    throw invalidParameterError(name, "a comma-separated list like 0,1 or person (or 'all')", text);
   }
   return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }

@@ -4,7 +4,7 @@
  * (class, score, box, polygon, COCO RLE, area) and the overlay picture. Pure pixel work on typed arrays;
  * encoding is in src/image/encode.ts.
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
 import type { Box, Mask, Polygon, Rle } from '../mask/types.js';
 import { encodeRle } from '../mask/rle.js';
@@ -17,8 +17,8 @@ import type { Instance } from './types.js';
 
 export type Rgb = [number, number, number];
 
-/** Parse '#fff', '#ffffff', 'r,g,b' or a few names. */
-export function parseColor(s: string): Rgb {
+/** Parse '#fff', '#ffffff', 'r,g,b' or a few names; `name` is the option as the user wrote it, for the error. */
+export function parseColor(s: string, name = 'colour'): Rgb {
   const t = s.trim().toLowerCase();
   const named: Record<string, Rgb> = { white: [255, 255, 255], black: [0, 0, 0], green: [0, 255, 0], blue: [0, 0, 255], red: [255, 0, 0] };
   if (named[t]) return named[t];
@@ -28,7 +28,7 @@ export function parseColor(s: string): Rgb {
   if (m) return [0, 1, 2].map((i) => parseInt(m![1][i] + m![1][i], 16)) as Rgb;
   const parts = t.split(',').map((p) => p.trim());
   if (parts.length === 3 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return parts.map(Number) as Rgb;
-  throw new AnimesegError('BAD_OPTION', `cannot read colour '${s}'`, { hint: "use '#rrggbb', '#rgb', 'r,g,b' (0-255) or white/black" });
+  throw invalidParameterError(name, "a colour: '#rrggbb', '#rgb', 'r,g,b' (0-255) or white/black", s);
 }
 
 /**

@@ -6,14 +6,14 @@
  * without a mask → refinement (the segmenter's refiner, or one given per call) and soft edges, with per-stage
  * timings. One segment model with no recall aid is exactly Ultralytics' predict.
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError, oneOf } from '../errors.js';
 import { DEFAULT_MAX_PIXELS } from '../image/decode.js';
 import type { RawImage } from '../image/types.js';
 import { defaultClasses, type YoloTask } from '../models/yolo/contract.js';
 import type { Box } from '../mask/types.js';
 import { loadYoloModel, type YoloModel } from '../models/yolo/model.js';
 import { predict } from '../models/yolo/predictor.js';
-import type { RefinerOptions } from '../refine/index.js';
+import type { RefinerName, RefinerOptions } from '../refine/index.js';
 import { resolveSoftEdge } from '../refine/softedge.js';
 import { localRefineStage, type RefineStage } from '../refine/stage.js';
 import type { SoftEdgeOption } from '../refine/types.js';
@@ -26,8 +26,6 @@ import { classNameOf } from './instances.js';
 import { boxPrior, checkBoxPrior, DEFAULT_BOX_PRIOR, type BoxPriorName } from './box-prior.js';
 import { fuseCandidates, type Candidate, type FusionOptions } from './fusion.js';
 import { boxToOriginal, cropView, flipView, maskToOriginal, salientRegion, tileViews, touchesInnerEdge, type View } from './views.js';
-
-export type RefineName = 'none' | 'vote' | 'box' | 'regions';
 
 /** Detection settings that can also be changed per call. */
 export interface DetectOptions {
@@ -82,7 +80,7 @@ export interface SegmenterOptions extends DetectOptions {
    * Refinement stage. Default 'none', or 'regions' when a model is detection-only (its boxes need a
    * refiner to become masks).
    */
-  refine?: RefineName;
+  refine?: RefinerName;
   /** Options passed to createRefiner (src/refine). */
   refineOptions?: RefinerOptions;
   /**
@@ -150,7 +148,7 @@ export interface SegmenterInfo {
   description: string;
   /** Classes kept when the caller gives none (null = all), first model. */
   defaultClasses: number[] | null;
-  refine: RefineName;
+  refine: RefinerName;
   /** Whether calls add soft alpha unless they say otherwise (the softEdge option). */
   softEdge: boolean;
   /** Every model, in the order given. */
@@ -181,9 +179,7 @@ export interface Segmenter {
 }
 
 function checkRange(name: string, v: number | undefined, lo: number, hi: number): void {
-  if (v !== undefined && !(Number.isFinite(v) && v >= lo && v <= hi)) {
-    throw new AnimesegError('BAD_OPTION', `${name} must be in [${lo}, ${hi}], got ${v}`);
-  }
+  if (v !== undefined && !(Number.isFinite(v) && v >= lo && v <= hi)) throw invalidParameterError(name, `a number in [${lo}, ${hi}]`, v);
 }
 
 interface LoadedModel {
@@ -214,7 +210,7 @@ export const DEFAULT_ADD_CONF = 0.7;
 
 function checkRecall(r: RecallOptions = {}): Required<RecallOptions> {
   const tta = r.tta ?? 'none';
-  if (tta !== 'none' && tta !== 'flip') throw new AnimesegError('BAD_OPTION', `tta must be 'none' or 'flip', got '${String(tta)}'`);
+  if (tta !== 'none' && tta !== 'flip') throw invalidParameterError('tta', oneOf(['none', 'flip']), tta);
   checkRange('recall.addConf', r.addConf, 0, 1);
   return { tta, tiles: r.tiles ?? false, secondPass: r.secondPass ?? false, addConf: r.addConf ?? DEFAULT_ADD_CONF };
 }
@@ -244,7 +240,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   const models = await loadModels(options);
   const primary = models[0];
   const anyDetect = models.some((m) => m.model.contract.task === 'detect');
-  const refineName: RefineName = options.refine ?? (anyDetect ? 'regions' : 'none');
+  const refineName: RefinerName = options.refine ?? (anyDetect ? 'regions' : 'none');
   const disposeModels = () => Promise.all(models.map((m) => m.model.dispose()));
   let defaultSoft: ReturnType<typeof resolveSoftEdge>;
   let stage: RefineStage;
@@ -453,7 +449,7 @@ const NO_REFINER: RefineStage = localRefineStage(null);
  * The segmenter's own refinement stage: in this thread, or on refine workers for the pure-CPU refiners
  * ('regions', or 'none' when every call adds a soft edge); 'none' without a soft edge needs no refiner.
  */
-async function loadRefineStage(name: RefineName, options: RefinerOptions, softByDefault: boolean, workers: number): Promise<RefineStage> {
+async function loadRefineStage(name: RefinerName, options: RefinerOptions, softByDefault: boolean, workers: number): Promise<RefineStage> {
   if (name === 'none' && !(softByDefault && workers > 0)) return NO_REFINER;
   // Loaded lazily: refiners pull in SAM code and models that plain segmentation never needs.
   if (workers > 0) {

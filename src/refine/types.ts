@@ -6,7 +6,7 @@
  *  - the vote fusion (vote.ts) keeps the segments that mostly lie inside the YOLO masks.
  */
 
-export type { Refiner, Instance, SegmentProposer, LabelMap, PartitionProposer, RefinerName } from '../contracts.js';
+export type { Refiner, Instance, SegmentProposer, LabelMap, PartitionProposer } from '../contracts.js';
 export { isPartitionProposer } from '../contracts.js';
 
 /**

@@ -7,7 +7,7 @@
  * Soft edges come after, in the refinement stage (stage.ts). The proposer decides the flavour: SAM AMG →
  * 'vote', the regions over-segmentation → 'regions'.
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
 import { toRgb } from '../image/pixels.js';
 import { resizeBilinearU8, shrinkToMaxSide } from '../image/resize.js';
@@ -65,7 +65,7 @@ function valuesToMask(values: Uint8Array, vw: number, vh: number, w: number, h: 
 export function createVoteRefiner(opts: VoteRefinerOptions): Refiner & TimedRefiner {
   const { proposer, name = 'vote', ownsProposer = true, labelBias, holeFill = 0, ...voteOpts } = opts;
   if (!(holeFill >= 0 && holeFill <= 1)) {
-    throw new AnimesegError('BAD_OPTION', `${name} refiner: holeFill must be a fraction in [0, 1], got ${holeFill}`);
+    throw invalidParameterError(`${name} refiner: holeFill`, 'a fraction in [0, 1]', holeFill);
   }
   if (!proposer || typeof proposer.propose !== 'function') {
     throw new AnimesegError('BAD_OPTION', `${name} refiner: a segment proposer is required`);

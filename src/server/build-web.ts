@@ -48,6 +48,9 @@ export async function buildWebBundle(outFile?: string): Promise<string> {
     sourcemap: true,
     // onnxruntime-web is loaded from /ort/ at run time (only its types are imported here).
     external: ['onnxruntime-web'],
+    // Modules imported lazily are the SAM refiners' (refine/refiners/*.ts): the page never creates a refiner
+    // whose descriptor says it does not run in the browser, so they stay out of the bundle.
+    plugins: [{ name: 'lazy-imports-stay-out', setup: (b) => b.onResolve({ filter: /.*/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, external: true } : undefined)) }],
     logLevel: 'silent',
     legalComments: 'none',
   });

@@ -4,7 +4,7 @@
  */
 import { loadManifest, type ManifestEntry } from '../models/resolver/manifest.js';
 import { findLocal } from '../models/resolver/resolve.js';
-import type { EngineInfo } from './engine.js';
+import type { EngineInfo } from './segment-engine.js';
 
 export interface ModelJson {
   name: string;

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { decodeRle, rleFromJson } from '../../src/mask/rle.js';
 import { renderImage } from '../../src/server/render.js';
-import type { EngineResult } from '../../src/server/engine.js';
+import type { EngineResult } from '../../src/server/segment-engine.js';
 
 const IMAGES = resolve('../shared/data/illustrations/images');
 const BIN = resolve('bin/animeseg.js');

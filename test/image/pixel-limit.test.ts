@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { encodeImage } from '../../src/image/encode.js';
 import { renderImage } from '../../src/server/render.js';
-import type { EngineResult } from '../../src/server/engine.js';
+import type { EngineResult } from '../../src/server/segment-engine.js';
 import { AnimesegError } from '../../src/errors.js';
 import { createServer } from '../../src/server/server.js';
 import { createPipelineEngine } from '../../src/server/pipeline-engine.js';

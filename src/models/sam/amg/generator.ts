@@ -9,7 +9,7 @@
 import type { RawImage } from '../../../image/types.js';
 import type { Box, Mask, Rle } from '../../../mask/types.js';
 import { encodeRle } from '../../../mask/rle.js';
-import { AnimesegError } from '../../../errors.js';
+import { AnimesegError, invalidParameterError } from '../../../errors.js';
 import type { SamEncoder } from '../encoder.js';
 import type { SamDecoder } from '../decoder.js';
 import { applyCoords } from '../transforms.js';
@@ -159,22 +159,22 @@ function catRecords(a: Records, b: Records): void {
 }
 
 export function validateAmgOptions(o: AmgOptions): void {
-  const bad = (what: string) => {
-    throw new AnimesegError('BAD_OPTION', `AMG option ${what}`);
+  const bad = (name: string, expected: string, actual: unknown) => {
+    throw invalidParameterError(`AMG option ${name}`, expected, actual);
   };
-  if ((o.pointsPerSide === null) === (o.pointGrids === null)) bad('pointsPerSide / pointGrids: exactly one must be given');
-  if (o.pointsPerSide !== null && (!Number.isInteger(o.pointsPerSide) || o.pointsPerSide < 1)) bad(`pointsPerSide must be a positive integer, got ${o.pointsPerSide}`);
-  if (!Number.isInteger(o.pointsPerBatch) || o.pointsPerBatch < 1) bad(`pointsPerBatch must be a positive integer, got ${o.pointsPerBatch}`);
-  if (!Number.isInteger(o.cropNLayers) || o.cropNLayers < 0) bad(`cropNLayers must be an integer >= 0, got ${o.cropNLayers}`);
-  if (!Number.isInteger(o.cropNPointsDownscaleFactor) || o.cropNPointsDownscaleFactor < 1) bad(`cropNPointsDownscaleFactor must be an integer >= 1`);
+  if ((o.pointsPerSide === null) === (o.pointGrids === null)) throw new AnimesegError('BAD_OPTION', 'AMG option pointsPerSide / pointGrids: exactly one must be given');
+  if (o.pointsPerSide !== null && (!Number.isInteger(o.pointsPerSide) || o.pointsPerSide < 1)) bad('pointsPerSide', 'a positive integer', o.pointsPerSide);
+  if (!Number.isInteger(o.pointsPerBatch) || o.pointsPerBatch < 1) bad('pointsPerBatch', 'a positive integer', o.pointsPerBatch);
+  if (!Number.isInteger(o.cropNLayers) || o.cropNLayers < 0) bad('cropNLayers', 'an integer >= 0', o.cropNLayers);
+  if (!Number.isInteger(o.cropNPointsDownscaleFactor) || o.cropNPointsDownscaleFactor < 1) bad('cropNPointsDownscaleFactor', 'an integer >= 1', o.cropNPointsDownscaleFactor);
   for (const k of ['predIouThresh', 'stabilityScoreThresh', 'boxNmsThresh', 'cropNmsThresh'] as const) {
-    if (!(o[k] >= 0 && o[k] <= 1)) bad(`${k} must be in [0, 1], got ${o[k]}`);
+    if (!(o[k] >= 0 && o[k] <= 1)) bad(k, 'in [0, 1]', o[k]);
   }
-  if (!(o.cropOverlapRatio >= 0 && o.cropOverlapRatio < 1)) bad(`cropOverlapRatio must be in [0, 1), got ${o.cropOverlapRatio}`);
-  if (!(o.minMaskRegionArea >= 0)) bad(`minMaskRegionArea must be >= 0`);
-  if (!(o.stabilityScoreOffset >= 0)) bad(`stabilityScoreOffset must be >= 0, got ${o.stabilityScoreOffset}`);
-  if (!(o.maxSide >= 16)) bad(`maxSide must be >= 16, got ${o.maxSide}`);
-  if (o.pointGrids && o.pointGrids.length !== o.cropNLayers + 1) bad(`pointGrids must have one grid per crop layer (${o.cropNLayers + 1})`);
+  if (!(o.cropOverlapRatio >= 0 && o.cropOverlapRatio < 1)) bad('cropOverlapRatio', 'in [0, 1)', o.cropOverlapRatio);
+  if (!(o.minMaskRegionArea >= 0)) bad('minMaskRegionArea', '>= 0', o.minMaskRegionArea);
+  if (!(o.stabilityScoreOffset >= 0)) bad('stabilityScoreOffset', '>= 0', o.stabilityScoreOffset);
+  if (!(o.maxSide >= 16)) bad('maxSide', '>= 16', o.maxSide);
+  if (o.pointGrids && o.pointGrids.length !== o.cropNLayers + 1) bad('pointGrids', `one grid per crop layer (${o.cropNLayers + 1})`, `${o.pointGrids.length} grids`);
 }
 
 export interface AmgHooks {

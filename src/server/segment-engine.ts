@@ -1,5 +1,5 @@
 /**
- * What the HTTP layer needs from the segmentation library, as one small interface. The real implementation
+ * The SegmentEngine interface: what the HTTP layer needs from the segmentation library. The implementation
  * (pipeline-engine.ts) wraps createSegmenter() from src/pipeline; tests may pass their own (e.g. one that
  * wraps the real engine with a gate to hold requests in flight).
  */
@@ -22,6 +22,8 @@ export interface EngineInfo {
 export interface RefinerInfo {
   name: string;
   description: string;
+  /** It runs in the page too (its descriptor's inBrowser); the page offers only these in in-browser mode. */
+  in_browser: boolean;
   /** false once creating it failed (the reason says why, e.g. no SAM model on this machine). */
   available: boolean;
   reason?: string;

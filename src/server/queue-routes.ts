@@ -26,6 +26,8 @@ export interface QueueRoutesOptions {
   model?: string;
 }
 
+const stripUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
 const CONTENT_TYPES: Record<string, string> = { png: 'image/png', webp: 'image/webp', json: 'application/json; charset=utf-8' };
 
 export function queueRoutes(o: QueueRoutesOptions) {
@@ -54,7 +56,8 @@ export function queueRoutes(o: QueueRoutesOptions) {
         refine: (opts.refine ?? ctx.engine.defaultRefine) as JobSettings['refine'],
         refineOptions: {},
         ...(opts.softEdge && { softEdge: true }),
-        detect: { conf: opts.conf ?? 0.25, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300, agnostic: opts.agnostic ?? false, ...(classes !== undefined && { classes }) },
+        // As given: the worker's segmenter fills the rest from its model and the option table (settings.ts).
+        detect: stripUndefined({ conf: opts.conf, iou: opts.iou, maxDet: opts.maxDet, agnostic: opts.agnostic, classes }),
         maxPixels: ctx.limits.maxPixels,
         output: { format: opts.format as 'png' | 'webp', onlyMask: opts.onlyMask, crop: opts.crop, ...(opts.bgColor && { bgColor: opts.bgColor }) },
       };

@@ -21,7 +21,7 @@ import type { RunRecord } from '../../src/pipeline/run-record.js';
 const settings = (conf = 0.25): JobSettings => ({ refine: 'none', refineOptions: {}, detect: { conf, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 1e8, output: { format: 'png' } });
 
 // What the settings hash needs of a model; the file does not exist, so no size enters the hash.
-const model: ModelInfo = { info: { model: 'm', path: '/nonexistent/m.onnx', defaultClasses: [0], refine: 'none', softEdge: false, recall: { tta: 'none', tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' } };
+const model: ModelInfo = { info: { model: 'm', path: '/nonexistent/m.onnx', defaultClasses: [0], recommended: {}, refine: 'none', softEdge: false, recall: { tta: 'none', tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' } };
 
 test('the settings hash is the run record one: key order does not matter; conf, soft edge and SAM options do', async () => {
   const s = settings();

@@ -41,7 +41,9 @@ test('list shows name, kind, size, licence and whether it is here', async () => 
   assert.equal(r.code, 0);
   const line = r.stdout.split('\n').find((l) => l.startsWith('tiny-test'))!;
   assert.match(line, /yolo-seg\s+29\.3 KiB\s+CC-BY-4\.0\s+no$/); // 30000 / 1024 = 29.30 KiB
-  assert.match(r.stdout, /yolov8n-seg-int8 \(default\)\s+yolo-seg\s+3\.5 MiB\s+AGPL-3\.0/); // 3711949 B = 3.54 MiB
+  // 13159073 B = 12.55 MiB, shipped in the package (found with no models folder or cache: 'bundled').
+  assert.match(r.stdout, /animeseg-char-n416 \(default\)\s+yolo-seg\s+12\.5 MiB\s+AGPL-3\.0.*bundled: \S+models\/animeseg-char-n416\.onnx/);
+  assert.match(r.stdout, /yolov8n-seg-int8\s+yolo-seg\s+3\.5 MiB\s+AGPL-3\.0/); // 3711949 B = 3.54 MiB
 });
 
 test('path without the file: exit 1, says how to get it, nothing downloaded', async () => {

@@ -146,6 +146,12 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions = {}
       hint: 'put the file back, or register it again with `animeseg train --register` / edit the user models.json',
     });
   }
+  if (entry.bundled && !entry.url) {
+    throw new AnimesegError('MODEL_NOT_FOUND', `model '${entry.name}' ships inside the animeseg package, but its file is missing or damaged`, {
+      file: bundledPath(entry),
+      hint: 'reinstall animeseg (npm ci / npm install), or give the model file by path with --model',
+    });
+  }
   if (isOffline(env) || opts.download === false || !entry.url) {
     throw notHereError(entry, searchedFolders(entry, { ...opts, env }), isOffline(env) ? 'offline' : 'no-download');
   }

@@ -41,6 +41,16 @@ test('the settings hash is the run record one: key order does not matter; conf, 
   assert.equal(await h(vote(true), voteModel), await h(vote(false), voteModel));
 });
 
+test("a job that gives no conf is hashed with the model's recommended conf (no 0.25 filled in by the producer)", async () => {
+  const h = (detect: JobSettings['detect'], m: ModelInfo) => runSettingsHash(m, { outDir: '/out', settings: { ...settings(), detect } });
+  const anime: ModelInfo = { info: { ...model.info, defaultClasses: null, recommended: { conf: 0.45 } } };
+  // The same outputs as giving the recommended value by hand, and other ones than the table's 0.25.
+  assert.equal(await h({}, anime), await h({ conf: 0.45 }, anime));
+  assert.notEqual(await h({}, anime), await h({ conf: 0.25 }, anime));
+  // A model that recommends nothing: absent means the table's default.
+  assert.equal(await h({}, model), await h({ conf: 0.25, iou: 0.7, maxDet: 300, agnostic: false }, model));
+});
+
 test('job ids: deterministic, BullMQ-safe (no ":", not an integer), different per source, output folder and settings', () => {
   const id = jobIdFor('/d/a.png', '/out', 'a', 'h1');
   assert.match(id, /^img-[0-9a-f]{32}$/);

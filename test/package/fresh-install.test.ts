@@ -16,7 +16,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,6 +96,7 @@ test("a fresh clone runs the README's main command on the shipped examples with 
 
 test('the packed tarball installs offline into an empty folder and `npx animeseg segment` runs on a shipped example', { timeout: 600_000 }, async (t) => {
   const packDir = join(tmp, 'pack');
+  mkdirSync(packDir);
   const env = cleanEnv();
   // The build as it stands (npm ci / npm run build made dist/); no scripts: packing must not rebuild it.
   const packed = await exec('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', packDir], { cwd: ROOT, env, timeout: 120_000 });
@@ -115,7 +116,7 @@ test('the packed tarball installs offline into an empty folder and `npx animeseg
     'node_modules/animeseg': { version: pkg.version, resolved: spec, license: pkg.license, dependencies: pkg.dependencies, bin: pkg.bin, engines: pkg.engines },
   };
   for (const [k, v] of Object.entries(lock.packages)) if (k.startsWith('node_modules/') && !v.dev) packages[k] = v;
-  await exec('mkdir', ['-p', consumer]);
+  mkdirSync(consumer);
   writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, dependencies: { animeseg: spec } }));
   writeFileSync(join(consumer, 'package-lock.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
   try {

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AnimesegError } from '../errors.js';
 import { outputPaths } from '../pipeline/batch.js';
+import { DEFAULT_ADD_CONF } from '../pipeline/segmenter.js';
 import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
 import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
 import { runSettingsHash } from '../queue/image-step.js';
@@ -66,7 +67,7 @@ export function queueRoutes(o: QueueRoutesOptions) {
       // The run record's hash with this server's model (no recall aids; the server knows no model kinds, so
       // the box prior of detection-only models is left out here). It names the job and its result folder;
       // the worker writes the hash its own segmenter gives into the record.
-      const info = { ...ctx.engine.info, refine: settings.refine ?? 'none', softEdge: settings.softEdge === true, recall: { tta: 'none' as const, tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' as const };
+      const info = { ...ctx.engine.info, refine: settings.refine ?? 'none', softEdge: settings.softEdge === true, recall: { tta: 'none' as const, tiles: false, secondPass: false, addConf: DEFAULT_ADD_CONF }, models: [], boxPrior: 'colour' as const };
       const hash = await runSettingsHash({ info }, { outDir: '', settings });
       const source = storage.localPath(`uploads/${name}`);
       const outDir = storage.localPath(`results/${hash}`);

@@ -2,13 +2,16 @@
  * animeseg public API.
  *
  *   import { createSegmenter, cutout, combinedAlpha, encodeImage } from 'animeseg';
- *   const seg = await createSegmenter({ model: 'yolov8n-seg-int8' });
+ *   const seg = await createSegmenter(); // the shipped anime model; { model: 'yolov8n-seg-int8' } for COCO
  *   const r = await seg.segment('picture.jpg');
  *   const png = await encodeImage(cutout(r.image, combinedAlpha(r.instances, r.width, r.height)), 'png');
  */
 export { createSegmenter } from './pipeline/segmenter.js';
 // The option table shared by the CLI, the server and the library: defaults, limits, the class resolver.
 export { DETECT_DEFAULTS, MAX_DET_LIMIT, SEGMENT_OPTIONS, resolveClassIds, type OptionSpec } from './pipeline/options.js';
+// The one resolver of detection settings: options given, the model's recommendation, the table's defaults.
+export { resolveDetectSettings, modelRecommendation, detectSettingsJson } from './pipeline/settings.js';
+export type { DetectSettings, ModelRecommendation, SettingSource } from './pipeline/settings.js';
 export type {
   Segmenter,
   SegmenterOptions,

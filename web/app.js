@@ -50,6 +50,12 @@ async function init() {
     }
     sel.value = refiners.default;
     state.refine = refiners.default;
+    // The slider starts at the model's own confidence (its recommendation, else the table's default).
+    const conf0 = models.active.detect_defaults?.conf;
+    if (typeof conf0 === 'number') {
+      $('conf').value = String(conf0);
+      $('conf-out').value = conf0.toFixed(2);
+    }
     $('model-line').textContent = `Model ${models.active.name} (${models.active.licence}); classes ${describeDefaultClasses(models.active)}.`;
   } catch (e) {
     setStatus(`cannot reach the server API: ${e.message}`, true);
@@ -228,6 +234,7 @@ async function segmentInBrowser(refine) {
       ortBase: '/ort/',
       classNames: a.classes,
       defaultClasses: a.default_classes ?? undefined,
+      recommended: a.recommended,
       // ?ep=wasm forces WASM (tests; machines whose WebGPU misbehaves).
       provider: new URLSearchParams(location.search).get('ep') ?? 'auto',
     });

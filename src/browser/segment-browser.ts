@@ -11,7 +11,7 @@ import { applyRefiner } from '../refine/apply.js';
 import type { Refiner, Instance } from '../contracts.js';
 import { detectionToInstance } from '../pipeline/instances.js';
 import { createOrtWebBackend } from './ort-web-backend.js';
-import { DETECT_DEFAULTS } from '../pipeline/options.js';
+import { modelRecommendation, resolveDetectSettings, type ModelRecommendation } from '../pipeline/settings.js';
 
 /** Refiners that are pure TypeScript and so run in the page too (descriptor `inBrowser`; SAM ones need the server). */
 export type BrowserRefine = Extract<(typeof REFINERS)[number], { inBrowser: true }>['name'];
@@ -25,6 +25,8 @@ export interface BrowserSegmenterOptions {
   classNames: string[];
   /** Classes kept by default (e.g. [0] = person for COCO); undefined = all. */
   defaultClasses?: number[];
+  /** The model's recommended settings (the server's /v1/models says them); default: the ONNX metadata's. */
+  recommended?: ModelRecommendation;
   /** 'auto' = WebGPU when an adapter exists, else WASM; 'wasm' / 'webgpu' force one. */
   provider?: 'auto' | 'wasm' | 'webgpu' | string;
 }
@@ -58,6 +60,7 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
   const model = await createOrtWebBackend(opts);
   const backend = model.provider;
   const refiners = new Map<string, Promise<Refiner>>(); // created on first use, then reused
+  const recommended = opts.recommended ?? modelRecommendation(model.contract.metadata);
 
   return {
     backend,
@@ -65,8 +68,9 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
     async segment(img, so = {}) {
       const raw: RawImage = { data: img.data instanceof Uint8Array ? img.data : new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length), width: img.width, height: img.height, channels: img.channels };
       const timings: Record<string, number> = {};
-      const classes = so.classes === 'all' ? null : (so.classes ?? opts.defaultClasses ?? null);
-      const { detections } = await predict(model, raw, { conf: so.conf ?? DETECT_DEFAULTS.conf, iou: so.iou ?? DETECT_DEFAULTS.iou, maxDet: DETECT_DEFAULTS.maxDet, classes, masks: 'native' }, timings);
+      // The server's resolver: explicit options, then the model's recommendation, then the table's defaults.
+      const s = resolveDetectSettings({ conf: so.conf, iou: so.iou, classes: so.classes }, { recommended, defaultClasses: opts.defaultClasses ?? null });
+      const { detections } = await predict(model, raw, { conf: s.conf, iou: s.iou, maxDet: s.maxDet, agnostic: s.agnostic, classes: s.classes && [...s.classes], masks: 'native' }, timings);
       let instances: Instance[] = detections.map((d) => detectionToInstance(d, opts.classNames));
       const refine = so.refine ?? 'none';
       const refiner = findRefiner(refine);

@@ -27,7 +27,7 @@ import {
 } from './outputs.js';
 import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance } from './segmenter.js';
 import { filterInstances, DEFAULT_MAX_COVERED, type InstanceFilterOptions } from './instance-filter.js';
-import { detectSettingsJson, DETECT_DEFAULTS } from './options.js';
+import { detectSettingsJson, resolveDetectSettings } from './settings.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
 import { OutputFolder, foreignFilesError } from './output-folder.js';
 import { renderCrop, type CropSpec } from './crops.js';
@@ -161,20 +161,21 @@ export function outputPaths(outDir: string, name: string, format: string) {
 
 
 /** Settings of this run as hashed into every record (see RunSettings). */
-export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
-  const d = opts.detect ?? {};
-  const classes = d.classes === 'all' || d.classes === null ? null : d.classes ? [...d.classes].sort((a, b) => a - b) : seg.info.defaultClasses;
+export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'recommended' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
+  // The values the segmenter will use (settings.ts): the same whether given or recommended by the model.
+  const d = resolveDetectSettings(opts.detect ?? {}, seg.info);
+  const classes = d.classes && [...d.classes].sort((a, b) => a - b);
   // Display-only keys (progress bars) do not change what is written.
   const refineOptions = JSON.parse(JSON.stringify(opts.refineOptions ?? {}, (k, v) => (k === 'progress' ? undefined : v)));
   const modelBytes = await stat(seg.info.path).then((s) => s.size, () => undefined);
   return {
     model: seg.info.model,
     modelBytes,
-    conf: d.conf ?? DETECT_DEFAULTS.conf,
-    iou: d.iou ?? DETECT_DEFAULTS.iou,
-    maxDet: d.maxDet ?? DETECT_DEFAULTS.maxDet,
+    conf: d.conf,
+    iou: d.iou,
+    maxDet: d.maxDet,
     classes,
-    agnostic: d.agnostic ?? DETECT_DEFAULTS.agnostic,
+    agnostic: d.agnostic,
     refine: seg.info.refine,
     softEdge: seg.info.softEdge,
     refineOptions: Object.keys(refineOptions).length ? refineOptions : undefined,
@@ -352,8 +353,8 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   await ctx.folder.manifest.append({ ...record, outputs: [...record.outputs, ...stale] });
   const settings = {
     ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses },
-    // snake_case like the rest of NAME.json (opts.detect is the library's camelCase DetectOptions).
-    ...detectSettingsJson(opts.detect ?? {}),
+    // The values this image ran with and where each came from (option, model, default), snake_case.
+    ...detectSettingsJson(r.settings),
     refine: seg.info.refine,
     ...(seg.info.softEdge && { soft_edge: true }),
     min_area: opts.filter?.minArea ?? 0,

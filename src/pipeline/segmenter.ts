@@ -18,7 +18,7 @@ import { resolveSoftEdge } from '../refine/softedge.js';
 import { localRefineStage, type RefineStage } from '../refine/stage.js';
 import type { SoftEdgeOption } from '../refine/types.js';
 import { decodeInput, type ImageInput } from './decode-input.js';
-import { DETECT_DEFAULTS } from './options.js';
+import { modelRecommendation, resolveDetectSettings, type DetectOptions, type DetectSettings, type ModelRecommendation } from './settings.js';
 import type { Device } from '../models/session.js';
 import type { Instance, Refiner, StageTimings } from './types.js';
 import { resolveYoloPath } from './model-path.js';
@@ -27,19 +27,8 @@ import { boxPrior, checkBoxPrior, DEFAULT_BOX_PRIOR, type BoxPriorName } from '.
 import { fuseCandidates, type Candidate, type FusionOptions } from './fusion.js';
 import { boxToOriginal, cropView, flipView, maskToOriginal, salientRegion, tileViews, touchesInnerEdge, type View } from './views.js';
 
-/** Detection settings that can also be changed per call. */
-export interface DetectOptions {
-  /** Confidence threshold (Ultralytics predict default 0.25). */
-  conf?: number;
-  /** NMS IoU threshold (default 0.7). */
-  iou?: number;
-  /** At most this many detections (default 300). */
-  maxDet?: number;
-  /** Class ids to keep; 'all' or null = every class; undefined = model default (person for COCO). */
-  classes?: number[] | 'all' | null;
-  /** Class-agnostic NMS. */
-  agnostic?: boolean;
-}
+/** Detection settings that can also be changed per call (resolved against the model in settings.ts). */
+export type { DetectOptions } from './settings.js';
 
 /** Recall aids (each measured on and off by bench/recall.ts; all off by default, see docs/DETECTION.md). */
 export interface RecallOptions {
@@ -123,6 +112,8 @@ export interface SegmentResult {
   timings: StageTimings;
   /** What the user should know about this result (the refiner's notes, e.g. SAM ran degraded); absent when none. */
   notes?: string[];
+  /** The detection settings this call ran with, and where each came from (option, model, default). */
+  settings: DetectSettings;
 }
 
 export interface ModelInfo {
@@ -134,6 +125,8 @@ export interface ModelInfo {
   licence: string;
   /** Classes kept when the caller gives none (null = all). */
   defaultClasses: number[] | null;
+  /** Settings the model recommends where the caller gives none (manifest entry, else ONNX metadata). */
+  recommended: ModelRecommendation;
 }
 
 export interface SegmenterInfo {
@@ -148,6 +141,8 @@ export interface SegmenterInfo {
   description: string;
   /** Classes kept when the caller gives none (null = all), first model. */
   defaultClasses: number[] | null;
+  /** The first model's recommended settings (conf, iou), used where the caller gives none (settings.ts). */
+  recommended: ModelRecommendation;
   refine: RefinerName;
   /** Whether calls add soft alpha unless they say otherwise (the softEdge option). */
   softEdge: boolean;
@@ -189,6 +184,7 @@ interface LoadedModel {
   defClasses: number[] | null;
   licence?: string;
   description?: string;
+  recommended: ModelRecommendation;
 }
 
 /** 'a,b' or ['a', 'b'] → ['a', 'b']; undefined → [undefined] (the default model). */
@@ -222,7 +218,8 @@ async function loadModels(options: SegmenterOptions): Promise<LoadedModel[]> {
       const resolved = await resolveYoloPath(m, options);
       const model = await loadYoloModel(resolved.path, { device: options.device, threads: options.threads, spin: options.spin, workers: options.inferenceWorkers, imgsz: options.imgsz, detectOnly: options.detectOnly });
       const names = model.contract.names;
-      loaded.push({ name: resolved.name, model, names, defClasses: defaultClasses(names), licence: resolved.licence, description: resolved.description });
+      const recommended = modelRecommendation(model.contract.metadata, resolved.recommended, resolved.path);
+      loaded.push({ name: resolved.name, model, names, defClasses: defaultClasses(names), licence: resolved.licence, description: resolved.description, recommended });
     }
   } catch (e) {
     await Promise.all(loaded.map((l) => l.model.dispose()));
@@ -260,6 +257,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     licence: [...new Set(models.map((m) => m.licence ?? m.model.contract.metadata.license ?? 'unknown'))].join(' + '),
     description: primary.description ?? primary.model.contract.metadata.description ?? '',
     defaultClasses: primary.defClasses,
+    recommended: primary.recommended,
     refine: refineName,
     softEdge: defaultSoft !== null,
     models: models.map((m) => ({
@@ -270,6 +268,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
       imgsz: m.model.contract.imgsz,
       licence: m.licence ?? m.model.contract.metadata.license ?? 'unknown',
       defaultClasses: m.defClasses,
+      recommended: m.recommended,
     })),
     recall,
     boxPrior: prior,
@@ -277,15 +276,14 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
 
   /** Class ids to keep (null = all), checked against the first model before any work is done. */
-  function classFilter(c: DetectOptions['classes']): number[] | null {
-    const classes = c === 'all' || c === null ? null : c ?? primary.defClasses;
+  function checkClasses(classes: readonly number[] | null): number[] | null {
     if (classes) for (const id of classes) if (!(Number.isInteger(id) && id >= 0 && id < names.length)) {
       throw new AnimesegError('BAD_OPTION', `class id ${id} is not in this model (0..${names.length - 1})`, { hint: `classes: ${names.slice(0, 10).map((n, i) => `${i} ${n}`).join(', ')}${names.length > 10 ? ', ...' : ''}` });
     }
-    return classes;
+    return classes && [...classes];
   }
   try {
-    classFilter(options.classes);
+    checkClasses(resolveDetectSettings(options, info).classes);
   } catch (e) {
     await stage.dispose();
     await disposeModels();
@@ -299,13 +297,14 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     checkRange('conf', o.conf, 0, 1);
     checkRange('iou', o.iou, 0, 1);
     checkRange('maxDet', o.maxDet, 1, 100000);
-    const classes = classFilter(o.classes);
+    const settings = resolveDetectSettings(o, info);
+    const classes = checkClasses(settings.classes);
     const clock = new StageClock();
     // 1. decode
     const { image, inputAlpha } = await decodeInput(input, { maxPixels, file: ov.file });
     clock.lap('decode');
     // 2. detect: every model on the full image and on each recall view, fused into one list
-    const nms = { conf: o.conf ?? DETECT_DEFAULTS.conf, iou: o.iou ?? DETECT_DEFAULTS.iou, maxDet: o.maxDet ?? DETECT_DEFAULTS.maxDet, agnostic: o.agnostic ?? DETECT_DEFAULTS.agnostic };
+    const nms = { conf: settings.conf, iou: settings.iou, maxDet: settings.maxDet, agnostic: settings.agnostic };
     // `classes` applies to the first model, the others keep their defaults.
     const classesOf = (k: number): number[] | null => (k === 0 ? classes : models[k].defClasses);
     const cands = await findCandidates(image, { models, classesOf, nms, recall, fusion: options.fusion }, clock);
@@ -325,7 +324,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
       if (runStage.name !== 'none') clock.add('refine', total - softMs);
       if (soft) clock.add('soft_edge', softMs);
     }
-    return { width: image.width, height: image.height, image, inputAlpha, instances, timings: clock.timings, ...(notes && { notes }) };
+    return { width: image.width, height: image.height, image, inputAlpha, instances, timings: clock.timings, settings, ...(notes && { notes }) };
   }
 
   return {

@@ -55,6 +55,7 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
     classNames: seg.info.classNames,
     imgsz: seg.info.imgsz,
     defaultClasses: seg.info.defaultClasses,
+    recommended: seg.info.recommended,
   };
 
   const refinerFor = (name: string): Promise<Refiner | null> => {
@@ -94,7 +95,7 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
       const refine = p.refine ?? defaultRefine;
       const refiner = await refinerFor(refine);
       const r = await seg.segment(bytes, { conf: p.conf, iou: p.iou, maxDet: p.maxDet, agnostic: p.agnostic, classes: p.classes, refiner, softEdge: p.softEdge });
-      return { width: r.width, height: r.height, image: r.image, instances: r.instances, timings: r.timings, refine };
+      return { width: r.width, height: r.height, image: r.image, instances: r.instances, timings: r.timings, refine, settings: r.settings };
     },
     async dispose() {
       for (const st of refiners.values()) {

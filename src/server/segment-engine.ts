@@ -5,6 +5,7 @@
  */
 import type { RawImage } from '../image/types.js';
 import type { Instance, StageTimings } from '../pipeline/types.js';
+import type { DetectOptions, DetectSettings, ModelRecommendation } from '../pipeline/settings.js';
 
 export interface EngineInfo {
   /** Manifest name or file name of the YOLO model. */
@@ -17,6 +18,8 @@ export interface EngineInfo {
   imgsz: [number, number];
   /** Classes kept when a request does not say (e.g. [0] = person for COCO models; null = all). */
   defaultClasses: number[] | null;
+  /** Settings the model recommends where a request gives none (e.g. conf 0.45); see pipeline/settings.ts. */
+  recommended: ModelRecommendation;
 }
 
 export interface RefinerInfo {
@@ -29,13 +32,9 @@ export interface RefinerInfo {
   reason?: string;
 }
 
-export interface SegmentParams {
+/** One request's settings: the detection options as given (absent = the model's or the table's default). */
+export interface SegmentParams extends DetectOptions {
   refine?: string;
-  conf?: number;
-  iou?: number;
-  maxDet?: number;
-  agnostic?: boolean;
-  classes?: number[] | 'all';
   /** Add a soft alpha (guided filter) to instances that have none. */
   softEdge?: boolean;
 }
@@ -49,6 +48,8 @@ export interface EngineResult {
   timings: StageTimings;
   /** The refinement actually applied. */
   refine: string;
+  /** The detection settings actually used, and where each came from. */
+  settings: DetectSettings;
 }
 
 export interface SegmentEngine {

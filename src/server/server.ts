@@ -10,7 +10,7 @@ import { AnimesegError } from '../errors.js';
 import type { SegmentEngine } from './segment-engine.js';
 import { HttpError, toErrorResponse } from './http-errors.js';
 import { parseSegmentOptions, resolveClassIds, type SegmentRequestOptions } from './request-options.js';
-import { DETECT_DEFAULTS } from '../pipeline/options.js';
+import { detectSettingsJson } from '../pipeline/settings.js';
 import { renderImage, renderJson, type RenderedImage } from './render.js';
 import { WorkQueue } from './work-queue.js';
 import { buildOpenApi } from './openapi.js';
@@ -232,8 +232,7 @@ function registerSegmentRoute(app: FastifyInstance, engine: SegmentEngine, ctx: 
       const tEncode = performance.now();
       const timings: Record<string, number> = { probe: tQueued - t0, queue: tStart - tQueued, ...result.timings };
       if (options.format === 'json') {
-        const D = DETECT_DEFAULTS;
-        const settings = { refine: result.refine, conf: options.conf ?? D.conf, iou: options.iou ?? D.iou, max_det: options.maxDet ?? D.maxDet, agnostic: options.agnostic ?? D.agnostic, classes: classes ?? engine.info.defaultClasses ?? 'all' };
+        const settings = { refine: result.refine, ...detectSettingsJson(result.settings) };
         const json = renderJson(result, { image: fileName, model: engine.info.model, settings }, timings);
         json.timings_ms.total = Math.round((performance.now() - t0) * 100) / 100;
         return { kind: 'json' as const, json };

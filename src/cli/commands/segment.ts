@@ -6,8 +6,10 @@ import { AnimesegError, invalidParameterError } from '../../errors.js';
 import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand, type ValuesOf } from '../schema-args.js';
 import { DEVICE_OPTION } from '../run-options.js';
-import { detectSettingsJson, parseClassList, resolveClassIds, SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
+import { parseClassList, resolveClassIds, SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
 import { createSegmenter, type DetectOptions, type RecallOptions } from '../../pipeline/segmenter.js';
+import { detectSettingsJson } from '../../pipeline/settings.js';
+import { DEFAULT_MODEL } from '../../models/resolver/index.js';
 import { BOX_PRIORS, DEFAULT_BOX_PRIOR, type BoxPriorName } from '../../pipeline/box-prior.js';
 import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
 import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/batch.js';
@@ -41,7 +43,7 @@ const CLI_ONLY = [
     key: 'model',
     type: 'string',
     metavar: 'NAME|PATH[,..]',
-    help: "model name from 'animeseg models list' or a .onnx path (default: yolov8n-seg-int8);\nYOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)",
+    help: `model name from 'animeseg models list' or a .onnx path (default: ${DEFAULT_MODEL}, shipped;\nyolov8n-seg-int8 for COCO classes); YOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)`,
   },
   { key: 'tta', type: 'enum', choices: ['none', 'flip'], default: 'none', defaultHelp: '', metavar: 'flip', help: 'also run the models on the mirrored image (recall aid)' },
   { key: 'tiles', type: 'boolean', help: 'also run the models on 2x2 overlapping tiles (small characters)' },
@@ -281,7 +283,7 @@ export async function run(argv: string[]): Promise<number> {
       const bytes = await readStdin();
       const r = await seg.segment(bytes, { file: '<stdin>' });
       if (v.json) {
-        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detectSettingsJson(detect), refine: seg.info.refine } })));
+        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detectSettingsJson(r.settings), refine: seg.info.refine } })));
         return 0;
       }
       const alpha = resultAlpha(r);

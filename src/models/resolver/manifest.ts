@@ -65,6 +65,18 @@ export interface ManifestEntry {
   source?: string;
   /** Local models (train --register): absolute path of the ONNX file. */
   path?: string;
+  /**
+   * Built-in models shipped inside the package: the file's path relative to the package root
+   * (e.g. `models/animeseg-char-n416.onnx`). Found before any folder, cache or download.
+   */
+  bundled?: string;
+  /** The model card (Markdown), relative to the package root; `models info` prints it. */
+  card?: string;
+  /**
+   * Settings the model's authors recommend, used where the user gives none (explicit options win;
+   * see src/pipeline/settings.ts). The ONNX metadata `recommended_conf` says the same from inside the file.
+   */
+  recommended?: { conf?: number; iou?: number };
   /** Where the entry was read from: the package manifest or the user's. Set at load time. */
   origin?: 'builtin' | 'user';
   /** Free-form extras, e.g. training facts of a registered model. */
@@ -74,6 +86,12 @@ export interface ManifestEntry {
 export interface Manifest {
   version: 1;
   models: ManifestEntry[];
+}
+
+/** The package root: the folder of the built-in models.json (bundled models and cards are relative to it). */
+let rootCache: string | undefined;
+export function packageRoot(): string {
+  return (rootCache ??= dirname(builtinManifestPath()));
 }
 
 /** The package's own models.json (repo root), found relative to this file in src/ and in dist/. */
@@ -128,7 +146,19 @@ export function validateEntry(raw: unknown, file: string, index: number): Manife
   if (e.size !== undefined && !(Number.isInteger(e.size) && (e.size as number) > 0)) throw bad(`'size' must be a positive integer`);
   if (e.url !== undefined && (typeof e.url !== 'string' || !/^https?:\/\//.test(e.url))) throw bad(`'url' must be an http(s) URL`);
   if (e.path !== undefined && (typeof e.path !== 'string' || !isAbsolute(e.path))) throw bad(`'path' must be an absolute path`);
-  if (e.url === undefined && e.path === undefined) throw bad(`needs a 'url' to download from or a local 'path'`);
+  for (const k of ['bundled', 'card'] as const) {
+    const v = e[k];
+    if (v !== undefined && (typeof v !== 'string' || v === '' || isAbsolute(v) || v.split(/[\\/]/).includes('..'))) throw bad(`'${k}' must be a path inside the package, got '${String(v)}'`);
+  }
+  if (e.recommended !== undefined) {
+    const r = e.recommended as Record<string, unknown>;
+    if (!r || typeof r !== 'object') throw bad(`'recommended' must be an object like { "conf": 0.45 }`);
+    for (const [k, v] of Object.entries(r)) {
+      if (k !== 'conf' && k !== 'iou') throw bad(`'recommended' may set conf and iou, not '${k}'`);
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw bad(`'recommended.${k}' must be a number in [0, 1]`);
+    }
+  }
+  if (e.url === undefined && e.path === undefined && e.bundled === undefined) throw bad(`needs a 'url' to download from, a local 'path' or a 'bundled' file`);
   if (e.url !== undefined && e.sha256 === undefined && e.md5 === undefined && e.unverified !== true) {
     throw bad(`has a url but no sha256/md5; mark it "unverified": true if no checksum is published`);
   }

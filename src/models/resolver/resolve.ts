@@ -3,6 +3,7 @@
  * Search order (first hit wins):
  *   1. an explicit path that exists (anything with a slash or an .onnx suffix is treated as a path);
  *   2. a registered local model's `path` (from `train --register`);
+ *   2b. a model shipped inside the package (`bundled`, e.g. the default model): no folder, cache or network;
  *   3. `$ANIMESEG_MODELS/<file>` (several folders allowed, separated like PATH);
  *   4. the cache: `$ANIMESEG_CACHE` or `~/.cache/animeseg` (`$XDG_CACHE_HOME/animeseg` when set);
  *   5. a download into the cache (checksum verified, atomic), unless downloads are off.
@@ -12,11 +13,14 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { downloadFile, type DownloadProgress } from './download.js';
-import { findEntry, loadManifest, type ManifestEntry } from './manifest.js';
+import { findEntry, loadManifest, packageRoot, type ManifestEntry } from './manifest.js';
 import { isOffline, notHereError } from './offline.js';
 
-/** The model `segment` uses when none is named: small, pinned, checksummed. */
-export const DEFAULT_MODEL = 'yolov8n-seg-int8';
+/**
+ * The model every surface uses when none is named: the project's own anime character model, shipped inside
+ * the package (models/, card models/MODEL-animeseg-char.md). The COCO model stays available by name.
+ */
+export const DEFAULT_MODEL = 'animeseg-char-n416';
 
 export interface ResolveOptions {
   /** Folder(s) searched before the cache; default `$ANIMESEG_MODELS`. */
@@ -37,7 +41,7 @@ export interface ResolveOptions {
   entries?: ManifestEntry[];
 }
 
-export type ResolvedFrom = 'path' | 'registered' | 'models-dir' | 'cache' | 'download';
+export type ResolvedFrom = 'path' | 'registered' | 'bundled' | 'models-dir' | 'cache' | 'download';
 
 export interface ResolvedModel {
   path: string;
@@ -72,6 +76,12 @@ function looksLikePath(s: string): boolean {
   return s.includes('/') || s.includes('\\') || /\.onnx$/i.test(s);
 }
 
+/** Where a built-in entry's shipped file is (whether or not it is there); undefined for other entries. */
+export function bundledPath(entry: Pick<ManifestEntry, 'bundled' | 'origin'>): string | undefined {
+  // Only the package's own manifest may point into the package.
+  return entry.bundled && entry.origin !== 'user' ? join(packageRoot(), entry.bundled) : undefined;
+}
+
 /** Where an entry would sit in the cache (whether or not it is there). */
 export function cachedPath(entry: Pick<ManifestEntry, 'file'>, opts: Pick<ResolveOptions, 'cacheDir' | 'env'> = {}): string {
   return join(opts.cacheDir ? resolvePath(opts.cacheDir) : cacheDir(opts.env), entry.file);
@@ -90,6 +100,12 @@ export async function findLocal(
     return { path: resolvePath(nameOrPath), entry, from: 'path' };
   }
   if (entry?.path && (await isFile(entry.path)) !== undefined) return { path: entry.path, entry, from: 'registered' };
+  const bundled = entry && bundledPath(entry);
+  if (bundled) {
+    // A shipped file of another size is not the one the manifest describes (a damaged install): look further.
+    const size = await isFile(bundled);
+    if (size !== undefined && (entry.size === undefined || entry.size === size)) return { path: bundled, entry, from: 'bundled' };
+  }
   // A bare file name not in the manifest (e.g. 'my-model.onnx') is still looked up in the models folders.
   const fileName = entry?.file ?? (/[\\/]/.test(nameOrPath) ? undefined : nameOrPath);
   if (fileName) {
@@ -128,6 +144,12 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions = {}
     throw new AnimesegError('MODEL_NOT_FOUND', `registered model '${entry.name}' points to a file that no longer exists`, {
       file: entry.path,
       hint: 'put the file back, or register it again with `animeseg train --register` / edit the user models.json',
+    });
+  }
+  if (entry.bundled && !entry.url) {
+    throw new AnimesegError('MODEL_NOT_FOUND', `model '${entry.name}' ships inside the animeseg package, but its file is missing or damaged`, {
+      file: bundledPath(entry),
+      hint: 'reinstall animeseg (npm ci / npm install), or give the model file by path with --model',
     });
   }
   if (isOffline(env) || opts.download === false || !entry.url) {

@@ -10,23 +10,18 @@ import { createRegionsRefiner } from '../refine/regions/refiner.js';
 import { applyRefiner } from '../refine/apply.js';
 import type { Refiner, Instance } from '../contracts.js';
 import { detectionToInstance } from '../pipeline/instances.js';
-import { createOrtWebBackend } from './ort-web-backend.js';
+import { createOrtWebBackend, type OrtWebBackendOptions } from './ort-web-backend.js';
 import { DETECT_DEFAULTS } from '../pipeline/options.js';
 
 /** Refiners that are pure TypeScript and so run in the page too (SAM ones need the server). */
 export const BROWSER_REFINERS = ['none', 'regions'] as const;
 export type BrowserRefine = (typeof BROWSER_REFINERS)[number];
 
-export interface BrowserSegmenterOptions {
-  /** URL of the .onnx (the server's /models/active.onnx). */
-  modelUrl: string;
-  /** Folder URL serving onnxruntime-web's dist files (ort.*.mjs and *.wasm), ending in '/'. */
-  ortBase: string;
-  classNames: string[];
+export interface BrowserSegmenterOptions extends OrtWebBackendOptions {
+  /** Class names by id; default: the names the model file declares. */
+  classNames?: string[];
   /** Classes kept by default (e.g. [0] = person for COCO); undefined = all. */
   defaultClasses?: number[];
-  /** 'auto' = WebGPU when an adapter exists, else WASM; 'wasm' / 'webgpu' force one. */
-  provider?: 'auto' | 'wasm' | 'webgpu' | string;
 }
 
 export interface BrowserInstance {
@@ -57,6 +52,7 @@ export interface BrowserSegmenter {
 export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Promise<BrowserSegmenter> {
   const model = await createOrtWebBackend(opts);
   const backend = model.provider;
+  const classNames = opts.classNames ?? model.contract.names;
   let regions: Refiner | undefined; // created on first use, then reused
 
   return {
@@ -67,7 +63,7 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
       const timings: Record<string, number> = {};
       const classes = so.classes === 'all' ? null : (so.classes ?? opts.defaultClasses ?? null);
       const { detections } = await predict(model, raw, { conf: so.conf ?? DETECT_DEFAULTS.conf, iou: so.iou ?? DETECT_DEFAULTS.iou, maxDet: DETECT_DEFAULTS.maxDet, classes, masks: 'native' }, timings);
-      let instances: Instance[] = detections.map((d) => detectionToInstance(d, opts.classNames));
+      let instances: Instance[] = detections.map((d) => detectionToInstance(d, classNames));
       const refine = so.refine ?? 'none';
       if (!(BROWSER_REFINERS as readonly string[]).includes(refine)) throw new Error(`refinement '${refine}' needs the server`);
       if (refine === 'regions' && instances.length > 0) {

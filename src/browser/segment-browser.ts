@@ -10,25 +10,20 @@ import { findRefiner, REFINERS } from '../refine/registry.js';
 import { applyRefiner } from '../refine/apply.js';
 import type { Refiner, Instance } from '../contracts.js';
 import { detectionToInstance } from '../pipeline/instances.js';
-import { createOrtWebBackend } from './ort-web-backend.js';
+import { createOrtWebBackend, type OrtWebBackendOptions } from './ort-web-backend.js';
 import { modelRecommendation, resolveDetectSettings, type ModelRecommendation } from '../pipeline/settings.js';
 
 /** Refiners that are pure TypeScript and so run in the page too (descriptor `inBrowser`; SAM ones need the server). */
 export type BrowserRefine = Extract<(typeof REFINERS)[number], { inBrowser: true }>['name'];
 export const BROWSER_REFINERS: readonly BrowserRefine[] = REFINERS.filter((r) => r.inBrowser).map((r) => r.name as BrowserRefine);
 
-export interface BrowserSegmenterOptions {
-  /** URL of the .onnx (the server's /models/active.onnx). */
-  modelUrl: string;
-  /** Folder URL serving onnxruntime-web's dist files (ort.*.mjs and *.wasm), ending in '/'. */
-  ortBase: string;
-  classNames: string[];
+export interface BrowserSegmenterOptions extends OrtWebBackendOptions {
+  /** Class names by id; default: the names the model file declares. */
+  classNames?: string[];
   /** Classes kept by default (e.g. [0] = person for COCO); undefined = all. */
   defaultClasses?: number[];
   /** The model's recommended settings (the server's /v1/models says them); default: the ONNX metadata's. */
   recommended?: ModelRecommendation;
-  /** 'auto' = WebGPU when an adapter exists, else WASM; 'wasm' / 'webgpu' force one. */
-  provider?: 'auto' | 'wasm' | 'webgpu' | string;
 }
 
 export interface BrowserInstance {
@@ -61,6 +56,7 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
   const backend = model.provider;
   const refiners = new Map<string, Promise<Refiner>>(); // created on first use, then reused
   const recommended = opts.recommended ?? modelRecommendation(model.contract.metadata);
+  const classNames = opts.classNames ?? model.contract.names;
 
   return {
     backend,
@@ -71,7 +67,7 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
       // The server's resolver: explicit options, then the model's recommendation, then the table's defaults.
       const s = resolveDetectSettings({ conf: so.conf, iou: so.iou, classes: so.classes }, { recommended, defaultClasses: opts.defaultClasses ?? null });
       const { detections } = await predict(model, raw, { conf: s.conf, iou: s.iou, maxDet: s.maxDet, agnostic: s.agnostic, classes: s.classes && [...s.classes], masks: 'native' }, timings);
-      let instances: Instance[] = detections.map((d) => detectionToInstance(d, opts.classNames));
+      let instances: Instance[] = detections.map((d) => detectionToInstance(d, classNames));
       const refine = so.refine ?? 'none';
       const refiner = findRefiner(refine);
       if (!refiner?.inBrowser) throw new Error(`refinement '${refine}' needs the server`);

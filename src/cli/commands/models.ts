@@ -20,6 +20,7 @@ import {
   userManifestPath,
   type ManifestEntry,
 } from '../../models/resolver/index.js';
+import { pullWeightsEntry } from '../../train/index.js';
 
 const JSON_OPTION = { key: 'json', type: 'boolean', help: 'list/info: machine-readable output' } as const satisfies OptionSpec;
 
@@ -42,7 +43,8 @@ export const commands = { list: define('list'), pull: define('pull'), path: defi
 export const usage = `Usage: animeseg models <list | pull NAME | path NAME | info NAME> [options]
 
   list            every known model: name, kind, size, licence, where it is found (or 'no')
-  pull NAME       download NAME (or an encoder/decoder pair name, e.g. sam-vit-l) into the cache
+  pull NAME       download NAME (or an encoder/decoder pair name, e.g. sam-vit-l) into the cache;
+                  a model published as Ultralytics weights (.pt) is exported to ONNX (needs Ultralytics)
   path NAME       print the file NAME resolves to (a pair name prints encoder and decoder;
                   no download unless --download)
   info NAME       everything the manifest says about NAME, then its model card when it has one
@@ -108,6 +110,14 @@ async function pull(name: string, force: boolean, noVerify: boolean): Promise<nu
     // Licence first: the user decides with it in front of them (AGPL weights carry obligations).
     console.error(`${e.name}: licence ${e.licence}; ${formatBytes(e.size)}; ${e.url ?? 'local only'}`);
     if (!e.sha256 && !e.md5) console.error(`${e.name}: WARNING no published checksum for this file`);
+    if (e.export) {
+      // Ultralytics weights: downloaded, then exported to the ONNX that lookups by name find.
+      const r = await pullWeightsEntry(e, { force, noVerify, onLine: (l) => console.error(`  ${l}`) });
+      if (r.action === 'found') console.error(`${e.name}: already present`);
+      else console.error(`${e.name}: exported ${r.weights} to ONNX (${r.export!.command})`);
+      console.log(r.path);
+      continue;
+    }
     if (force) {
       // The verified new copy replaces the cached one atomically; a failed download leaves the old one.
       console.log((await downloadEntry(e, { noVerify })).path);
@@ -164,6 +174,7 @@ async function info(name: string, json: boolean): Promise<number> {
       ['sha256', e.sha256],
       ['md5', e.md5],
       ['checksum', e.sha256 || e.md5 ? undefined : 'NONE published: pull needs --no-verify'],
+      ['export', e.export ? `the URL serves Ultralytics weights, cached as ${e.export.weights}; 'models pull' exports them to ${e.file} at imgsz ${e.export.imgsz} (needs Ultralytics)` : undefined],
       ['pair', e.pair ? `${e.pair.name} (encoder ${e.pair.encoder}, decoder ${e.pair.decoder})` : undefined],
       ['io', e.io ? JSON.stringify(e.io) : undefined],
       ['recommended', e.recommended ? Object.entries(e.recommended).map(([k, v]) => `${k} ${v}`).join(', ') : undefined],

@@ -1,5 +1,5 @@
 /** Model manifest, resolver (explicit path > shipped in the package > $ANIMESEG_MODELS > cache > download) and downloader. */
-export { DEFAULT_MODEL, resolveModel, resolvePair, downloadEntry, findLocal, cacheDir, cachedPath, bundledPath, modelsDirs } from './resolve.js';
+export { DEFAULT_MODEL, resolveModel, resolvePair, downloadEntry, downloadedFile, findLocal, cacheDir, cachedPath, bundledPath, modelsDirs } from './resolve.js';
 export type { ResolveOptions, ResolvedModel, ResolvedFrom } from './resolve.js';
 export { downloadFile } from './download.js';
 export { isOffline } from './offline.js';
@@ -17,4 +17,4 @@ export {
   packageRoot,
   MODEL_KINDS,
 } from './manifest.js';
-export type { ManifestEntry, Manifest, ModelKind, ModelPair } from './manifest.js';
+export type { ManifestEntry, Manifest, ModelKind, ModelPair, WeightsExport } from './manifest.js';

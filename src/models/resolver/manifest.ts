@@ -51,7 +51,7 @@ export interface ManifestEntry {
   /** Lower-case hex. At least one of sha256/md5 unless `unverified` (md5 where that is all the publisher gives). */
   sha256?: string;
   md5?: string;
-  /** Bytes; absent when not known from a trustworthy source. */
+  /** Bytes (of the download: for an `export` entry, its weights); absent when not known from a trustworthy source. */
   size?: number;
   licence: string;
   description: string;
@@ -81,6 +81,19 @@ export interface ManifestEntry {
   origin?: 'builtin' | 'user';
   /** Free-form extras, e.g. training facts of a registered model. */
   extra?: Record<string, unknown>;
+  /**
+   * The URL serves Ultralytics weights (.pt), not ONNX: `models pull` downloads them as `weights` (into the
+   * cache) and exports `file` from them through Ultralytics at `imgsz` (src/train/pull-weights.ts). The
+   * resolver never downloads such an entry by itself: it cannot export (that needs Ultralytics).
+   */
+  export?: WeightsExport;
+}
+
+export interface WeightsExport {
+  /** Cache file name of the downloaded weights (a bare `.pt` name). */
+  weights: string;
+  /** Export input size (a multiple of 32, the model stride). */
+  imgsz: number;
 }
 
 export interface Manifest {
@@ -161,6 +174,12 @@ export function validateEntry(raw: unknown, file: string, index: number): Manife
   if (e.url === undefined && e.path === undefined && e.bundled === undefined) throw bad(`needs a 'url' to download from, a local 'path' or a 'bundled' file`);
   if (e.url !== undefined && e.sha256 === undefined && e.md5 === undefined && e.unverified !== true) {
     throw bad(`has a url but no sha256/md5; mark it "unverified": true if no checksum is published`);
+  }
+  if (e.export !== undefined) {
+    const x = e.export as Record<string, unknown>;
+    if (!x || typeof x.weights !== 'string' || !/^[^\\/]+\.pt$/i.test(x.weights)) throw bad(`'export.weights' must be a bare .pt file name`);
+    if (!(Number.isInteger(x.imgsz) && (x.imgsz as number) >= 32 && (x.imgsz as number) % 32 === 0)) throw bad(`'export.imgsz' must be a positive multiple of 32`);
+    if (x.weights === e.file) throw bad(`'export.weights' must differ from 'file' (the exported ONNX)`);
   }
   if (e.pair !== undefined) {
     const p = e.pair as Record<string, unknown>;

@@ -117,7 +117,8 @@ export async function findLocal(
   if (entry) {
     const p = cachedPath(entry, opts);
     const size = await isFile(p);
-    if (size !== undefined && (entry.size === undefined || entry.size === size)) return { path: p, entry, from: 'cache' };
+    // An export entry's size and checksum are those of its weights, not of the ONNX made from them.
+    if (size !== undefined && (entry.size === undefined || entry.export || entry.size === size)) return { path: p, entry, from: 'cache' };
   }
   return undefined;
 }
@@ -152,15 +153,29 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions = {}
       hint: 'reinstall animeseg (npm ci / npm install), or give the model file by path with --model',
     });
   }
+  if (entry.export) {
+    // Its download is Ultralytics weights, not a model this runtime loads: exporting needs Ultralytics,
+    // which lives above this layer (src/train), so only `models pull` fetches it.
+    throw new AnimesegError('MODEL_NOT_FOUND', `model '${entry.name}' is published as Ultralytics weights (.pt) and has not been exported to ONNX here yet`, {
+      file: cachedPath(entry, { ...opts, env }),
+      hint: `run 'animeseg models pull ${entry.name}${entry.sha256 || entry.md5 ? '' : ' --no-verify'}' (downloads the weights and exports them; needs Ultralytics with PyTorch and onnx), or put an ONNX export as ${entry.file} in $ANIMESEG_MODELS`,
+    });
+  }
   if (isOffline(env) || opts.download === false || !entry.url) {
     throw notHereError(entry, searchedFolders(entry, { ...opts, env }), isOffline(env) ? 'offline' : 'no-download');
   }
   return downloadEntry(entry, { ...opts, env });
 }
 
+/** The file a download of the entry brings: its ONNX, or for an `export` entry the weights to export from. */
+export function downloadedFile(entry: ManifestEntry): string {
+  return entry.export?.weights ?? entry.file;
+}
+
 /**
  * Download a manifest entry into the cache (replacing a cached copy atomically only once the new one is
- * verified). Used by resolveModel and by `models pull --force`.
+ * verified). Used by resolveModel and by `models pull --force`. For an `export` entry the result is the
+ * downloaded weights (`downloadedFile`), which src/train/pull-weights.ts then exports.
  */
 export async function downloadEntry(entry: ManifestEntry, opts: ResolveOptions = {}): Promise<ResolvedModel> {
   if (!entry.url) {
@@ -173,7 +188,7 @@ export async function downloadEntry(entry: ManifestEntry, opts: ResolveOptions =
   }
   const env = opts.env ?? process.env;
   if (isOffline(env)) throw notHereError(entry, searchedFolders(entry, opts), 'offline');
-  const dest = cachedPath(entry, opts);
+  const dest = cachedPath({ file: downloadedFile(entry) }, opts);
   await downloadFile({
     env,
     url: entry.url,
@@ -185,7 +200,7 @@ export async function downloadEntry(entry: ManifestEntry, opts: ResolveOptions =
     progress: opts.progress,
     label: entry.name,
     fetchImpl: opts.fetchImpl,
-    hint: `retry, or download ${entry.url} yourself and put it as ${entry.file} in $ANIMESEG_MODELS (or ${dirname(dest)})`,
+    hint: `retry, or download ${entry.url} yourself and put it as ${downloadedFile(entry)} in $ANIMESEG_MODELS (or ${dirname(dest)})`,
   });
   return { path: dest, entry, from: 'download' };
 }

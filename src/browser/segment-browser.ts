@@ -14,7 +14,13 @@ import { createOrtWebBackend, type OrtWebBackendOptions } from './ort-web-backen
 import { modelRecommendation, resolveDetectSettings, type ModelRecommendation } from '../pipeline/settings.js';
 
 /** Refiners that are pure TypeScript and so run in the page too (descriptor `inBrowser`; SAM ones need the server). */
-export type BrowserRefine = Extract<(typeof REFINERS)[number], { inBrowser: true }>['name'];
+// Written out (not derived in the exported type) so the published declarations of 'animeseg/browser'
+// never reach the registry's SAM option types, which pull in onnxruntime-node's; the check below fails the
+// build if this list and the registry's `inBrowser` refiners ever differ.
+export type BrowserRefine = 'none' | 'regions';
+type RegistryBrowserRefine = Extract<(typeof REFINERS)[number], { inBrowser: true }>['name'];
+const browserRefineMatchesRegistry: [BrowserRefine] extends [RegistryBrowserRefine] ? ([RegistryBrowserRefine] extends [BrowserRefine] ? true : never) : never = true;
+void browserRefineMatchesRegistry;
 export const BROWSER_REFINERS: readonly BrowserRefine[] = REFINERS.filter((r) => r.inBrowser).map((r) => r.name as BrowserRefine);
 
 export interface BrowserSegmenterOptions extends OrtWebBackendOptions {

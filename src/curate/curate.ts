@@ -282,7 +282,8 @@ export async function curateDataset(opts: CurateOptions): Promise<CurateReport> 
     plan.set(a.key, [rel(`${stem}.png`), ...(sidecarCaptions(opts.layout) ? [rel(`${stem}.txt`)] : [])]);
   }
   const planned = new Set([...plan.values()].flat());
-  const foreign = [...planned].filter((f) => !claimed.has(f) && present.includes(f));
+  const presentSet = new Set(present);
+  const foreign = [...planned].filter((f) => !claimed.has(f) && presentSet.has(f));
   if (foreign.length > 0) {
     throw new AnimesegError('BAD_OPTION', `${foreign.length} file(s) in the output folder were not written by curate and would be replaced (e.g. ${foreign[0]})`, {
       file: out,

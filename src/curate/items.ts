@@ -114,7 +114,14 @@ export async function discoverItems(input: string, opts: { exclude?: string } = 
     });
   }
   if (sources.length > 0) return { mode: 'results', sources };
-  for (const f of files.filter(isImagePath)) sources.push({ source: f, items: [{ key: keyOf(root, f) }] });
+  // Keys drop the extension; when two images differ only in it (a.png, a.jpg), both keep theirs.
+  const images = files.filter(isImagePath);
+  const stems = new Map<string, number>();
+  for (const f of images) stems.set(keyOf(root, f), (stems.get(keyOf(root, f)) ?? 0) + 1);
+  for (const f of images) {
+    const k = keyOf(root, f);
+    sources.push({ source: f, items: [{ key: stems.get(k)! > 1 ? relative(root, f).split(sep).join('/') : k }] });
+  }
   if (sources.length === 0) {
     throw new AnimesegError('BAD_INPUT', 'the input folder holds no segment results (NAME.json) and no images', { file: root, hint: 'run animeseg segment first, or point at a folder of images' });
   }

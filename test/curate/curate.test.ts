@@ -152,10 +152,12 @@ test('hf layout (metadata.jsonl) and plain layout (metadata.csv) read back; buck
   const blue = await sharp(join(hf, 'train', 'sub__blue.png')).metadata();
   assert.deepEqual([blue.width, blue.height, blue.channels], [768, 320, 4]);
   assert.deepEqual((await readdir(join(hf, 'train'))).sort(), ['metadata.jsonl', 'red.png', 'sub__blue.png']);
+  // Two images differing only in their extension keep it in their keys (and file names).
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0f0' } }).jpeg().toFile(join(input, 'red.jpg'));
   const plain = join(root, 'plain');
   await curateDataset({ input, out: plain, layout: { layout: 'plain' }, progress: 'silent', sheets: false });
   const csv = (await readFile(join(plain, 'metadata.csv'), 'utf8')).trim().split('\n');
-  assert.deepEqual(csv.slice(1).map((r) => r.split(',').slice(0, 2)), [['red.png', ''], ['sub__blue.png', '']]);
+  assert.deepEqual(csv.slice(1).map((r) => r.split(',').slice(0, 2)), [['red.jpg.png', ''], ['red.png.png', ''], ['sub__blue.png', '']]);
   await assert.rejects(curateDataset({ input, out: join(root, 'k2'), layout: { layout: 'kohya' }, progress: 'silent' }), (e: unknown) => e instanceof AnimesegError && /needs a trigger word/.test(e.message));
 });
 

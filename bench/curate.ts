@@ -3,7 +3,8 @@
  * RGBA cutouts already decoded: synthetic copies of real illustrations, each slightly shifted and
  * re-toned) and for grouping (multi-index hashing + union-find, src/curate/group.ts) at 10^3, 10^4, 10^5
  * images, against brute-force all-pairs grouping in the same run (10^3 and 10^4 only: 10^5 would be
- * 5 x 10^9 pairs). 10 % of the hashes are planted near-duplicates (0-13 bits flipped). Prints medians of
+ * 5 x 10^9 pairs), with both band layouts and the automatic choice. 10 % of the hashes are planted
+ * near-duplicates (0-13 bits flipped). Prints medians of
  * --runs runs, comparisons per image, and peak RSS / heap.
  *
  *   npx tsx bench/curate.ts [--runs 3] [--max 100000]
@@ -90,36 +91,39 @@ function bruteForce(h: Hash64[], T: number): number {
   return pairs;
 }
 
-console.log(`curate near-duplicates, ${RUNS} run(s) per figure (median), Node ${process.version}`);
-console.log('n        hash img/s   group img/s   group s    comparisons/img   brute-force s   brute/indexed');
+console.log(`curate near-duplicates, median of ${RUNS} run(s) (hashing: 1 run at 10^4 and up), Node ${process.version}`);
+console.log('\nhashing (dHash + pHash of a 128x128 RGBA picture, decoded already)');
 for (const n of SIZES) {
-  const hashRuns = n >= 10000 ? 1 : RUNS; // hashing is linear by construction; one run of the large sizes
-  const hashS = median(Array.from({ length: hashRuns }, () => hashRun(n)));
-  const hashes = randomHashes(n);
-  const groupTimes: number[] = [];
-  let comparisons = 0;
-  for (let r = 0; r < RUNS; r++) {
-    const t = performance.now();
-    comparisons = groupNearDuplicates(hashes, 10).comparisons;
-    groupTimes.push((performance.now() - t) / 1000);
-  }
-  const groupS = median(groupTimes);
-  let brute = '-';
-  let ratio = '-';
-  if (n <= 10000) {
-    const bt: number[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      const t = performance.now();
-      bruteForce(hashes, 10);
-      bt.push((performance.now() - t) / 1000);
-    }
-    brute = median(bt).toFixed(3);
-    ratio = (median(bt) / groupS).toFixed(1);
-  }
+  const s = median(Array.from({ length: n >= 10000 ? 1 : RUNS }, () => hashRun(n)));
   sample();
-  console.log(
-    `${String(n).padEnd(8)} ${(n / hashS).toFixed(0).padStart(11)}   ${(n / groupS).toFixed(0).padStart(11)}   ${groupS.toFixed(3).padStart(7)}    ${(comparisons / n).toFixed(1).padStart(15)}   ${brute.padStart(13)}   ${ratio.padStart(13)}`,
-  );
+  console.log(`  n = ${String(n).padEnd(7)} ${(n / s).toFixed(0).padStart(7)} img/s`);
+}
+console.log('\ngrouping at 10 bits (10 % planted near-duplicates); bands: auto = chosen by the cost model');
+console.log('  n        bands  img/s     s        comparisons/img   all-pairs s   all-pairs / indexed');
+for (const n of SIZES) {
+  const hashes = randomHashes(n);
+  let brute = NaN;
+  if (n <= 10000) brute = median(Array.from({ length: RUNS }, () => {
+    const t = performance.now();
+    bruteForce(hashes, 10);
+    return (performance.now() - t) / 1000;
+  }));
+  for (const bands of [4, 3, undefined] as const) {
+    let comparisons = 0;
+    let used = 0;
+    const s = median(Array.from({ length: RUNS }, () => {
+      const t = performance.now();
+      const r = groupNearDuplicates(hashes, 10, bands ? { bands } : {});
+      comparisons = r.comparisons;
+      used = r.bands;
+      return (performance.now() - t) / 1000;
+    }));
+    sample();
+    const label = bands ? String(bands) : `auto ${used}`;
+    console.log(
+      `  ${String(n).padEnd(8)} ${label.padEnd(6)} ${(n / s).toFixed(0).padStart(7)}   ${s.toFixed(3).padStart(7)}   ${(comparisons / n).toFixed(1).padStart(15)}   ${Number.isNaN(brute) ? '          -' : brute.toFixed(3).padStart(11)}   ${Number.isNaN(brute) ? '-' : (brute / s).toFixed(1)}`,
+    );
+  }
 }
 clearInterval(timer);
-console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB`);
+console.log(`\npeak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB`);

@@ -1,20 +1,61 @@
 /**
- * Near-duplicate groups of 64-bit hashes within a Hamming distance, in near-linear time: multi-index
- * hashing. The 64 bits are cut into 4 bands of 16; two hashes at distance <= T differ in at most
- * floor(T / 4) bits of some band (pigeonhole: four bands each with more would sum to more than T), so
- * every pair within T is found by looking up, per band, the buckets of the keys within floor(T / 4) bits of
- * the hash's own key (1 + 16 + 120 keys for T < 12) and checking the full distance of what they hold.
- * Buckets are a counting sort per band (no maps, no per-item objects): memory is O(n) plus 4 x 65536 ints,
- * and the work per hash is the probe count plus the bucket sizes, about n / 65536 each for spread hashes.
+ * Near-duplicate groups of 64-bit hashes within a Hamming distance T, in near-linear time: multi-index
+ * hashing (Norouzi, Punjani and Fleet, "Fast search in Hamming space with multi-index hashing", CVPR 2012).
+ * The 64 bits are cut into m bands; two hashes at distance <= T differ in at most floor(T / m) bits of some
+ * band (pigeonhole: m bands each with more would sum to more than T). So every pair within T is found by
+ * looking up, per band, the buckets of the keys within floor(T / m) bits of the hash's own key and checking
+ * the full distance of what they hold. The work per hash is m x probes lookups plus the candidates met,
+ * probes x n / 2^b for b-bit bands: m is chosen per run from that cost (4 bands of 16 bits up to about
+ * 6 x 10^5 hashes at T = 10, then 3 of 21-22 bits), so the per-hash work stays bounded as n grows instead
+ * of the n of all pairs. Buckets are a counting sort per band (typed arrays, no per-item objects).
  * Pairs within T are joined transitively (union-find): a chain A~B~C is one group.
  */
 import { popcount32, type Hash64 } from './hash.js';
 
-/** All 16-bit masks with at most r bits set. */
-function masksUpTo(r: number): Int32Array {
-  const out: number[] = [];
-  for (let m = 0; m < 1 << 16; m++) if (popcount32(m) <= r) out.push(m);
+/** Binomial coefficient (small arguments). */
+function choose(n: number, k: number): number {
+  let c = 1;
+  for (let i = 1; i <= k; i++) c = (c * (n - i + 1)) / i;
+  return c;
+}
+
+/** Keys within r bits of a b-bit key: their count. */
+const probeCount = (b: number, r: number): number => {
+  let s = 0;
+  for (let k = 0; k <= r; k++) s += choose(b, k);
+  return s;
+};
+
+/** All b-bit masks with at most r bits set (by combinations, not by scanning 2^b values). */
+function masksUpTo(b: number, r: number): Int32Array {
+  const out: number[] = [0];
+  const rec = (start: number, mask: number, left: number) => {
+    for (let i = start; i < b; i++) {
+      const m = (mask | (1 << i)) >>> 0;
+      out.push(m);
+      if (left > 1) rec(i + 1, m, left - 1);
+    }
+  };
+  if (r > 0) rec(0, 0, r);
   return Int32Array.from(out);
+}
+
+/** Band widths for m bands over 64 bits (as even as possible, wider first). */
+const bandWidths = (m: number): number[] => Array.from({ length: m }, (_, j) => Math.floor(64 / m) + (j < 64 % m ? 1 : 0));
+
+/** The number of bands with the least expected work for n hashes at distance T (3 or 4; arrays up to 2^22). */
+export function chooseBands(n: number, maxDistance: number): number {
+  let best = 4;
+  let bestCost = Infinity;
+  for (const m of [4, 3]) {
+    const r = Math.floor(maxDistance / m);
+    const cost = bandWidths(m).reduce((s, b) => s + probeCount(b, r) * (1 + n / 2 ** b), 0);
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = m;
+    }
+  }
+  return best;
 }
 
 class UnionFind {
@@ -48,34 +89,51 @@ export interface NearDuplicatePair {
 export interface GroupResult {
   /** Groups of two or more indices, each sorted, groups in order of their first index. */
   groups: number[][];
-  /** Every pair found within the distance (a < b); the report shows each member's distance to the kept one. */
+  /** Every pair found within the distance (a < b). */
   pairs: NearDuplicatePair[];
   /** Full-distance checks made (the figure that shows the work is not n^2). */
   comparisons: number;
+  /** Bands used (see chooseBands). */
+  bands: number;
 }
 
-/** Group hashes (hi[i], lo[i]) within `maxDistance` bits (0..31). */
-export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Array; lo: Uint32Array }, maxDistance: number): GroupResult {
-  if (!(Number.isInteger(maxDistance) && maxDistance >= 0 && maxDistance < 32)) throw new RangeError(`maxDistance must be an integer in 0..31, got ${maxDistance}`);
+/** Group hashes within `maxDistance` bits (0..20). `bands` overrides the chosen band count (3 or 4). */
+export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Array; lo: Uint32Array }, maxDistance: number, opts: { bands?: 3 | 4 } = {}): GroupResult {
+  if (!(Number.isInteger(maxDistance) && maxDistance >= 0 && maxDistance <= 20)) throw new RangeError(`maxDistance must be an integer in 0..20, got ${maxDistance}`);
   const { hi, lo } = Array.isArray(hashes)
     ? { hi: Uint32Array.from(hashes as Hash64[], (h) => h.hi), lo: Uint32Array.from(hashes as Hash64[], (h) => h.lo) }
     : (hashes as { hi: Uint32Array; lo: Uint32Array });
   const n = hi.length;
-  const band = (b: number, i: number): number => (b < 2 ? lo[i] >>> (16 * b) : hi[i] >>> (16 * (b - 2))) & 0xffff;
-  // Counting sort per band: start[b][key] .. start[b][key + 1] index into members[b].
-  const starts: Int32Array[] = [];
+  const m = opts.bands ?? chooseBands(n, maxDistance);
+  const widths = bandWidths(m);
+  const starts = widths.map((_, j) => widths.slice(0, j).reduce((s, w) => s + w, 0));
+  /** Bits [start, start + w) of the 64 (bit 0 = lowest bit of lo). */
+  const key = (j: number, i: number): number => {
+    const s = starts[j];
+    const mask = 2 ** widths[j] - 1;
+    if (s >= 32) return (hi[i] >>> (s - 32)) & mask;
+    const v = s === 0 ? lo[i] : (lo[i] >>> s) | (hi[i] << (32 - s));
+    return (v >>> 0) & mask;
+  };
+  // Counting sort per band: bucket k of band j is members[j][start[j][k] .. start[j][k + 1]).
+  const bucketStart: Int32Array[] = [];
   const members: Int32Array[] = [];
-  for (let b = 0; b < 4; b++) {
-    const start = new Int32Array(65537);
-    for (let i = 0; i < n; i++) start[band(b, i) + 1]++;
-    for (let k = 0; k < 65536; k++) start[k + 1] += start[k];
-    const fill = start.slice(0, 65536);
-    const m = new Int32Array(n);
-    for (let i = 0; i < n; i++) m[fill[band(b, i)]++] = i;
-    starts.push(start);
-    members.push(m);
+  const keys: Int32Array[] = [];
+  for (let j = 0; j < m; j++) {
+    const size = 2 ** widths[j];
+    const ks = new Int32Array(n);
+    for (let i = 0; i < n; i++) ks[i] = key(j, i);
+    const start = new Int32Array(size + 1);
+    for (let i = 0; i < n; i++) start[ks[i] + 1]++;
+    for (let k = 0; k < size; k++) start[k + 1] += start[k];
+    const fill = start.slice(0, size);
+    const mem = new Int32Array(n);
+    for (let i = 0; i < n; i++) mem[fill[ks[i]]++] = i;
+    bucketStart.push(start);
+    members.push(mem);
+    keys.push(ks);
   }
-  const probes = masksUpTo(Math.floor(maxDistance / 4));
+  const probes = widths.map((w) => masksUpTo(w, Math.floor(maxDistance / m)));
   const seen = new Int32Array(n).fill(-1);
   const uf = new UnionFind(n);
   const pairs: NearDuplicatePair[] = [];
@@ -83,22 +141,23 @@ export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Arra
   for (let i = 0; i < n; i++) {
     const hiI = hi[i];
     const loI = lo[i];
-    for (let b = 0; b < 4; b++) {
-      const key = band(b, i);
-      const start = starts[b];
-      const m = members[b];
-      for (let p = 0; p < probes.length; p++) {
-        const k = key ^ probes[p];
+    for (let j = 0; j < m; j++) {
+      const own = keys[j][i];
+      const start = bucketStart[j];
+      const mem = members[j];
+      const pr = probes[j];
+      for (let p = 0; p < pr.length; p++) {
+        const k = own ^ pr[p];
         for (let s = start[k], e = start[k + 1]; s < e; s++) {
-          const j = m[s];
-          // Each pair once (j > i), each candidate once per i whatever band found it.
-          if (j <= i || seen[j] === i) continue;
-          seen[j] = i;
+          const o = mem[s];
+          // Each pair once (o > i), each candidate once per i whatever band found it.
+          if (o <= i || seen[o] === i) continue;
+          seen[o] = i;
           comparisons++;
-          const d = popcount32((hiI ^ hi[j]) >>> 0) + popcount32((loI ^ lo[j]) >>> 0);
+          const d = popcount32((hiI ^ hi[o]) >>> 0) + popcount32((loI ^ lo[o]) >>> 0);
           if (d <= maxDistance) {
-            pairs.push({ a: i, b: j, distance: d });
-            uf.union(i, j);
+            pairs.push({ a: i, b: o, distance: d });
+            uf.union(i, o);
           }
         }
       }
@@ -114,5 +173,5 @@ export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Arra
     }
   }
   const groups = [...byRoot.values()].map((g) => [...new Set(g)].sort((x, y) => x - y)).sort((x, y) => x[0] - y[0]);
-  return { groups, pairs, comparisons };
+  return { groups, pairs, comparisons, bands: m };
 }

@@ -15,7 +15,7 @@
  * Files in DIR that no outputs line names are never replaced (the run stops first).
  */
 import { createHash } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { AnimesegError, describeError, isAnimesegError } from '../errors.js';
 import { encodeImage } from '../image/encode.js';
@@ -279,7 +279,7 @@ export async function curateDataset(opts: CurateOptions): Promise<CurateReport> 
   const rel = (f: string) => (folder ? `${folder}/${f}` : f);
   for (const a of decision.kept) {
     const stem = fileStem(a.key);
-    plan.set(a.key, [rel(`${stem}.png`), ...(sidecarCaptions(opts.layout) ? [rel(`${stem}.txt`)] : [])]);
+    plan.set(a.key, [rel(`${stem}.png`), ...(sidecarCaptions(opts.layout, !!(opts.layout.trigger || opts.tagger)) ? [rel(`${stem}.txt`)] : [])]);
   }
   const planned = new Set([...plan.values()].flat());
   const presentSet = new Set(present);
@@ -292,14 +292,22 @@ export async function curateDataset(opts: CurateOptions): Promise<CurateReport> 
   }
   // Files of items no longer kept, or kept under other names: ours (a line names them), so removed.
   let removed = 0;
+  const emptied = new Set<string>();
   for (const r of records.values()) {
     for (const f of r.files) {
       if (!planned.has(f) && (await exists(join(out, f)))) {
         await rm(join(out, f), { force: true });
         removed++;
+        if (f.includes('/')) emptied.add(f.slice(0, f.lastIndexOf('/')));
       }
     }
   }
+  // A folder of an earlier layout (10_oldtrigger/) that is now empty goes too; rmdir refuses a non-empty one.
+  for (const d of emptied) await rmdir(join(out, d)).catch(() => undefined);
+  // So does the index file of an earlier run with another layout (the last report names it).
+  const previous = await readFile(join(state, 'report.json'), 'utf8').then((t) => JSON.parse(t) as Partial<CurateReport>, () => undefined);
+  const newIndex = indexFile(opts.layout, [])?.path ?? null;
+  if (typeof previous?.index === 'string' && previous.index !== newIndex && !planned.has(previous.index)) await rm(join(out, previous.index), { force: true });
   const done = new Map<string, OutputRecord>();
   for (const a of decision.kept) {
     const r = records.get(a.key);

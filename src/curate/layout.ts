@@ -44,8 +44,11 @@ export function dataFolder(spec: LayoutSpec): string {
 /** A flat file stem for an item key (sub-folders joined with '__', so a kohya folder stays flat). */
 export const fileStem = (key: string): string => key.split('/').join('__');
 
-/** Whether each picture gets a FILE.txt caption beside it (hf keeps captions in metadata.jsonl only). */
-export const sidecarCaptions = (spec: LayoutSpec): boolean => spec.layout !== 'hf';
+/**
+ * Whether each picture gets a FILE.txt caption beside it: always in kohya (its trainers read them), in plain
+ * when there are captions (a trigger or a tagger), never in hf (captions are in metadata.jsonl).
+ */
+export const sidecarCaptions = (spec: LayoutSpec, hasCaptions: boolean): boolean => spec.layout === 'kohya' || (spec.layout === 'plain' && hasCaptions);
 
 const csvCell = (v: unknown): string => {
   const s = v === undefined || v === null ? '' : String(v);

@@ -159,6 +159,10 @@ test('hf layout (metadata.jsonl) and plain layout (metadata.csv) read back; buck
   const csv = (await readFile(join(plain, 'metadata.csv'), 'utf8')).trim().split('\n');
   assert.deepEqual(csv.slice(1).map((r) => r.split(',').slice(0, 2)), [['red.jpg.png', ''], ['red.png.png', ''], ['sub__blue.png', '']]);
   await assert.rejects(curateDataset({ input, out: join(root, 'k2'), layout: { layout: 'kohya' }, progress: 'silent' }), (e: unknown) => e instanceof AnimesegError && /needs a trigger word/.test(e.message));
+  // The same folder again as kohya: the plain pictures and metadata.csv (ours) go, the kohya folder comes.
+  await curateDataset({ input, out: plain, layout: { layout: 'kohya', trigger: 't' }, progress: 'silent', sheets: false });
+  assert.deepEqual((await readdir(plain)).sort(), ['.curate', '10_t']);
+  assert.equal((await readdir(join(plain, '10_t'))).length, 6);
 });
 
 test('segment results: one item per character, score and border-cut filters (hand-made masks)', async () => {
@@ -187,13 +191,15 @@ test('segment results: one item per character, score and border-cut filters (han
   assert.deepEqual([cut.width, cut.height], [4, 6]);
 });
 
-test('CLI: dataset curate runs and prints its summary; a missing --to is a usage error', () => {
+test('CLI: dataset curate runs and prints its summary, exit 1 for an unreadable source; a missing --to is a usage error', () => {
   const BIN = resolve('bin/animeseg.js');
   const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ANIMESEG_OFFLINE: '1' } });
   let r = cli(['dataset', 'curate', realIn]);
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /--to is required/);
   r = cli(['dataset', 'curate', realIn, '--to', join(root, 'cli'), '--dedup', '--min-colour', '0.05', '--layout', 'plain', '--no-sheets', '--progress', 'silent']);
-  assert.equal(r.status, 0, r.stderr);
+  // Exit 1: one source (broken.jpg) could not be read; everything else was done.
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /1 source\(s\) could not be read/);
   assert.match(r.stdout, /curate: 10 item\(s\) \(images\), kept 5, dropped 5 \(unreadable 1, monochrome 1, duplicate 3\)/);
 });

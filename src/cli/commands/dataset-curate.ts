@@ -80,15 +80,18 @@ export async function run(argv: string[]): Promise<number> {
     concurrency: v.concurrency,
     progress: v.json ? 'silent' : v.progress,
   });
+  // Exit 1 when a source could not be read, as segment does for a failed image (the rest still finished).
+  const code = r.counts.dropped.unreadable ? 1 : 0;
   if (v.json) {
     console.log(JSON.stringify(r, null, 2));
-    return 0;
+    return code;
   }
   const reasons = Object.entries(r.counts.dropped).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
   console.log(
     `curate: ${r.counts.items} item(s) (${r.mode}), kept ${r.counts.kept}, dropped ${r.counts.items - r.counts.kept} (${reasons})\n` +
       `  near-duplicate groups: ${r.groups.length}; written ${r.counts.written}, already there ${r.counts.kept - r.counts.written}, removed ${r.counts.removed}\n` +
-      `  ${r.out}${r.index ? ` (index ${r.index})` : ''}\n  report: ${r.out}/.curate/report.json${Object.keys(r.sheets).length ? `, sheets: ${Object.values(r.sheets).map((s) => `.curate/${s}`).join(', ')}` : ''}`,
+      `  ${r.out}${r.index ? ` (index ${r.index})` : ''}\n  report: ${r.out}/.curate/report.json${Object.keys(r.sheets).length ? `, sheets: ${Object.values(r.sheets).map((s) => `.curate/${s}`).join(', ')}` : ''}` +
+      (code ? `\n  ${r.counts.dropped.unreadable} source(s) could not be read: see the report (reason unreadable)` : ''),
   );
-  return 0;
+  return code;
 }

@@ -58,7 +58,7 @@ test('the page shows a curation report: totals, reasons, groups; a wrong file ge
   // Expected from the report itself: 4 items, 2 kept, miku_small a duplicate, tewi_grey monochrome.
   assert.equal(report.kept.length, 2);
   assert.equal(await page.textContent('#totals'), `4 item(s): kept 2, dropped 2; 1 near-duplicate group(s)`);
-  const rows = await page.$$eval('#reasons tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)));
+  const rows = await page.$$eval('#reasons tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent).slice(0, 3)));
   assert.deepEqual(rows.sort(), [['duplicate', '1', '25.0 %'], ['monochrome', '1', '25.0 %']]);
   assert.match((await page.textContent('#groups')) ?? '', /kept miku_1; dropped miku_small \(\d+ bits\)/);
   await page.setInputFiles('#file', join(IMAGES, '..', '..', 'README.md'));

@@ -7,7 +7,7 @@
  * near-duplicates (0-13 bits flipped). Prints medians of
  * --runs runs, comparisons per image, and peak RSS / heap.
  *
- *   npx tsx bench/curate.ts [--runs 3] [--max 100000]
+ *   npx tsx bench/curate.ts [--runs 3] [--max 100000] [--no-hash]
  */
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -17,7 +17,7 @@ import { imageHashes, hamming, type Hash64 } from '../src/curate/hash.js';
 import { groupNearDuplicates } from '../src/curate/group.js';
 import type { RawImage } from '../src/image/types.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, max: { type: 'string', default: '100000' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, max: { type: 'string', default: '100000' }, 'no-hash': { type: 'boolean' } } });
 const RUNS = Number(values.runs);
 const SIZES = [1000, 10000, 100000].filter((n) => n <= Number(values.max));
 
@@ -93,13 +93,13 @@ function bruteForce(h: Hash64[], T: number): number {
 
 console.log(`curate near-duplicates, median of ${RUNS} run(s) (hashing: 1 run at 10^4 and up), Node ${process.version}`);
 console.log('\nhashing (dHash + pHash of a 128x128 RGBA picture, decoded already)');
-for (const n of SIZES) {
+for (const n of values['no-hash'] ? [] : SIZES) {
   const s = median(Array.from({ length: n >= 10000 ? 1 : RUNS }, () => hashRun(n)));
   sample();
   console.log(`  n = ${String(n).padEnd(7)} ${(n / s).toFixed(0).padStart(7)} img/s`);
 }
 console.log('\ngrouping at 10 bits (10 % planted near-duplicates); bands: auto = chosen by the cost model');
-console.log('  n        bands  img/s     s        comparisons/img   all-pairs s   all-pairs / indexed');
+console.log('  n        bands  img/s     s        lookups/img  comparisons/img   all-pairs s   all-pairs / indexed');
 for (const n of SIZES) {
   const hashes = randomHashes(n);
   let brute = NaN;
@@ -110,18 +110,20 @@ for (const n of SIZES) {
   }));
   for (const bands of [4, 3, undefined] as const) {
     let comparisons = 0;
+    let lookups = 0;
     let used = 0;
     const s = median(Array.from({ length: RUNS }, () => {
       const t = performance.now();
       const r = groupNearDuplicates(hashes, 10, bands ? { bands } : {});
       comparisons = r.comparisons;
+      lookups = r.lookups;
       used = r.bands;
       return (performance.now() - t) / 1000;
     }));
     sample();
     const label = bands ? String(bands) : `auto ${used}`;
     console.log(
-      `  ${String(n).padEnd(8)} ${label.padEnd(6)} ${(n / s).toFixed(0).padStart(7)}   ${s.toFixed(3).padStart(7)}   ${(comparisons / n).toFixed(1).padStart(15)}   ${Number.isNaN(brute) ? '          -' : brute.toFixed(3).padStart(11)}   ${Number.isNaN(brute) ? '-' : (brute / s).toFixed(1)}`,
+      `  ${String(n).padEnd(8)} ${label.padEnd(6)} ${(n / s).toFixed(0).padStart(7)}   ${s.toFixed(3).padStart(7)}   ${(lookups / n).toFixed(0).padStart(10)}  ${(comparisons / n).toFixed(1).padStart(15)}   ${Number.isNaN(brute) ? '          -' : brute.toFixed(3).padStart(11)}   ${Number.isNaN(brute) ? '-' : (brute / s).toFixed(1)}`,
     );
   }
 }

@@ -112,6 +112,7 @@ for (const n of SIZES) {
     let comparisons = 0;
     let lookups = 0;
     let used = 0;
+    groupNearDuplicates(hashes, 10, bands ? { bands } : {}); // warm-up (JIT, first-touch of the arrays), not timed
     const s = median(Array.from({ length: RUNS }, () => {
       const t = performance.now();
       const r = groupNearDuplicates(hashes, 10, bands ? { bands } : {});

@@ -13,7 +13,8 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { curateDataset, type CurateOptions } from '../../src/curate/curate.js';
 import { AnimesegError } from '../../src/errors.js';
-import { encodeRle } from '../../src/mask/rle.js';
+import { decodeRle, encodeRle, rleFromJson } from '../../src/mask/rle.js';
+import { maskBox } from '../../src/mask/ops.js';
 import { fakeTaggerModel, fakeTagsCsv, type FakeTag } from '../../testing/onnx/fake-tagger.js';
 
 const IMAGES = resolve('../shared/data/illustrations/images');
@@ -189,6 +190,30 @@ test('segment results: one item per character, score and border-cut filters (han
   assert.deepEqual(r.dropped.map((d) => [d.key, d.reason, d.detail]), [['src.inst01', 'low-score', 'score 0.2 < 0.5'], ['src.inst02', 'border-cut', 'border cut 0.375 > 0.3']]);
   const cut = await sharp(join(out, 'src.inst00.png')).metadata();
   assert.deepEqual([cut.width, cut.height], [4, 6]);
+});
+
+test('real segment output: one item per stored character, cropped to its mask (bounds from the RLE)', async () => {
+  const inDir = join(root, 'seg-in');
+  await mkdir(inDir, { recursive: true });
+  await copyFile(join(IMAGES, 'luffy_1.jpg'), join(inDir, 'luffy_1.jpg')); // two people
+  const seg = join(root, 'seg');
+  const r = spawnSync(process.execPath, [resolve('bin/animeseg.js'), 'segment', inDir, '-o', seg, '--progress', 'silent'], {
+    encoding: 'utf8',
+    env: { ...process.env, ANIMESEG_MODELS: resolve('../shared/models'), ANIMESEG_OFFLINE: '1' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(await readFile(join(seg, 'luffy_1.json'), 'utf8'));
+  assert.ok(doc.instances.length >= 2, `instances: ${doc.instances.length}`);
+  const out = join(root, 'seg-curated');
+  const rep = await curateDataset({ input: seg, out, layout: { layout: 'plain' }, frame: { mode: 'none', background: undefined }, progress: 'silent', sheets: false });
+  assert.equal(rep.mode, 'results');
+  assert.deepEqual(rep.kept.map((k) => k.key), doc.instances.map((_: unknown, i: number) => `luffy_1.inst${String(i).padStart(2, '0')}`));
+  for (const [i, inst] of doc.instances.entries()) {
+    const m = decodeRle(rleFromJson(inst.rle));
+    const b = maskBox(m)!;
+    const meta = await sharp(join(out, rep.kept[i].file)).metadata();
+    assert.deepEqual([meta.width, meta.height, meta.channels], [b[2] - b[0], b[3] - b[1], 4], rep.kept[i].key);
+  }
 });
 
 test('CLI: dataset curate runs and prints its summary, exit 1 for an unreadable source; a missing --to is a usage error', () => {

@@ -4,7 +4,7 @@
  * rule it fails), then near-duplicate groups among the items that passed, keeping the best of each.
  */
 import { groupNearDuplicates } from './group.js';
-import { hashFromHex } from './hash.js';
+import { hamming, hashFromHex } from './hash.js';
 
 /** The measures of one item (one line of .curate/analysis.jsonl). */
 export interface ItemAnalysis {
@@ -52,8 +52,10 @@ export interface DedupSpec {
   keep: KeepRule;
 }
 
-/** pHash within 10 bits: in our measurements on ../shared/data illustrations (bench/curate.ts, README) copies
- * resized, re-encoded or cropped by 2 % stay within 10 and different characters were 16 or more apart. */
+/**
+ * pHash within 10 bits: on the 40 illustrations of ../shared/data (bench/curate-distances.ts, docs/CURATE.md)
+ * copies resized, re-encoded or cropped by 2 % stay within 10, and different illustrations are 16 or more apart.
+ */
 export const DEFAULT_DEDUP: DedupSpec = { hash: 'phash', distance: 10, keep: 'largest' };
 
 export type DropReason = 'unreadable' | 'empty' | 'low-score' | 'small-area' | 'small' | 'aspect' | 'border-cut' | 'monochrome' | 'blurry' | 'duplicate';
@@ -121,14 +123,7 @@ export function decide(items: readonly ItemAnalysis[], filters: CurateFilters, d
   for (const g of idx) {
     let best = g[0];
     for (const i of g) if (better(merit(passed[i], dedup.keep), merit(passed[best], dedup.keep))) best = i;
-    const h0 = hashes[best];
-    const dist = (i: number) => {
-      const x = hashes[i];
-      let d = 0;
-      for (let v = (x.hi ^ h0.hi) >>> 0; v; v &= v - 1) d++;
-      for (let v = (x.lo ^ h0.lo) >>> 0; v; v &= v - 1) d++;
-      return d;
-    };
+    const dist = (i: number) => hamming(hashes[i], hashes[best]);
     groups.push({ kept: passed[best].key, members: g.map((i) => ({ key: passed[i].key, distance: dist(i) })) });
     for (const i of g) {
       if (i === best) continue;

@@ -4,8 +4,8 @@
  * bounds, keyed `NAME.instNN` (the segment naming). Over any other folder an item is one image, keyed by its
  * path without extension; an image with alpha is a cutout (cropped to its visible pixels).
  */
-import { readFile, stat } from 'node:fs/promises';
-import { extname, relative, resolve, sep } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { decodeImageFile } from '../image/decode.js';
 import { isImagePath } from '../image/formats.js';
@@ -14,8 +14,6 @@ import { maskBox } from '../mask/ops.js';
 import { decodeRle, rleFromJson } from '../mask/rle.js';
 import { TEMP_PREFIX } from '../util/atomic.js';
 import { cutout, instanceTag } from '../pipeline/outputs.js';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 
 /** One source file and the items it yields (results: one per stored character; images: itself). */
 export interface SourceEntry {

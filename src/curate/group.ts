@@ -117,9 +117,13 @@ export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Arra
     const v = s === 0 ? lo[i] : (lo[i] >>> s) | (hi[i] << (32 - s));
     return (v >>> 0) & mask;
   };
-  // Counting sort per band: bucket k of band j is members[j][start[j][k] .. start[j][k + 1]).
+  // Counting sort per band: bucket k of band j is slots start[j][k] .. start[j][k + 1]. Each slot holds the
+  // item's index and its whole hash (memIdx/memHi/memLo), so checking a bucket's members reads memory in
+  // order instead of jumping to hi[o], lo[o] of each one: at 10^5 hashes that is most of the time.
   const bucketStart: Int32Array[] = [];
-  const members: Int32Array[] = [];
+  const memIdx: Int32Array[] = [];
+  const memHi: Uint32Array[] = [];
+  const memLo: Uint32Array[] = [];
   const keys: Int32Array[] = [];
   const occupied: Uint32Array[] = [];
   for (let j = 0; j < m; j++) {
@@ -130,19 +134,38 @@ export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Arra
     for (let i = 0; i < n; i++) start[ks[i] + 1]++;
     for (let k = 0; k < size; k++) start[k + 1] += start[k];
     const fill = start.slice(0, size);
-    const mem = new Int32Array(n);
-    for (let i = 0; i < n; i++) mem[fill[ks[i]]++] = i;
-    bucketStart.push(start);
-    members.push(mem);
-    keys.push(ks);
+    const idx = new Int32Array(n);
+    const mh = new Uint32Array(n);
+    const ml = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const slot = fill[ks[i]]++;
+      idx[slot] = i;
+      mh[slot] = hi[i];
+      ml[slot] = lo[i];
+    }
     // One bit per key: most probes hit an empty bucket, and this bitmap (2^b bits: 8 KiB for 16-bit bands,
-    // 512 KiB for 22-bit ones) answers that from cache instead of reading the large start array.
+    // 512 KiB for 22-bit ones) answers that without reading the large start array.
     const occ = new Uint32Array(Math.ceil(size / 32));
     for (let i = 0; i < n; i++) occ[ks[i] >>> 5] |= 1 << (ks[i] & 31);
+    bucketStart.push(start);
+    memIdx.push(idx);
+    memHi.push(mh);
+    memLo.push(ml);
+    keys.push(ks);
     occupied.push(occ);
   }
-  const probes = widths.map((w) => masksUpTo(w, Math.floor(maxDistance / m)));
-  const seen = new Int32Array(n).fill(-1);
+  const r = Math.floor(maxDistance / m);
+  const probes = widths.map((w) => masksUpTo(w, r));
+  /** Whether hash (h, l) is within r bits of item i in some band before j: then band j' already found the pair. */
+  const foundEarlier = (j: number, i: number, h: number, l: number): boolean => {
+    for (let jj = 0; jj < j; jj++) {
+      const s = starts[jj];
+      const mask = 2 ** widths[jj] - 1;
+      const v = s >= 32 ? h >>> (s - 32) : s === 0 ? l : (l >>> s) | (h << (32 - s));
+      if (popcount32(((v >>> 0) & mask) ^ keys[jj][i]) <= r) return true;
+    }
+    return false;
+  };
   const uf = new UnionFind(n);
   const pairs: NearDuplicatePair[] = [];
   let comparisons = 0;
@@ -153,7 +176,9 @@ export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Arra
     for (let j = 0; j < m; j++) {
       const own = keys[j][i];
       const start = bucketStart[j];
-      const mem = members[j];
+      const idx = memIdx[j];
+      const mh = memHi[j];
+      const ml = memLo[j];
       const pr = probes[j];
       const occ = occupied[j];
       lookups += pr.length;
@@ -161,13 +186,12 @@ export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Arra
         const k = own ^ pr[p];
         if (((occ[k >>> 5] >>> (k & 31)) & 1) === 0) continue;
         for (let s = start[k], e = start[k + 1]; s < e; s++) {
-          const o = mem[s];
-          // Each pair once (o > i), each candidate once per i whatever band found it.
-          if (o <= i || seen[o] === i) continue;
-          seen[o] = i;
+          const o = idx[s];
+          if (o <= i) continue; // each pair once, from its smaller index
           comparisons++;
-          const d = popcount32((hiI ^ hi[o]) >>> 0) + popcount32((loI ^ lo[o]) >>> 0);
-          if (d <= maxDistance) {
+          const d = popcount32((hiI ^ mh[s]) >>> 0) + popcount32((loI ^ ml[s]) >>> 0);
+          // A pair close in several bands is met once per band: keep it from the first band only.
+          if (d <= maxDistance && !foundEarlier(j, i, mh[s], ml[s])) {
             pairs.push({ a: i, b: o, distance: d });
             uf.union(i, o);
           }

@@ -3,7 +3,7 @@
  * RGBA cutouts already decoded: synthetic copies of real illustrations, each slightly shifted and
  * re-toned) and for grouping (multi-index hashing + union-find, src/curate/group.ts) at 10^3, 10^4, 10^5
  * images, against brute-force all-pairs grouping in the same run (10^3 and 10^4 only: 10^5 would be
- * 5 x 10^9 pairs), with both band layouts and the automatic choice. 10 % of the hashes are planted
+ * 5 x 10^9 pairs). 10 % of the hashes are planted
  * near-duplicates (0-13 bits flipped). Times are CPU seconds of this process (the machine may be shared).
  * Prints medians of
  * --runs runs, comparisons per image, and peak RSS / heap.
@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { imageHashes, hamming, type Hash64 } from '../src/curate/hash.js';
-import { chooseBands, groupNearDuplicates } from '../src/curate/group.js';
+import { groupNearDuplicates } from '../src/curate/group.js';
 import type { RawImage } from '../src/image/types.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, max: { type: 'string', default: '100000' }, 'hash-max': { type: 'string', default: '100000' }, 'no-hash': { type: 'boolean' } } });
@@ -102,41 +102,32 @@ function bruteForce(h: Hash64[], T: number): number {
   return pairs;
 }
 
-console.log(`curate near-duplicates, median of ${RUNS} run(s) (one at 10^4 and up for hashing, at 10^5 for grouping), Node ${process.version}`);
+console.log(`curate near-duplicates, median of ${RUNS} run(s) (hashing: one at 10^4 and up), Node ${process.version}`);
 console.log('\nhashing (dHash + pHash of a 128x128 RGBA picture, decoded already), per CPU second');
 for (const n of values['no-hash'] ? [] : SIZES.filter((k) => k <= Number(values['hash-max']))) {
   const s = median(Array.from({ length: n >= 10000 ? 1 : RUNS }, () => hashRun(n)));
   sample();
   console.log(`  n = ${String(n).padEnd(7)} ${(n / s).toFixed(0).padStart(7)} img/s`);
 }
-console.log('\ngrouping at 10 bits (10 % planted near-duplicates), CPU seconds; bands: auto = chosen by the cost model');
-console.log('  n        bands  img/s     cpu s    lookups/img  comparisons/img   all-pairs cpu s   all-pairs / indexed');
+console.log('\ngrouping at 10 bits (10 % planted near-duplicates), CPU seconds');
+console.log('  n          img/s     cpu s    lookups/img  comparisons/img   all-pairs cpu s   all-pairs / indexed');
 for (const n of SIZES) {
   const hashes = randomHashes(n);
   let brute = NaN;
   if (n <= 10000) brute = median(Array.from({ length: RUNS }, () => cpuSeconds(() => bruteForce(hashes, 10))));
-  const runs = n >= 100000 ? 1 : RUNS; // a 10^5 grouping takes a minute of CPU here: one timed run
-  for (const bands of [4, 3, undefined] as const) {
-    if (bands === undefined && n >= 100000) {
-      console.log(`  ${String(n).padEnd(8)} auto picks ${chooseBands(n, 10)} bands`);
-      continue;
-    }
-    let comparisons = 0;
-    let lookups = 0;
-    let used = 0;
-    groupNearDuplicates(hashes, 10, bands ? { bands } : {}); // warm-up (JIT, first-touch of the arrays), not timed
-    const s = median(Array.from({ length: runs }, () => cpuSeconds(() => {
-      const r = groupNearDuplicates(hashes, 10, bands ? { bands } : {});
-      comparisons = r.comparisons;
-      lookups = r.lookups;
-      used = r.bands;
-    })));
-    sample();
-    const label = bands ? String(bands) : `auto ${used}`;
-    console.log(
-      `  ${String(n).padEnd(8)} ${label.padEnd(6)} ${(n / s).toFixed(0).padStart(7)}   ${s.toFixed(3).padStart(7)}   ${(lookups / n).toFixed(0).padStart(10)}  ${(comparisons / n).toFixed(1).padStart(15)}   ${Number.isNaN(brute) ? '          -' : brute.toFixed(3).padStart(11)}   ${Number.isNaN(brute) ? '-' : (brute / s).toFixed(1)}`,
-    );
-  }
+  const runs = RUNS;
+  let comparisons = 0;
+  let lookups = 0;
+  groupNearDuplicates(hashes, 10); // warm-up (JIT, first touch of the arrays), not timed
+  const s = median(Array.from({ length: runs }, () => cpuSeconds(() => {
+    const r = groupNearDuplicates(hashes, 10);
+    comparisons = r.comparisons;
+    lookups = r.lookups;
+  })));
+  sample();
+  console.log(
+    `  ${String(n).padEnd(8)} ${(n / s).toFixed(0).padStart(7)}   ${s.toFixed(3).padStart(7)}   ${(lookups / n).toFixed(0).padStart(10)}  ${(comparisons / n).toFixed(1).padStart(15)}   ${Number.isNaN(brute) ? '              -' : brute.toFixed(3).padStart(15)}   ${Number.isNaN(brute) ? '-' : (brute / s).toFixed(1)}`,
+  );
 }
 clearInterval(timer);
 console.log(`\npeak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB`);

@@ -1,30 +1,16 @@
 /**
- * Near-duplicate groups of 64-bit hashes within a Hamming distance T, in near-linear time: multi-index
- * hashing (Norouzi, Punjani and Fleet, "Fast search in Hamming space with multi-index hashing", CVPR 2012).
- * The 64 bits are cut into m bands; two hashes at distance <= T differ in at most floor(T / m) bits of some
- * band (pigeonhole: m bands each with more would sum to more than T). So every pair within T is found by
- * looking up, per band, the buckets of the keys within floor(T / m) bits of the hash's own key and checking
- * the full distance of what they hold. The work per hash is m x probes lookups plus the candidates met,
- * probes x n / 2^b for b-bit bands: m is chosen per run from that cost (4 bands of 16 bits up to about
- * 6 x 10^5 hashes at T = 10, then 3 of 21-22 bits), so the per-hash work stays bounded as n grows instead
- * of the n of all pairs. Buckets are a counting sort per band (typed arrays, no per-item objects).
+ * Near-duplicate groups of 64-bit hashes within a Hamming distance T: multi-index hashing (Norouzi,
+ * Punjani and Fleet, "Fast search in Hamming space with multi-index hashing", CVPR 2012). The 64 bits are cut
+ * into 4 bands of 16; two hashes at distance <= T differ in at most floor(T / 4) bits of some band
+ * (pigeonhole: four bands each with more would sum to more than T). So every pair within T is found by
+ * pairing, per band, each bucket with the buckets whose keys are within floor(T / 4) bits of its own (137
+ * keys for T < 12) and checking the full distance of what they hold. Per hash that is 4 x 137 bucket
+ * lookups plus the candidates met, 4 x 137 x n / 65536: against the n / 2 checks per hash of all pairs,
+ * a 240-times smaller quadratic term, which at 10^5 hashes is still under the lookups (bench/curate.ts).
+ * Buckets are a counting sort per band (typed arrays, no per-item objects), visited in key order.
  * Pairs within T are joined transitively (union-find): a chain A~B~C is one group.
  */
 import { popcount32, type Hash64 } from './hash.js';
-
-/** Binomial coefficient (small arguments). */
-function choose(n: number, k: number): number {
-  let c = 1;
-  for (let i = 1; i <= k; i++) c = (c * (n - i + 1)) / i;
-  return c;
-}
-
-/** Keys within r bits of a b-bit key: their count. */
-const probeCount = (b: number, r: number): number => {
-  let s = 0;
-  for (let k = 0; k <= r; k++) s += choose(b, k);
-  return s;
-};
 
 /** All b-bit masks with at most r bits set (by combinations, not by scanning 2^b values). */
 function masksUpTo(b: number, r: number): Int32Array {
@@ -40,23 +26,9 @@ function masksUpTo(b: number, r: number): Int32Array {
   return Int32Array.from(out);
 }
 
-/** Band widths for m bands over 64 bits (as even as possible, wider first). */
-const bandWidths = (m: number): number[] => Array.from({ length: m }, (_, j) => Math.floor(64 / m) + (j < 64 % m ? 1 : 0));
-
-/** The number of bands with the least expected work for n hashes at distance T (3 or 4; arrays up to 2^22). */
-export function chooseBands(n: number, maxDistance: number): number {
-  let best = 4;
-  let bestCost = Infinity;
-  for (const m of [4, 3]) {
-    const r = Math.floor(maxDistance / m);
-    const cost = bandWidths(m).reduce((s, b) => s + probeCount(b, r) * (1 + n / 2 ** b), 0);
-    if (cost < bestCost) {
-      bestCost = cost;
-      best = m;
-    }
-  }
-  return best;
-}
+/** Bands: 4 of 16 bits (the lookup table per band is 2^16 + 1 ints). */
+const BANDS = 4;
+const WIDTHS = [16, 16, 16, 16];
 
 class UnionFind {
   readonly parent: Int32Array;
@@ -95,19 +67,17 @@ export interface GroupResult {
   comparisons: number;
   /** Bucket pairs looked at (per band and probe mask, each occupied key once). */
   lookups: number;
-  /** Bands used (see chooseBands). */
-  bands: number;
 }
 
-/** Group hashes within `maxDistance` bits (0..20). `bands` overrides the chosen band count (3 or 4). */
-export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Array; lo: Uint32Array }, maxDistance: number, opts: { bands?: 3 | 4 } = {}): GroupResult {
+/** Group hashes within `maxDistance` bits (0..20). */
+export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Array; lo: Uint32Array }, maxDistance: number): GroupResult {
   if (!(Number.isInteger(maxDistance) && maxDistance >= 0 && maxDistance <= 20)) throw new RangeError(`maxDistance must be an integer in 0..20, got ${maxDistance}`);
   const { hi, lo } = Array.isArray(hashes)
     ? { hi: Uint32Array.from(hashes as Hash64[], (h) => h.hi), lo: Uint32Array.from(hashes as Hash64[], (h) => h.lo) }
     : (hashes as { hi: Uint32Array; lo: Uint32Array });
   const n = hi.length;
-  const m = opts.bands ?? chooseBands(n, maxDistance);
-  const widths = bandWidths(m);
+  const m = BANDS;
+  const widths = WIDTHS;
   const starts = widths.map((_, j) => widths.slice(0, j).reduce((s, w) => s + w, 0));
   /** Bits [start, start + w) of the 64 (bit 0 = lowest bit of lo). */
   const key = (j: number, i: number): number => {
@@ -219,5 +189,5 @@ export function groupNearDuplicates(hashes: readonly Hash64[] | { hi: Uint32Arra
     }
   }
   const groups = [...byRoot.values()].map((g) => [...new Set(g)].sort((x, y) => x - y)).sort((x, y) => x[0] - y[0]);
-  return { groups, pairs, comparisons, lookups, bands: m };
+  return { groups, pairs, comparisons, lookups };
 }

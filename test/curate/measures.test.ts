@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { areaResize, dHashOfGrey, greyOf, hamming, hashFromHex, hashToHex, type Hash64 } from '../../src/curate/hash.js';
-import { chooseBands, groupNearDuplicates } from '../../src/curate/group.js';
+import { groupNearDuplicates } from '../../src/curate/group.js';
 import { borderCut, colourfulness, laplacianVariance } from '../../src/curate/quality.js';
 import { pickBucket } from '../../src/curate/frame.js';
 import { frameGeometry, cropGeometry } from '../../src/pipeline/crops.js';
@@ -76,13 +76,6 @@ function flip(h: Hash64, bits: number[]): Hash64 {
   return { hi, lo };
 }
 
-test('band count from the cost model: 4 bands of 16 bits for small sets, 3 wider ones past about 6 x 10^5 hashes', () => {
-  // T = 10. 4 bands: r = 2, 137 keys per band, 4 x 137 x (1 + n / 65536). 3 bands (22, 21, 21 bits): r = 3,
-  // 1794 + 2 x 1562 keys, each x (1 + n / 2^b). Equal near n = 6.8 x 10^5.
-  assert.equal(chooseBands(1e5, 10), 4);
-  assert.equal(chooseBands(1e6, 10), 3);
-});
-
 test('near-duplicate groups: a distance spread over all four bands is found; one bit more is not', () => {
   const a = { hi: 0x12345678, lo: 0x9abcdef0 };
   // 10 bits: 3 + 3 + 2 + 2 over bands 0..3 (every band more than floor(10/4) = 2 bits is impossible: 12 > 10).
@@ -127,9 +120,5 @@ test('near-duplicate groups equal the brute-force all-pairs answer (transitive),
   assert.ok(expected.length > 100, `planted groups: ${expected.length}`);
   assert.deepEqual(got.groups, expected);
   assert.equal(got.pairs.length, pairs);
-  // The 3-band layout (21-22-bit bands, up to 3 bits each) finds exactly the same pairs.
-  const three = groupNearDuplicates(hashes, T, { bands: 3 });
-  assert.deepEqual(three.groups, expected);
-  assert.equal(three.pairs.length, pairs);
   assert.ok(got.comparisons < (hashes.length * (hashes.length - 1)) / 2 / 100, `comparisons ${got.comparisons}`);
 });

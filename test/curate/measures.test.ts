@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { areaResize, dHashOfGrey, greyOf, hamming, hashFromHex, hashToHex, type Hash64 } from '../../src/curate/hash.js';
 import { groupNearDuplicates } from '../../src/curate/group.js';
-import { borderCut, colourfulness, laplacianVariance } from '../../src/curate/quality.js';
+import { borderCut, colourfulness, laplacianVariance, sharpness } from '../../src/curate/quality.js';
+import sharp, { type Sharp } from 'sharp';
+import { resolve } from 'node:path';
 import { pickBucket } from '../../src/curate/frame.js';
 import { frameGeometry, cropGeometry } from '../../src/pipeline/crops.js';
 import type { RawImage } from '../../src/image/types.js';
@@ -54,6 +56,23 @@ test('Laplacian variance by hand on a 4x3 plane', () => {
   // Interior pixels (1,1) and (2,1) with a single 8 at (1,1): L = -32 and 8; mean -12; variance (20^2 + 20^2) / 2 = 400.
   const g = Float32Array.from([0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0]);
   assert.equal(laplacianVariance(g, 4, 3), 400);
+});
+
+test('on a real illustration, a blurred copy measures far less sharp and a greyscale copy has no colour', async () => {
+  // miku_1.jpg from ../shared/data; Gaussian blur sigma 3 (sharp) keeps the size, so the ratio is the blur alone.
+  const path = resolve('../shared/data/illustrations/images/miku_1.jpg');
+  const rgb = async (s: Sharp): Promise<RawImage> => {
+    const { data, info } = await s.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    assert.equal(info.channels, 3);
+    return { data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 };
+  };
+  const original = await rgb(sharp(path));
+  const blurred = await rgb(sharp(path).blur(3));
+  // Greyscale saved as a 3-channel JPEG (as a scan would be), decoded back: equal channels up to JPEG noise.
+  const grey = await rgb(sharp(await sharp(path).grayscale().toColourspace('srgb').jpeg({ quality: 90 }).toBuffer()));
+  assert.ok(sharpness(blurred) < sharpness(original) / 4, `${sharpness(blurred)} vs ${sharpness(original)}`);
+  assert.ok(colourfulness(original) > 0.3, `colour ${colourfulness(original)}`);
+  assert.equal(colourfulness(grey), 0);
 });
 
 test('framing geometry: buckets by log aspect, the square is the --crops square', () => {

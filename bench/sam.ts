@@ -21,7 +21,7 @@ import { SamDecoder } from '../src/models/sam/decoder.js';
 import { SamEncoder } from '../src/models/sam/encoder.js';
 import { AutomaticMaskGenerator } from '../src/models/sam/amg/generator.js';
 import { writeFakeSamPair } from '../testing/sam/fake-sam.js';
-import { createBoxRefiner } from '../src/refine/box.js';
+import { createSamBoxRefiner } from '../src/refine/sam-box.js';
 import { binaryStride, binaryToCropRle, scoreAndBinarize } from '../src/models/sam/amg/rle.js';
 import { loadavg, cpus } from 'node:os';
 import type { Instance } from '../src/pipeline/types.js';
@@ -128,7 +128,7 @@ try {
       const per: number[][] = [[], []];
       for (const [k, decoder] of [decB, decS].entries()) {
         const enc = await SamEncoder.load(batched.encoderPath);
-        const refiner = await createBoxRefiner({ encoder: enc, decoder, points: 3 });
+        const refiner = await createSamBoxRefiner({ encoder: enc, decoder, points: 3 });
         await refiner.refine(image, instances); // warm the embedding cache
         for (let r = 0; r < runs; r++) {
           const t0 = performance.now();

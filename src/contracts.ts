@@ -28,7 +28,7 @@ export interface Instance {
 
 /**
  * A refinement stage: takes the image (RGB) and the YOLO instances, returns refined instances
- * (same order and count, masks replaced). Stages are selected by name: none | vote | box | regions.
+ * (same order and count, masks replaced). Refiners are chosen by name (src/refine/registry.ts).
  */
 export interface Refiner {
   readonly name: string;
@@ -47,6 +47,8 @@ export interface SegmentProposer {
   /** Short name for logs and timings, e.g. 'sam-amg' or 'regions'. */
   name: string;
   propose(image: RawImage): Promise<Mask[]>;
+  /** What the user should know about its last propose() call (a degraded model, say), for the result JSON. */
+  readonly lastNotes?: readonly string[];
   dispose?(): Promise<void>;
 }
 
@@ -70,6 +72,3 @@ export interface PartitionProposer extends SegmentProposer {
 export function isPartitionProposer(p: SegmentProposer): p is PartitionProposer {
   return typeof (p as Partial<PartitionProposer>).proposeLabels === 'function';
 }
-
-/** The refiners `createRefiner` knows, by name. */
-export type RefinerName = 'none' | 'vote' | 'box' | 'regions';

@@ -46,3 +46,18 @@ export function describeError(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/**
+ * The one wording of a bad parameter value everywhere (CLI flags, HTTP fields, library options), like sharp's
+ * invalidParameterError(name, expected, actual): "NAME must be EXPECTED, got ACTUAL". A string is quoted as
+ * given (so '' and ' 1' show), any other value written as it is.
+ */
+export function invalidParameterError(name: string, expected: string, actual: unknown, hint?: string): AnimesegError {
+  const got = typeof actual === 'string' ? `'${actual}'` : typeof actual === 'object' && actual !== null ? JSON.stringify(actual) : String(actual);
+  return new AnimesegError('BAD_OPTION', `${name} must be ${expected}, got ${got}`, hint ? { hint } : {});
+}
+
+/** Choices as a message says them: 'a', 'a or b', 'a, b or c'. */
+export function oneOf(choices: readonly string[]): string {
+  return choices.length <= 2 ? choices.join(' or ') : `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}`;
+}

@@ -2,13 +2,16 @@
  * animeseg public API.
  *
  *   import { createSegmenter, cutout, combinedAlpha, encodeImage } from 'animeseg';
- *   const seg = await createSegmenter({ model: 'yolov8n-seg-int8' });
+ *   const seg = await createSegmenter(); // the shipped anime model; { model: 'yolov8n-seg-int8' } for COCO
  *   const r = await seg.segment('picture.jpg');
  *   const png = await encodeImage(cutout(r.image, combinedAlpha(r.instances, r.width, r.height)), 'png');
  */
 export { createSegmenter } from './pipeline/segmenter.js';
 // The option table shared by the CLI, the server and the library: defaults, limits, the class resolver.
 export { DETECT_DEFAULTS, MAX_DET_LIMIT, SEGMENT_OPTIONS, resolveClassIds, type OptionSpec } from './pipeline/options.js';
+// The one resolver of detection settings: options given, the model's recommendation, the table's defaults.
+export { resolveDetectSettings, modelRecommendation, detectSettingsJson } from './pipeline/settings.js';
+export type { DetectSettings, ModelRecommendation, SettingSource } from './pipeline/settings.js';
 export type {
   Segmenter,
   SegmenterOptions,
@@ -17,7 +20,6 @@ export type {
   SegmentInstance,
   DetectOptions,
   SegmentCallOptions,
-  RefineName,
 } from './pipeline/segmenter.js';
 export {
   cutout,
@@ -88,10 +90,14 @@ export {
   type ResolvedModel,
 } from './models/resolver/index.js';
 
-// Refinement: none | regions | vote | box, soft edges
+// Refinement: the refiner registry (none | regions | vote | box), soft edges
 export {
   createRefiner,
   listRefiners,
+  REFINERS,
+  REFINER_NAMES,
+  type RefinerDescriptor,
+  type RefinerName,
   voteFusion,
   voteFusionPerInstance,
   softAlpha,
@@ -100,6 +106,8 @@ export {
   type RefinerOptions,
   type SegmentProposer,
 } from './refine/index.js';
+/** @deprecated The old name of RefinerName. */
+export type { RefinerName as RefineName } from './refine/index.js';
 
 // Datasets, evaluation and training
 export { runSynth } from './data/synth/run.js';

@@ -44,11 +44,18 @@ async function init() {
       o.textContent = r.available ? r.name : `${r.name} (unavailable)`;
       o.disabled = !r.available;
       o.dataset.unavailable = r.available ? '0' : '1';
+      o.dataset.inBrowser = r.in_browser ? '1' : '0';
       o.title = r.reason ? `${r.description} — ${r.reason}` : r.description;
       sel.append(o);
     }
     sel.value = refiners.default;
     state.refine = refiners.default;
+    // The slider starts at the model's own confidence (its recommendation, else the table's default).
+    const conf0 = models.active.detect_defaults?.conf;
+    if (typeof conf0 === 'number') {
+      $('conf').value = String(conf0);
+      $('conf-out').value = conf0.toFixed(2);
+    }
     $('model-line').textContent = `Model ${models.active.name} (${models.active.licence}); classes ${describeDefaultClasses(models.active)}.`;
   } catch (e) {
     setStatus(`cannot reach the server API: ${e.message}`, true);
@@ -145,16 +152,18 @@ function conf() {
   return Number($('conf').value);
 }
 
-// Refiners that also run in the page (pure TypeScript); SAM-based ones need the server.
-const BROWSER_REFINERS = ['none', 'regions'];
+// Refiners that also run in the page (GET /v1/refiners in_browser: pure TypeScript); SAM-based ones need the server.
+function runsInBrowser(name) {
+  return [...$('refine').options].some((o) => o.value === name && o.dataset.inBrowser === '1');
+}
 function markBrowserRefiners() {
   for (const o of $('refine').options) {
-    const serverOnly = state.mode === 'browser' && !BROWSER_REFINERS.includes(o.value);
+    const serverOnly = state.mode === 'browser' && o.dataset.inBrowser !== '1';
     o.disabled = serverOnly || o.dataset.unavailable === '1';
   }
 }
 function effectiveRefine() {
-  return state.mode === 'browser' && !BROWSER_REFINERS.includes(state.refine) ? 'none' : state.refine;
+  return state.mode === 'browser' && !runsInBrowser(state.refine) ? 'none' : state.refine;
 }
 
 async function getResult(mode, refine) {
@@ -225,6 +234,7 @@ async function segmentInBrowser(refine) {
       ortBase: '/ort/',
       classNames: a.classes,
       defaultClasses: a.default_classes ?? undefined,
+      recommended: a.recommended,
       // ?ep=wasm forces WASM (tests; machines whose WebGPU misbehaves).
       provider: new URLSearchParams(location.search).get('ep') ?? 'auto',
     });

@@ -6,27 +6,24 @@
 import type { RawImage } from '../image/types.js';
 import { toRgb } from '../image/pixels.js';
 import { predict } from '../models/yolo/predictor.js';
-import { createRegionsRefiner } from '../refine/regions/refiner.js';
+import { findRefiner, REFINERS } from '../refine/registry.js';
 import { applyRefiner } from '../refine/apply.js';
 import type { Refiner, Instance } from '../contracts.js';
 import { detectionToInstance } from '../pipeline/instances.js';
-import { createOrtWebBackend } from './ort-web-backend.js';
-import { DETECT_DEFAULTS } from '../pipeline/options.js';
+import { createOrtWebBackend, type OrtWebBackendOptions } from './ort-web-backend.js';
+import { modelRecommendation, resolveDetectSettings, type ModelRecommendation } from '../pipeline/settings.js';
 
-/** Refiners that are pure TypeScript and so run in the page too (SAM ones need the server). */
-export const BROWSER_REFINERS = ['none', 'regions'] as const;
-export type BrowserRefine = (typeof BROWSER_REFINERS)[number];
+/** Refiners that are pure TypeScript and so run in the page too (descriptor `inBrowser`; SAM ones need the server). */
+export type BrowserRefine = Extract<(typeof REFINERS)[number], { inBrowser: true }>['name'];
+export const BROWSER_REFINERS: readonly BrowserRefine[] = REFINERS.filter((r) => r.inBrowser).map((r) => r.name as BrowserRefine);
 
-export interface BrowserSegmenterOptions {
-  /** URL of the .onnx (the server's /models/active.onnx). */
-  modelUrl: string;
-  /** Folder URL serving onnxruntime-web's dist files (ort.*.mjs and *.wasm), ending in '/'. */
-  ortBase: string;
-  classNames: string[];
+export interface BrowserSegmenterOptions extends OrtWebBackendOptions {
+  /** Class names by id; default: the names the model file declares. */
+  classNames?: string[];
   /** Classes kept by default (e.g. [0] = person for COCO); undefined = all. */
   defaultClasses?: number[];
-  /** 'auto' = WebGPU when an adapter exists, else WASM; 'wasm' / 'webgpu' force one. */
-  provider?: 'auto' | 'wasm' | 'webgpu' | string;
+  /** The model's recommended settings (the server's /v1/models says them); default: the ONNX metadata's. */
+  recommended?: ModelRecommendation;
 }
 
 export interface BrowserInstance {
@@ -57,7 +54,9 @@ export interface BrowserSegmenter {
 export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Promise<BrowserSegmenter> {
   const model = await createOrtWebBackend(opts);
   const backend = model.provider;
-  let regions: Refiner | undefined; // created on first use, then reused
+  const refiners = new Map<string, Promise<Refiner>>(); // created on first use, then reused
+  const recommended = opts.recommended ?? modelRecommendation(model.contract.metadata);
+  const classNames = opts.classNames ?? model.contract.names;
 
   return {
     backend,
@@ -65,16 +64,18 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
     async segment(img, so = {}) {
       const raw: RawImage = { data: img.data instanceof Uint8Array ? img.data : new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length), width: img.width, height: img.height, channels: img.channels };
       const timings: Record<string, number> = {};
-      const classes = so.classes === 'all' ? null : (so.classes ?? opts.defaultClasses ?? null);
-      const { detections } = await predict(model, raw, { conf: so.conf ?? DETECT_DEFAULTS.conf, iou: so.iou ?? DETECT_DEFAULTS.iou, maxDet: DETECT_DEFAULTS.maxDet, classes, masks: 'native' }, timings);
-      let instances: Instance[] = detections.map((d) => detectionToInstance(d, opts.classNames));
+      // The server's resolver: explicit options, then the model's recommendation, then the table's defaults.
+      const s = resolveDetectSettings({ conf: so.conf, iou: so.iou, classes: so.classes }, { recommended, defaultClasses: opts.defaultClasses ?? null });
+      const { detections } = await predict(model, raw, { conf: s.conf, iou: s.iou, maxDet: s.maxDet, agnostic: s.agnostic, classes: s.classes && [...s.classes], masks: 'native' }, timings);
+      let instances: Instance[] = detections.map((d) => detectionToInstance(d, classNames));
       const refine = so.refine ?? 'none';
-      if (!(BROWSER_REFINERS as readonly string[]).includes(refine)) throw new Error(`refinement '${refine}' needs the server`);
-      if (refine === 'regions' && instances.length > 0) {
-        // The same code as the server's `regions`, so the page's cutout matches it without an upload.
+      const refiner = findRefiner(refine);
+      if (!refiner?.inBrowser) throw new Error(`refinement '${refine}' needs the server`);
+      if (refine !== 'none' && instances.length > 0) {
+        // The same code as the server's refiner of that name, so the page's cutout matches it without an upload.
         const t = performance.now();
-        regions ??= createRegionsRefiner();
-        instances = await applyRefiner(regions, toRgb(raw), instances);
+        if (!refiners.has(refine)) refiners.set(refine, refiner.create({}));
+        instances = await applyRefiner(await refiners.get(refine)!, toRgb(raw), instances);
         timings.refine = performance.now() - t;
       }
       return {

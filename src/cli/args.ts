@@ -6,7 +6,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stat } from 'node:fs/promises';
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError, oneOf } from '../errors.js';
 import type { OptionSpec } from '../util/option-spec.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -16,6 +16,7 @@ type ParsedCommandArgs<T extends OptionsConfig> = ReturnType<
   typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>
 >;
 
+/** A usage problem that is not one parameter's value (a missing or conflicting option); values: invalidParameterError. */
 export function usageError(message: string, hint?: string): AnimesegError {
   return new AnimesegError('BAD_OPTION', message, hint ? { hint } : {});
 }
@@ -106,7 +107,7 @@ export function numberOption(name: string, value: string | undefined, def: numbe
   const t = value.trim();
   const n = FLOAT.test(t) ? Number(t) : NaN;
   if (!Number.isFinite(n) || n < min || n > max) {
-    throw usageError(`--${name} must be a number${rangeText(min, max)}, got '${value}'`);
+    throw invalidParameterError(`--${name}`, `a number${rangeText(min, max)}`, value);
   }
   return n;
 }
@@ -117,7 +118,7 @@ export function intOption(name: string, value: string | undefined, def: number, 
   const t = value.trim();
   const n = INT.test(t) ? Number(t) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw usageError(`--${name} must be a whole number${rangeText(min, max)}, got '${value}'`);
+    throw invalidParameterError(`--${name}`, `a whole number${rangeText(min, max)}`, value);
   }
   return n;
 }
@@ -128,8 +129,7 @@ export function enumOption<const C extends readonly string[]>(name: string, valu
 export function enumOption<const C extends readonly string[]>(name: string, value: string | undefined, choices: C, def?: C[number]): C[number] | undefined {
   if (value === undefined) return def;
   if ((choices as readonly string[]).includes(value)) return value as C[number];
-  const list = choices.length <= 2 ? choices.join(' or ') : `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}`;
-  throw usageError(`--${name} must be ${list}, got '${value}'`);
+  throw invalidParameterError(`--${name}`, oneOf(choices), value);
 }
 
 /** The progress modes every long-running command accepts. */
@@ -148,7 +148,7 @@ export const PROGRESS_OPTION = {
 export function listOption(name: string, value: string | undefined, example = 'a,b'): string[] | undefined {
   if (value === undefined) return undefined;
   const parts = value.split(',').map((s) => s.trim());
-  if (parts.some((p) => p === '')) throw usageError(`--${name} must be a comma-separated list like ${example}, got '${value}'`);
+  if (parts.some((p) => p === '')) throw invalidParameterError(`--${name}`, `a comma-separated list like ${example}`, value);
   return parts;
 }
 
@@ -159,7 +159,7 @@ export function rangeOption(name: string, value: string | undefined, def: [numbe
   const a = m ? Number(m[1]) : NaN;
   const b = m ? Number(m[2] ?? m[1]) : NaN;
   if (!Number.isFinite(a) || !Number.isFinite(b) || a > b) {
-    throw usageError(`--${name} must be a number or a range like 0.5-1.5, got '${value}'`);
+    throw invalidParameterError(`--${name}`, 'a number or a range like 0.5-1.5', value);
   }
   return [a, b];
 }

@@ -74,6 +74,7 @@ export function readNumber(o: OptionSpec, value: string | undefined): number {
 export function readValue(o: OptionSpec, raw: string | boolean | string[] | undefined): unknown {
   const flag = flagOf(o.key);
   if (raw === undefined && o.required) throw usageError(`--${flag} is required`, `--${flag}${o.metavar ? ` ${o.metavar}` : ''}: ${o.help}`);
+  if (raw === undefined && o.appliedBySettings) return undefined;
   switch (o.type) {
     case 'boolean':
       return (raw as boolean | undefined) ?? o.default ?? false;
@@ -99,9 +100,9 @@ export function readValue(o: OptionSpec, raw: string | boolean | string[] | unde
 }
 
 /** The TypeScript type of one option's value, as readValue returns it. */
-type HasValue<O> = O extends { required: true } ? true : O extends { default: unknown } ? true : false;
+type HasValue<O> = O extends { required: true } ? true : O extends { appliedBySettings: true } ? false : O extends { default: unknown } ? true : false;
 export type ValueOf<O extends OptionSpec> = O extends { type: 'boolean' }
-  ? boolean
+  ? O extends { appliedBySettings: true } ? boolean | undefined : boolean
   : O extends { type: 'number' | 'integer' }
     ? HasValue<O> extends true ? number : number | undefined
     : O extends { type: 'enum'; choices: readonly (infer C)[] }

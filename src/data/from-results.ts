@@ -112,23 +112,23 @@ async function refuseForeign(file: string, isOurs: (text: string) => boolean, wh
 
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 
+/** A result kept for the dataset: its name (path under the results folder, no .json) and its kept instances. */
+interface KeptResult {
+  name: string;
+  result: StoredResult;
+  rows: { inst: StoredInstance; parts: number[][] }[];
+}
+
+/** The dataset's classes: result class ids in order → 0-based ids, and their names (or --names). */
+interface ClassTable {
+  remap: Map<number, number>;
+  names: string[];
+}
+
 export async function datasetFromResults(opts: FromResultsOptions): Promise<FromResultsSummary> {
   if (!opts.coco && !opts.yolo) throw new AnimesegError('BAD_OPTION', 'nothing to write: give --coco FILE.json and/or --yolo DIR');
   const resultsDir = resolve(opts.results);
-  const minScore = opts.minScore ?? 0;
-  const minArea = opts.minArea ?? 0;
-  const split = opts.split ?? 'train';
-  if (opts.coco) {
-    await refuseForeign(resolve(opts.coco), (t) => {
-      try {
-        return String((JSON.parse(t) as { info?: { description?: unknown } }).info?.description ?? '').startsWith(COCO_MARK);
-      } catch {
-        return false;
-      }
-    }, 'the COCO file');
-  }
-  if (opts.yolo) await refuseForeign(join(resolve(opts.yolo), 'data.yaml'), (t) => t.startsWith(YAML_MARK), 'data.yaml');
-  const files = (await walkFiles(resultsDir)).filter((f) => f.toLowerCase().endsWith('.json'));
+  await refuseForeignOutputs(opts);
   const summary: FromResultsSummary = {
     resultFiles: 0,
     images: 0,
@@ -139,8 +139,36 @@ export async function datasetFromResults(opts: FromResultsOptions): Promise<From
     ignored: [],
     classes: [],
   };
-  // Pass 1: read, filter, collect classes.
-  const kept: { name: string; result: StoredResult; rows: { inst: StoredInstance; parts: number[][] }[] }[] = [];
+  const { kept, classNames } = await readResults(resultsDir, opts, summary);
+  const classes = classTable(classNames, opts.names);
+  summary.classes = classes.names;
+  summary.images = kept.length;
+  summary.instances = kept.reduce((n, k) => n + k.rows.length, 0);
+  if (opts.coco) summary.coco = await writeCoco(resolve(opts.coco), kept, classes, resultsDir, opts.yolo !== undefined);
+  if (opts.yolo) summary.dataYaml = await writeYoloSet(resolve(opts.yolo), kept, classes, resultsDir, opts);
+  return summary;
+}
+
+/** Outputs that exist and were not written by this command are not replaced. */
+async function refuseForeignOutputs(opts: FromResultsOptions): Promise<void> {
+  if (opts.coco) {
+    await refuseForeign(resolve(opts.coco), (t) => {
+      try {
+        return String((JSON.parse(t) as { info?: { description?: unknown } }).info?.description ?? '').startsWith(COCO_MARK);
+      } catch {
+        return false;
+      }
+    }, 'the COCO file');
+  }
+  if (opts.yolo) await refuseForeign(join(resolve(opts.yolo), 'data.yaml'), (t) => t.startsWith(YAML_MARK), 'data.yaml');
+}
+
+/** Pass 1: read every result JSON, keep the instances that pass the filters, collect the classes; counts go to `summary`. */
+async function readResults(resultsDir: string, opts: FromResultsOptions, summary: FromResultsSummary): Promise<{ kept: KeptResult[]; classNames: Map<number, string> }> {
+  const minScore = opts.minScore ?? 0;
+  const minArea = opts.minArea ?? 0;
+  const files = (await walkFiles(resultsDir)).filter((f) => f.toLowerCase().endsWith('.json'));
+  const kept: KeptResult[] = [];
   const classNames = new Map<number, string>();
   for (const f of files) {
     let doc: unknown;
@@ -156,7 +184,7 @@ export async function datasetFromResults(opts: FromResultsOptions): Promise<From
     summary.resultFiles++;
     const name = relative(resultsDir, f).slice(0, -'.json'.length).split(sep).join('/');
     const pixels = doc.width * doc.height;
-    const rows: { inst: StoredInstance; parts: number[][] }[] = [];
+    const rows: KeptResult['rows'] = [];
     for (const inst of doc.instances) {
       if (!(inst.score >= minScore)) {
         summary.dropped.score++;
@@ -186,71 +214,74 @@ export async function datasetFromResults(opts: FromResultsOptions): Promise<From
     }
     kept.push({ name, result: doc, rows });
   }
+  return { kept, classNames };
+}
+
+function classTable(classNames: Map<number, string>, given: string[] | undefined): ClassTable {
   const ids = [...classNames.keys()].sort((a, b) => a - b);
-  const remap = new Map(ids.map((id, k) => [id, k]));
-  const names = ids.map((id, k) => opts.names?.[k] ?? classNames.get(id)!);
-  if (opts.names && opts.names.length !== ids.length) {
-    throw new AnimesegError('BAD_OPTION', `--names gives ${opts.names.length} name(s) but the results hold ${ids.length} class(es): ${ids.map((id) => classNames.get(id)).join(', ')}`);
+  const names = ids.map((id, k) => given?.[k] ?? classNames.get(id)!);
+  if (given && given.length !== ids.length) {
+    throw new AnimesegError('BAD_OPTION', `--names gives ${given.length} name(s) but the results hold ${ids.length} class(es): ${ids.map((id) => classNames.get(id)).join(', ')}`);
   }
-  summary.classes = names;
-  summary.images = kept.length;
-  summary.instances = kept.reduce((n, k) => n + k.rows.length, 0);
+  return { remap: new Map(ids.map((id, k) => [id, k])), names };
+}
 
-  if (opts.coco) {
-    const images: unknown[] = [];
-    const annotations: unknown[] = [];
-    kept.forEach((k, i) => {
-      const fileName = opts.yolo ? `${k.name}${extname(k.result.image)}` : k.result.image;
-      images.push({ id: i + 1, file_name: fileName, width: k.result.width, height: k.result.height });
-      for (const { inst, parts } of k.rows) {
-        const [x1, y1, x2, y2] = polygonBounds(parts)!; // parts are non-empty (filtered above)
-        annotations.push({
-          id: annotations.length + 1,
-          image_id: i + 1,
-          category_id: remap.get(inst.class_id)! + 1,
-          segmentation: parts,
-          area: inst.area,
-          bbox: [x1, y1, x2 - x1, y2 - y1],
-          iscrowd: 0,
-          score: inst.score,
-        });
-      }
-    });
-    const doc = {
-      info: { description: `${COCO_MARK}${resultsDir}`, date_created: new Date().toISOString() },
-      images,
-      annotations,
-      categories: names.map((n, k) => ({ id: k + 1, name: n })),
-    };
-    summary.coco = resolve(opts.coco);
-    await mkdir(dirname(summary.coco), { recursive: true });
-    await writeFileAtomic(summary.coco, JSON.stringify(doc) + '\n');
-  }
-
-  if (opts.yolo) {
-    const root = resolve(opts.yolo);
-    for (const k of kept) {
-      const img = join(root, 'images', split, `${k.name}${extname(k.result.image)}`);
-      const label = join(root, 'labels', split, `${k.name}.txt`);
-      await mkdir(dirname(img), { recursive: true });
-      await mkdir(dirname(label), { recursive: true });
-      await placeImage(k.result.image, img, opts.link ?? 'hardlink');
-      const { width: w, height: h } = k.result;
-      const lines = k.rows.map(({ inst, parts }) => {
-        const merged = mergeMultiSegment(parts);
-        const norm = merged.map((v, j) => clamp01(j % 2 === 0 ? v / w : v / h));
-        return formatLabelRow(remap.get(inst.class_id)!, norm);
+/** The COCO instances JSON (file names relative to the YOLO set's images when one is written too); its path. */
+async function writeCoco(file: string, kept: KeptResult[], classes: ClassTable, resultsDir: string, withYolo: boolean): Promise<string> {
+  const images: unknown[] = [];
+  const annotations: unknown[] = [];
+  kept.forEach((k, i) => {
+    const fileName = withYolo ? `${k.name}${extname(k.result.image)}` : k.result.image;
+    images.push({ id: i + 1, file_name: fileName, width: k.result.width, height: k.result.height });
+    for (const { inst, parts } of k.rows) {
+      const [x1, y1, x2, y2] = polygonBounds(parts)!; // parts are non-empty (filtered above)
+      annotations.push({
+        id: annotations.length + 1,
+        image_id: i + 1,
+        category_id: classes.remap.get(inst.class_id)! + 1,
+        segmentation: parts,
+        area: inst.area,
+        bbox: [x1, y1, x2 - x1, y2 - y1],
+        iscrowd: 0,
+        score: inst.score,
       });
-      await writeFileAtomic(label, lines.length ? lines.join('\n') + '\n' : '');
     }
-    summary.dataYaml = join(root, 'data.yaml');
-    await writeDataYaml(summary.dataYaml, {
-      root,
-      train: `images/${split}`,
-      val: `images/${split}`,
-      names,
-      comment: `${YAML_MARK.slice(2)}${resultsDir}: pseudo-labels (min score ${minScore}, min area ${minArea}); val = train, split off a val set before training`,
+  });
+  const doc = {
+    info: { description: `${COCO_MARK}${resultsDir}`, date_created: new Date().toISOString() },
+    images,
+    annotations,
+    categories: classes.names.map((n, k) => ({ id: k + 1, name: n })),
+  };
+  await mkdir(dirname(file), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify(doc) + '\n');
+  return file;
+}
+
+/** The YOLO-seg set: images placed (linked or copied), one label file each, data.yaml; the data.yaml path. */
+async function writeYoloSet(root: string, kept: KeptResult[], classes: ClassTable, resultsDir: string, opts: FromResultsOptions): Promise<string> {
+  const split = opts.split ?? 'train';
+  for (const k of kept) {
+    const img = join(root, 'images', split, `${k.name}${extname(k.result.image)}`);
+    const label = join(root, 'labels', split, `${k.name}.txt`);
+    await mkdir(dirname(img), { recursive: true });
+    await mkdir(dirname(label), { recursive: true });
+    await placeImage(k.result.image, img, opts.link ?? 'hardlink');
+    const { width: w, height: h } = k.result;
+    const lines = k.rows.map(({ inst, parts }) => {
+      const merged = mergeMultiSegment(parts);
+      const norm = merged.map((v, j) => clamp01(j % 2 === 0 ? v / w : v / h));
+      return formatLabelRow(classes.remap.get(inst.class_id)!, norm);
     });
+    await writeFileAtomic(label, lines.length ? lines.join('\n') + '\n' : '');
   }
-  return summary;
+  const dataYaml = join(root, 'data.yaml');
+  await writeDataYaml(dataYaml, {
+    root,
+    train: `images/${split}`,
+    val: `images/${split}`,
+    names: classes.names,
+    comment: `${YAML_MARK.slice(2)}${resultsDir}: pseudo-labels (min score ${opts.minScore ?? 0}, min area ${opts.minArea ?? 0}); val = train, split off a val set before training`,
+  });
+  return dataYaml;
 }

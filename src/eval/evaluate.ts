@@ -15,14 +15,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { AnimesegError, describeError, isAnimesegError } from '../errors.js';
+import { AnimesegError, describeError, invalidParameterError, isAnimesegError } from '../errors.js';
 import { readDataYaml, labelPathFor, type SplitName } from '../data/yaml.js';
 import { listSplitImages } from '../data/files.js';
 import { fillPolygons } from '../mask/polygon.js';
 import { Progress } from '../util/progress.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { Instance, Refiner } from '../pipeline/types.js';
-import type { RefineName } from '../pipeline/segmenter.js';
+import type { RefinerName } from '../refine/registry.js';
 import type { ValRun, ValRunner, ValRunnerOptions } from './model-runner.js';
 import { valGeometry, scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
 import { buildGt, parseLabel, type LabelInstance } from './metrics/gt.js';
@@ -41,7 +41,7 @@ export interface EvaluateOptions {
   /** Model name or .onnx path (ignored with `predictions`). */
   model?: string;
   /** Refiner measured against 'none' (default 'none': only the model's masks). */
-  refine?: RefineName;
+  refine?: RefinerName;
   /** Output folder for metrics.json and pictures (none written when absent). */
   out?: string;
   /** Stored predictions JSON instead of running a model. */
@@ -204,7 +204,7 @@ export function sameLetterbox(run: ValRun, g: ValGeometry): boolean {
 /** The checked numbers of an evaluation. */
 interface EvalSettings {
   split: SplitName;
-  refineName: RefineName;
+  refineName: RefinerName;
   tol: number;
   qConf: number;
   worstN: number;
@@ -213,9 +213,9 @@ interface EvalSettings {
 function checkEvaluateOptions(opts: EvaluateOptions): EvalSettings {
   const settings = { split: opts.split ?? 'val', refineName: opts.refine ?? 'none', tol: opts.boundaryTol ?? 2, qConf: opts.qualityConf ?? 0.25, worstN: opts.worst ?? 8 };
   const tol = settings.tol;
-  if (!(tol >= 0 && tol <= 50)) throw new AnimesegError('BAD_OPTION', `boundary tolerance must be in [0, 50], got ${tol}`);
+  if (!(tol >= 0 && tol <= 50)) throw invalidParameterError('boundary tolerance', 'in [0, 50]', tol);
   if (opts.imgsz !== undefined && !(Number.isInteger(opts.imgsz) && opts.imgsz >= 32 && opts.imgsz % 32 === 0)) {
-    throw new AnimesegError('BAD_OPTION', `imgsz must be a positive multiple of 32, got ${opts.imgsz}`);
+    throw invalidParameterError('imgsz', 'a positive multiple of 32', opts.imgsz);
   }
   if (!opts.predictions && !opts.model) {
     throw new AnimesegError('BAD_OPTION', 'give a model (--model) or stored predictions (--predictions)');
@@ -252,7 +252,7 @@ async function openStoredPredictions(file: string, allItems: readonly DatasetIte
  * default (person for COCO models, every class otherwise), so a COCO model's 'person' (0) is scored against
  * class 0 of single-class character data; other classes could only add false positives the data lacks.
  */
-async function openModel(opts: EvaluateOptions, refineName: RefineName): Promise<PredictionSource> {
+async function openModel(opts: EvaluateOptions, refineName: RefinerName): Promise<PredictionSource> {
   const { createValRunner } = await import('./model-runner.js');
   const runner = await createValRunner({ ...opts.segmenter, model: opts.model });
   const imgsz = opts.imgsz ?? Math.max(...runner.imgsz);
@@ -296,7 +296,7 @@ async function predictStored(item: DatasetItem, src: PredictionSource, qConf: nu
 async function predictWithModel(
   item: DatasetItem,
   src: PredictionSource,
-  refineName: RefineName,
+  refineName: RefinerName,
   qConf: number,
   names: ReadonlyMap<number, string>,
   timings: Timings,

@@ -109,6 +109,92 @@ export function resizeMaskLinear(m: Mask, width: number, height: number): Mask {
   return out;
 }
 
+/**
+ * cv2.resize(plane, (dw, dh)) of a float32 plane with the default INTER_LINEAR: OpenCV's floating-point path
+ * (no fixed point for float input), step by step in float32: source coordinate fx = float((d + 0.5) * scale
+ * - 0.5), weights (1 - fx, fx); columns clamped (weight 0 past either edge), rows clamped on fetch with their
+ * unclamped weights; horizontal pass S[x0]*a0 + S[x1]*a1, then vertical S0*b0 + S1*b1, each product and sum
+ * rounded to float32 (OpenCV's SSE kernels use no FMA). An exact 2x reduction in both directions becomes
+ * INTER_AREA's mean of each 2x2 block, as in OpenCV. The original vote fusion resizes its float32 YOLO masks
+ * this way before truncating them to uint8, so exact integers must stay exact (they do: a0 + a1 rounds to 1).
+ */
+export function resizeLinearF32Cv(src: Float32Array, sw: number, sh: number, dw: number, dh: number): Float32Array {
+  checkSize(sw, sh, 'source plane');
+  checkSize(dw, dh, 'target plane');
+  if (src.length !== sw * sh) throw new AnimesegError('BAD_INPUT', `float plane length ${src.length} does not match ${sw}x${sh}`);
+  if (dw === sw && dh === sh) return src.slice();
+  const out = new Float32Array(dw * dh);
+  if (dw === 0 || dh === 0) return out;
+  if (sw === 0 || sh === 0) throw new AnimesegError('BAD_INPUT', `cannot resize an empty ${sw}x${sh} plane to ${dw}x${dh}`);
+  const fr = Math.fround;
+  if (sw === 2 * dw && sh === 2 * dh) {
+    for (let y = 0; y < dh; y++) {
+      for (let x = 0; x < dw; x++) {
+        const i = 2 * y * sw + 2 * x;
+        out[y * dw + x] = fr(fr(fr(src[i] + src[i + 1]) + fr(src[i + sw] + src[i + sw + 1])) * 0.25);
+      }
+    }
+    return out;
+  }
+  const scaleX = 1 / (dw / sw);
+  const scaleY = 1 / (dh / sh);
+  const x0 = new Int32Array(dw);
+  const x1 = new Int32Array(dw);
+  const a0 = new Float32Array(dw);
+  const a1 = new Float32Array(dw);
+  for (let d = 0; d < dw; d++) {
+    let f = fr((d + 0.5) * scaleX - 0.5);
+    let s = Math.floor(f);
+    f = fr(f - s);
+    if (s < 0) {
+      f = 0;
+      s = 0;
+    }
+    if (s >= sw - 1) {
+      f = 0;
+      s = sw - 1;
+    }
+    x0[d] = s;
+    x1[d] = Math.min(s + 1, sw - 1);
+    a0[d] = fr(1 - f);
+    a1[d] = f;
+  }
+  const hpass = (sy: number, buf: Float32Array): void => {
+    const b = sy * sw;
+    for (let x = 0; x < dw; x++) buf[x] = fr(fr(src[b + x0[x]] * a0[x]) + fr(src[b + x1[x]] * a1[x]));
+  };
+  let rowA = new Float32Array(dw);
+  let rowB = new Float32Array(dw);
+  let rowAy = -1;
+  let rowBy = -1;
+  for (let y = 0; y < dh; y++) {
+    let f = fr((y + 0.5) * scaleY - 0.5);
+    const s = Math.floor(f);
+    f = fr(f - s);
+    const b0 = fr(1 - f);
+    const b1 = f;
+    const r0 = Math.min(Math.max(s, 0), sh - 1);
+    const r1 = Math.min(Math.max(s + 1, 0), sh - 1);
+    if (rowAy !== r0) {
+      if (rowBy === r0) {
+        [rowA, rowB] = [rowB, rowA];
+        rowAy = r0;
+        rowBy = -1;
+      } else {
+        hpass(r0, rowA);
+        rowAy = r0;
+      }
+    }
+    if (rowBy !== r1) {
+      hpass(r1, rowB);
+      rowBy = r1;
+    }
+    const o = y * dw;
+    for (let x = 0; x < dw; x++) out[o + x] = fr(fr(rowA[x] * b0) + fr(rowB[x] * b1));
+  }
+  return out;
+}
+
 interface LinearTable {
   idx: Int32Array;
   idx1: Int32Array;

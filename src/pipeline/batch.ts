@@ -27,11 +27,12 @@ import {
 } from './outputs.js';
 import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance } from './segmenter.js';
 import { filterInstances, DEFAULT_MAX_COVERED, type InstanceFilterOptions } from './instance-filter.js';
-import { detectSettingsJson, DETECT_DEFAULTS } from './options.js';
+import { detectSettingsJson, resolveDetectSettings } from './settings.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
 import { OutputFolder, foreignFilesError } from './output-folder.js';
 import { renderCrop, type CropSpec } from './crops.js';
 import type { RefinerOptions } from '../refine/index.js';
+import { refinerRunsInWorkers } from '../refine/registry.js';
 import { pathExists } from '../util/exists.js';
 
 export interface OutputOptions {
@@ -107,6 +108,8 @@ export interface BatchSummary {
   /** Images redone because an earlier result had other settings, or came from another source file. */
   redone: { settings: number; source: number };
   instances: number;
+  /** Distinct notes of the results (NAME.json "notes"), e.g. that the vote's SAM decoder ran degraded. */
+  notes: string[];
   seconds: number;
   /** Sum of per-stage milliseconds over processed images. */
   stageMs: Record<string, number>;
@@ -129,13 +132,14 @@ export function planInference(concurrency: number, images: number, threads?: num
 
 /**
  * Refine workers for a batch (0 = refine on the main thread). With several images in flight on more than
- * one core, the pure-CPU refiners ('regions', 'none' with a soft edge) otherwise hold the main thread
- * while the inference workers wait; SAM refiners ('vote', 'box') stay in-process. Half the cores: on 2
+ * one core, the pure-CPU refiners (descriptor `inWorkers`: 'regions', 'none' with a soft edge) otherwise hold
+ * the main thread while the inference workers wait; SAM refiners ('vote', 'box') stay in-process. Half the cores: on 2
  * cores (40 illustrations, --refine regions) 1 worker took 5.3 s against 5.9 s in-process and 5.6 s with 2
  * (each worker adds its own start-up and JIT warm-up, and the inference workers already fill the cores).
  */
 export function planRefine(refine: string, softEdge: boolean, concurrency: number, images: number, cores = availableParallelism()): number {
-  const pure = refine === 'regions' || (refine === 'none' && softEdge);
+  // 'none' without a soft edge has nothing to run.
+  const pure = refinerRunsInWorkers(refine) && (refine !== 'none' || softEdge);
   const inFlight = Math.max(1, Math.min(concurrency, images));
   if (!pure || inFlight < 2 || cores < 2) return 0;
   return Math.min(inFlight, Math.floor(cores / 2));
@@ -157,20 +161,21 @@ export function outputPaths(outDir: string, name: string, format: string) {
 
 
 /** Settings of this run as hashed into every record (see RunSettings). */
-export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
-  const d = opts.detect ?? {};
-  const classes = d.classes === 'all' || d.classes === null ? null : d.classes ? [...d.classes].sort((a, b) => a - b) : seg.info.defaultClasses;
+export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'recommended' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
+  // The values the segmenter will use (settings.ts): the same whether given or recommended by the model.
+  const d = resolveDetectSettings(opts.detect ?? {}, seg.info);
+  const classes = d.classes && [...d.classes].sort((a, b) => a - b);
   // Display-only keys (progress bars) do not change what is written.
   const refineOptions = JSON.parse(JSON.stringify(opts.refineOptions ?? {}, (k, v) => (k === 'progress' ? undefined : v)));
   const modelBytes = await stat(seg.info.path).then((s) => s.size, () => undefined);
   return {
     model: seg.info.model,
     modelBytes,
-    conf: d.conf ?? DETECT_DEFAULTS.conf,
-    iou: d.iou ?? DETECT_DEFAULTS.iou,
-    maxDet: d.maxDet ?? DETECT_DEFAULTS.maxDet,
+    conf: d.conf,
+    iou: d.iou,
+    maxDet: d.maxDet,
     classes,
-    agnostic: d.agnostic ?? DETECT_DEFAULTS.agnostic,
+    agnostic: d.agnostic,
     refine: seg.info.refine,
     softEdge: seg.info.softEdge,
     refineOptions: Object.keys(refineOptions).length ? refineOptions : undefined,
@@ -280,7 +285,7 @@ export interface ProcessContext {
  * Segment one image, drop junk instances, write its outputs (JSON last) and return its record (the
  * caller appends it to the manifest, which marks the image done).
  */
-export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOptions, ctx: ProcessContext): Promise<{ record: RunRecord; instances: SegmentInstance[]; outputs: string[]; timings: Record<string, number> }> {
+export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOptions, ctx: ProcessContext): Promise<{ record: RunRecord; instances: SegmentInstance[]; outputs: string[]; timings: Record<string, number>; notes: string[] }> {
   const format = opts.format ?? 'png';
   const outDir = resolve(opts.outDir);
   const paths = outputPaths(outDir, item.name, format);
@@ -348,8 +353,8 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   await ctx.folder.manifest.append({ ...record, outputs: [...record.outputs, ...stale] });
   const settings = {
     ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses },
-    // snake_case like the rest of NAME.json (opts.detect is the library's camelCase DetectOptions).
-    ...detectSettingsJson(opts.detect ?? {}),
+    // The values this image ran with and where each came from (option, model, default), snake_case.
+    ...detectSettingsJson(r.settings),
     refine: seg.info.refine,
     ...(seg.info.softEdge && { soft_edge: true }),
     min_area: opts.filter?.minArea ?? 0,
@@ -372,7 +377,7 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   record.scores = base.instances.map((i) => i.score);
   record.areas = base.instances.map((i) => i.area);
   record.finished = new Date().toISOString();
-  return { record, instances, outputs, timings };
+  return { record, instances, outputs, timings, notes: r.notes ?? [] };
 }
 
 export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts: BatchOptions): Promise<BatchSummary> {
@@ -382,7 +387,7 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
   const manifest = folder.manifest;
   const hash = settingsHash(await batchSettings(seg, opts));
   const inputPaths = new Set(items.map((i) => resolve(i.path)));
-  const summary: BatchSummary = { total: items.length, done: 0, skipped: 0, failed: [], empty: [], redone: { settings: 0, source: 0 }, instances: 0, seconds: 0, stageMs: {}, manifest: manifest.path };
+  const summary: BatchSummary = { total: items.length, done: 0, skipped: 0, failed: [], empty: [], redone: { settings: 0, source: 0 }, instances: 0, notes: [], seconds: 0, stageMs: {}, manifest: manifest.path };
   const progress = new Progress({ total: items.length, label: 'segment', unit: 'img', mode: opts.progress ?? 'auto', stream: opts.stream });
   let next = 0;
   let finished = 0;
@@ -413,7 +418,8 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
           if (d.reason === 'source') summary.redone.source++;
           if (d.reason !== 'new') redone = d.reason;
         }
-        const { record, instances, outputs, timings } = await processOne(seg, item, opts, { inputPaths, folder, settingsHash: hash, previous });
+        const { record, instances, outputs, timings, notes } = await processOne(seg, item, opts, { inputPaths, folder, settingsHash: hash, previous });
+        for (const n of notes) if (!summary.notes.includes(n)) summary.notes.push(n);
         await manifest.append(record);
         summary.done++;
         summary.instances += instances.length;
@@ -462,6 +468,7 @@ export function formatSummary(s: BatchSummary): string {
     if (s.empty.length > EMPTY_SHOWN) lines.push(`    ... and ${s.empty.length - EMPTY_SHOWN} more`);
     lines.push(`  (status "empty" in ${s.manifest})`);
   }
+  for (const n of s.notes) lines.push(`  note: ${n}`);
   for (const f of s.failed) lines.push(`  failed: ${f.message.split('\n')[0]}`);
   return lines.join('\n');
 }

@@ -4,7 +4,7 @@
  * low-score box spanning two characters whose mask is the union of fragments of both. Runs on the final
  * masks (after refinement), so it judges what would actually be written.
  */
-import { AnimesegError } from '../errors.js';
+import { invalidParameterError } from '../errors.js';
 import { maskArea, intersectionArea, unionInto } from '../mask/ops.js';
 import { createMask } from '../mask/types.js';
 import type { Instance } from './types.js';
@@ -30,7 +30,7 @@ export interface FilterOutcome<T> {
 export function checkFilterOptions(o: InstanceFilterOptions): void {
   for (const k of ['minArea', 'maxCovered'] as const) {
     const v = o[k];
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= 1)) throw new AnimesegError('BAD_OPTION', `${k} must be a fraction in [0, 1], got ${v}`);
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= 1)) throw invalidParameterError(`${k}`, 'a fraction in [0, 1]', v);
   }
 }
 
@@ -44,10 +44,13 @@ export function filterInstances<T extends Instance>(instances: readonly T[], wid
   const maxCovered = opts.maxCovered ?? DEFAULT_MAX_COVERED;
   const total = width * height;
   const order = instances.map((_, i) => i).sort((a, b) => instances[b].score - instances[a].score || a - b);
-  const covered = createMask(width, height);
+  // The union of the kept masks, only built when a later instance will be judged against it (most
+  // images have one or two characters: for the last one the union is never read).
+  let covered: ReturnType<typeof createMask> | undefined;
   const keep = new Set<number>();
   const dropped = new Map<number, { reason: 'min-area' | 'covered'; value: number }>();
-  for (const i of order) {
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
     const m = instances[i].mask;
     const area = maskArea(m);
     const frac = total > 0 ? area / total : 0;
@@ -55,7 +58,7 @@ export function filterInstances<T extends Instance>(instances: readonly T[], wid
       dropped.set(i, { reason: 'min-area', value: frac });
       continue;
     }
-    if (maxCovered < 1 && keep.size > 0) {
+    if (maxCovered < 1 && covered && keep.size > 0) {
       const under = intersectionArea(m, covered) / area;
       if (under > maxCovered) {
         dropped.set(i, { reason: 'covered', value: under });
@@ -63,7 +66,7 @@ export function filterInstances<T extends Instance>(instances: readonly T[], wid
       }
     }
     keep.add(i);
-    unionInto(covered, m);
+    if (maxCovered < 1 && k < order.length - 1) unionInto((covered ??= createMask(width, height)), m);
   }
   return {
     kept: instances.filter((_, i) => keep.has(i)),

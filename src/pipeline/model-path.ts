@@ -10,6 +10,8 @@ export interface ResolvedYolo {
   name: string;
   licence?: string;
   description?: string;
+  /** The manifest entry's recommended settings, if it has any. */
+  recommended?: { conf?: number; iou?: number };
 }
 
 export async function resolveYoloPath(
@@ -18,5 +20,5 @@ export async function resolveYoloPath(
 ): Promise<ResolvedYolo> {
   const name = model ?? DEFAULT_MODEL;
   const r = await resolveModel(name, { modelsDir: opts.modelsDir, cacheDir: opts.cacheDir, download: opts.download });
-  return { path: r.path, name: r.entry?.name ?? name, licence: r.entry?.licence, description: r.entry?.description };
+  return { path: r.path, name: r.entry?.name ?? name, licence: r.entry?.licence, description: r.entry?.description, recommended: r.entry?.recommended };
 }

@@ -1,7 +1,8 @@
 /**
  * The one table of the detection and output options that `animeseg segment`, POST /v1/segment and the
  * library share: each option once, with its name, type, default, range and help. From it come
- *   - the library defaults (DETECT_DEFAULTS, read by the segmenter, the batch runner, the server),
+ *   - the library defaults (DETECT_DEFAULTS, applied by the one settings resolver, settings.ts, after a model's
+ *     recommendation),
  *   - the CLI's parseArgs config and usage lines (src/cli/schema-args.ts),
  *   - the server's request parsing (src/server/request-options.ts) and its /openapi.json (jsonSchemaOf).
  * To add an option shared by CLI and server, add one entry to SEGMENT_OPTIONS; the front ends read it.
@@ -11,8 +12,9 @@
  * usage text that no JSON-schema tool emits, and the whole thing is ~100 lines without a dependency.
  * Keys are snake_case (the JSON and HTTP spelling); the CLI flag is the kebab-case of the key.
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError } from '../errors.js';
 import type { OptionSpec } from '../util/option-spec.js';
+import { REFINER_NAMES } from '../refine/registry.js';
 
 export { defaultText, flagOf, jsonSchemaOf, type OptionSpec } from '../util/option-spec.js';
 
@@ -23,13 +25,16 @@ export const DETECT_DEFAULTS = { conf: 0.25, iou: 0.7, maxDet: 300, agnostic: fa
  * thousand the memory of the masks, not the model, is the limit (one value for the CLI and the server).
  */
 export const MAX_DET_LIMIT = 1000;
-export const REFINE_NAMES = ['none', 'regions', 'vote', 'box'] as const;
+/** The refiner registry's names (src/refine/registry.ts), in its order. */
+export const REFINE_NAMES = REFINER_NAMES;
 export const OUTPUT_FORMATS = ['png', 'webp'] as const;
 
 export const SEGMENT_OPTIONS = [
-  { key: 'conf', type: 'number', default: DETECT_DEFAULTS.conf, min: 0, max: 1, metavar: 'X', help: 'confidence threshold' },
-  { key: 'iou', type: 'number', default: DETECT_DEFAULTS.iou, min: 0, max: 1, metavar: 'X', help: 'NMS IoU threshold' },
-  { key: 'max_det', type: 'integer', default: DETECT_DEFAULTS.maxDet, min: 1, max: MAX_DET_LIMIT, metavar: 'N', help: 'most detections per image' },
+  // The detection options' defaults are applied by the settings resolver (settings.ts), after the model's
+  // recommendation (e.g. conf 0.45 for animeseg-char-n416): absent, they stay undefined until then.
+  { key: 'conf', type: 'number', default: DETECT_DEFAULTS.conf, appliedBySettings: true, defaultHelp: `the model's recommended conf, else ${DETECT_DEFAULTS.conf}`, min: 0, max: 1, metavar: 'X', help: 'confidence threshold' },
+  { key: 'iou', type: 'number', default: DETECT_DEFAULTS.iou, appliedBySettings: true, defaultHelp: `the model's recommended iou, else ${DETECT_DEFAULTS.iou}`, min: 0, max: 1, metavar: 'X', help: 'NMS IoU threshold' },
+  { key: 'max_det', type: 'integer', default: DETECT_DEFAULTS.maxDet, appliedBySettings: true, min: 1, max: MAX_DET_LIMIT, metavar: 'N', help: 'most detections per image' },
   {
     key: 'classes',
     type: 'string',
@@ -37,7 +42,7 @@ export const SEGMENT_OPTIONS = [
     examples: ['0', 'person', 'all'],
     help: 'class ids or names to keep (names ignore case), e.g. 0,1 or person; default: person for COCO models, every class for other models',
   },
-  { key: 'agnostic', type: 'boolean', default: DETECT_DEFAULTS.agnostic, help: 'class-agnostic NMS' },
+  { key: 'agnostic', type: 'boolean', default: DETECT_DEFAULTS.agnostic, appliedBySettings: true, help: 'class-agnostic NMS' },
   { key: 'refine', type: 'enum', choices: REFINE_NAMES, metavar: 'NAME', help: 'mask refinement' },
   { key: 'soft_edge', type: 'boolean', default: false, help: 'edge-aware partial alpha on the refined outline (guided filter)' },
   { key: 'only_mask', type: 'boolean', default: false, help: 'the mask instead of the cutout' },
@@ -61,27 +66,13 @@ export function optionSpec(key: SegmentOptionKey): OptionSpec {
   return SEGMENT_OPTIONS.find((o) => o.key === key)!;
 }
 
-
-
-
-/** The detection settings as NAME.json and the server's JSON write them: snake_case like every other key. */
-export function detectSettingsJson(d: { conf?: number; iou?: number; maxDet?: number; agnostic?: boolean; classes?: unknown }): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (d.conf !== undefined) out.conf = d.conf;
-  if (d.iou !== undefined) out.iou = d.iou;
-  if (d.maxDet !== undefined) out.max_det = d.maxDet;
-  if (d.agnostic !== undefined) out.agnostic = d.agnostic;
-  if (d.classes !== undefined) out.classes = d.classes;
-  return out;
-}
-
 /** A class list as written ('0,2', 'person,cat', 'all'); names resolve against a model with resolveClassIds. */
-export function parseClassList(text: string): (number | string)[] | 'all' {
+export function parseClassList(text: string, name = 'classes'): (number | string)[] | 'all' {
   const t = text.trim();
   if (t.toLowerCase() === 'all') return 'all';
   const parts = t.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => p === '')) {
-    throw new AnimesegError('BAD_OPTION', `classes must be a comma-separated list like 0,1 or person (or 'all'), got '${text}'`);
+    throw invalidParameterError(name, "a comma-separated list like 0,1 or person (or 'all')", text);
   }
   return parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }

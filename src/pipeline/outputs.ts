@@ -4,7 +4,7 @@
  * (class, score, box, polygon, COCO RLE, area) and the overlay picture. Pure pixel work on typed arrays;
  * encoding is in src/image/encode.ts.
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
 import type { Box, Mask, Polygon, Rle } from '../mask/types.js';
 import { encodeRle } from '../mask/rle.js';
@@ -17,8 +17,8 @@ import type { Instance } from './types.js';
 
 export type Rgb = [number, number, number];
 
-/** Parse '#fff', '#ffffff', 'r,g,b' or a few names. */
-export function parseColor(s: string): Rgb {
+/** Parse '#fff', '#ffffff', 'r,g,b' or a few names; `name` is the option as the user wrote it, for the error. */
+export function parseColor(s: string, name = 'colour'): Rgb {
   const t = s.trim().toLowerCase();
   const named: Record<string, Rgb> = { white: [255, 255, 255], black: [0, 0, 0], green: [0, 255, 0], blue: [0, 0, 255], red: [255, 0, 0] };
   if (named[t]) return named[t];
@@ -28,7 +28,7 @@ export function parseColor(s: string): Rgb {
   if (m) return [0, 1, 2].map((i) => parseInt(m![1][i] + m![1][i], 16)) as Rgb;
   const parts = t.split(',').map((p) => p.trim());
   if (parts.length === 3 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return parts.map(Number) as Rgb;
-  throw new AnimesegError('BAD_OPTION', `cannot read colour '${s}'`, { hint: "use '#rrggbb', '#rgb', 'r,g,b' (0-255) or white/black" });
+  throw invalidParameterError(name, "a colour: '#rrggbb', '#rgb', 'r,g,b' (0-255) or white/black", s);
 }
 
 /**
@@ -44,12 +44,31 @@ export function combinedAlpha(instances: readonly Instance[], width: number, hei
     if (inst.alpha) {
       const s = inst.alpha;
       for (let p = 0; p < a.length; p++) if (s[p] > a[p]) a[p] = s[p];
-    } else {
-      const m = inst.mask.data;
-      for (let p = 0; p < a.length; p++) if (m[p] !== 0) a[p] = 255;
-    }
+    } else orMaskInto(a, inst.mask.data);
   }
   return a;
+}
+
+/**
+ * a[p] = 255 wherever m[p] is set. Background is read four bytes at a time (most of a picture is not
+ * under any one character): the same result as the byte loop, in about a third of the time.
+ */
+function orMaskInto(a: Uint8Array, m: Uint8Array): void {
+  const n = Math.min(a.length, m.length);
+  let p = 0;
+  if ((m.byteOffset & 3) === 0) {
+    const words = new Uint32Array(m.buffer, m.byteOffset, n >> 2);
+    for (let k = 0; k < words.length; k++) {
+      if (words[k] === 0) continue;
+      p = k << 2;
+      if (m[p] !== 0) a[p] = 255;
+      if (m[p + 1] !== 0) a[p + 1] = 255;
+      if (m[p + 2] !== 0) a[p + 2] = 255;
+      if (m[p + 3] !== 0) a[p + 3] = 255;
+    }
+    p = words.length << 2;
+  }
+  for (; p < n; p++) if (m[p] !== 0) a[p] = 255;
 }
 
 /**
@@ -97,6 +116,12 @@ export function cutout(image: RawImage, alpha: Uint8Array, opts: CutoutOptions =
   const bg = opts.bgColor;
   const outCn = bg ? 3 : 4;
   const out = new Uint8Array(w * h * outCn);
+  if (!bg && w === width && (alpha.byteOffset & 3) === 0) {
+    // Whole rows (no horizontal crop): one pass over the plane, skipping transparent pixels four at a time.
+    const p0 = y0 * width;
+    copyVisible(src, alpha, out, p0, p0 + w * h);
+    return { data: out, width: w, height: h, channels: outCn };
+  }
   for (let y = 0; y < h; y++) {
     let si = ((y + y0) * width + x0) * 3;
     let ai = (y + y0) * width + x0;
@@ -133,6 +158,32 @@ export function cutout(image: RawImage, alpha: Uint8Array, opts: CutoutOptions =
     }
   }
   return { data: out, width: w, height: h, channels: outCn };
+}
+
+/** RGBA of pixels [p0, p1) where alpha > 0 (RGB from `src`, 3 bytes a pixel); `out` starts at pixel p0, zeroed. */
+function copyVisible(src: Uint8Array, alpha: Uint8Array, out: Uint8Array, p0: number, p1: number): void {
+  const visit = (p: number): void => {
+    const a = alpha[p];
+    if (a === 0) return; // stays 0,0,0,0
+    const si = p * 3;
+    const o = (p - p0) * 4;
+    out[o] = src[si];
+    out[o + 1] = src[si + 1];
+    out[o + 2] = src[si + 2];
+    out[o + 3] = a;
+  };
+  let p = p0;
+  // Word reads need 4-byte alignment of the alpha index: single steps up to it.
+  for (; p < p1 && ((alpha.byteOffset + p) & 3) !== 0; p++) visit(p);
+  const words = new Uint32Array(alpha.buffer, alpha.byteOffset + p, (p1 - p) >> 2);
+  for (let k = 0; k < words.length; k++, p += 4) {
+    if (words[k] === 0) continue;
+    visit(p);
+    visit(p + 1);
+    visit(p + 2);
+    visit(p + 3);
+  }
+  for (; p < p1; p++) visit(p);
 }
 
 /**
@@ -237,6 +288,8 @@ export interface ResultJson {
   model: string;
   settings: Record<string, unknown>;
   timings_ms: Record<string, number>;
+  /** What the user should know about this result (e.g. the vote's SAM decoder ran degraded); absent when none. */
+  notes?: string[];
   instances: InstanceJson[];
 }
 
@@ -244,7 +297,7 @@ const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** 
 
 /** The JSON document of a result. Polygons are traced with src/mask/polygon.ts (epsilon 1 px) unless null. */
 export function resultJson(
-  r: { width: number; height: number; instances: readonly Instance[]; timings: Record<string, number> },
+  r: { width: number; height: number; instances: readonly Instance[]; timings: Record<string, number>; notes?: readonly string[] },
   meta: { image: string; model: string; settings: Record<string, unknown> },
   polygonFn: PolygonFn | null = polygonsInBox,
 ): ResultJson {
@@ -255,6 +308,7 @@ export function resultJson(
     model: meta.model,
     settings: meta.settings,
     timings_ms: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, round(v, 2)])),
+    ...(r.notes?.length ? { notes: [...r.notes] } : {}),
     instances: r.instances.map((inst, id) => {
       const rle = encodeRle(inst.mask);
       let area = 0;

@@ -6,19 +6,19 @@
  * without a mask → refinement (the segmenter's refiner, or one given per call) and soft edges, with per-stage
  * timings. One segment model with no recall aid is exactly Ultralytics' predict.
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError, oneOf } from '../errors.js';
 import { DEFAULT_MAX_PIXELS } from '../image/decode.js';
 import type { RawImage } from '../image/types.js';
 import { defaultClasses, type YoloTask } from '../models/yolo/contract.js';
 import type { Box } from '../mask/types.js';
 import { loadYoloModel, type YoloModel } from '../models/yolo/model.js';
 import { predict } from '../models/yolo/predictor.js';
-import type { RefinerOptions } from '../refine/index.js';
+import type { RefinerName, RefinerOptions } from '../refine/index.js';
 import { resolveSoftEdge } from '../refine/softedge.js';
 import { localRefineStage, type RefineStage } from '../refine/stage.js';
 import type { SoftEdgeOption } from '../refine/types.js';
 import { decodeInput, type ImageInput } from './decode-input.js';
-import { DETECT_DEFAULTS } from './options.js';
+import { modelRecommendation, resolveDetectSettings, type DetectOptions, type DetectSettings, type ModelRecommendation } from './settings.js';
 import type { Device } from '../models/session.js';
 import type { Instance, Refiner, StageTimings } from './types.js';
 import { resolveYoloPath } from './model-path.js';
@@ -27,21 +27,8 @@ import { boxPrior, checkBoxPrior, DEFAULT_BOX_PRIOR, type BoxPriorName } from '.
 import { fuseCandidates, type Candidate, type FusionOptions } from './fusion.js';
 import { boxToOriginal, cropView, flipView, maskToOriginal, salientRegion, tileViews, touchesInnerEdge, type View } from './views.js';
 
-export type RefineName = 'none' | 'vote' | 'box' | 'regions';
-
-/** Detection settings that can also be changed per call. */
-export interface DetectOptions {
-  /** Confidence threshold (Ultralytics predict default 0.25). */
-  conf?: number;
-  /** NMS IoU threshold (default 0.7). */
-  iou?: number;
-  /** At most this many detections (default 300). */
-  maxDet?: number;
-  /** Class ids to keep; 'all' or null = every class; undefined = model default (person for COCO). */
-  classes?: number[] | 'all' | null;
-  /** Class-agnostic NMS. */
-  agnostic?: boolean;
-}
+/** Detection settings that can also be changed per call (resolved against the model in settings.ts). */
+export type { DetectOptions } from './settings.js';
 
 /** Recall aids (each measured on and off by bench/recall.ts; all off by default, see docs/DETECTION.md). */
 export interface RecallOptions {
@@ -82,7 +69,7 @@ export interface SegmenterOptions extends DetectOptions {
    * Refinement stage. Default 'none', or 'regions' when a model is detection-only (its boxes need a
    * refiner to become masks).
    */
-  refine?: RefineName;
+  refine?: RefinerName;
   /** Options passed to createRefiner (src/refine). */
   refineOptions?: RefinerOptions;
   /**
@@ -123,6 +110,10 @@ export interface SegmentResult {
   inputAlpha?: Uint8Array;
   instances: SegmentInstance[];
   timings: StageTimings;
+  /** What the user should know about this result (the refiner's notes, e.g. SAM ran degraded); absent when none. */
+  notes?: string[];
+  /** The detection settings this call ran with, and where each came from (option, model, default). */
+  settings: DetectSettings;
 }
 
 export interface ModelInfo {
@@ -134,6 +125,8 @@ export interface ModelInfo {
   licence: string;
   /** Classes kept when the caller gives none (null = all). */
   defaultClasses: number[] | null;
+  /** Settings the model recommends where the caller gives none (manifest entry, else ONNX metadata). */
+  recommended: ModelRecommendation;
 }
 
 export interface SegmenterInfo {
@@ -148,7 +141,9 @@ export interface SegmenterInfo {
   description: string;
   /** Classes kept when the caller gives none (null = all), first model. */
   defaultClasses: number[] | null;
-  refine: RefineName;
+  /** The first model's recommended settings (conf, iou), used where the caller gives none (settings.ts). */
+  recommended: ModelRecommendation;
+  refine: RefinerName;
   /** Whether calls add soft alpha unless they say otherwise (the softEdge option). */
   softEdge: boolean;
   /** Every model, in the order given. */
@@ -179,9 +174,7 @@ export interface Segmenter {
 }
 
 function checkRange(name: string, v: number | undefined, lo: number, hi: number): void {
-  if (v !== undefined && !(Number.isFinite(v) && v >= lo && v <= hi)) {
-    throw new AnimesegError('BAD_OPTION', `${name} must be in [${lo}, ${hi}], got ${v}`);
-  }
+  if (v !== undefined && !(Number.isFinite(v) && v >= lo && v <= hi)) throw invalidParameterError(name, `a number in [${lo}, ${hi}]`, v);
 }
 
 interface LoadedModel {
@@ -191,6 +184,7 @@ interface LoadedModel {
   defClasses: number[] | null;
   licence?: string;
   description?: string;
+  recommended: ModelRecommendation;
 }
 
 /** 'a,b' or ['a', 'b'] → ['a', 'b']; undefined → [undefined] (the default model). */
@@ -212,7 +206,7 @@ export const DEFAULT_ADD_CONF = 0.7;
 
 function checkRecall(r: RecallOptions = {}): Required<RecallOptions> {
   const tta = r.tta ?? 'none';
-  if (tta !== 'none' && tta !== 'flip') throw new AnimesegError('BAD_OPTION', `tta must be 'none' or 'flip', got '${String(tta)}'`);
+  if (tta !== 'none' && tta !== 'flip') throw invalidParameterError('tta', oneOf(['none', 'flip']), tta);
   checkRange('recall.addConf', r.addConf, 0, 1);
   return { tta, tiles: r.tiles ?? false, secondPass: r.secondPass ?? false, addConf: r.addConf ?? DEFAULT_ADD_CONF };
 }
@@ -224,7 +218,8 @@ async function loadModels(options: SegmenterOptions): Promise<LoadedModel[]> {
       const resolved = await resolveYoloPath(m, options);
       const model = await loadYoloModel(resolved.path, { device: options.device, threads: options.threads, spin: options.spin, workers: options.inferenceWorkers, imgsz: options.imgsz, detectOnly: options.detectOnly });
       const names = model.contract.names;
-      loaded.push({ name: resolved.name, model, names, defClasses: defaultClasses(names), licence: resolved.licence, description: resolved.description });
+      const recommended = modelRecommendation(model.contract.metadata, resolved.recommended, resolved.path);
+      loaded.push({ name: resolved.name, model, names, defClasses: defaultClasses(names), licence: resolved.licence, description: resolved.description, recommended });
     }
   } catch (e) {
     await Promise.all(loaded.map((l) => l.model.dispose()));
@@ -242,7 +237,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   const models = await loadModels(options);
   const primary = models[0];
   const anyDetect = models.some((m) => m.model.contract.task === 'detect');
-  const refineName: RefineName = options.refine ?? (anyDetect ? 'regions' : 'none');
+  const refineName: RefinerName = options.refine ?? (anyDetect ? 'regions' : 'none');
   const disposeModels = () => Promise.all(models.map((m) => m.model.dispose()));
   let defaultSoft: ReturnType<typeof resolveSoftEdge>;
   let stage: RefineStage;
@@ -262,6 +257,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     licence: [...new Set(models.map((m) => m.licence ?? m.model.contract.metadata.license ?? 'unknown'))].join(' + '),
     description: primary.description ?? primary.model.contract.metadata.description ?? '',
     defaultClasses: primary.defClasses,
+    recommended: primary.recommended,
     refine: refineName,
     softEdge: defaultSoft !== null,
     models: models.map((m) => ({
@@ -272,6 +268,7 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
       imgsz: m.model.contract.imgsz,
       licence: m.licence ?? m.model.contract.metadata.license ?? 'unknown',
       defaultClasses: m.defClasses,
+      recommended: m.recommended,
     })),
     recall,
     boxPrior: prior,
@@ -279,15 +276,14 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
 
   /** Class ids to keep (null = all), checked against the first model before any work is done. */
-  function classFilter(c: DetectOptions['classes']): number[] | null {
-    const classes = c === 'all' || c === null ? null : c ?? primary.defClasses;
+  function checkClasses(classes: readonly number[] | null): number[] | null {
     if (classes) for (const id of classes) if (!(Number.isInteger(id) && id >= 0 && id < names.length)) {
       throw new AnimesegError('BAD_OPTION', `class id ${id} is not in this model (0..${names.length - 1})`, { hint: `classes: ${names.slice(0, 10).map((n, i) => `${i} ${n}`).join(', ')}${names.length > 10 ? ', ...' : ''}` });
     }
-    return classes;
+    return classes && [...classes];
   }
   try {
-    classFilter(options.classes);
+    checkClasses(resolveDetectSettings(options, info).classes);
   } catch (e) {
     await stage.dispose();
     await disposeModels();
@@ -301,31 +297,34 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     checkRange('conf', o.conf, 0, 1);
     checkRange('iou', o.iou, 0, 1);
     checkRange('maxDet', o.maxDet, 1, 100000);
-    const classes = classFilter(o.classes);
+    const settings = resolveDetectSettings(o, info);
+    const classes = checkClasses(settings.classes);
     const clock = new StageClock();
     // 1. decode
     const { image, inputAlpha } = await decodeInput(input, { maxPixels, file: ov.file });
     clock.lap('decode');
     // 2. detect: every model on the full image and on each recall view, fused into one list
-    const nms = { conf: o.conf ?? DETECT_DEFAULTS.conf, iou: o.iou ?? DETECT_DEFAULTS.iou, maxDet: o.maxDet ?? DETECT_DEFAULTS.maxDet, agnostic: o.agnostic ?? DETECT_DEFAULTS.agnostic };
+    const nms = { conf: settings.conf, iou: settings.iou, maxDet: settings.maxDet, agnostic: settings.agnostic };
     // `classes` applies to the first model, the others keep their defaults.
     const classesOf = (k: number): number[] | null => (k === 0 ? classes : models[k].defClasses);
     const cands = await findCandidates(image, { models, classesOf, nms, recall, fusion: options.fusion }, clock);
     // 3. instances: a box prior where a detection-only model gave no mask
     let instances = cands.map((c) => toInstance(c, image, prior));
+    let notes: string[] | undefined;
     clock.lap('postprocess');
     // 4. refinement stage: refiner, box-prior clip, soft edge (src/refine/stage.ts; here or on refine workers)
     const runStage = callRefiner === undefined ? stage : callRefiner === null ? NO_REFINER : localRefineStage(callRefiner);
     if (instances.length > 0 && (runStage.name !== 'none' || soft)) {
       const r = await runStage.run(image, instances, soft);
       instances = r.instances;
+      notes = r.notes;
       const total = clock.lap();
       // The stage's own split keeps soft_edge apart from the refiner in the timings.
       const softMs = runStage.name === 'none' ? total : (r.timings.softEdge ?? 0);
       if (runStage.name !== 'none') clock.add('refine', total - softMs);
       if (soft) clock.add('soft_edge', softMs);
     }
-    return { width: image.width, height: image.height, image, inputAlpha, instances, timings: clock.timings };
+    return { width: image.width, height: image.height, image, inputAlpha, instances, timings: clock.timings, settings, ...(notes && { notes }) };
   }
 
   return {
@@ -449,7 +448,7 @@ const NO_REFINER: RefineStage = localRefineStage(null);
  * The segmenter's own refinement stage: in this thread, or on refine workers for the pure-CPU refiners
  * ('regions', or 'none' when every call adds a soft edge); 'none' without a soft edge needs no refiner.
  */
-async function loadRefineStage(name: RefineName, options: RefinerOptions, softByDefault: boolean, workers: number): Promise<RefineStage> {
+async function loadRefineStage(name: RefinerName, options: RefinerOptions, softByDefault: boolean, workers: number): Promise<RefineStage> {
   if (name === 'none' && !(softByDefault && workers > 0)) return NO_REFINER;
   // Loaded lazily: refiners pull in SAM code and models that plain segmentation never needs.
   if (workers > 0) {

@@ -69,6 +69,7 @@ export function addSummary(total: BatchSummary, s: BatchSummary): BatchSummary {
   total.redone.settings += s.redone.settings;
   total.redone.source += s.redone.source;
   total.instances += s.instances;
+  for (const n of s.notes) if (!total.notes.includes(n)) total.notes.push(n);
   total.seconds += s.seconds;
   for (const [k, v] of Object.entries(s.stageMs)) total.stageMs[k] = (total.stageMs[k] ?? 0) + v;
   return total;

@@ -4,7 +4,7 @@
  * ZMSCORE over a run's job ids, INFO memory).
  */
 import { Redis } from 'ioredis';
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError } from '../errors.js';
 
 export const DEFAULT_QUEUE_NAME = 'animeseg';
 
@@ -20,12 +20,12 @@ export function queueTarget(url: string | undefined, name: string = DEFAULT_QUEU
   try {
     u = new URL(url);
   } catch {
-    throw new AnimesegError('BAD_OPTION', `--queue must be a redis:// or rediss:// URL, got '${url}'`, { hint: 'e.g. --queue redis://127.0.0.1:6379' });
+    throw invalidParameterError('--queue', 'a redis:// or rediss:// URL', url, 'e.g. --queue redis://127.0.0.1:6379');
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new AnimesegError('BAD_OPTION', `--queue must be a redis:// or rediss:// URL, got '${url}'`, { hint: 'e.g. --queue redis://127.0.0.1:6379' });
+    throw invalidParameterError('--queue', 'a redis:// or rediss:// URL', url, 'e.g. --queue redis://127.0.0.1:6379');
   }
-  if (!/^[\w.-]{1,64}$/.test(name)) throw new AnimesegError('BAD_OPTION', `--name must be 1-64 letters, digits, '.', '_' or '-', got '${name}'`);
+  if (!/^[\w.-]{1,64}$/.test(name)) throw invalidParameterError('--name', "1-64 letters, digits, '.', '_' or '-'", name);
   return { url, name };
 }
 

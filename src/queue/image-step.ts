@@ -11,7 +11,7 @@ import { resumeDecision, settingsHash, type ResumeDecision, type RunRecord } fro
 import type { Segmenter, SegmenterInfo } from '../pipeline/segmenter.js';
 
 /** What the settings hash needs of a model (a Segmenter's info: models, refiner, recall aids, box prior). */
-export type ModelInfo = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> };
+export type ModelInfo = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'recommended' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> };
 import type { ImageJob } from './settings.js';
 
 /** The BatchOptions `segment` would pass for these settings. */

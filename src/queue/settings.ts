@@ -10,14 +10,15 @@ import type { OutputOptions } from '../pipeline/batch.js';
 import type { InstanceFilterOptions } from '../pipeline/instance-filter.js';
 import { canonicalJson } from '../pipeline/run-record.js';
 import type { BoxPriorName } from '../pipeline/box-prior.js';
-import type { DetectOptions, RecallOptions, RefineName } from '../pipeline/segmenter.js';
+import type { DetectOptions, RecallOptions } from '../pipeline/segmenter.js';
+import type { RefinerName } from '../refine/registry.js';
 import type { RefinerOptions } from '../refine/index.js';
 
 /** Everything that decides an image's outputs (the `segment` options a run was added with). */
 export interface JobSettings {
   model?: string;
   /** Undefined: the model's default refiner (as `segment` without --refine). */
-  refine?: RefineName;
+  refine?: RefinerName;
   refineOptions: RefinerOptions;
   /** --soft-edge: guided-filter alpha after refinement (the segmenter's softEdge option). */
   softEdge?: boolean;

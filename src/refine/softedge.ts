@@ -6,7 +6,7 @@
  * means are O(1) per pixel via running sums, computed only on the mask's bounding box plus a margin because
  * far from the mask border the filter returns the mask unchanged (a constant p gives a = 0, b = p).
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError } from '../errors.js';
 import type { RawImage } from '../image/types.js';
 import type { Mask } from '../mask/types.js';
 import { maskBox } from '../mask/ops.js';
@@ -17,11 +17,11 @@ export function resolveSoftEdge(opt: SoftEdgeOption | undefined): SoftEdgeOption
   if (opt === undefined || opt === false) return null;
   const o: SoftEdgeOptions = { ...DEFAULT_SOFT_EDGE, ...(opt === true ? {} : opt) };
   if (!Number.isInteger(o.radius) || o.radius < 1 || o.radius > 64) {
-    throw new AnimesegError('BAD_OPTION', `softEdge.radius must be an integer in [1, 64], got ${o.radius}`);
+    throw invalidParameterError('softEdge.radius', 'an integer in [1, 64]', o.radius);
   }
-  if (!(o.eps > 0 && o.eps <= 1)) throw new AnimesegError('BAD_OPTION', `softEdge.eps must be in (0, 1], got ${o.eps}`);
+  if (!(o.eps > 0 && o.eps <= 1)) throw invalidParameterError('softEdge.eps', 'in (0, 1]', o.eps);
   if (o.subsample !== undefined && !(Number.isInteger(o.subsample) && o.subsample >= 1 && o.subsample <= 8)) {
-    throw new AnimesegError('BAD_OPTION', `softEdge.subsample must be an integer in [1, 8], got ${o.subsample}`);
+    throw invalidParameterError('softEdge.subsample', 'an integer in [1, 8]', o.subsample);
   }
   return o;
 }

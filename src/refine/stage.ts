@@ -20,25 +20,30 @@ export interface StageResult<T extends Instance = Instance> {
   instances: T[];
   /** 'refine', 'softEdge' in ms, plus the refiner's own stage timings (TimedRefiner) when it has them. */
   timings: RefineTimings;
+  /** The refiner's notes on this call (TimedRefiner.lastNotes), when it has any. */
+  notes?: string[];
 }
 
 export async function runRefineStage<T extends Instance>(refiner: Refiner | null, image: RawImage, instances: T[], soft: SoftEdgeOptions | null): Promise<StageResult<T>> {
   const timings: RefineTimings = {};
   if (instances.length === 0) return { instances, timings };
   let out = instances;
+  let notes: string[] | undefined;
   if (refiner) {
     const t0 = performance.now();
     const refined = await applyRefiner(refiner, image, instances);
     out = refined.map((r, i) => (instances[i].maskSource === 'box-prior' ? { ...r, mask: clipToBox(r.mask, instances[i].box) } : r));
     timings.refine = performance.now() - t0;
     Object.assign(timings, (refiner as TimedRefiner).lastTimings);
+    const n = (refiner as TimedRefiner).lastNotes;
+    if (n?.length) notes = [...n];
   }
   if (soft) {
     const t0 = performance.now();
     out = out.map((i) => ({ ...i, alpha: softAlpha(image, i.mask, soft) }));
     timings.softEdge = performance.now() - t0;
   }
-  return { instances: out, timings };
+  return notes ? { instances: out, timings, notes } : { instances: out, timings };
 }
 
 /** The stage as a segmenter holds it: in this thread, or on refine workers (worker-pool.ts). */

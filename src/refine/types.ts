@@ -6,14 +6,33 @@
  *  - the vote fusion (vote.ts) keeps the segments that mostly lie inside the YOLO masks.
  */
 
-export type { Refiner, Instance, SegmentProposer, LabelMap, PartitionProposer, RefinerName } from '../contracts.js';
+export type { Refiner, Instance, SegmentProposer, LabelMap, PartitionProposer } from '../contracts.js';
 export { isPartitionProposer } from '../contracts.js';
+
+/**
+ * How the vote treats instances that overlap (../shared/docs/algorithms.md §5, docs/REFINEMENT.md):
+ *  - 'original': the original work's own arithmetic: the YOLO masks are summed, so a pixel two instances
+ *    share counts twice in a segment's score, and such pixels are added back even under a segment (its
+ *    `bitwise_not` of a 0/1 union); ties at the threshold fall as its float64 sum does. Reproduces
+ *    ../shared/data/reference/vote/ exactly. The `--sam-preset original` behaviour and the default of `vote`.
+ *  - 'corrected': the same steps on the union of the instances (each pixel counts once) and only uncovered
+ *    YOLO pixels added back; scores are exact ratios. Differs from the original only where instances overlap.
+ */
+export const VOTE_MODES = ['original', 'corrected'] as const;
+export type VoteMode = (typeof VOTE_MODES)[number];
 
 /** The vote fusion's numbers (../shared/docs/algorithms.md §5); every one is overridable. */
 export interface VoteOptions {
+  /** See VOTE_MODES. Default 'original'. */
+  mode: VoteMode;
+  /**
+   * The YOLO masks are brought to this long side (the YOLO network's mask size: 640 for the original's model)
+   * before the YOLO morphology, as the original erodes its 640-px masks; 0 = at the image size. Default 640.
+   */
+  yoloMaskSide: number;
   /** Keep a segment when |segment ∧ yolo| / |segment| > threshold. Default 0.3. */
   threshold: number;
-  /** 3x3 erosions of the YOLO union before voting. Default 3. */
+  /** 3x3 erosions of the YOLO masks (at the YOLO mask size) before voting. Default 3. */
   yoloErode: number;
   /** 3x3 dilations of the YOLO union after the erosion. Default 2. */
   yoloDilate: number;
@@ -21,11 +40,13 @@ export interface VoteOptions {
   finalErode: number;
   /** 3x3 dilations of the fused mask after the final erosion. Default 3. */
   finalDilate: number;
-  /** The image is resized so its longest side is at most this before proposing. Default 1920. */
+  /** The image is resized so its longest side is at most this before proposing (sides int(x * scale), as the original). Default 1920. */
   workingMaxSide: number;
 }
 
 export const DEFAULT_VOTE_OPTIONS: Readonly<VoteOptions> = Object.freeze({
+  mode: 'original',
+  yoloMaskSide: 640,
   threshold: 0.3,
   yoloErode: 3,
   yoloDilate: 2,
@@ -54,8 +75,10 @@ export type SoftEdgeOption = boolean | Partial<SoftEdgeOptions>;
 /** Per-stage milliseconds a refiner measured on its last call (keys like 'propose', 'fusion', 'softEdge'). */
 export type RefineTimings = Record<string, number>;
 
-/** A refiner that also reports how long its stages took on the last `refine` call. */
+/** A refiner that also reports how long its stages took on the last `refine` call, and notes on it. */
 export interface TimedRefiner {
   readonly lastTimings?: RefineTimings;
+  /** What the user should know about the last call (e.g. SAM ran degraded); they reach NAME.json and the run summary. */
+  readonly lastNotes?: readonly string[];
 }
 

@@ -1,6 +1,6 @@
 /**
- * The refinement stage (stage.ts) on worker threads. The pure-JS refiners ('regions', and 'none' with a soft
- * edge) otherwise run on the main thread, which then becomes the bottleneck of a batch while the YOLO workers
+ * The refinement stage (stage.ts) on worker threads. The pure-JS refiners (descriptor `inWorkers`: 'regions',
+ * and 'none' with a soft edge) otherwise run on the main thread, which then becomes the bottleneck of a batch while the YOLO workers
  * wait. Each worker builds the refiner once (createRefiner) and runs runRefineStage on one image at a time;
  * images queue for a free worker. Results are the stage's own output (structured clone), so they are the
  * same bytes as in-process.
@@ -12,7 +12,8 @@ import type { RawImage } from '../image/types.js';
 import type { Instance } from '../contracts.js';
 import { workerSpec } from '../util/worker-spec.js';
 import { startWorkerPool, type WorkerPool } from '../util/worker-pool.js';
-import type { RefinerOptions } from './index.js';
+import type { RefinerOptions } from './descriptor.js';
+import { REFINERS, refinerRunsInWorkers } from './registry.js';
 import type { RefineStage, StageResult } from './stage.js';
 import type { SoftEdgeOptions } from './types.js';
 
@@ -26,11 +27,8 @@ export interface RefineJob {
 /** A worker's answer: the stage's output and its timings. */
 export type RefineAnswer = StageResult;
 
-/** Refiners that are plain CPU code and may run in refine workers. */
-export function refinerRunsInWorkers(name: string): boolean {
-  return name === 'regions' || name === 'none';
-}
-
+// Which refiners may run here is their descriptor's `inWorkers` (registry.ts).
+export { refinerRunsInWorkers };
 
 /** A copy in a buffer of its own, so it can be transferred without detaching the caller's data. */
 function own(src: Uint8Array): Uint8Array {
@@ -45,7 +43,7 @@ function own(src: Uint8Array): Uint8Array {
  */
 export async function startRefinerPool(name: string, options: RefinerOptions, opts: { workers: number }): Promise<RefineStage> {
   if (!refinerRunsInWorkers(name)) {
-    throw new AnimesegError('BAD_OPTION', `refiner '${name}' cannot run in refine workers`, { hint: 'only regions and none run in workers; use refineWorkers: 0' });
+    throw new AnimesegError('BAD_OPTION', `refiner '${name}' cannot run in refine workers`, { hint: `only ${REFINERS.filter((r) => r.inWorkers).map((r) => r.name).join(' and ')} run in workers; use refineWorkers: 0` });
   }
   const spec = workerSpec(import.meta.url, './worker');
   const closed = (): Error => new Error('refine workers are closed');

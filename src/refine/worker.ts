@@ -4,7 +4,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { serveTasks } from '../util/worker-serve.js';
-import { createRefiner } from './index.js';
+import { createRefiner } from './registry.js';
 import type { Instance } from '../contracts.js';
 import { runRefineStage } from './stage.js';
 import type { RefineAnswer, RefineJob } from './worker-pool.js';

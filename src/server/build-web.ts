@@ -1,5 +1,5 @@
 /**
- * Builds the in-browser inference bundle web/dist/animeseg-browser.js from src/browser/ (and the pure
+ * Builds the in-browser inference bundle web/dist/animeseg-browser.js from src/browser/index.ts (and the pure
  * TypeScript YOLO code it imports) with esbuild. `animeseg serve` calls ensureWebBundle() so a checkout
  * works without a separate step; `npm run build:web` (node --import tsx src/server/build-web.ts) builds it
  * ahead of time for packages, where esbuild (a dev dependency) may be absent.
@@ -38,7 +38,7 @@ export async function buildWebBundle(outFile?: string): Promise<string> {
   const esbuild = await import('esbuild');
   const out = outFile ?? bundlePath();
   await esbuild.build({
-    entryPoints: [join(root, 'src', 'browser', 'segment-browser.ts')],
+    entryPoints: [join(root, 'src', 'browser', 'index.ts')],
     outfile: out,
     bundle: true,
     format: 'esm',
@@ -48,6 +48,9 @@ export async function buildWebBundle(outFile?: string): Promise<string> {
     sourcemap: true,
     // onnxruntime-web is loaded from /ort/ at run time (only its types are imported here).
     external: ['onnxruntime-web'],
+    // Modules imported lazily are the SAM refiners' (refine/refiners/*.ts): the page never creates a refiner
+    // whose descriptor says it does not run in the browser, so they stay out of the bundle.
+    plugins: [{ name: 'lazy-imports-stay-out', setup: (b) => b.onResolve({ filter: /.*/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, external: true } : undefined)) }],
     logLevel: 'silent',
     legalComments: 'none',
   });

@@ -4,7 +4,8 @@
  */
 import { loadManifest, type ManifestEntry } from '../models/resolver/manifest.js';
 import { findLocal } from '../models/resolver/resolve.js';
-import type { EngineInfo } from './engine.js';
+import type { EngineInfo } from './segment-engine.js';
+import { detectSettingsJson, resolveDetectSettings } from '../pipeline/settings.js';
 
 export interface ModelJson {
   name: string;
@@ -49,6 +50,9 @@ export async function listModels(info: EngineInfo, web: boolean) {
       classes: info.classNames,
       default_classes: info.defaultClasses ?? null,
       imgsz: info.imgsz,
+      // What the model recommends, and the settings a request that gives none runs with (the page's start).
+      recommended: info.recommended,
+      detect_defaults: detectSettingsJson(resolveDetectSettings({}, info)),
       // The page downloads this for in-browser inference; the file never leaves the server otherwise.
       browser_url: web ? '/models/active.onnx' : null,
     },

@@ -106,7 +106,7 @@ export function buildOpenApi(ctx: { refiners: string[]; limits: DocumentedLimits
                     required: ['default', 'refiners'],
                     properties: {
                       default: { type: 'string' },
-                      refiners: { type: 'array', items: { type: 'object', required: ['name', 'description', 'available'], properties: { name: { type: 'string' }, description: { type: 'string' }, available: { type: 'boolean' }, reason: { type: 'string' } } } },
+                      refiners: { type: 'array', items: { type: 'object', required: ['name', 'description', 'in_browser', 'available'], properties: { name: { type: 'string' }, description: { type: 'string' }, in_browser: { type: 'boolean', description: 'it also runs in the page (in-browser mode)' }, available: { type: 'boolean' }, reason: { type: 'string' } } } },
                     },
                   },
                 },

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { AnimesegError } from '../errors.js';
 import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Refiner } from '../pipeline/types.js';
-import type { EngineInfo, EngineResult, RefinerInfo, SegmentEngine, SegmentParams } from './engine.js';
+import type { EngineInfo, EngineResult, RefinerInfo, SegmentEngine, SegmentParams } from './segment-engine.js';
 import { ADMITTED_INPUT } from '../image/sharp-input.js';
 import type { RefinerOptions } from '../refine/index.js';
 
@@ -32,12 +32,14 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
   const refineLib = await import('../refine/index.js');
   const defaultRefine = opts.refine ?? 'none';
   const refiners = new Map<string, RefinerState>();
+  // What a request may fall back to when its refiner cannot run here: those that need no extra model.
+  const fallback = refineLib.listRefiners().filter((r) => r.needs === 'nothing').map((r) => `refine=${r.name}`).join(' or ');
   const samMissing = await samUnavailableReason();
   for (const r of refineLib.listRefiners()) {
     // SAM refiners are offered only when a SAM pair is on this machine: a request must never trigger a
     // multi-hundred-MB download. The reason is shown by GET /v1/refiners and the page.
     const reason = r.needs === 'sam' ? samMissing : undefined;
-    refiners.set(r.name, { info: { name: r.name, description: r.description, available: !reason, ...(reason ? { reason } : {}) } });
+    refiners.set(r.name, { info: { name: r.name, description: r.description, in_browser: r.inBrowser, available: !reason, ...(reason ? { reason } : {}) } });
   }
   if (!refiners.has(defaultRefine)) {
     throw new AnimesegError('BAD_OPTION', `unknown refinement mode '${defaultRefine}'`, { hint: `choose one of: ${[...refiners.keys()].join(', ')}` });
@@ -53,13 +55,14 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
     classNames: seg.info.classNames,
     imgsz: seg.info.imgsz,
     defaultClasses: seg.info.defaultClasses,
+    recommended: seg.info.recommended,
   };
 
   const refinerFor = (name: string): Promise<Refiner | null> => {
     const st = refiners.get(name)!;
     if (name === 'none') return Promise.resolve(null);
     if (!st.info.available && !st.refiner) {
-      return Promise.reject(new AnimesegError('BAD_OPTION', `refinement '${name}' is unavailable on this server: ${st.info.reason}`, { hint: 'use refine=none or refine=regions' }));
+      return Promise.reject(new AnimesegError('BAD_OPTION', `refinement '${name}' is unavailable on this server: ${st.info.reason}`, { hint: `use ${fallback}` }));
     }
     if (!st.refiner) {
       st.refiner = refineLib.createRefiner(name, opts.refineOptions ?? {}).then(
@@ -73,7 +76,7 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
           const why = e instanceof Error ? e.message : String(e);
           st.info = { ...st.info, available: false, reason: why };
           throw new AnimesegError('BAD_OPTION', `refinement '${name}' is unavailable on this server: ${why}`, {
-            hint: e instanceof AnimesegError && e.hint ? e.hint : 'use refine=none or refine=regions',
+            hint: e instanceof AnimesegError && e.hint ? e.hint : `use ${fallback}`,
           });
         },
       );
@@ -92,7 +95,7 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
       const refine = p.refine ?? defaultRefine;
       const refiner = await refinerFor(refine);
       const r = await seg.segment(bytes, { conf: p.conf, iou: p.iou, maxDet: p.maxDet, agnostic: p.agnostic, classes: p.classes, refiner, softEdge: p.softEdge });
-      return { width: r.width, height: r.height, image: r.image, instances: r.instances, timings: r.timings, refine };
+      return { width: r.width, height: r.height, image: r.image, instances: r.instances, timings: r.timings, refine, settings: r.settings };
     },
     async dispose() {
       for (const st of refiners.values()) {

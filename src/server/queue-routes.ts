@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AnimesegError } from '../errors.js';
 import { outputPaths } from '../pipeline/batch.js';
+import { DEFAULT_ADD_CONF } from '../pipeline/segmenter.js';
 import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
 import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
 import { runSettingsHash } from '../queue/image-step.js';
@@ -25,6 +26,8 @@ export interface QueueRoutesOptions {
   /** Model name or path the workers load (serve's --model). */
   model?: string;
 }
+
+const stripUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 const CONTENT_TYPES: Record<string, string> = { png: 'image/png', webp: 'image/webp', json: 'application/json; charset=utf-8' };
 
@@ -54,7 +57,8 @@ export function queueRoutes(o: QueueRoutesOptions) {
         refine: (opts.refine ?? ctx.engine.defaultRefine) as JobSettings['refine'],
         refineOptions: {},
         ...(opts.softEdge && { softEdge: true }),
-        detect: { conf: opts.conf ?? 0.25, iou: opts.iou ?? 0.7, maxDet: opts.maxDet ?? 300, agnostic: opts.agnostic ?? false, ...(classes !== undefined && { classes }) },
+        // As given: the worker's segmenter fills the rest from its model and the option table (settings.ts).
+        detect: stripUndefined({ conf: opts.conf, iou: opts.iou, maxDet: opts.maxDet, agnostic: opts.agnostic, classes }),
         maxPixels: ctx.limits.maxPixels,
         output: { format: opts.format as 'png' | 'webp', onlyMask: opts.onlyMask, crop: opts.crop, ...(opts.bgColor && { bgColor: opts.bgColor }) },
       };
@@ -63,7 +67,7 @@ export function queueRoutes(o: QueueRoutesOptions) {
       // The run record's hash with this server's model (no recall aids; the server knows no model kinds, so
       // the box prior of detection-only models is left out here). It names the job and its result folder;
       // the worker writes the hash its own segmenter gives into the record.
-      const info = { ...ctx.engine.info, refine: settings.refine ?? 'none', softEdge: settings.softEdge === true, recall: { tta: 'none' as const, tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' as const };
+      const info = { ...ctx.engine.info, refine: settings.refine ?? 'none', softEdge: settings.softEdge === true, recall: { tta: 'none' as const, tiles: false, secondPass: false, addConf: DEFAULT_ADD_CONF }, models: [], boxPrior: 'colour' as const };
       const hash = await runSettingsHash({ info }, { outDir: '', settings });
       const source = storage.localPath(`uploads/${name}`);
       const outDir = storage.localPath(`results/${hash}`);

@@ -3,7 +3,7 @@
  * checked here so a typo is a 400 that names the option, never a silently ignored setting. Names, ranges
  * and defaults come from the shared option table (src/pipeline/options.ts); this file only reads strings.
  */
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError, oneOf } from '../errors.js';
 import { parseColor, type Rgb } from '../pipeline/outputs.js';
 import { OUTPUT_FORMATS, optionSpec, parseClassList, SEGMENT_OPTIONS, type OptionSpec, type SegmentOptionKey } from '../pipeline/options.js';
 
@@ -41,17 +41,13 @@ export const SEGMENT_OPTION_NAMES: readonly string[] = SERVER_OPTIONS.map((o) =>
 
 type Raw = Record<string, string | undefined>;
 
-function bad(name: string, message: string, hint?: string): AnimesegError {
-  return new AnimesegError('BAD_OPTION', `option '${name}': ${message}`, { hint });
-}
-
 export function parseBool(name: string, v: string | undefined): boolean {
   if (v === undefined) return false;
   const s = v.trim().toLowerCase();
   // A bare `?crop` arrives as the empty string: treat presence as true, like a CLI flag.
   if (s === '' || s === '1' || s === 'true' || s === 'yes' || s === 'on') return true;
   if (s === '0' || s === 'false' || s === 'no' || s === 'off') return false;
-  throw bad(name, `expected true/false, got '${v}'`);
+  throw invalidParameterError(name, 'true or false', v);
 }
 
 /** A number or integer option in its table range; undefined when absent or empty. */
@@ -62,7 +58,7 @@ function parseNumber(key: SegmentOptionKey, v: string | undefined): number | und
   const n = Number(v);
   const [min, max] = [o.min ?? -Infinity, o.max ?? Infinity];
   const ok = Number.isFinite(n) && n >= min && n <= max && (o.type === 'number' || Number.isInteger(n));
-  if (!ok) throw bad(key, `expected ${o.type === 'integer' ? 'an integer' : 'a number'} in [${min}, ${max}], got '${v}'`);
+  if (!ok) throw invalidParameterError(key, `${o.type === 'integer' ? 'a whole number' : 'a number'} in [${min}, ${max}]`, v);
   return n;
 }
 
@@ -71,7 +67,7 @@ function parseIndexList(name: string, v: string): number[] {
   for (const p of v.split(',')) {
     const t = p.trim();
     if (t === '') continue;
-    if (!/^\d+$/.test(t)) throw bad(name, `expected comma-separated instance numbers (0 = first), got '${v}'`);
+    if (!/^\d+$/.test(t)) throw invalidParameterError(name, 'comma-separated instance numbers (0 = first)', v);
     out.push(Number(t));
   }
   return out;
@@ -85,15 +81,16 @@ export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): Segm
   for (const k of Object.keys(raw)) {
     if (k === 'instances') {
       // Renamed so it does not mean two things: the CLI's --instances writes one file per character.
-      throw bad(k, "renamed to 'select'", `pick characters with select=0,2 (0-based ids, as in the JSON)`);
+      throw new AnimesegError('BAD_OPTION', "option 'instances' was renamed to 'select'", { hint: 'pick characters with select=0,2 (0-based ids, as in the JSON)' });
     }
     if (!SEGMENT_OPTION_NAMES.includes(k)) {
-      throw bad(k, 'unknown option', `known options: ${SEGMENT_OPTION_NAMES.join(', ')}`);
+      // The CLI's wording for the same mistake (src/cli/args.ts).
+      throw new AnimesegError('BAD_OPTION', `unknown option '${k}'`, { hint: `known options: ${SEGMENT_OPTION_NAMES.join(', ')}` });
     }
   }
   const opts: SegmentRequestOptions = { onlyMask: false, crop: false, softEdge: false, format: 'png' };
   if (raw.refine !== undefined && raw.refine !== '') {
-    if (!refiners.includes(raw.refine)) throw bad('refine', `'${raw.refine}' is not offered by this server`, `choose one of: ${refiners.join(', ')} (GET /v1/refiners)`);
+    if (!refiners.includes(raw.refine)) throw invalidParameterError('refine', `a refiner this server offers (${oneOf(refiners)})`, raw.refine, 'GET /v1/refiners lists them');
     opts.refine = raw.refine;
   }
   opts.conf = parseNumber('conf', raw.conf);
@@ -102,11 +99,7 @@ export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): Segm
   if (maxDet !== undefined) opts.maxDet = maxDet;
   if (raw.agnostic !== undefined) opts.agnostic = parseBool('agnostic', raw.agnostic);
   if (raw.classes !== undefined && raw.classes.trim() !== '') {
-    try {
-      opts.classes = parseClassList(raw.classes);
-    } catch (e) {
-      throw bad('classes', (e as Error).message.replace(/^classes /, ''));
-    }
+    opts.classes = parseClassList(raw.classes);
   }
   if (raw.select !== undefined && raw.select.trim() !== '' && raw.select.trim().toLowerCase() !== 'all') {
     opts.select = parseIndexList('select', raw.select);
@@ -115,15 +108,11 @@ export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): Segm
   opts.crop = parseBool('crop', raw.crop);
   opts.softEdge = parseBool('soft_edge', raw.soft_edge);
   if (raw.bg_color !== undefined && raw.bg_color.trim() !== '') {
-    try {
-      opts.bgColor = parseColor(raw.bg_color);
-    } catch (e) {
-      throw bad('bg_color', (e as Error).message, "use '#rrggbb', '#rgb', 'r,g,b' (0-255) or white/black");
-    }
+    opts.bgColor = parseColor(raw.bg_color, 'bg_color');
   }
   if (raw.format !== undefined && raw.format !== '') {
     const f = raw.format.toLowerCase();
-    if (!(SERVER_FORMATS as readonly string[]).includes(f)) throw bad('format', `expected ${SERVER_FORMATS.join(', ')}, got '${raw.format}'`);
+    if (!(SERVER_FORMATS as readonly string[]).includes(f)) throw invalidParameterError('format', oneOf(SERVER_FORMATS), raw.format);
     opts.format = f as OutputFormat;
   }
   return opts;

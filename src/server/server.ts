@@ -5,11 +5,12 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { readFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { AnimesegError } from '../errors.js';
-import type { SegmentEngine } from './engine.js';
+import type { SegmentEngine } from './segment-engine.js';
 import { HttpError, toErrorResponse } from './http-errors.js';
 import { parseSegmentOptions, resolveClassIds, type SegmentRequestOptions } from './request-options.js';
-import { DETECT_DEFAULTS } from '../pipeline/options.js';
+import { detectSettingsJson } from '../pipeline/settings.js';
 import { renderImage, renderJson, type RenderedImage } from './render.js';
 import { WorkQueue } from './work-queue.js';
 import { buildOpenApi } from './openapi.js';
@@ -127,6 +128,14 @@ async function createHttpApp(limits: ServerLimits, opts: CreateServerOptions, ho
   });
 
   app.server.maxConnections = limits.maxConnections;
+  // Node closes idle keep-alive connections once, when close() starts. An upload answered before its body
+  // was read (403 for its Origin, 503 when full) is still arriving then, so its connection turns idle only
+  // later and stayed open until the keep-alive timeout (72 s). Close each one that turns idle while closing.
+  app.server.on('request', (req: IncomingMessage) => {
+    req.once('end', () => {
+      if (isClosing()) setImmediate(() => app.server.closeIdleConnections());
+    });
+  });
   // Only images and multipart are bodies here: JSON or text (well-formed or not) is a 415, not a parse error.
   app.removeContentTypeParser(['application/json', 'text/plain']);
   await app.register(multipart, {
@@ -223,8 +232,7 @@ function registerSegmentRoute(app: FastifyInstance, engine: SegmentEngine, ctx: 
       const tEncode = performance.now();
       const timings: Record<string, number> = { probe: tQueued - t0, queue: tStart - tQueued, ...result.timings };
       if (options.format === 'json') {
-        const D = DETECT_DEFAULTS;
-        const settings = { refine: result.refine, conf: options.conf ?? D.conf, iou: options.iou ?? D.iou, max_det: options.maxDet ?? D.maxDet, agnostic: options.agnostic ?? D.agnostic, classes: classes ?? engine.info.defaultClasses ?? 'all' };
+        const settings = { refine: result.refine, ...detectSettingsJson(result.settings) };
         const json = renderJson(result, { image: fileName, model: engine.info.model, settings }, timings);
         json.timings_ms.total = Math.round((performance.now() - t0) * 100) / 100;
         return { kind: 'json' as const, json };

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, readFile, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { AnimesegError } from '../errors.js';
+import { AnimesegError, invalidParameterError } from '../errors.js';
 import { readOnnxInfo } from '../models/onnx/proto.js';
 import { tempPathFor } from '../util/atomic.js';
 import { displayCommand, findUltralytics, runUltralytics, type UltralyticsCommand } from './ultralytics.js';
@@ -54,7 +54,7 @@ export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
   const imgsz = opts.imgsz ?? 640;
   const opset = opts.opset ?? DEFAULT_OPSET;
   if (!Number.isInteger(imgsz) || imgsz < 32 || imgsz % 32 !== 0) {
-    throw new AnimesegError('BAD_OPTION', `--imgsz must be a positive multiple of 32 (the model stride), got ${imgsz}`);
+    throw invalidParameterError('--imgsz', 'a positive multiple of 32 (the model stride)', imgsz);
   }
   const u = opts.ultralytics ?? (await findUltralytics({ python: opts.python, env: opts.env }));
   const args = buildExportArgs(weights, imgsz, opset, opts.extra);

@@ -11,3 +11,5 @@ export { buildCard, renderMarkdown, writeModelCard, CARD_SCHEMA, ULTRALYTICS_LIC
 export type { ModelCard, EvaluationRecord } from './card.js';
 export { validateDataset } from './dataset.js';
 export type { DatasetFacts } from './dataset.js';
+export { pullWeightsEntry } from './pull-weights.js';
+export type { PullWeightsOptions, PullWeightsResult } from './pull-weights.js';

@@ -16,7 +16,7 @@ import { formatEpoch, readResultsCsv, ResultsWatcher, type EpochRow } from './re
 import { displayCommand, findUltralytics, runUltralytics, type UltralyticsCommand } from './ultralytics.js';
 import { pathExists } from '../util/exists.js';
 import type { SplitName } from '../data/yaml.js';
-import type { RefinerName } from '../contracts.js';
+import type { RefinerName } from '../refine/registry.js';
 
 /** The original anime-seg training recipe (YOLOv8m-seg from COCO weights, 60 epochs, SGD defaults, AutoBatch). */
 export const ORIGINAL_HYPERPARAMETERS: Readonly<Record<string, string>> = {

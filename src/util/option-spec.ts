@@ -26,6 +26,12 @@ interface Common {
    * at run time ('CPU cores'), or '' when the help text already says it.
    */
   defaultHelp?: string;
+  /**
+   * The parser leaves the option undefined when absent (no table default applied): the settings resolver
+   * (src/pipeline/settings.ts) fills it, after the model's recommendation, so it can tell "given" from
+   * "defaulted". The table's `default` still documents the fallback in help and /openapi.json.
+   */
+  appliedBySettings?: boolean;
 }
 
 export type OptionSpec =

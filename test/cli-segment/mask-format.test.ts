@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { decodeRle, rleFromJson } from '../../src/mask/rle.js';
 import { renderImage } from '../../src/server/render.js';
-import type { EngineResult } from '../../src/server/engine.js';
+import type { EngineResult } from '../../src/server/segment-engine.js';
+import { resolveDetectSettings } from '../../src/pipeline/settings.js';
 
 const IMAGES = resolve('../shared/data/illustrations/images');
 const BIN = resolve('bin/animeseg.js');
@@ -75,6 +76,7 @@ test("the API's only_mask is the same format (single channel, 0/255), cropped wh
     instances: [{ classId: 0, className: 'person', score: 0.9, box: [2, 1, 4, 3], mask: { data: mask, width: w, height: h } }],
     timings: {} as EngineResult['timings'],
     refine: 'none',
+    settings: resolveDetectSettings({}, { defaultClasses: null }),
   };
   const full = await renderImage(result, { onlyMask: true, crop: false, softEdge: false, format: 'png' } as never);
   const a = await grayPng(Buffer.from(full.body));

@@ -11,6 +11,7 @@ import { DETECT_DEFAULTS, flagOf, SEGMENT_OPTIONS, type OptionSpec } from '../..
 import { command as segment, RUN_ONLY, SEGMENT_OUTPUT_OPTIONS, SEGMENT_TABLE, segmentSettings, run as runSegment } from '../../src/cli/commands/segment.js';
 import { commands, run as runQueue, usage as queueUsage } from '../../src/cli/commands/queue.js';
 import { command as worker } from '../../src/cli/commands/worker.js';
+import { resolveDetectSettings } from '../../src/pipeline/settings.js';
 
 const table = (t: readonly OptionSpec[]): readonly OptionSpec[] => t;
 const bad = (message: string) => (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION' && e.message === message;
@@ -47,7 +48,11 @@ test('segment: the table\'s range and the "-o needed" rule give their messages',
 test('segmentSettings reads the typed values: table defaults when nothing is given', () => {
   const { values } = segment.parse(['-o', 'out', 'a.png']);
   const s = segmentSettings(values);
-  assert.deepEqual(s.detect, { conf: DETECT_DEFAULTS.conf, iou: DETECT_DEFAULTS.iou, maxDet: DETECT_DEFAULTS.maxDet, agnostic: DETECT_DEFAULTS.agnostic });
+  // Detection options stay unset until the settings resolver, so a model's recommendation can fill them;
+  // for a model that recommends nothing the resolver gives the table's defaults.
+  assert.deepEqual(s.detect, { conf: undefined, iou: undefined, maxDet: undefined, agnostic: undefined });
+  const r = resolveDetectSettings(s.detect, { defaultClasses: null });
+  assert.deepEqual([r.conf, r.iou, r.maxDet, r.agnostic], [DETECT_DEFAULTS.conf, DETECT_DEFAULTS.iou, DETECT_DEFAULTS.maxDet, DETECT_DEFAULTS.agnostic]);
   const num = (key: string): unknown => (spec(SEGMENT_TABLE, key) as { default?: unknown }).default;
   assert.deepEqual([s.maxPixels, s.minArea, s.maxCovered, s.format, s.recall.tta], [num('max_pixels'), num('min_area'), num('max_covered'), num('format'), num('tta')]);
   assert.equal(values.concurrency, num('concurrency'));

@@ -38,7 +38,8 @@ test('round trip: segment -> from-results (COCO + YOLO) -> dataset check passes 
   r = cli(['dataset', 'from-results', seg, '--coco', coco, '--yolo', ds, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
-  assert.deepEqual(summary.classes, ['person']);
+  // segment ran the default model, whose one class is 'character' (its card, models/MODEL-animeseg-char.md).
+  assert.deepEqual(summary.classes, ['character']);
   // Every instance of every result is exported (no filters given).
   let stored = 0;
   for (const f of (await readdir(seg)).filter((f) => f.endsWith('.json'))) stored += JSON.parse(await readFile(join(seg, f), 'utf8')).instances.length;
@@ -46,7 +47,7 @@ test('round trip: segment -> from-results (COCO + YOLO) -> dataset check passes 
   assert.equal(summary.instances + summary.dropped.noPolygon, stored);
   const doc = JSON.parse(await readFile(coco, 'utf8'));
   assert.equal(doc.annotations.length, summary.instances);
-  assert.deepEqual(doc.categories, [{ id: 1, name: 'person' }]);
+  assert.deepEqual(doc.categories, [{ id: 1, name: 'character' }]);
 
   r = cli(['dataset', 'check', join(ds, 'data.yaml'), '--progress', 'silent']);
   assert.equal(r.code, 0, r.stdout + r.stderr);

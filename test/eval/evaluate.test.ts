@@ -150,6 +150,6 @@ test('CLI: --predictions run returns 1 when images were skipped and writes metri
 test('CLI: bad options are usage errors (BAD_OPTION, which src/cli/main.ts exits 2 on: test/cli/args.test.ts)', async () => {
   const usage = (re: RegExp) => (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION' && re.test(e.message);
   await assert.rejects(runCli(['--data', set.dataYaml]), usage(/give --model NAME\|PATH or --predictions FILE/));
-  await assert.rejects(runCli(['--data', set.dataYaml, '--model', MODEL, '--refine', 'magic']), usage(/--refine must be none, vote, box or regions, got 'magic'/));
+  await assert.rejects(runCli(['--data', set.dataYaml, '--model', MODEL, '--refine', 'magic']), usage(/--refine must be none, regions, vote or box, got 'magic'/));
   await assert.rejects(runCli(['--data', set.dataYaml, '--model', MODEL, '--imgsz', '100']), usage(/--imgsz must be a multiple of 32/));
 });

@@ -11,11 +11,12 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { encodeImage } from '../../src/image/encode.js';
 import { renderImage } from '../../src/server/render.js';
-import type { EngineResult } from '../../src/server/engine.js';
+import type { EngineResult } from '../../src/server/segment-engine.js';
 import { AnimesegError } from '../../src/errors.js';
 import { createServer } from '../../src/server/server.js';
 import { createPipelineEngine } from '../../src/server/pipeline-engine.js';
 import { MODEL_NAME, isolateEnv } from '../server/helpers.js';
+import { resolveDetectSettings } from '../../src/pipeline/settings.js';
 
 isolateEnv();
 const SIDE = 16384; // (16383 + 1); 16384^2 = 268,435,456 > 268,402,689
@@ -38,6 +39,7 @@ test('the server renders a mask larger than sharp\'s default input limit', async
     instances: [],
     timings: {},
     refine: 'none',
+    settings: resolveDetectSettings({}, { defaultClasses: null }),
   };
   const out = await renderImage(result, { onlyMask: true, crop: false, softEdge: false, format: 'png' });
   assert.equal(out.width, SIDE);

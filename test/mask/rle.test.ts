@@ -102,3 +102,42 @@ test('Ultralytics reference masks: areas match, decode/encode reproduces the cou
   }
   assert.ok(checked >= 20, `only ${checked} reference masks found`);
 });
+
+test('encodeRle (reads only the mask box) gives the counts of a plain full column-major scan', () => {
+  // The definition, written out: every pixel in column-major order, runs starting with background.
+  const fullScan = (m: { data: Uint8Array; width: number; height: number }): number[] => {
+    const counts: number[] = [];
+    let cur = 0;
+    let run = 0;
+    for (let x = 0; x < m.width; x++) {
+      for (let y = 0; y < m.height; y++) {
+        const v = m.data[y * m.width + x] !== 0 ? 1 : 0;
+        if (v === cur) run++;
+        else {
+          counts.push(run);
+          run = 1;
+          cur = v;
+        }
+      }
+    }
+    counts.push(run);
+    return counts;
+  };
+  const w = 19;
+  const h = 13;
+  // Small blobs at every kind of place: corners, edges, middle, one pixel, a full column or row.
+  const boxes: [number, number, number, number][] = [[0, 0, 1, 1], [18, 12, 19, 13], [0, 5, 19, 6], [7, 0, 8, 13], [3, 4, 9, 10], [0, 0, 19, 13], [12, 0, 19, 4], [0, 9, 5, 13]];
+  for (const [x0, y0, x1, y1] of boxes) {
+    for (let seed = 1; seed <= 5; seed++) {
+      const noise = randomNoise(w, h, seed, 0.6);
+      const m = { data: new Uint8Array(w * h), width: w, height: h };
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) m.data[y * w + x] = noise.data[y * w + x];
+      m.data[y0 * w + x0] = 1; // the box corner is set, so the box is the one asked for
+      assert.deepEqual(encodeRle(m).counts, fullScan(m), `box ${[x0, y0, x1, y1]} seed ${seed}`);
+    }
+  }
+  for (let seed = 1; seed <= 10; seed++) {
+    const m = randomBlobs(37, 23, seed);
+    assert.deepEqual(encodeRle(m).counts, fullScan(m));
+  }
+});

@@ -21,7 +21,7 @@ import type { RunRecord } from '../../src/pipeline/run-record.js';
 const settings = (conf = 0.25): JobSettings => ({ refine: 'none', refineOptions: {}, detect: { conf, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 1e8, output: { format: 'png' } });
 
 // What the settings hash needs of a model; the file does not exist, so no size enters the hash.
-const model: ModelInfo = { info: { model: 'm', path: '/nonexistent/m.onnx', defaultClasses: [0], refine: 'none', softEdge: false, recall: { tta: 'none', tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' } };
+const model: ModelInfo = { info: { model: 'm', path: '/nonexistent/m.onnx', defaultClasses: [0], recommended: {}, refine: 'none', softEdge: false, recall: { tta: 'none', tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' } };
 
 test('the settings hash is the run record one: key order does not matter; conf, soft edge and SAM options do', async () => {
   const s = settings();
@@ -39,6 +39,16 @@ test('the settings hash is the run record one: key order does not matter; conf, 
   const vote = (progress: boolean) => ({ ...s, refine: 'vote' as const, refineOptions: { sam: { preset: 'original' as const, progress } } });
   const voteModel = { info: { ...model.info, refine: 'vote' as const } };
   assert.equal(await h(vote(true), voteModel), await h(vote(false), voteModel));
+});
+
+test("a job that gives no conf is hashed with the model's recommended conf (no 0.25 filled in by the producer)", async () => {
+  const h = (detect: JobSettings['detect'], m: ModelInfo) => runSettingsHash(m, { outDir: '/out', settings: { ...settings(), detect } });
+  const anime: ModelInfo = { info: { ...model.info, defaultClasses: null, recommended: { conf: 0.45 } } };
+  // The same outputs as giving the recommended value by hand, and other ones than the table's 0.25.
+  assert.equal(await h({}, anime), await h({ conf: 0.45 }, anime));
+  assert.notEqual(await h({}, anime), await h({ conf: 0.25 }, anime));
+  // A model that recommends nothing: absent means the table's default.
+  assert.equal(await h({}, model), await h({ conf: 0.25, iou: 0.7, maxDet: 300, agnostic: false }, model));
 });
 
 test('job ids: deterministic, BullMQ-safe (no ":", not an integer), different per source, output folder and settings', () => {

@@ -9,6 +9,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { servedEntry, startServer, type TestServer } from './helpers.js';
+import { readFileSync } from 'node:fs';
 
 let srv: TestServer;
 let root: string;
@@ -41,7 +42,25 @@ test('list shows name, kind, size, licence and whether it is here', async () => 
   assert.equal(r.code, 0);
   const line = r.stdout.split('\n').find((l) => l.startsWith('tiny-test'))!;
   assert.match(line, /yolo-seg\s+29\.3 KiB\s+CC-BY-4\.0\s+no$/); // 30000 / 1024 = 29.30 KiB
-  assert.match(r.stdout, /yolov8n-seg-int8 \(default\)\s+yolo-seg\s+3\.5 MiB\s+AGPL-3\.0/); // 3711949 B = 3.54 MiB
+  // 13159073 B = 12.55 MiB, shipped in the package (found with no models folder or cache: 'bundled').
+  assert.match(r.stdout, /animeseg-char-n416 \(default\)\s+yolo-seg\s+12\.5 MiB\s+AGPL-3\.0.*bundled: \S+models\/animeseg-char-n416\.onnx/);
+  assert.match(r.stdout, /yolov8n-seg-int8\s+yolo-seg\s+3\.5 MiB\s+AGPL-3\.0/); // 3711949 B = 3.54 MiB
+});
+
+test('info on the shipped default model: its entry (size, sha256, licence, found in the package), then its card', async () => {
+  const r = await cli('info', 'animeseg-char-n416');
+  assert.equal(r.code, 0, r.stderr);
+  // Size and digest as published in ../shared/models/README.md.
+  assert.match(r.stdout, /^size {12}13159073 bytes/m);
+  assert.match(r.stdout, /^sha256 {10}308ab8018e1f2a542b2bf2afbf8b55e67a3f5bbb1db58e9c60f146e92a72f5b4$/m);
+  assert.match(r.stdout, /^licence {9}AGPL-3\.0; training data partly non-commercial/m);
+  assert.match(r.stdout, /^found {11}bundled: \S+\/models\/animeseg-char-n416\.onnx$/m);
+  // The card itself follows: its title and its failure cases, read from the file shipped beside the model.
+  const card = readFileSync(resolve('models/MODEL-animeseg-char.md'), 'utf8');
+  assert.ok(r.stdout.includes(card.trimEnd()), 'the whole card is printed');
+  assert.match(r.stdout, /## What it is for, and where it fails/);
+  const json = JSON.parse((await cli('info', 'animeseg-char-n416', '--json')).stdout);
+  assert.equal(json.card_text, card);
 });
 
 test('path without the file: exit 1, says how to get it, nothing downloaded', async () => {

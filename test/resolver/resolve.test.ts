@@ -1,5 +1,5 @@
 /**
- * Resolver search order (explicit path > registered path > $ANIMESEG_MODELS > cache > download), with temp
+ * Resolver search order (explicit path > registered path > shipped in the package > $ANIMESEG_MODELS > cache > download), with temp
  * folders and a local HTTP server. Each location holds different bytes so the test can tell which one won.
  */
 import { test, before, after } from 'node:test';
@@ -8,7 +8,8 @@ import { mkdtemp, mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveModel, resolvePair, DEFAULT_MODEL, type ManifestEntry } from '../../src/models/resolver/index.js';
-import { loadBuiltinManifest, loadManifest, registerModel, parseManifest } from '../../src/models/resolver/manifest.js';
+import { loadBuiltinManifest, loadManifest, registerModel, parseManifest, packageRoot } from '../../src/models/resolver/manifest.js';
+import { createHash } from 'node:crypto';
 import { AnimesegError } from '../../src/errors.js';
 import { startServer, type TestServer } from './helpers.js';
 
@@ -215,8 +216,14 @@ test('built-in manifest: parses, the default is there, every downloadable entry 
   const def = m.models.find((e) => e.name === DEFAULT_MODEL);
   assert.ok(def, 'DEFAULT_MODEL is in models.json');
   assert.equal(def.kind, 'yolo-seg');
-  // The shared file's published digest (../shared/models/README.md).
-  assert.equal(def.sha256, 'a892891617cbadd34d860f66a866393a8d4c487c49f1474e9b6d9e578332e56a');
+  // The shared file's published digest and size (../shared/models/README.md and the model card).
+  assert.equal(def.sha256, '308ab8018e1f2a542b2bf2afbf8b55e67a3f5bbb1db58e9c60f146e92a72f5b4');
+  assert.equal(def.size, 13_159_073);
+  assert.match(def.licence, /^AGPL-3\.0/);
+  assert.match(def.licence, /non-commercial/);
+  assert.equal(def.bundled, 'models/animeseg-char-n416.onnx');
+  // The COCO model stays by name, with its published digest.
+  assert.equal(m.models.find((e) => e.name === 'yolov8n-seg-int8')?.sha256, 'a892891617cbadd34d860f66a866393a8d4c487c49f1474e9b6d9e578332e56a');
   for (const e of m.models) {
     if (e.url) assert.ok(e.sha256 || e.md5 || e.unverified, `${e.name} has a checksum or is marked unverified`);
     assert.ok(e.licence.length > 0);
@@ -227,11 +234,40 @@ test('built-in manifest: parses, the default is there, every downloadable entry 
   }
 });
 
-test('the default model resolves to the shared file through ANIMESEG_MODELS without network', async () => {
+test('the default model is the file shipped in the package: no ANIMESEG_MODELS, no cache, no network; its bytes are the published ones', async () => {
   const { env } = await layout('default');
-  const r = await resolveModel(DEFAULT_MODEL, { env: { ...env, ANIMESEG_MODELS: '../shared/models' }, download: false });
+  const r = await resolveModel(DEFAULT_MODEL, { env: { ...env, ANIMESEG_OFFLINE: '1' }, download: false });
+  assert.equal(r.from, 'bundled');
+  assert.equal(r.path, join(packageRoot(), 'models', 'animeseg-char-n416.onnx'));
+  // sha256 of the shipped bytes against the digest published in ../shared/models/README.md.
+  assert.equal(createHash('sha256').update(await readFile(r.path)).digest('hex'), '308ab8018e1f2a542b2bf2afbf8b55e67a3f5bbb1db58e9c60f146e92a72f5b4');
+  // Shipped beats a models folder that holds a file of the same name.
+  const { dirs } = await layout('default-shadow');
+  await writeFile(join(dirs.models, 'animeseg-char-n416.onnx'), 'other bytes');
+  assert.equal((await resolveModel(DEFAULT_MODEL, { env, modelsDir: dirs.models, download: false })).from, 'bundled');
+});
+
+test('the COCO model resolves by name through ANIMESEG_MODELS without network', async () => {
+  const { env } = await layout('coco');
+  const r = await resolveModel('yolov8n-seg-int8', { env: { ...env, ANIMESEG_MODELS: '../shared/models' }, download: false });
   assert.equal(r.from, 'models-dir');
   assert.match(r.path, /shared\/models\/yolov8n-seg_int8\.onnx$/);
+});
+
+test('a shipped file of another size than the manifest says is passed over; only the package manifest may ship files', async () => {
+  const { dirs, env } = await layout('bundled-size');
+  // models.json itself is a file inside the package root: an entry "shipping" it has a known, wrong size.
+  const e = entry({ bundled: 'models.json', url: undefined, sha256: undefined, size: 1 });
+  await writeFile(join(dirs.models, e.file), 'from the models folder');
+  const r = await resolveModel('tiny', { entries: [e], env, modelsDir: dirs.models, download: false });
+  assert.equal(r.from, 'models-dir');
+  // The right size is taken.
+  const size = (await readFile(join(packageRoot(), 'models.json'))).length;
+  assert.equal((await resolveModel('tiny', { entries: [{ ...e, size }], env, download: false })).from, 'bundled');
+  // A user manifest entry cannot point into the package.
+  await assert.rejects(resolveModel('tiny', { entries: [{ ...e, size, origin: 'user' }], env, download: false }), /ships inside the animeseg package, but its file is missing/);
+  // Paths that leave the package are refused when the manifest is read.
+  assert.throws(() => parseManifest(JSON.stringify({ version: 1, models: [{ ...entry(), bundled: '../x.onnx' }] }), '/tmp/m.json', 'builtin'), /'bundled' must be a path inside the package/);
 });
 
 test('a malformed manifest names the file and the entry', () => {

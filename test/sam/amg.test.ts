@@ -77,6 +77,7 @@ test('3x3 grid on 96x96: nine r 7.5 discs in grid order (hand-derived)', async (
     assert.deepEqual(s.cropBox, [0, 0, 96, 96]);
   });
   assert.equal(warnings.length, 0);
+  assert.equal(r.masksPerPrompt, 3);
   // one encoder run; the public-style export takes one prompt per call: 9 calls
   assert.equal(r.timings.encoderRuns, 1);
   assert.equal(r.timings.decoderCalls, 9);
@@ -183,6 +184,8 @@ test('single-mask export: a clear warning, the single output used', async () => 
   const r = await amg.generate(grayImage(96, 96));
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /single mask/);
+  // and the result says so (the proposer turns it into a note for NAME.json and the run summary)
+  assert.equal(r.masksPerPrompt, 1);
   assert.equal(r.segments.length, 9);
   checkDisc(r.segments[0], 16, 16, 7.5, 96, 96, 'first');
   await amg.generate(grayImage(96, 96));
@@ -202,6 +205,58 @@ test('maxSide: AMG on the shrunk image, masks back at full size (nearest)', asyn
   assert.equal(s.area, 4 * discArea(16, 16, 7.5, 96, 96));
   assert.deepEqual(s.bbox, [18, 18, 29, 29]);
   assert.deepEqual(s.pointCoords, [[32, 32]]);
+  await Promise.all([encoder.dispose(), decoder.dispose()]);
+});
+
+test("decoder prompts follow SAM's contract: one positive point, the padding point (0,0) label -1, has_mask_input 0", async () => {
+  // The strict fake decoder gives predicted IoU 0 to any prompt whose last point is not (0, 0) with label -1
+  // or whose has_mask_input is not 0 (testing/sam/fake-sam.ts): a dropped or mislabelled padding point, or
+  // a mask input flagged, leaves no segment at all. With the contract kept: the nine r 7.5 discs.
+  for (const batched of [false, true]) {
+    const { encoder, decoder } = await load({ strictPrompts: true, batched });
+    const r = await new AutomaticMaskGenerator(encoder, decoder, { pointsPerSide: 3 }).generate(grayImage(96, 96));
+    assert.equal(r.segments.length, 9, `batched ${batched}`);
+    checkDisc(r.segments[4], 48, 48, 7.5, 96, 96, 'centre');
+    await Promise.all([encoder.dispose(), decoder.dispose()]);
+  }
+});
+
+test('pred_iou_thresh keeps IoU > thresh, not >= (SAM: iou_preds > pred_iou_thresh)', async () => {
+  // Output 1 (r 6.2) predicts exactly 0.75 (exact in float32 and double); pred_iou_thresh 0.75 drops it, so
+  // only output 2 (r 7.5, 0.95) passes for each of the 9 points; output 3 (0.5) fails either way.
+  const { encoder, decoder } = await load({ batched: true, ious: [0.99, 0.75, 0.95, 0.5] });
+  const r = await new AutomaticMaskGenerator(encoder, decoder, { pointsPerSide: 3, predIouThresh: 0.75 }).generate(grayImage(96, 96));
+  assert.equal(r.timings.afterFilters, 9);
+  const below = await new AutomaticMaskGenerator(encoder, decoder, { pointsPerSide: 3, predIouThresh: 0.74 }).generate(grayImage(96, 96));
+  assert.equal(below.timings.afterFilters, 18);
+  await Promise.all([encoder.dispose(), decoder.dispose()]);
+});
+
+test('non-square image: grid points scaled by width (x) and height (y)', async () => {
+  // 120x71, 2x2 grid at (0.25, 0.75) of each side: x in {30, 90}, y in {17.75, 53.25}, x fastest. SAM's
+  // 1024 frame is 1024 x int(71 * 1024/120 + 0.5) = 606 (int() would give 605). pred_iou_thresh 0.92 keeps
+  // only output 2 (r 7.5, IoU 0.95). A width/height swap would put the first disc at (17.75, 30).
+  const { encoder, decoder } = await load({ batched: true });
+  const r = await new AutomaticMaskGenerator(encoder, decoder, { pointsPerSide: 2, predIouThresh: 0.92 }).generate(grayImage(120, 71));
+  const centres = [[30, 17.75], [90, 17.75], [30, 53.25], [90, 53.25]];
+  assert.equal(r.segments.length, 4);
+  r.segments.forEach((s, i) => checkDisc(s, centres[i][0], centres[i][1], 7.5, 120, 71, `segment ${i}`));
+  await Promise.all([encoder.dispose(), decoder.dispose()]);
+});
+
+test('maxSide shrinks with int(x * scale), as the original before SAM', async () => {
+  // 201x100 at maxSide 192: scale 192/201, 192 x int(95.52) = 95 (rounding would give 96). One grid point at
+  // the centre of the shrunk image, (96, 47.5). pred_iou_thresh 0.92 keeps only the r 7.5 disc; around a
+  // half-integer centre some lattice points lie within 0.1 px of its edge (d^2 = 55.25, 56.25), so its
+  // stability is below SAM's 0.95: the original's 0.8 is used.
+  // Back at 201x100, pixel (x, y) samples the shrunk mask at (floor((x + 0.5) * 192/201), floor((y + 0.5) * 95/100)).
+  const { encoder, decoder } = await load({ batched: true });
+  const r = await new AutomaticMaskGenerator(encoder, decoder, { pointsPerSide: 1, maxSide: 192, predIouThresh: 0.92, stabilityScoreThresh: 0.8 }).generate(grayImage(201, 100));
+  assert.equal(r.segments.length, 1);
+  const small = discMask(96, 47.5, 7.5, 192, 95);
+  const want = new Uint8Array(201 * 100);
+  for (let y = 0; y < 100; y++) for (let x = 0; x < 201; x++) want[y * 201 + x] = small[Math.floor(((y + 0.5) * 95) / 100) * 192 + Math.floor(((x + 0.5) * 192) / 201)];
+  assert.deepEqual(r.segments[0].mask.data, want);
   await Promise.all([encoder.dispose(), decoder.dispose()]);
 });
 

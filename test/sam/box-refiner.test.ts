@@ -1,9 +1,9 @@
-// The `box` refiner (src/refine/box.ts) with the fake SAM models: prompts sent to the decoder, output
+// The `box` refiner (src/refine/sam-box.ts) with the fake SAM models: prompts sent to the decoder, output
 // choice, batching, fallbacks. The fake decoder draws discs around the FIRST prompt point (radii
 // [5.5, 6.2, 7.5, 30], predicted IoU [0.99, 0.9, 0.95, 0.8]); expected results are worked out by hand below.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBoxRefiner, sampleInteriorPoints } from '../../src/refine/box.js';
+import { createSamBoxRefiner, sampleInteriorPoints } from '../../src/refine/sam-box.js';
 import { SamDecoder, type SamPrompts } from '../../src/models/sam/decoder.js';
 import { SamEncoder } from '../../src/models/sam/encoder.js';
 import type { Instance } from '../../src/pipeline/types.js';
@@ -51,7 +51,7 @@ test('box refiner: square YOLO mask becomes the best-scoring SAM disc (hand-deri
     seen.push({ ...pr, coords: pr.coords.slice(), labels: pr.labels.slice() });
     return orig(emb, pr);
   };
-  const refiner = await createBoxRefiner({ encoder, decoder, points: 3 });
+  const refiner = await createSamBoxRefiner({ encoder, decoder, points: 3 });
   const yolo = squareMask(33, 43, 47, 57, 96, 96); // 225 px, first point (40, 50)
   const box: Box = [33, 43, 48, 58];
   const [out] = await refiner.refine(grayImage(96, 96), [instance(yolo, box)]);
@@ -72,7 +72,7 @@ test('box refiner: square YOLO mask becomes the best-scoring SAM disc (hand-deri
   assert.deepEqual(Array.from(seen[0].coords.slice(0, 2)), [Math.fround(40 * s), Math.fround(50 * s)]);
   assert.deepEqual(Array.from(seen[0].coords.slice(6)), [33, 43, 48, 58].map((v) => Math.fround(v * s)));
   // yoloWeight 0: SAM's predicted IoU alone picks output 0 (0.99)
-  const r0 = await createBoxRefiner({ encoder, decoder, points: 1, yoloWeight: 0 });
+  const r0 = await createSamBoxRefiner({ encoder, decoder, points: 1, yoloWeight: 0 });
   const [o0] = await r0.refine(grayImage(96, 96), [instance(yolo, box)]);
   assert.deepEqual(o0.mask.data, discMask(40, 50, 5.5, 96, 96));
   assert.equal(encoder.runs, 1, 'one encoder run for the image (cached across calls)');
@@ -83,7 +83,7 @@ test('box refiner: instances batched on a batch export; order kept; empty mask -
   const p = await fakePair(tmp.dir, { batched: true });
   const encoder = await SamEncoder.load(p.encoderPath);
   const decoder = await SamDecoder.load(p.decoderPath);
-  const refiner = await createBoxRefiner({ encoder, decoder, points: 2 });
+  const refiner = await createSamBoxRefiner({ encoder, decoder, points: 2 });
   const a = squareMask(10, 10, 24, 24, 96, 96); // centre (17, 17)
   const b = squareMask(60, 40, 74, 54, 96, 96); // centre (67, 47)
   const empty = squareMask(0, 0, -1, -1, 96, 96);
@@ -104,7 +104,7 @@ test('box refiner: instances batched on a batch export; order kept; empty mask -
 
 test('box refiner: a SAM answer that barely overlaps the YOLO mask keeps the YOLO mask', async () => {
   const p = await fakePair(tmp.dir);
-  const refiner = await createBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath, points: 1 });
+  const refiner = await createSamBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath, points: 1 });
   // 121x121 square [20..140] in 160x160, centre (80, 80) = the first point. Every fake disc lies inside the
   // square, so IoU = disc area / 14641; even the r 30 disc (~2800 px) gives < 0.25 = the default minYoloIou.
   const W = 160;
@@ -117,7 +117,7 @@ test('box refiner: a SAM answer that barely overlaps the YOLO mask keeps the YOL
   const [out] = await refiner.refine(grayImage(W, W), [inst]);
   assert.equal(out, inst);
   // with the guard off, the best 0.5 * predicted IoU + 0.5 * IoU disc replaces it
-  const r0 = await createBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath, points: 1, minYoloIou: 0 });
+  const r0 = await createSamBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath, points: 1, minYoloIou: 0 });
   const [o0] = await r0.refine(grayImage(W, W), [inst]);
   const scores = ious.map((v, m) => 0.5 * v + 0.5 * overlap[m]);
   const best = scores.indexOf(Math.max(...scores));
@@ -128,13 +128,13 @@ test('box refiner: a SAM answer that barely overlaps the YOLO mask keeps the YOL
 
 test('box refiner: no instances, size mismatch, bad options', async () => {
   const p = await fakePair(tmp.dir);
-  const refiner = await createBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath });
+  const refiner = await createSamBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath });
   assert.deepEqual(await refiner.refine(grayImage(32, 32), []), []);
   await assert.rejects(
     refiner.refine(grayImage(32, 32), [instance(squareMask(1, 1, 5, 5, 16, 16), [1, 1, 6, 6])]),
     (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_INPUT',
   );
   await refiner.dispose?.();
-  await assert.rejects(createBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath, points: -1 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
-  await assert.rejects(createBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath, yoloWeight: 2 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
+  await assert.rejects(createSamBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath, points: -1 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
+  await assert.rejects(createSamBoxRefiner({ encoderPath: p.encoderPath, decoderPath: p.decoderPath, yoloWeight: 2 }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION');
 });

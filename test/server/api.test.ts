@@ -95,6 +95,8 @@ test('GET /v1/refiners offers none first-class and the default', async () => {
   const j = await (await fetch(`${base}/v1/refiners`)).json();
   assert.equal(j.default, 'none');
   assert.ok(j.refiners.some((r: { name: string; available: boolean }) => r.name === 'none' && r.available));
+  // in_browser: the refiners the page can run itself (the registry's inBrowser; none and regions are pure TypeScript).
+  assert.deepEqual(j.refiners.filter((r: { in_browser: boolean }) => r.in_browser).map((r: { name: string }) => r.name), ['none', 'regions']);
 });
 
 test('JSON output reproduces the Ultralytics reference detections for eren_1', async () => {

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AnimesegServer } from '../../src/server/server.js';
 import { createPipelineEngine } from '../../src/server/pipeline-engine.js';
-import type { SegmentEngine } from '../../src/server/engine.js';
+import type { SegmentEngine } from '../../src/server/segment-engine.js';
 import { IMAGES, MODEL_NAME, gatedEngine, isolateEnv } from './helpers.js';
 
 isolateEnv();
@@ -284,6 +284,39 @@ test('--max-connections: a connection beyond the cap is closed at once; the firs
     assert.match(first, /^HTTP\/1\.1 200/);
   } finally {
     for (const c of open) c.destroy();
+    await s.close();
+  }
+});
+
+test('close() ends a keep-alive connection whose upload, answered before its body was read, finishes arriving after close began', async () => {
+  // The CORS test above took 70 s here: the 403 for a refused Origin is sent before the body is read; when
+  // close() started while that body was still arriving, Node's one sweep of idle connections skipped it,
+  // and it stayed open until Fastify's keep-alive timeout (72 s). The order is forced on a raw socket.
+  const s = await createServer({ engine: shared(), cors: ['https://app.example'] });
+  const p = Number(new URL(await s.listen(0)).port);
+  const sock = connect(p, '127.0.0.1');
+  sock.on('error', () => undefined);
+  let hang: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    const answered = new Promise<string>((resolve) => {
+      let d = '';
+      sock.on('data', (x) => {
+        d += x.toString('latin1');
+        if (d.includes('\r\n\r\n')) resolve(d);
+      });
+    });
+    sock.write(`POST /v1/segment HTTP/1.1\r\nHost: 127.0.0.1:${p}\r\nOrigin: https://evil.example\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\n`);
+    sock.write('x'.repeat(500));
+    assert.match(await answered, /^HTTP\/1\.1 403/);
+    const closed = s.close();
+    sock.write('x'.repeat(500)); // the rest of the body: the request is complete only now
+    // Far below the 72 s keep-alive timeout it used to wait for, far above the few ms it takes.
+    const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => (hang = setTimeout(() => r('still open after 10 s'), 10_000)))]);
+    assert.equal(outcome, 'closed');
+  } finally {
+    clearTimeout(hang);
+    sock.destroy();
     await s.close();
   }
 });

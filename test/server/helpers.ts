@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeRle } from '../../src/mask/rle.js';
 import type { Rle } from '../../src/mask/types.js';
-import type { SegmentEngine } from '../../src/server/engine.js';
+import type { SegmentEngine } from '../../src/server/segment-engine.js';
 
 export const SHARED = resolve('../shared');
 export const IMAGES = join(SHARED, 'data/illustrations/images');

@@ -26,7 +26,8 @@ test('every CLI option of the table is in segment --help and in the parser confi
   }
   assert.equal('select' in config, false, 'select is the server\'s');
   assert.match(usage, /--max-det N +most detections per image \(default 300\)/);
-  assert.equal(usageLine(specs.find((s) => s.key === 'conf')!), '  --conf X               confidence threshold (default 0.25)');
+  // conf's default is the model's recommendation first (settings.ts), and the help says so.
+  assert.equal(usageLine(specs.find((s) => s.key === 'conf')!), "  --conf X               confidence threshold (default the model's recommended conf, else 0.25)");
 });
 
 test('the server accepts exactly the table\'s server options and documents each with the table\'s range', () => {

@@ -64,3 +64,21 @@ test('class names ignore case on the server as on the CLI (one resolver)', () =>
   // COCO's class 0 is 'person' (../shared/models/README.md); 'Person' and 'PERSON' name it too.
   assert.deepEqual(resolveClassIds(['Person', 'CAR'], ['person', 'bicycle', 'car']), [0, 2]);
 });
+
+test('a bad value is worded as the CLI words it: NAME must be EXPECTED, got ACTUAL (invalidParameterError)', async () => {
+  const { command } = await import('../../src/cli/commands/segment.js');
+  const message = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'no error';
+  };
+  // Same concept, same words; only the name differs (the HTTP field and the CLI flag).
+  assert.equal(message(() => parseSegmentOptions({ conf: '1.5' }, REFINERS)), "conf must be a number in [0, 1], got '1.5'");
+  assert.equal(message(() => command.parse(['-o', 'o', 'a.png', '--conf', '1.5'])), "--conf must be a number in [0, 1], got '1.5'");
+  assert.equal(message(() => parseSegmentOptions({ classes: '0,,1' }, REFINERS)), "classes must be a comma-separated list like 0,1 or person (or 'all'), got '0,,1'");
+  assert.equal(message(() => parseSegmentOptions({ soft_edge: 'maybe' }, REFINERS)), "soft_edge must be true or false, got 'maybe'");
+  assert.equal(message(() => parseSegmentOptions({ refine: 'vote' }, REFINERS)), "refine must be a refiner this server offers (none or regions), got 'vote'");
+});

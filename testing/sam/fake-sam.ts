@@ -56,6 +56,12 @@ export interface FakeDecoderOptions {
    * its cost is a LOWER BOUND of a real SAM decoder's (which also runs the prompt encoder and transformer).
    */
   realisticUpsampling?: boolean;
+  /**
+   * Check SAM's prompt contract as the AMG must use it (segment-anything's SamOnnxModel with no box): the
+   * last point is the padding point (0, 0) with label -1, and has_mask_input is 0. Any prompt that breaks
+   * it gets predicted IoU 0 for every output, so the AMG's pred_iou_thresh drops all its masks.
+   */
+  strictPrompts?: boolean;
 }
 
 export const FAKE_DECODER_DEFAULTS = {
@@ -120,7 +126,7 @@ export function fakeSamDecoder(opts: FakeDecoderOptions = {}): Uint8Array {
     n('Reshape', ['px', 'shapeB1'], ['pxB1']),
     n('Mul', ['pxB1', 'fzero'], ['zB1']),
     n('Add', ['zB1', 'embZero'], ['zB1e']),
-    n('Add', ['ious', 'zB1e'], ['iou_predictions']),
+    n('Add', ['ious', 'zB1e'], [opts.strictPrompts ? 'iouRaw' : 'iou_predictions']),
     // low_res_masks: the same discs on a 256 grid over the 1024 frame (coordinates / 4)
     n('Div', ['px', 'f4'], ['lx']),
     n('Div', ['py', 'f4'], ['ly']),
@@ -135,6 +141,24 @@ export function fakeSamDecoder(opts: FakeDecoderOptions = {}): Uint8Array {
     n('Sub', ['lradii', 'ldist'], ['lrd']),
     n('Mul', ['lrd', 'slopes'], ['low_res_masks']),
   ];
+  if (opts.strictPrompts) {
+    nodes.push(
+      // gate [B,1] = (last point == (0, 0)) * (last label == -1) * (has_mask_input == 0)
+      n('Slice', ['point_coords', 'cm1', 'cbig', 'c1'], ['lastPt']),
+      n('Abs', ['lastPt'], ['lastAbs']),
+      n('ReduceSum', ['lastAbs', 'c2'], ['lastSum'], { keepdims: { i: 0 } }),
+      n('Equal', ['lastSum', 'fzero'], ['atOrigin']),
+      n('Cast', ['atOrigin'], ['gCoord'], { to: { i: 1 } }),
+      n('Slice', ['point_labels', 'cm1', 'cbig', 'c1'], ['lastLabel']),
+      n('Equal', ['lastLabel', 'fminus1'], ['isPadding']),
+      n('Cast', ['isPadding'], ['gLabel'], { to: { i: 1 } }),
+      n('Equal', ['has_mask_input', 'fzero'], ['noMask']),
+      n('Cast', ['noMask'], ['gMask'], { to: { i: 1 } }),
+      n('Mul', ['gCoord', 'gLabel'], ['g2']),
+      n('Mul', ['g2', 'gMask'], ['gate']),
+      n('Mul', ['iouRaw', 'gate'], ['iou_predictions']),
+    );
+  }
   if (opts.realisticUpsampling) {
     const linear = { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'half_pixel' } };
     nodes.push(
@@ -174,6 +198,9 @@ export function fakeSamDecoder(opts: FakeDecoderOptions = {}): Uint8Array {
       i64('c1', [1], [1]),
       i64('c2', [1], [2]),
       i64('c3', [1], [3]),
+      i64('cm1', [1], [-1]),
+      i64('cbig', [1], [2147483647]),
+      f32('fminus1', [], [-1]),
       i64('shapeCol', [4], [1, 1, -1, 1]),
       i64('shapeRow', [4], [1, 1, 1, -1]),
       i64('shapeB1', [2], [-1, 1]),
@@ -207,7 +234,7 @@ export async function writeFakeSamPair(
 ): Promise<{ encoderPath: string; decoderPath: string }> {
   const { writeFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
-  const tag = `${decoder.numMasks ?? 4}${decoder.batched ? 'b' : ''}${decoder.realisticUpsampling ? 'u' : ''}`;
+  const tag = `${decoder.numMasks ?? 4}${decoder.batched ? 'b' : ''}${decoder.realisticUpsampling ? 'u' : ''}${decoder.strictPrompts ? 's' : ''}`;
   const encoderPath = join(dir, `fake-sam-encoder-${encoder.inputName ?? 'x'}.onnx`);
   const decoderPath = join(dir, `fake-sam-decoder-${tag}-${Math.random().toString(36).slice(2, 8)}.onnx`);
   await writeFile(encoderPath, fakeSamEncoder(encoder));

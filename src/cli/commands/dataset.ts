@@ -1,4 +1,5 @@
 /** animeseg dataset merge|check|preview|from-results: thin layers over src/data/{merge,check,preview,from-results}.ts. */
+import { invalidParameterError } from '../../errors.js';
 import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand, optionLines, type Command } from '../schema-args.js';
 import { SPLITS, type SplitName } from '../../data/yaml.js';
@@ -114,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     const { values: v, positionals } = commands['from-results'].parse(rest);
     if (positionals.length !== 1) throw usageError('dataset from-results takes one folder of segment results');
     if (!v.coco && !v.yolo) throw usageError('nothing to write: give --coco FILE.json and/or --yolo DIR');
-    if (!/^[\w.-]+$/.test(v.split)) throw usageError(`--split must be a folder name like train, got '${v.split}'`);
+    if (!/^[\w.-]+$/.test(v.split)) throw invalidParameterError('--split', 'a folder name like train', v.split);
     const opts = {
       results: positionals[0],
       coco: v.coco,

@@ -1,15 +1,15 @@
 /**
  * animeseg eval: Ultralytics-exact box/mask metrics plus refined-mask quality. A thin layer over evaluate().
  */
+import { invalidParameterError } from '../../errors.js';
 import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand } from '../schema-args.js';
 import type { EvaluateReport } from '../../eval/evaluate.js';
 import type { SplitName } from '../../data/yaml.js';
-import type { RefineName } from '../../pipeline/segmenter.js';
+import { REFINER_NAMES } from '../../refine/index.js';
 import { DEVICE_OPTION } from '../run-options.js';
 
 const SPLITS = ['val', 'test', 'train'] as const satisfies readonly SplitName[];
-const REFINERS = ['none', 'vote', 'box', 'regions'] as const satisfies readonly RefineName[];
 
 export const command = defineCommand({
   name: 'eval',
@@ -25,7 +25,7 @@ worst.png (worst images by IoU, prediction and truth side by side).`,
     { key: 'split', type: 'enum', choices: SPLITS, default: 'val', metavar: 'NAME', help: SPLITS.join(' | ') },
     { key: 'model', type: 'string', metavar: 'NAME|PATH', help: 'model name or .onnx path' },
     { key: 'predictions', type: 'string', metavar: 'FILE', help: 'score stored predictions instead of running a model (schema: docs/EVAL.md)' },
-    { key: 'refine', type: 'enum', choices: REFINERS, default: 'none', metavar: 'NAME', help: `${REFINERS.join(' | ')}: refiner compared against none` },
+    { key: 'refine', type: 'enum', choices: REFINER_NAMES, default: 'none', metavar: 'NAME', help: `${REFINER_NAMES.join(' | ')}: refiner compared against none` },
     { key: 'out', short: 'o', type: 'string', metavar: 'DIR', help: 'write metrics.json and pictures here' },
     // A multiple of 32 (the model stride): checked in run(), the table holds the range.
     { key: 'imgsz', type: 'integer', min: 32, max: 8192, metavar: 'N', defaultHelp: "the model's input size; 640 with --predictions", help: 'validation letterbox size' },
@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!v.model && !v.predictions) throw usageError('give --model NAME|PATH or --predictions FILE');
   if (v.model && v.predictions) throw usageError('--model and --predictions cannot be combined');
   if (v.refine !== 'none' && v.predictions) throw usageError('--refine needs a model run, not --predictions');
-  if (v.imgsz !== undefined && v.imgsz % 32 !== 0) throw usageError(`--imgsz must be a multiple of 32, got ${v.imgsz}`);
+  if (v.imgsz !== undefined && v.imgsz % 32 !== 0) throw invalidParameterError('--imgsz', 'a multiple of 32', v.imgsz);
   await requireExistingPaths([v.data, ...(v.predictions ? [v.predictions] : [])]);
   const { evaluate } = await import('../../eval/evaluate.js');
   const report = await evaluate({

@@ -2,6 +2,8 @@
  * `animeseg models list | pull NAME [--force] [--no-verify] | path NAME | info NAME`
  * A thin layer over src/models/resolver. Licences are always shown: every model here carries its own.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { defineCommand, optionLines, type Command } from '../schema-args.js';
 import type { OptionSpec } from '../../util/option-spec.js';
@@ -12,11 +14,13 @@ import {
   findEntry,
   findLocal,
   loadManifest,
+  packageRoot,
   resolveModel,
   resolvePair,
   userManifestPath,
   type ManifestEntry,
 } from '../../models/resolver/index.js';
+import { pullWeightsEntry } from '../../train/index.js';
 
 const JSON_OPTION = { key: 'json', type: 'boolean', help: 'list/info: machine-readable output' } as const satisfies OptionSpec;
 
@@ -39,15 +43,16 @@ export const commands = { list: define('list'), pull: define('pull'), path: defi
 export const usage = `Usage: animeseg models <list | pull NAME | path NAME | info NAME> [options]
 
   list            every known model: name, kind, size, licence, where it is found (or 'no')
-  pull NAME       download NAME (or an encoder/decoder pair name, e.g. sam-vit-l) into the cache
+  pull NAME       download NAME (or an encoder/decoder pair name, e.g. sam-vit-l) into the cache;
+                  a model published as Ultralytics weights (.pt) is exported to ONNX (needs Ultralytics)
   path NAME       print the file NAME resolves to (a pair name prints encoder and decoder;
                   no download unless --download)
-  info NAME       everything the manifest says about NAME
+  info NAME       everything the manifest says about NAME, then its model card when it has one
 
 Options:
 ${optionLines([...new Set(Object.values(TABLES).flat())])}
 
-Search order: an explicit path, $ANIMESEG_MODELS (folders separated by ':'), the cache
+Search order: an explicit path, the models shipped in the package (models/), $ANIMESEG_MODELS (folders separated by ':'), the cache
 ($ANIMESEG_CACHE or ~/.cache/animeseg), then a verified download (never with ANIMESEG_OFFLINE=1: then no command, pull --force included, makes any network call). Models you register with
 'animeseg train --register' live in ${'$'}ANIMESEG_CONFIG_DIR/models.json (default ~/.config/animeseg).
 The default detection model is '${DEFAULT_MODEL}'.`;
@@ -105,6 +110,14 @@ async function pull(name: string, force: boolean, noVerify: boolean): Promise<nu
     // Licence first: the user decides with it in front of them (AGPL weights carry obligations).
     console.error(`${e.name}: licence ${e.licence}; ${formatBytes(e.size)}; ${e.url ?? 'local only'}`);
     if (!e.sha256 && !e.md5) console.error(`${e.name}: WARNING no published checksum for this file`);
+    if (e.export) {
+      // Ultralytics weights: downloaded, then exported to the ONNX that lookups by name find.
+      const r = await pullWeightsEntry(e, { force, noVerify, onLine: (l) => console.error(`  ${l}`) });
+      if (r.action === 'found') console.error(`${e.name}: already present`);
+      else console.error(`${e.name}: exported ${r.weights} to ONNX (${r.export!.command})`);
+      console.log(r.path);
+      continue;
+    }
     if (force) {
       // The verified new copy replaces the cached one atomically; a failed download leaves the old one.
       console.log((await downloadEntry(e, { noVerify })).path);
@@ -130,13 +143,24 @@ async function path(name: string, download: boolean): Promise<number> {
   return 0;
 }
 
+/** A built-in entry's model card (Markdown), or undefined when it has none. */
+async function cardText(e: ManifestEntry): Promise<string | undefined> {
+  if (!e.card || e.origin === 'user') return undefined;
+  const file = join(packageRoot(), e.card);
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new AnimesegError('IO', `the model card of '${e.name}' cannot be read: ${(err as Error).message}`, { file, hint: 'reinstall animeseg' });
+  }
+}
+
 async function info(name: string, json: boolean): Promise<number> {
   const all = await loadManifest();
   const entries = entriesFor(all, name);
   for (const e of entries) {
     const local = await findLocal(e.name, e);
     if (json) {
-      console.log(JSON.stringify({ ...e, found: local?.path ?? null, cachePath: cachedPath(e) }, null, 2));
+      console.log(JSON.stringify({ ...e, found: local?.path ?? null, cachePath: cachedPath(e), ...(e.card && { card_text: await cardText(e) }) }, null, 2));
       continue;
     }
     const lines: [string, string | undefined][] = [
@@ -150,9 +174,12 @@ async function info(name: string, json: boolean): Promise<number> {
       ['sha256', e.sha256],
       ['md5', e.md5],
       ['checksum', e.sha256 || e.md5 ? undefined : 'NONE published: pull needs --no-verify'],
+      ['export', e.export ? `the URL serves Ultralytics weights, cached as ${e.export.weights}; 'models pull' exports them to ${e.file} at imgsz ${e.export.imgsz} (needs Ultralytics)` : undefined],
       ['pair', e.pair ? `${e.pair.name} (encoder ${e.pair.encoder}, decoder ${e.pair.decoder})` : undefined],
       ['io', e.io ? JSON.stringify(e.io) : undefined],
+      ['recommended', e.recommended ? Object.entries(e.recommended).map(([k, v]) => `${k} ${v}`).join(', ') : undefined],
       ['source', e.source],
+      ['card', e.card && e.origin !== 'user' ? join(packageRoot(), e.card) : undefined],
       ['registered path', e.path],
       ['from', e.origin === 'user' ? `user manifest ${userManifestPath()}` : 'built-in manifest'],
       ['found', local ? `${local.from}: ${local.path}` : `no (would be cached at ${cachedPath(e)})`],
@@ -163,6 +190,8 @@ async function info(name: string, json: boolean): Promise<number> {
         .map(([k, v]) => `${k.padEnd(16)}${v}`)
         .join('\n'),
     );
+    const card = await cardText(e);
+    if (card) console.log(`\n${card.trimEnd()}`);
     if (entries.length > 1) console.log('');
   }
   return 0;

@@ -2,12 +2,14 @@
  * animeseg segment: cut characters out of images. A thin layer over createSegmenter + runBatch.
  */
 import { resolve } from 'node:path';
-import { AnimesegError } from '../../errors.js';
+import { AnimesegError, invalidParameterError } from '../../errors.js';
 import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand, type ValuesOf } from '../schema-args.js';
 import { DEVICE_OPTION } from '../run-options.js';
-import { detectSettingsJson, parseClassList, resolveClassIds, SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
-import { createSegmenter, type DetectOptions, type RecallOptions, type RefineName } from '../../pipeline/segmenter.js';
+import { parseClassList, resolveClassIds, SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
+import { createSegmenter, type DetectOptions, type RecallOptions } from '../../pipeline/segmenter.js';
+import { detectSettingsJson } from '../../pipeline/settings.js';
+import { DEFAULT_MODEL } from '../../models/resolver/index.js';
 import { BOX_PRIORS, DEFAULT_BOX_PRIOR, type BoxPriorName } from '../../pipeline/box-prior.js';
 import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
 import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/batch.js';
@@ -16,7 +18,8 @@ import { addSummary, watchInputs } from '../../pipeline/watch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import type { CropSpec } from '../../pipeline/crops.js';
-import type { RefinerOptions } from '../../refine/index.js';
+import { flagOf } from '../../util/option-spec.js';
+import { findRefiner, REFINER_NAMES, REFINERS, refinersTaking, type RefinerFlag, type RefinerFlags, type RefinerName, type RefinerOptions } from '../../refine/index.js';
 
 const HEAD = `Usage: animeseg segment <files|folders|globs...> -o OUT [options]
        animeseg segment - [options] > cutout.png      (image on stdin, PNG cutout on stdout;
@@ -40,14 +43,14 @@ const CLI_ONLY = [
     key: 'model',
     type: 'string',
     metavar: 'NAME|PATH[,..]',
-    help: "model name from 'animeseg models list' or a .onnx path (default: yolov8n-seg-int8);\nYOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)",
+    help: `model name from 'animeseg models list' or a .onnx path (default: ${DEFAULT_MODEL}, shipped;\nyolov8n-seg-int8 for COCO classes); YOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)`,
   },
   { key: 'tta', type: 'enum', choices: ['none', 'flip'], default: 'none', defaultHelp: '', metavar: 'flip', help: 'also run the models on the mirrored image (recall aid)' },
   { key: 'tiles', type: 'boolean', help: 'also run the models on 2x2 overlapping tiles (small characters)' },
   { key: 'second_pass', type: 'boolean', help: 'also run the models on the largest salient region nothing was found in' },
   // No default value: absent, the segmenter picks it (DEFAULT_BOX_PRIOR, for detection-only models).
   { key: 'box_prior', type: 'enum', choices: BOX_PRIORS, defaultHelp: DEFAULT_BOX_PRIOR, metavar: 'NAME', help: 'coarse mask for boxes of detection-only models: colour | ellipse | box' },
-  // The SAM options stay undefined when absent: given without --refine vote|box they are a mistake (samRefineOptions).
+  // The SAM options stay undefined when absent: given with a refiner that does not take them they are a mistake (refinerOptionsFromFlags).
   { key: 'sam_model', type: 'string', defaultHelp: 'sam-vit-b', metavar: 'NAME', help: "SAM encoder/decoder pair for vote|box from 'animeseg models list'" },
   { key: 'sam_encoder', type: 'string', metavar: 'PATH', help: 'a SAM encoder .onnx (with --sam-decoder, instead of --sam-model)' },
   { key: 'sam_decoder', type: 'string', metavar: 'PATH', help: 'a SAM decoder .onnx' },
@@ -110,10 +113,8 @@ export const SEGMENT_TABLE = [
   {
     ...shared('refine'),
     defaultHelp: '',
-    help: `none | regions | vote | box (default none; regions with a detection-only model):
-  regions  weight-free colour over-segmentation fused by vote (no extra model)
-  vote     Segment Anything automatic masks fused by vote (the original method; slow)
-  box      Segment Anything prompted with each YOLO box and points`,
+    // One line per refiner from the registry (none is the default, said in the first line).
+    help: [`${REFINER_NAMES.join(' | ')} (default none; regions with a detection-only model):`, ...REFINERS.filter((r) => r.name !== 'none').map((r) => `  ${r.name.padEnd(7)}  ${r.description}`)].join('\n'),
   },
   own('tta'),
   own('tiles'),
@@ -176,25 +177,20 @@ export const usage = command.usage;
 export type SegmentOutputValues = ValuesOf<typeof SEGMENT_OUTPUT_OPTIONS>;
 
 /**
- * Refiner options from the SAM flags. SAM flags only make sense with vote|box: given with
- * another mode they are a mistake the user should hear about rather than have ignored.
+ * Refiner options from the refiner flags. Each refiner's descriptor names the flags it takes: given with
+ * another refiner they are a mistake the user should hear about rather than have ignored.
  */
-function samRefineOptions(v: SegmentOutputValues, refine: RefineName): RefinerOptions {
-  const samFlags = (['sam-model', 'sam-encoder', 'sam-decoder', 'sam-preset', 'box-points'] as const).filter((k) => v[k] !== undefined);
-  if (samFlags.length > 0 && refine !== 'vote' && refine !== 'box') {
-    throw new AnimesegError('BAD_OPTION', `--${samFlags[0]} needs --refine vote or --refine box`);
+function refinerOptionsFromFlags(v: SegmentOutputValues, refine: RefinerName): RefinerOptions {
+  const refiner = findRefiner(refine);
+  const flags: RefinerFlags = { sam_model: v['sam-model'], sam_encoder: v['sam-encoder'], sam_decoder: v['sam-decoder'], sam_preset: v['sam-preset'], box_points: v['box-points'] };
+  for (const [flag, value] of Object.entries(flags) as [RefinerFlag, unknown][]) {
+    if (value === undefined || refiner?.options.includes(flag)) continue;
+    throw new AnimesegError('BAD_OPTION', `--${flagOf(flag)} needs ${refinersTaking(flag).map((n) => `--refine ${n}`).join(' or ')}`);
   }
-  if ((v['sam-encoder'] === undefined) !== (v['sam-decoder'] === undefined)) {
+  if ((flags.sam_encoder === undefined) !== (flags.sam_decoder === undefined)) {
     throw new AnimesegError('BAD_OPTION', '--sam-encoder and --sam-decoder go together', { hint: 'or name a pair with --sam-model' });
   }
-  const preset = v['sam-preset'];
-  if (preset !== undefined && refine !== 'vote') throw new AnimesegError('BAD_OPTION', '--sam-preset needs --refine vote');
-  if (v['box-points'] !== undefined && refine !== 'box') throw new AnimesegError('BAD_OPTION', '--box-points needs --refine box');
-  const models = { model: v['sam-model'], encoder: v['sam-encoder'], decoder: v['sam-decoder'] };
-  const opts: RefinerOptions = {};
-  if (refine === 'vote') opts.sam = { ...models, preset, progress: true };
-  if (refine === 'box') opts.box = { ...models, points: v['box-points'] };
-  return opts;
+  return refiner?.fromFlags?.(flags) ?? {};
 }
 
 /** --crops square|N, --crop-bg transparent|COLOR, --crop-margin F (the last two need --crops). */
@@ -205,21 +201,16 @@ function cropOptions(v: SegmentOutputValues): CropSpec | undefined {
     return undefined;
   }
   const side = /^\d+$/.test(v.crops) ? Number(v.crops) : NaN;
-  if (v.crops !== 'square' && !(side >= 16 && side <= 8192)) throw usageError(`--crops must be square or a side in pixels from 16 to 8192 (e.g. 512), got '${v.crops}'`);
+  if (v.crops !== 'square' && !(side >= 16 && side <= 8192)) throw invalidParameterError('--crops', 'square or a side in pixels from 16 to 8192 (e.g. 512)', v.crops);
   const size = v.crops === 'square' ? 'square' : side;
-  const bg = v['crop-bg'] === undefined || v['crop-bg'].trim().toLowerCase() === 'transparent' ? undefined : parseColor(v['crop-bg']);
+  const bg = v['crop-bg'] === undefined || v['crop-bg'].trim().toLowerCase() === 'transparent' ? undefined : parseColor(v['crop-bg'], '--crop-bg');
   // margin 0 written out when absent (CropSpec's own default): it is part of the settings hash of earlier runs.
   return { size, bg, margin: v['crop-margin'] ?? 0 };
 }
 
 /** '--classes 0,2' or '--classes person,cat' (names need the model, so they resolve after loading). */
 function parseClasses(v: string | undefined): (number | string)[] | 'all' | undefined {
-  if (v === undefined) return undefined;
-  try {
-    return parseClassList(v);
-  } catch (e) {
-    throw usageError(`--${(e as Error).message}`);
-  }
+  return v === undefined ? undefined : parseClassList(v, '--classes');
 }
 
 async function readStdin(): Promise<Uint8Array> {
@@ -237,12 +228,12 @@ export function segmentSettings(v: SegmentOutputValues) {
   const detect: DetectOptions = { conf: v.conf, iou: v.iou, maxDet: v['max-det'], agnostic: v.agnostic };
   const classList = parseClasses(v.classes);
   // The refiner as given (undefined: the model's default, e.g. for detection-only models).
-  const refineGiven: RefineName | undefined = v.refine;
-  const refine: RefineName = refineGiven ?? 'none';
-  const refineOptions = samRefineOptions(v, refine);
+  const refineGiven: RefinerName | undefined = v.refine;
+  const refine: RefinerName = refineGiven ?? 'none';
+  const refineOptions = refinerOptionsFromFlags(v, refine);
   const softEdge = v['soft-edge'];
   const format = v.format;
-  const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color']) : undefined;
+  const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color'], '--bg-color') : undefined;
   const crops = cropOptions(v);
   if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
   const outputs = { format, overlay: v.overlay, instances: v.instances, onlyMask: v['only-mask'], bgColor, crop: v.crop, crops, skipEmpty: v['skip-empty'] };
@@ -292,7 +283,7 @@ export async function run(argv: string[]): Promise<number> {
       const bytes = await readStdin();
       const r = await seg.segment(bytes, { file: '<stdin>' });
       if (v.json) {
-        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detectSettingsJson(detect), refine: seg.info.refine } })));
+        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detectSettingsJson(r.settings), refine: seg.info.refine } })));
         return 0;
       }
       const alpha = resultAlpha(r);

@@ -5,7 +5,7 @@ import { usageError } from '../args.js';
 import { defineCommand, readNumber } from '../schema-args.js';
 import { AnimesegError } from '../../errors.js';
 import { DEFAULT_MODEL } from '../../models/resolver/index.js';
-import { REFINE_NAMES } from '../../pipeline/options.js';
+import { REFINER_NAMES } from '../../refine/index.js';
 import type { OptionSpec } from '../../util/option-spec.js';
 import { DEVICE_OPTION } from '../run-options.js';
 
@@ -22,7 +22,7 @@ and the page at / (upload, overlay, toggle characters, compare edges, download; 
     { key: 'host', type: 'string', default: '127.0.0.1', metavar: 'HOST', help: 'address to listen on; 0.0.0.0 exposes it to the network' },
     { key: 'port', type: 'integer', default: 7860, min: 0, max: 65535, metavar: 'N', help: 'port; 0 = any free port' },
     { key: 'model', type: 'string', metavar: 'NAME|PATH', defaultHelp: DEFAULT_MODEL, help: "YOLO-seg model; see 'animeseg models list'" },
-    { key: 'refine', type: 'enum', choices: REFINE_NAMES, default: 'none', metavar: 'MODE', help: `default refinement for requests that do not say: ${REFINE_NAMES.join(' | ')}` },
+    { key: 'refine', type: 'enum', choices: REFINER_NAMES, default: 'none', metavar: 'MODE', help: `default refinement for requests that do not say: ${REFINER_NAMES.join(' | ')}` },
     { key: 'max-upload-mb', type: 'number', default: 20, min: 0.001, max: 4096, metavar: 'N', help: 'largest upload in MiB -> 413 beyond' },
     { key: 'max-pixels', type: 'integer', default: 40_000_000, min: 1, max: 2 ** 31, metavar: 'N', help: 'largest image in pixels -> 413 beyond' },
     {

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { AnimesegError } from '../../errors.js';
+import { AnimesegError, invalidParameterError } from '../../errors.js';
 import { TEMP_PREFIX, writeFileAtomic } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { listInputImages } from '../files.js';
@@ -76,12 +76,12 @@ async function removeStaleTemps(dir: string): Promise<void> {
 
 export function validateParams(p: SynthParams): void {
   const range = (name: string, r: [number, number], lo: number, hi: number) => {
-    if (!(r[0] >= lo && r[1] <= hi && r[0] <= r[1])) throw new AnimesegError('BAD_OPTION', `--${name} must be a range a-b within [${lo}, ${hi}], got ${r.join('-')}`);
+    if (!(r[0] >= lo && r[1] <= hi && r[0] <= r[1])) throw invalidParameterError(`--${name}`, `a range a-b within [${lo}, ${hi}]`, r.join('-'));
   };
   const prob = (name: string, v: number) => {
-    if (!(v >= 0 && v <= 1)) throw new AnimesegError('BAD_OPTION', `--${name} must be a probability in [0, 1], got ${v}`);
+    if (!(v >= 0 && v <= 1)) throw invalidParameterError(`--${name}`, 'a probability in [0, 1]', v);
   };
-  if (!Number.isInteger(p.maxForegrounds) || p.maxForegrounds < 1 || p.maxForegrounds > 255) throw new AnimesegError('BAD_OPTION', '--max-fg must be an integer in [1, 255]');
+  if (!Number.isInteger(p.maxForegrounds) || p.maxForegrounds < 1 || p.maxForegrounds > 255) throw invalidParameterError('--max-fg', 'a whole number in [1, 255]', p.maxForegrounds);
   prob('crop', p.cropProb);
   prob('flip', p.flipProb);
   prob('grayscale', p.grayscaleProb);
@@ -91,10 +91,10 @@ export function validateParams(p: SynthParams): void {
   range('jitter', p.jitter, 0, 5);
   range('resample-range', p.resampleRange, 0.05, 1);
   range('jpeg-quality', p.jpegQuality, 1, 100);
-  if (!(p.rotate >= 0 && p.rotate <= 180)) throw new AnimesegError('BAD_OPTION', '--rotate must be in [0, 180] degrees');
-  if (!(p.noise >= 0 && p.noise <= 255)) throw new AnimesegError('BAD_OPTION', '--noise must be in [0, 255]');
-  if (!(p.epsilon >= 0 && p.epsilon <= 1)) throw new AnimesegError('BAD_OPTION', '--epsilon must be in [0, 1] px (labels follow the boundary within 1 px)');
-  if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > 2 ** 53) throw new AnimesegError('BAD_OPTION', '--seed must be a non-negative integer');
+  if (!(p.rotate >= 0 && p.rotate <= 180)) throw invalidParameterError('--rotate', 'in [0, 180] degrees', p.rotate);
+  if (!(p.noise >= 0 && p.noise <= 255)) throw invalidParameterError('--noise', 'in [0, 255]', p.noise);
+  if (!(p.epsilon >= 0 && p.epsilon <= 1)) throw invalidParameterError('--epsilon', 'in [0, 1] px (labels follow the boundary within 1 px)', p.epsilon);
+  if (!Number.isInteger(p.seed) || p.seed < 0 || p.seed > 2 ** 53) throw invalidParameterError('--seed', 'a whole number >= 0', p.seed);
 }
 
 export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
@@ -102,8 +102,8 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const params: SynthParams = { ...DEFAULT_PARAMS, ...opts.params };
   validateParams(params);
-  if (!Number.isInteger(opts.count) || opts.count < 1) throw new AnimesegError('BAD_OPTION', '--count must be a positive integer');
-  if (!(opts.val >= 0 && opts.val < 1)) throw new AnimesegError('BAD_OPTION', '--val must be a fraction in [0, 1)');
+  if (!Number.isInteger(opts.count) || opts.count < 1) throw invalidParameterError('--count', 'a whole number >= 1', opts.count);
+  if (!(opts.val >= 0 && opts.val < 1)) throw invalidParameterError('--val', 'a fraction in [0, 1)', opts.val);
   const out = resolve(opts.out);
 
   const fgAll = await listInputImages(opts.fg, 'foreground (--fg)');

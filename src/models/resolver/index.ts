@@ -1,5 +1,5 @@
-/** Model manifest, resolver (explicit path > $ANIMESEG_MODELS > cache > download) and downloader. */
-export { DEFAULT_MODEL, resolveModel, resolvePair, downloadEntry, findLocal, cacheDir, cachedPath, modelsDirs } from './resolve.js';
+/** Model manifest, resolver (explicit path > shipped in the package > $ANIMESEG_MODELS > cache > download) and downloader. */
+export { DEFAULT_MODEL, resolveModel, resolvePair, downloadEntry, downloadedFile, findLocal, cacheDir, cachedPath, bundledPath, modelsDirs } from './resolve.js';
 export type { ResolveOptions, ResolvedModel, ResolvedFrom } from './resolve.js';
 export { downloadFile } from './download.js';
 export { isOffline } from './offline.js';
@@ -14,6 +14,7 @@ export {
   userManifestPath,
   configDir,
   builtinManifestPath,
+  packageRoot,
   MODEL_KINDS,
 } from './manifest.js';
-export type { ManifestEntry, Manifest, ModelKind, ModelPair } from './manifest.js';
+export type { ManifestEntry, Manifest, ModelKind, ModelPair, WeightsExport } from './manifest.js';

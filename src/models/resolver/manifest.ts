@@ -56,7 +56,7 @@ export interface ManifestEntry {
   /** Lower-case hex. At least one of sha256/md5 unless `unverified` (md5 where that is all the publisher gives). */
   sha256?: string;
   md5?: string;
-  /** Bytes; absent when not known from a trustworthy source. */
+  /** Bytes (of the download: for an `export` entry, its weights); absent when not known from a trustworthy source. */
   size?: number;
   licence: string;
   description: string;
@@ -70,15 +70,46 @@ export interface ManifestEntry {
   source?: string;
   /** Local models (train --register): absolute path of the ONNX file. */
   path?: string;
+  /**
+   * Built-in models shipped inside the package: the file's path relative to the package root
+   * (e.g. `models/animeseg-char-n416.onnx`). Found before any folder, cache or download.
+   */
+  bundled?: string;
+  /** The model card (Markdown), relative to the package root; `models info` prints it. */
+  card?: string;
+  /**
+   * Settings the model's authors recommend, used where the user gives none (explicit options win;
+   * see src/pipeline/settings.ts). The ONNX metadata `recommended_conf` says the same from inside the file.
+   */
+  recommended?: { conf?: number; iou?: number };
   /** Where the entry was read from: the package manifest or the user's. Set at load time. */
   origin?: 'builtin' | 'user';
   /** Free-form extras, e.g. training facts of a registered model. */
   extra?: Record<string, unknown>;
+  /**
+   * The URL serves Ultralytics weights (.pt), not ONNX: `models pull` downloads them as `weights` (into the
+   * cache) and exports `file` from them through Ultralytics at `imgsz` (src/train/pull-weights.ts). The
+   * resolver never downloads such an entry by itself: it cannot export (that needs Ultralytics).
+   */
+  export?: WeightsExport;
+}
+
+export interface WeightsExport {
+  /** Cache file name of the downloaded weights (a bare `.pt` name). */
+  weights: string;
+  /** Export input size (a multiple of 32, the model stride). */
+  imgsz: number;
 }
 
 export interface Manifest {
   version: 1;
   models: ManifestEntry[];
+}
+
+/** The package root: the folder of the built-in models.json (bundled models and cards are relative to it). */
+let rootCache: string | undefined;
+export function packageRoot(): string {
+  return (rootCache ??= dirname(builtinManifestPath()));
 }
 
 /** The package's own models.json (repo root), found relative to this file in src/ and in dist/. */
@@ -133,9 +164,27 @@ export function validateEntry(raw: unknown, file: string, index: number): Manife
   if (e.size !== undefined && !(Number.isInteger(e.size) && (e.size as number) > 0)) throw bad(`'size' must be a positive integer`);
   if (e.url !== undefined && (typeof e.url !== 'string' || !/^https?:\/\//.test(e.url))) throw bad(`'url' must be an http(s) URL`);
   if (e.path !== undefined && (typeof e.path !== 'string' || !isAbsolute(e.path))) throw bad(`'path' must be an absolute path`);
-  if (e.url === undefined && e.path === undefined) throw bad(`needs a 'url' to download from or a local 'path'`);
+  for (const k of ['bundled', 'card'] as const) {
+    const v = e[k];
+    if (v !== undefined && (typeof v !== 'string' || v === '' || isAbsolute(v) || v.split(/[\\/]/).includes('..'))) throw bad(`'${k}' must be a path inside the package, got '${String(v)}'`);
+  }
+  if (e.recommended !== undefined) {
+    const r = e.recommended as Record<string, unknown>;
+    if (!r || typeof r !== 'object') throw bad(`'recommended' must be an object like { "conf": 0.45 }`);
+    for (const [k, v] of Object.entries(r)) {
+      if (k !== 'conf' && k !== 'iou') throw bad(`'recommended' may set conf and iou, not '${k}'`);
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw bad(`'recommended.${k}' must be a number in [0, 1]`);
+    }
+  }
+  if (e.url === undefined && e.path === undefined && e.bundled === undefined) throw bad(`needs a 'url' to download from, a local 'path' or a 'bundled' file`);
   if (e.url !== undefined && e.sha256 === undefined && e.md5 === undefined && e.unverified !== true) {
     throw bad(`has a url but no sha256/md5; mark it "unverified": true if no checksum is published`);
+  }
+  if (e.export !== undefined) {
+    const x = e.export as Record<string, unknown>;
+    if (!x || typeof x.weights !== 'string' || !/^[^\\/]+\.pt$/i.test(x.weights)) throw bad(`'export.weights' must be a bare .pt file name`);
+    if (!(Number.isInteger(x.imgsz) && (x.imgsz as number) >= 32 && (x.imgsz as number) % 32 === 0)) throw bad(`'export.imgsz' must be a positive multiple of 32`);
+    if (x.weights === e.file) throw bad(`'export.weights' must differ from 'file' (the exported ONNX)`);
   }
   if (e.pair !== undefined) {
     const p = e.pair as Record<string, unknown>;

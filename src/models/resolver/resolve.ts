@@ -3,6 +3,7 @@
  * Search order (first hit wins):
  *   1. an explicit path that exists (anything with a slash or an .onnx suffix is treated as a path);
  *   2. a registered local model's `path` (from `train --register`);
+ *   2b. a model shipped inside the package (`bundled`, e.g. the default model): no folder, cache or network;
  *   3. `$ANIMESEG_MODELS/<file>` (several folders allowed, separated like PATH);
  *   4. the cache: `$ANIMESEG_CACHE` or `~/.cache/animeseg` (`$XDG_CACHE_HOME/animeseg` when set);
  *   5. a download into the cache (checksum verified, atomic), unless downloads are off.
@@ -12,11 +13,14 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { downloadFile, type DownloadProgress } from './download.js';
-import { findEntry, loadManifest, type ManifestEntry } from './manifest.js';
+import { findEntry, loadManifest, packageRoot, type ManifestEntry } from './manifest.js';
 import { isOffline, notHereError } from './offline.js';
 
-/** The model `segment` uses when none is named: small, pinned, checksummed. */
-export const DEFAULT_MODEL = 'yolov8n-seg-int8';
+/**
+ * The model every surface uses when none is named: the project's own anime character model, shipped inside
+ * the package (models/, card models/MODEL-animeseg-char.md). The COCO model stays available by name.
+ */
+export const DEFAULT_MODEL = 'animeseg-char-n416';
 
 export interface ResolveOptions {
   /** Folder(s) searched before the cache; default `$ANIMESEG_MODELS`. */
@@ -37,7 +41,7 @@ export interface ResolveOptions {
   entries?: ManifestEntry[];
 }
 
-export type ResolvedFrom = 'path' | 'registered' | 'models-dir' | 'cache' | 'download';
+export type ResolvedFrom = 'path' | 'registered' | 'bundled' | 'models-dir' | 'cache' | 'download';
 
 export interface ResolvedModel {
   path: string;
@@ -72,6 +76,12 @@ function looksLikePath(s: string): boolean {
   return s.includes('/') || s.includes('\\') || /\.onnx$/i.test(s);
 }
 
+/** Where a built-in entry's shipped file is (whether or not it is there); undefined for other entries. */
+export function bundledPath(entry: Pick<ManifestEntry, 'bundled' | 'origin'>): string | undefined {
+  // Only the package's own manifest may point into the package.
+  return entry.bundled && entry.origin !== 'user' ? join(packageRoot(), entry.bundled) : undefined;
+}
+
 /** Where an entry would sit in the cache (whether or not it is there). */
 export function cachedPath(entry: Pick<ManifestEntry, 'file'>, opts: Pick<ResolveOptions, 'cacheDir' | 'env'> = {}): string {
   return join(opts.cacheDir ? resolvePath(opts.cacheDir) : cacheDir(opts.env), entry.file);
@@ -90,6 +100,12 @@ export async function findLocal(
     return { path: resolvePath(nameOrPath), entry, from: 'path' };
   }
   if (entry?.path && (await isFile(entry.path)) !== undefined) return { path: entry.path, entry, from: 'registered' };
+  const bundled = entry && bundledPath(entry);
+  if (bundled) {
+    // A shipped file of another size is not the one the manifest describes (a damaged install): look further.
+    const size = await isFile(bundled);
+    if (size !== undefined && (entry.size === undefined || entry.size === size)) return { path: bundled, entry, from: 'bundled' };
+  }
   // A bare file name not in the manifest (e.g. 'my-model.onnx') is still looked up in the models folders.
   const fileName = entry?.file ?? (/[\\/]/.test(nameOrPath) ? undefined : nameOrPath);
   if (fileName) {
@@ -101,7 +117,8 @@ export async function findLocal(
   if (entry) {
     const p = cachedPath(entry, opts);
     const size = await isFile(p);
-    if (size !== undefined && (entry.size === undefined || entry.size === size)) return { path: p, entry, from: 'cache' };
+    // An export entry's size and checksum are those of its weights, not of the ONNX made from them.
+    if (size !== undefined && (entry.size === undefined || entry.export || entry.size === size)) return { path: p, entry, from: 'cache' };
   }
   return undefined;
 }
@@ -130,15 +147,35 @@ export async function resolveModel(nameOrPath: string, opts: ResolveOptions = {}
       hint: 'put the file back, or register it again with `animeseg train --register` / edit the user models.json',
     });
   }
+  if (entry.bundled && !entry.url) {
+    throw new AnimesegError('MODEL_NOT_FOUND', `model '${entry.name}' ships inside the animeseg package, but its file is missing or damaged`, {
+      file: bundledPath(entry),
+      hint: 'reinstall animeseg (npm ci / npm install), or give the model file by path with --model',
+    });
+  }
+  if (entry.export) {
+    // Its download is Ultralytics weights, not a model this runtime loads: exporting needs Ultralytics,
+    // which lives above this layer (src/train), so only `models pull` fetches it.
+    throw new AnimesegError('MODEL_NOT_FOUND', `model '${entry.name}' is published as Ultralytics weights (.pt) and has not been exported to ONNX here yet`, {
+      file: cachedPath(entry, { ...opts, env }),
+      hint: `run 'animeseg models pull ${entry.name}${entry.sha256 || entry.md5 ? '' : ' --no-verify'}' (downloads the weights and exports them; needs Ultralytics with PyTorch and onnx), or put an ONNX export as ${entry.file} in $ANIMESEG_MODELS`,
+    });
+  }
   if (isOffline(env) || opts.download === false || !entry.url) {
     throw notHereError(entry, searchedFolders(entry, { ...opts, env }), isOffline(env) ? 'offline' : 'no-download');
   }
   return downloadEntry(entry, { ...opts, env });
 }
 
+/** The file a download of the entry brings: its ONNX, or for an `export` entry the weights to export from. */
+export function downloadedFile(entry: ManifestEntry): string {
+  return entry.export?.weights ?? entry.file;
+}
+
 /**
  * Download a manifest entry into the cache (replacing a cached copy atomically only once the new one is
- * verified). Used by resolveModel and by `models pull --force`.
+ * verified). Used by resolveModel and by `models pull --force`. For an `export` entry the result is the
+ * downloaded weights (`downloadedFile`), which src/train/pull-weights.ts then exports.
  */
 export async function downloadEntry(entry: ManifestEntry, opts: ResolveOptions = {}): Promise<ResolvedModel> {
   if (!entry.url) {
@@ -151,7 +188,7 @@ export async function downloadEntry(entry: ManifestEntry, opts: ResolveOptions =
   }
   const env = opts.env ?? process.env;
   if (isOffline(env)) throw notHereError(entry, searchedFolders(entry, opts), 'offline');
-  const dest = cachedPath(entry, opts);
+  const dest = cachedPath({ file: downloadedFile(entry) }, opts);
   await downloadFile({
     env,
     url: entry.url,
@@ -163,7 +200,7 @@ export async function downloadEntry(entry: ManifestEntry, opts: ResolveOptions =
     progress: opts.progress,
     label: entry.name,
     fetchImpl: opts.fetchImpl,
-    hint: `retry, or download ${entry.url} yourself and put it as ${entry.file} in $ANIMESEG_MODELS (or ${dirname(dest)})`,
+    hint: `retry, or download ${entry.url} yourself and put it as ${downloadedFile(entry)} in $ANIMESEG_MODELS (or ${dirname(dest)})`,
   });
   return { path: dest, entry, from: 'download' };
 }

@@ -39,6 +39,13 @@ export interface SamProposer extends SegmentProposer {
   readonly generator: AutomaticMaskGenerator;
   /** Timings of the last propose() call. */
   lastTimings?: AmgTimings;
+  /** Set when the last propose() call ran degraded (a single-mask decoder export): for NAME.json and the summary. */
+  lastNotes?: string[];
+}
+
+/** The note a result carries when the decoder gave one mask per point instead of SAM's three. */
+export function singleMaskNote(decoderPath: string): string {
+  return `the SAM decoder ${decoderPath} returns one mask per prompt (exported with return_single_mask), so the automatic mask generator used 1 mask per point instead of 3 and finds fewer segments than the original method; export the decoder with return_single_mask=False`;
 }
 
 /** The AMG as a SegmentProposer: one full-size mask per SAM segment. */
@@ -74,6 +81,7 @@ export async function createSamProposer(opts: SamProposerOptions = {}): Promise<
     async propose(image: RawImage): Promise<Mask[]> {
       const r = await generator.generate(image);
       proposer.lastTimings = r.timings;
+      proposer.lastNotes = r.masksPerPrompt === 1 ? [singleMaskNote(sam.decoder.path)] : undefined;
       return r.segments.map((s) => s.mask);
     },
     async dispose() {

@@ -9,10 +9,11 @@
 import type { RawImage } from '../../../image/types.js';
 import type { Box, Mask, Rle } from '../../../mask/types.js';
 import { encodeRle } from '../../../mask/rle.js';
-import { AnimesegError } from '../../../errors.js';
+import { AnimesegError, invalidParameterError } from '../../../errors.js';
 import type { SamEncoder } from '../encoder.js';
 import type { SamDecoder } from '../decoder.js';
-import { applyCoords, getPreprocessShape, resizeBilinearPil } from '../transforms.js';
+import { applyCoords } from '../transforms.js';
+import { resizeBilinearU8, shrinkToMaxSide } from '../../../image/resize.js';
 import { buildAllLayerPointGrids } from './grid.js';
 import { boxArea, boxXyxyToXywh, generateCropBoxes } from './crops.js';
 import { isBoxNearCropEdge, maskBoxInclusive } from './filters.js';
@@ -110,6 +111,11 @@ export interface AmgTimings {
 export interface AmgResult {
   segments: AmgSegment[];
   timings: AmgTimings;
+  /**
+   * Masks the decoder gave per prompt point: 3 (the multimask outputs, as SAM's AMG uses) or 1 with an export
+   * made with return_single_mask (fewer segments than the original method finds); 0 if nothing was decoded.
+   */
+  masksPerPrompt: number;
 }
 
 /** SAM's MaskData in columnar form. */
@@ -153,22 +159,22 @@ function catRecords(a: Records, b: Records): void {
 }
 
 export function validateAmgOptions(o: AmgOptions): void {
-  const bad = (what: string) => {
-    throw new AnimesegError('BAD_OPTION', `AMG option ${what}`);
+  const bad = (name: string, expected: string, actual: unknown) => {
+    throw invalidParameterError(`AMG option ${name}`, expected, actual);
   };
-  if ((o.pointsPerSide === null) === (o.pointGrids === null)) bad('pointsPerSide / pointGrids: exactly one must be given');
-  if (o.pointsPerSide !== null && (!Number.isInteger(o.pointsPerSide) || o.pointsPerSide < 1)) bad(`pointsPerSide must be a positive integer, got ${o.pointsPerSide}`);
-  if (!Number.isInteger(o.pointsPerBatch) || o.pointsPerBatch < 1) bad(`pointsPerBatch must be a positive integer, got ${o.pointsPerBatch}`);
-  if (!Number.isInteger(o.cropNLayers) || o.cropNLayers < 0) bad(`cropNLayers must be an integer >= 0, got ${o.cropNLayers}`);
-  if (!Number.isInteger(o.cropNPointsDownscaleFactor) || o.cropNPointsDownscaleFactor < 1) bad(`cropNPointsDownscaleFactor must be an integer >= 1`);
+  if ((o.pointsPerSide === null) === (o.pointGrids === null)) throw new AnimesegError('BAD_OPTION', 'AMG option pointsPerSide / pointGrids: exactly one must be given');
+  if (o.pointsPerSide !== null && (!Number.isInteger(o.pointsPerSide) || o.pointsPerSide < 1)) bad('pointsPerSide', 'a positive integer', o.pointsPerSide);
+  if (!Number.isInteger(o.pointsPerBatch) || o.pointsPerBatch < 1) bad('pointsPerBatch', 'a positive integer', o.pointsPerBatch);
+  if (!Number.isInteger(o.cropNLayers) || o.cropNLayers < 0) bad('cropNLayers', 'an integer >= 0', o.cropNLayers);
+  if (!Number.isInteger(o.cropNPointsDownscaleFactor) || o.cropNPointsDownscaleFactor < 1) bad('cropNPointsDownscaleFactor', 'an integer >= 1', o.cropNPointsDownscaleFactor);
   for (const k of ['predIouThresh', 'stabilityScoreThresh', 'boxNmsThresh', 'cropNmsThresh'] as const) {
-    if (!(o[k] >= 0 && o[k] <= 1)) bad(`${k} must be in [0, 1], got ${o[k]}`);
+    if (!(o[k] >= 0 && o[k] <= 1)) bad(k, 'in [0, 1]', o[k]);
   }
-  if (!(o.cropOverlapRatio >= 0 && o.cropOverlapRatio < 1)) bad(`cropOverlapRatio must be in [0, 1), got ${o.cropOverlapRatio}`);
-  if (!(o.minMaskRegionArea >= 0)) bad(`minMaskRegionArea must be >= 0`);
-  if (!(o.stabilityScoreOffset >= 0)) bad(`stabilityScoreOffset must be >= 0, got ${o.stabilityScoreOffset}`);
-  if (!(o.maxSide >= 16)) bad(`maxSide must be >= 16, got ${o.maxSide}`);
-  if (o.pointGrids && o.pointGrids.length !== o.cropNLayers + 1) bad(`pointGrids must have one grid per crop layer (${o.cropNLayers + 1})`);
+  if (!(o.cropOverlapRatio >= 0 && o.cropOverlapRatio < 1)) bad('cropOverlapRatio', 'in [0, 1)', o.cropOverlapRatio);
+  if (!(o.minMaskRegionArea >= 0)) bad('minMaskRegionArea', '>= 0', o.minMaskRegionArea);
+  if (!(o.stabilityScoreOffset >= 0)) bad('stabilityScoreOffset', '>= 0', o.stabilityScoreOffset);
+  if (!(o.maxSide >= 16)) bad('maxSide', '>= 16', o.maxSide);
+  if (o.pointGrids && o.pointGrids.length !== o.cropNLayers + 1) bad('pointGrids', `one grid per crop layer (${o.cropNLayers + 1})`, `${o.pointGrids.length} grids`);
 }
 
 export interface AmgHooks {
@@ -185,6 +191,7 @@ export class AutomaticMaskGenerator {
   private readonly warn: (msg: string) => void;
   private readonly onProgress?: (donePrompts: number, totalPrompts: number) => void;
   private promptsDone = 0;
+  private masksPerPrompt = 0;
 
   constructor(
     private readonly encoder: SamEncoder,
@@ -214,12 +221,13 @@ export class AutomaticMaskGenerator {
     const dec0 = { ms: this.decoder.runMs, runs: this.decoder.runs };
     const enc0 = this.encoder.runs;
 
-    // The seed shrinks big images before the AMG; masks are scaled back to the input size at the end.
+    // The original shrinks big images before the AMG (cv2.resize, sides int(x * scale)); masks are scaled
+    // back to the input size at the end.
     let image = input;
     const longest = Math.max(input.width, input.height);
     if (longest > o.maxSide) {
-      const [h, w] = getPreprocessShape(input.height, input.width, o.maxSide);
-      image = { data: resizeBilinearPil(input.data, input.width, input.height, input.channels, w, h), width: w, height: h, channels: input.channels };
+      const [w, h] = shrinkToMaxSide(input.width, input.height, o.maxSide);
+      image = resizeBilinearU8(input, w, h);
     }
     const W = image.width;
     const H = image.height;
@@ -227,6 +235,7 @@ export class AutomaticMaskGenerator {
     const { boxes: cropBoxes, layers } = generateCropBoxes(H, W, o.cropNLayers, o.cropOverlapRatio);
     let data = emptyRecords();
     this.promptsDone = 0;
+    this.masksPerPrompt = 0;
     const totalPrompts = cropBoxes.reduce((s, b, c) => s + (b[2] > b[0] && b[3] > b[1] ? this.grids[layers[c]].length / 2 : 0), 0);
     for (let c = 0; c < cropBoxes.length; c++) {
       // A crop can be empty on images only a few pixels wide (SAM itself would fail there): skip it.
@@ -277,7 +286,7 @@ export class AutomaticMaskGenerator {
     timings.total = performance.now() - t0;
     timings.post = Math.max(0, timings.total - timings.encoder - timings.decoder);
     timings.segments = segments.length;
-    return { segments, timings };
+    return { segments, timings, masksPerPrompt: this.masksPerPrompt };
   }
 
   private async processCrop(image: RawImage, crop: Box, layer: number, timings: AmgTimings, totalPrompts: number): Promise<Records> {
@@ -327,6 +336,7 @@ export class AutomaticMaskGenerator {
         this.onProgress?.(this.promptsDone, totalPrompts);
         const M = out.numMasks;
         let first = 0;
+        this.masksPerPrompt = M >= 4 ? M - 1 : M;
         if (M >= 4) first = 1; // index 0 is the single-mask token; the AMG uses the multimask outputs
         else if (M === 1 && !this.warnedSingle) {
           this.warnedSingle = true;

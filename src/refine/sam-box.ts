@@ -18,7 +18,7 @@ import { applyCoords } from '../models/sam/transforms.js';
 import type { SamDecoderOutput } from '../models/sam/decoder.js';
 import type { RefineTimings, TimedRefiner } from './types.js';
 
-export interface BoxRefinerOptions extends SamModelOptions {
+export interface SamBoxRefinerOptions extends SamModelOptions {
   /** Positive points per instance sampled inside its YOLO mask. Default 3. */
   points?: number;
   /** Weight of the IoU with the YOLO mask against SAM's predicted IoU when choosing an output. Default 0.5. */
@@ -32,7 +32,7 @@ export interface BoxRefinerOptions extends SamModelOptions {
   minYoloIou?: number;
 }
 
-export interface BoxRefiner extends Refiner, TimedRefiner {
+export interface SamBoxRefiner extends Refiner, TimedRefiner {
   lastTimings?: RefineTimings;
 }
 
@@ -160,7 +160,7 @@ function chooseOutput(out: SamDecoderOutput, k: number, yolo: Mask, w: number, m
   return area > 0 ? { data, width: W, height: H } : undefined;
 }
 
-export async function createBoxRefiner(opts: BoxRefinerOptions = {}): Promise<BoxRefiner> {
+export async function createSamBoxRefiner(opts: SamBoxRefinerOptions = {}): Promise<SamBoxRefiner> {
   const nPoints = opts.points ?? 3;
   const w = opts.yoloWeight ?? 0.5;
   if (!Number.isInteger(nPoints) || nPoints < 0 || nPoints > 16) {
@@ -173,7 +173,7 @@ export async function createBoxRefiner(opts: BoxRefinerOptions = {}): Promise<Bo
   const sam = await loadSam(opts);
   const { encoder, decoder } = sam;
 
-  const refiner: BoxRefiner = {
+  const refiner: SamBoxRefiner = {
     name: 'box',
     async refine(image: RawImage, instances: Instance[]): Promise<Instance[]> {
       const timings: RefineTimings = { encoder: 0, decoder: 0, select: 0, instances: instances.length };

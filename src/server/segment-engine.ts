@@ -1,10 +1,11 @@
 /**
- * What the HTTP layer needs from the segmentation library, as one small interface. The real implementation
+ * The SegmentEngine interface: what the HTTP layer needs from the segmentation library. The implementation
  * (pipeline-engine.ts) wraps createSegmenter() from src/pipeline; tests may pass their own (e.g. one that
  * wraps the real engine with a gate to hold requests in flight).
  */
 import type { RawImage } from '../image/types.js';
 import type { Instance, StageTimings } from '../pipeline/types.js';
+import type { DetectOptions, DetectSettings, ModelRecommendation } from '../pipeline/settings.js';
 
 export interface EngineInfo {
   /** Manifest name or file name of the YOLO model. */
@@ -17,23 +18,23 @@ export interface EngineInfo {
   imgsz: [number, number];
   /** Classes kept when a request does not say (e.g. [0] = person for COCO models; null = all). */
   defaultClasses: number[] | null;
+  /** Settings the model recommends where a request gives none (e.g. conf 0.45); see pipeline/settings.ts. */
+  recommended: ModelRecommendation;
 }
 
 export interface RefinerInfo {
   name: string;
   description: string;
+  /** It runs in the page too (its descriptor's inBrowser); the page offers only these in in-browser mode. */
+  in_browser: boolean;
   /** false once creating it failed (the reason says why, e.g. no SAM model on this machine). */
   available: boolean;
   reason?: string;
 }
 
-export interface SegmentParams {
+/** One request's settings: the detection options as given (absent = the model's or the table's default). */
+export interface SegmentParams extends DetectOptions {
   refine?: string;
-  conf?: number;
-  iou?: number;
-  maxDet?: number;
-  agnostic?: boolean;
-  classes?: number[] | 'all';
   /** Add a soft alpha (guided filter) to instances that have none. */
   softEdge?: boolean;
 }
@@ -47,6 +48,8 @@ export interface EngineResult {
   timings: StageTimings;
   /** The refinement actually applied. */
   refine: string;
+  /** The detection settings actually used, and where each came from. */
+  settings: DetectSettings;
 }
 
 export interface SegmentEngine {

@@ -15,7 +15,7 @@ const LAYERS = [
   ['models'], //                 onnx, resolver, yolo, sam
   ['refine'], //                 none | regions | vote | box, soft edges
   ['pipeline'], //               createSegmenter, outputs, batch runner
-  ['data', 'browser'], //        datasets; the in-browser entry
+  ['data', 'browser', 'curate'], // datasets; the in-browser entry; dataset curation (training sets)
   ['eval'], //                   uses data (dataset layout)
   ['train'], //                  uses data and eval
   ['queue'], //                  scale-out workers over the pipeline

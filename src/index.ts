@@ -116,6 +116,37 @@ export { checkDataset } from './data/check.js';
 export { mergeDatasets } from './data/merge.js';
 export { previewDataset } from './data/preview.js';
 export { fg2mask } from './data/fg2mask.js';
+export {
+  curateDataset,
+  decide,
+  discoverItems,
+  loadSource,
+  analyseItem,
+  imageHashes,
+  hamming,
+  groupNearDuplicates,
+  colourfulness,
+  sharpness,
+  borderCut,
+  framePicture,
+  pickBucket,
+  loadTagger,
+  selectTags,
+  captionOf,
+  indexFile,
+  writeContactSheet,
+  CURATE_STEPS,
+  SDXL_BUCKETS,
+  DEFAULT_DEDUP,
+  type CurateOptions,
+  type CurateReport,
+  type CurateFilters,
+  type DedupSpec,
+  type ItemAnalysis,
+  type FrameSpec,
+  type LayoutSpec,
+  type Tagger,
+} from './curate/index.js';
 export { evaluate, type EvaluateOptions, type EvaluateReport } from './eval/index.js';
 export { train, exportOnnx, findUltralytics, type TrainOptions, type TrainResult } from './train/index.js';
 

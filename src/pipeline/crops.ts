@@ -31,15 +31,27 @@ export interface CropGeometry {
  * longer side); centred on the bounds (an odd leftover pixel goes right/below).
  */
 export function cropGeometry(bounds: readonly [number, number, number, number], spec: Pick<CropSpec, 'size' | 'margin'>): CropGeometry {
+  const g = frameGeometry(bounds, 1, spec.margin ?? 0);
+  return { region: g.region, side: g.width, out: spec.size === 'square' ? g.width : spec.size };
+}
+
+/**
+ * The region of aspect `aspect` (width / height) around pixel bounds: the bounds plus round(margin x longer
+ * side) on each edge, widened along one axis to the aspect, centred (an odd leftover pixel goes right/below).
+ * Aspect 1 is the square of cropGeometry; dataset framing (src/curate) asks for aspect buckets.
+ */
+export function frameGeometry(bounds: readonly [number, number, number, number], aspect: number, margin: number): { region: [number, number, number, number]; width: number; height: number } {
   const [x0, y0, x1, y1] = bounds;
   const w = x1 - x0;
   const h = y1 - y0;
-  const long = Math.max(w, h);
-  const m = Math.round((spec.margin ?? 0) * long);
-  const side = long + 2 * m;
-  const sx = x0 - Math.floor((side - w) / 2);
-  const sy = y0 - Math.floor((side - h) / 2);
-  return { region: [sx, sy, sx + side, sy + side], side, out: spec.size === 'square' ? side : spec.size };
+  const m = Math.round(margin * Math.max(w, h));
+  let fw = w + 2 * m;
+  let fh = h + 2 * m;
+  if (fw / fh > aspect) fh = Math.max(fh, Math.round(fw / aspect));
+  else fw = Math.max(fw, Math.round(fh * aspect));
+  const sx = x0 - Math.floor((fw - w) / 2);
+  const sy = y0 - Math.floor((fh - h) / 2);
+  return { region: [sx, sy, sx + fw, sy + fh], width: fw, height: fh };
 }
 
 /** Part of region inside a width x height image, or null. */
@@ -54,23 +66,33 @@ function clipRegion(r: readonly number[], width: number, height: number): [numbe
 /** The crop picture of one character: `alpha` is its alpha plane (full image size), `bounds` its pixel bounds. */
 export async function renderCrop(image: RawImage, alpha: Uint8Array, bounds: readonly [number, number, number, number], spec: CropSpec): Promise<RawImage> {
   const g = cropGeometry(bounds, spec);
-  const cn = spec.bg ? 3 : 4;
-  const canvas = new Uint8Array(g.side * g.side * cn);
-  if (spec.bg) for (let p = 0; p < canvas.length; p += 3) canvas.set(spec.bg, p);
-  const inside = clipRegion(g.region, image.width, image.height);
+  return renderRegion(image, alpha, g.region, g.out, g.out, spec.bg);
+}
+
+/**
+ * The pixels of a source region (which may reach outside the image: background there) with the cutout of
+ * `alpha` in it, scaled to outW x outH; `bg` undefined = transparent (RGBA), else RGB on that colour.
+ */
+export async function renderRegion(image: RawImage, alpha: Uint8Array, region: readonly [number, number, number, number], outW: number, outH: number, bg?: Rgb): Promise<RawImage> {
+  const rw = region[2] - region[0];
+  const rh = region[3] - region[1];
+  const cn = bg ? 3 : 4;
+  const canvas = new Uint8Array(rw * rh * cn);
+  if (bg) for (let p = 0; p < canvas.length; p += 3) canvas.set(bg, p);
+  const inside = clipRegion(region, image.width, image.height);
   if (inside) {
-    const part = cutout(image, alpha, { region: inside, bgColor: spec.bg });
-    const ox = inside[0] - g.region[0];
-    const oy = inside[1] - g.region[1];
+    const part = cutout(image, alpha, { region: inside, bgColor: bg });
+    const ox = inside[0] - region[0];
+    const oy = inside[1] - region[1];
     for (let y = 0; y < part.height; y++) {
-      canvas.set(part.data.subarray(y * part.width * cn, (y + 1) * part.width * cn), ((oy + y) * g.side + ox) * cn);
+      canvas.set(part.data.subarray(y * part.width * cn, (y + 1) * part.width * cn), ((oy + y) * rw + ox) * cn);
     }
   }
-  if (g.out === g.side) return { data: canvas, width: g.side, height: g.side, channels: cn };
+  if (outW === rw && outH === rh) return { data: canvas, width: rw, height: rh, channels: cn };
   // Lanczos scaling; sharp premultiplies alpha for RGBA so transparent pixels do not bleed dark fringes.
-  const { data } = await sharp(canvas, { raw: { width: g.side, height: g.side, channels: cn } })
-    .resize(g.out, g.out, { kernel: 'lanczos3' })
+  const { data } = await sharp(canvas, { raw: { width: rw, height: rh, channels: cn } })
+    .resize(outW, outH, { kernel: 'lanczos3', fit: 'fill' })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: g.out, height: g.out, channels: cn };
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: outW, height: outH, channels: cn };
 }

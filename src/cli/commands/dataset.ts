@@ -4,6 +4,7 @@ import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand, optionLines, type Command } from '../schema-args.js';
 import { SPLITS, type SplitName } from '../../data/yaml.js';
 import type { OptionSpec } from '../../util/option-spec.js';
+import * as curate from './dataset-curate.js';
 
 const JSON_OPTION = { key: 'json', type: 'boolean', help: 'print the result as JSON instead of the text report' } as const satisfies OptionSpec;
 
@@ -57,6 +58,7 @@ labels/SPLIT, data.yaml with val = train).`,
       JSON_OPTION,
     ],
   },
+  curate: { synopsis: curate.synopsis, about: curate.about, options: curate.options },
 } as const satisfies Record<string, { synopsis: string; about: string; options: readonly OptionSpec[] }>;
 
 type SubName = keyof typeof SUBCOMMANDS;
@@ -70,7 +72,7 @@ const define = <K extends SubName>(name: K): Command<(typeof SUBCOMMANDS)[K]['op
   const s = SUBCOMMANDS[name];
   return defineCommand({ name: `dataset ${name}`, head: `Usage: animeseg dataset ${name} ${s.synopsis}\n\n${about(name, s.about)}`, options: s.options, positionals: true });
 };
-export const commands = { check: define('check'), merge: define('merge'), preview: define('preview'), 'from-results': define('from-results') };
+export const commands = { check: define('check'), merge: define('merge'), preview: define('preview'), 'from-results': define('from-results'), curate: curate.command };
 
 export const usage = `Usage:
 ${NAMES.map((n) => `  animeseg dataset ${n} ${SUBCOMMANDS[n].synopsis}`).join('\n')}
@@ -142,5 +144,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     return r.missingImages.length > 0 ? 1 : 0;
   }
+  if (sub === 'curate') return curate.run(rest);
   throw usageError(sub ? `unknown dataset sub-command '${sub}'` : 'missing sub-command', `one of: ${NAMES.join(', ')}`);
 }

@@ -21,7 +21,10 @@ export type ModelKind =
   | 'efficientsam-encoder'
   | 'efficientsam-decoder'
   | 'mobilesam-encoder'
-  | 'mobilesam-decoder';
+  | 'mobilesam-decoder'
+  /** WD14 image tagger (NHWC BGR input, one sigmoid per tag) and its selected_tags.csv (dataset curate captions). */
+  | 'wd-tagger'
+  | 'wd-tagger-tags';
 
 export const MODEL_KINDS: readonly ModelKind[] = [
   'yolo-seg',
@@ -32,6 +35,8 @@ export const MODEL_KINDS: readonly ModelKind[] = [
   'efficientsam-decoder',
   'mobilesam-encoder',
   'mobilesam-decoder',
+  'wd-tagger',
+  'wd-tagger-tags',
 ];
 
 /** Encoder/decoder models come in pairs; both members carry the same `pair`. */

@@ -268,6 +268,16 @@ export async function latestRecord(folder: OutputFolder, outDir: string, name: s
   return { record: await recordFromJson(folder, outputPaths(outDir, name, opts.format ?? 'png'), name, opts), fromManifest: false };
 }
 
+/**
+ * The 'failed' record of an image. It keeps the claim on every file an earlier attempt wrote: the latest
+ * record's outputs whatever its status (an earlier result, this attempt's 'writing' line, or an earlier
+ * failure that carried the claim on), so no number of failures turns the tool's files into "a user's".
+ */
+export function failedRecord(folder: OutputFolder, f: { input: string; name: string; reason: string; settingsHash: string }, previous?: RunRecord): RunRecord {
+  const latest = folder.manifest.latest(f.name) ?? previous;
+  return { input: f.input, name: f.name, status: 'failed', reason: f.reason, outputs: latest?.outputs ?? [], instances: 0, scores: [], areas: [], settings_hash: f.settingsHash, finished: new Date().toISOString() };
+}
+
 export interface ProcessContext {
   inputPaths: ReadonlySet<string>;
   folder: OutputFolder;
@@ -430,10 +440,7 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
         summary.failed.push({ file: item.path, message });
         progress.log(`failed: ${message}`);
         progress.tick(1, false);
-        const record: RunRecord = { input: item.path, name: item.name, status: 'failed', reason: message.split('\n')[0], outputs: [], instances: 0, scores: [], areas: [], settings_hash: hash, finished: new Date().toISOString() };
-        // A failed image keeps the claim on files of an earlier result, or of this attempt's 'writing' line.
-        const latest = manifest.latest(item.name) ?? previous;
-        if (latest && latest.status !== 'failed') record.outputs = latest.outputs;
+        const record = failedRecord(folder, { input: item.path, name: item.name, reason: message.split('\n')[0], settingsHash: hash }, previous);
         await manifest.append(record).catch(() => undefined);
         emit({ item, status: 'failed', record, outputs: [], timings: {}, redone, reason: message });
       }

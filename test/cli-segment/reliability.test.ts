@@ -88,3 +88,20 @@ test('item 2: the same through the queue step (runJob): two failed jobs keep the
     await seg.dispose();
   }
 });
+
+test('item 4: x.jpg, x.png and x-2.jpg in one folder: three images, three names, three manifest lines; a rerun redoes none', async () => {
+  const inDir = join(root, 'names-in');
+  await mkdir(inDir);
+  // Three different pictures, so a shared name would show as a source change on rerun.
+  await sharp(join(IMAGES, 'eren_1.jpg')).resize({ width: 320 }).toFile(join(inDir, 'x.jpg'));
+  await sharp(join(IMAGES, 'cirno_1.png')).resize({ width: 320 }).toFile(join(inDir, 'x.png'));
+  await sharp(join(IMAGES, 'aladdin_1.jpg')).resize({ width: 320 }).toFile(join(inDir, 'x-2.jpg'));
+  const out = join(root, 'names-out');
+  const first = cli([inDir, '-o', out, '--json']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(JSON.parse(first.stdout).done, 3);
+  const lines = await manifestLines(out);
+  assert.deepEqual(lines.map((l) => [l.name, l.input.slice(inDir.length + 1)]).sort(), [['x', 'x.jpg'], ['x-2', 'x-2.jpg'], ['x-3', 'x.png']]);
+  const again = JSON.parse(cli([inDir, '-o', out, '--json']).stdout);
+  assert.deepEqual([again.skipped, again.done, again.redone], [3, 0, { settings: 0, source: 0 }]);
+});

@@ -212,21 +212,27 @@ export function plannedOutputs(paths: ReturnType<typeof outputPaths>, opts: Outp
 }
 
 /**
- * Open the output folder for a batch, before any model loads: check it is writable, repair the manifest,
+ * Open the output folder for a batch (locked, unless the caller gives one it opened), before any model
+ * loads: check it is writable, repair the manifest,
  * remove temp files of a killed run, and refuse (unless overwrite) when an output would replace a file
  * no run record claims.
  */
 export async function prepareBatch(items: readonly InputItem[], opts: BatchOptions): Promise<OutputFolder> {
   const outDir = resolve(opts.outDir);
-  const folder = opts.folder ?? (await OutputFolder.open(outDir));
+  const folder = opts.folder ?? (await OutputFolder.open(outDir, { exclusive: true }));
   const format = opts.format ?? 'png';
   const fixed = items.flatMap((it) => plannedOutputs(outputPaths(outDir, it.name, format), { ...opts, skipEmpty: false }, 0));
-  await folder.removeStaleTemps(fixed);
-  // An output that would replace an input fails that image alone (processOne says so), not the run.
-  const inputs = new Set(items.map((i) => resolve(i.path)));
-  if (!opts.overwrite) {
-    const foreign = await folder.foreign(fixed.filter((p) => !inputs.has(p)), pathExists);
-    if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
+  try {
+    await folder.removeStaleTemps(fixed);
+    // An output that would replace an input fails that image alone (processOne says so), not the run.
+    const inputs = new Set(items.map((i) => resolve(i.path)));
+    if (!opts.overwrite) {
+      const foreign = await folder.foreign(fixed.filter((p) => !inputs.has(p)), pathExists);
+      if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
+    }
+  } catch (e) {
+    if (!opts.folder) await folder.close(); // opened (and locked) here
+    throw e;
   }
   return folder;
 }
@@ -385,10 +391,23 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   return { record, instances, outputs, timings };
 }
 
+/**
+ * Run a batch. Without `opts.folder` the output folder is opened here, locked for the run (a second run on
+ * it is refused) and closed at the end; with it, the caller holds (and closes) the folder.
+ */
 export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts: BatchOptions): Promise<BatchSummary> {
   const start = performance.now();
-  const outDir = resolve(opts.outDir);
   const folder = await prepareBatch(items, opts);
+  if (opts.folder) return runInFolder(seg, items, opts, folder, start);
+  try {
+    return await runInFolder(seg, items, opts, folder, start);
+  } finally {
+    await folder.close();
+  }
+}
+
+async function runInFolder(seg: Segmenter, items: readonly InputItem[], opts: BatchOptions, folder: OutputFolder, start: number): Promise<BatchSummary> {
+  const outDir = resolve(opts.outDir);
   const manifest = folder.manifest;
   const hash = settingsHash(await batchSettings(seg, opts));
   const inputPaths = new Set(items.map((i) => resolve(i.path)));

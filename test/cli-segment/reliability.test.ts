@@ -5,7 +5,8 @@
 // finally.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -104,4 +105,50 @@ test('item 4: x.jpg, x.png and x-2.jpg in one folder: three images, three names,
   assert.deepEqual(lines.map((l) => [l.name, l.input.slice(inDir.length + 1)]).sort(), [['x', 'x.jpg'], ['x-2', 'x-2.jpg'], ['x-3', 'x.png']]);
   const again = JSON.parse(cli([inDir, '-o', out, '--json']).stdout);
   assert.deepEqual([again.skipped, again.done, again.redone], [3, 0, { settings: 0, source: 0 }]);
+});
+
+test('item 6: a second run on a folder in use is refused, naming the first (pid, host); the lock goes with the first run', async () => {
+  const inDir = await inputs(join(root, 'lock-in'));
+  const out = join(root, 'lock-out');
+  const lock = join(out, '.animeseg.lock');
+  // The first run keeps the folder (--watch) until it is told to stop, so the second one meets it for sure.
+  const first = spawn(process.execPath, [BIN, 'segment', inDir, '-o', out, '--model', MODEL, '--progress', 'silent', '--watch'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  first.stderr.on('data', (d) => (stderr += d));
+  const ended = new Promise<number | null>((res) => first.on('close', (c) => res(c)));
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!/watching/.test(stderr)) {
+      if (Date.now() > deadline || first.exitCode !== null) assert.fail(`the first run did not start watching: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const holder = JSON.parse(await readFile(lock, 'utf8'));
+    assert.equal(holder.pid, first.pid);
+    const second = cli([inDir, '-o', out]);
+    assert.equal(second.code, 1, second.stderr);
+    assert.match(second.stderr, new RegExp(`the output folder ${out.replace(/[.]/g, '\\.')} is in use by another animeseg run \\(pid ${first.pid} on `));
+    assert.doesNotMatch(second.stderr, /refusing|\n\s+at /);
+    first.kill('SIGINT');
+    assert.equal(await ended, 0, stderr);
+  } finally {
+    if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
+  }
+  assert.equal(existsSync(lock), false, 'the lock is removed when the run ends');
+  // One line per image: the refused run did nothing; the next plain run finds everything done.
+  assert.deepEqual((await manifestLines(out)).map((l) => l.name).sort(), ['cirno_1', 'eren_1']);
+  const third = cli([inDir, '-o', out, '--json']);
+  assert.equal(third.code, 0, third.stderr);
+  assert.equal(JSON.parse(third.stdout).skipped, 2);
+  assert.deepEqual((await readdir(out)).filter((f) => f.startsWith('.')), []);
+});
+
+test('item 6: a lock left by a killed run (its process gone) is taken over', async () => {
+  const inDir = await inputs(join(root, 'stale-in'));
+  const out = join(root, 'stale-out');
+  await mkdir(out);
+  const dead = spawnSync(process.execPath, ['-e', ''], { timeout: 30_000 }).pid!;
+  await writeFile(join(out, '.animeseg.lock'), JSON.stringify({ pid: dead, host: (await import('node:os')).hostname(), started: '2026-01-01T00:00:00.000Z' }));
+  const r = cli([inDir, '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(existsSync(join(out, '.animeseg.lock')), false);
 });

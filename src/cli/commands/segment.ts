@@ -268,7 +268,8 @@ export async function run(argv: string[]): Promise<number> {
   const outDir = stdin ? '' : resolve(v.out!);
   // The output folder is checked (writable, manifest repaired) before anything else, so a wrong -o costs
   // neither a walk of the inputs nor a model load; its own outputs are never taken as inputs.
-  const folder = stdin ? undefined : await OutputFolder.open(outDir);
+  // ... and locked (OUT/.animeseg.lock): a second run on the folder is refused while this one runs.
+  const folder = stdin ? undefined : await OutputFolder.open(outDir, { exclusive: true });
   const list = (): Promise<InputItem[]> =>
     expandInputs(positionals, [outDir], { excludeFile: (p) => folder!.isOurs(p), onWarning: (m) => console.error(`animeseg segment: ${m}`) });
   const items: InputItem[] = stdin ? [] : await list().catch((e: unknown) => (v.watch && e instanceof AnimesegError && /no image matches/.test(e.message) ? [] : Promise.reject(e)));
@@ -353,5 +354,6 @@ export async function run(argv: string[]): Promise<number> {
     }
   } finally {
     await seg.dispose();
+    await folder?.close();
   }
 }

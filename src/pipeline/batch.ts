@@ -33,6 +33,7 @@ import { OutputFolder, foreignFilesError } from './output-folder.js';
 import { renderCrop, type CropSpec } from './crops.js';
 import type { RefinerOptions } from '../refine/index.js';
 import { pathExists } from '../util/exists.js';
+import { haltsWrites } from '../util/write-errors.js';
 
 export interface OutputOptions {
   format?: Exclude<ImageFormat, 'jpeg'>;
@@ -112,6 +113,10 @@ export interface BatchSummary {
   stageMs: Record<string, number>;
   /** The run manifest. */
   manifest: string;
+  /** Why the run stopped before the end (a full disk, a read-only folder): no later image was started. */
+  stopped?: string;
+  /** Problems that cost no image (the manifest could not be compacted). */
+  warnings?: string[];
 }
 
 /**
@@ -420,7 +425,7 @@ async function runInFolder(seg: Segmenter, items: readonly InputItem[], opts: Ba
     opts.onProgress?.({ ...e, finished, total: items.length });
   };
   const worker = async (): Promise<void> => {
-    while (next < items.length && !opts.signal?.aborted) {
+    while (next < items.length && !opts.signal?.aborted && summary.stopped === undefined) {
       const item = items[next++];
       let redone: ImageEvent['redone'];
       let previous: RunRecord | undefined;
@@ -461,14 +466,18 @@ async function runInFolder(seg: Segmenter, items: readonly InputItem[], opts: Ba
         progress.tick(1, false);
         const record = failedRecord(folder, { input: item.path, name: item.name, reason: message.split('\n')[0], settingsHash: hash }, previous);
         await manifest.append(record).catch(() => undefined);
+        // A full disk or a read-only folder fails every later image the same way: start no more.
+        if (haltsWrites(e) && summary.stopped === undefined) summary.stopped = (e as AnimesegError).message;
         emit({ item, status: 'failed', record, outputs: [], timings: {}, redone, reason: message });
       }
     }
   };
   const n = Math.max(1, Math.min(opts.concurrency ?? 4, items.length || 1));
   await Promise.all(Array.from({ length: n }, worker));
+  // The manifest stays valid uncompacted (per image the latest line counts), so a failure here (a full
+  // disk) is said and the summary still comes.
+  await manifest.compact().catch((e: unknown) => (summary.warnings ??= []).push(`run manifest not compacted (it stays valid): ${describeError(e).split('\n')[0]}`));
   progress.finish();
-  await manifest.compact();
   summary.empty.sort();
   summary.seconds = (performance.now() - start) / 1000;
   return summary;
@@ -489,5 +498,10 @@ export function formatSummary(s: BatchSummary): string {
     lines.push(`  (status "empty" in ${s.manifest})`);
   }
   for (const f of s.failed) lines.push(`  failed: ${f.message.split('\n')[0]}`);
+  for (const w of s.warnings ?? []) lines.push(`  warning: ${w}`);
+  if (s.stopped !== undefined) {
+    const notStarted = s.total - s.done - s.skipped - s.failed.length;
+    lines.push(`  stopped early: ${s.stopped}; ${notStarted} image(s) not started (run again once it is fixed: finished images are skipped)`);
+  }
   return lines.join('\n');
 }

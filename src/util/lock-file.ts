@@ -10,6 +10,7 @@ import { unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { AnimesegError } from '../errors.js';
 import { tempPathFor } from './atomic.js';
+import { writeError } from './write-errors.js';
 
 export interface LockHolder {
   pid: number;
@@ -88,7 +89,10 @@ export class LockFile {
 /** Create the lock file with its full content in one step; false when the name exists. */
 async function create(path: string, content: string): Promise<boolean> {
   const tmp = tempPathFor(path);
-  await writeFile(tmp, content);
+  await writeFile(tmp, content).catch(async (e: unknown) => {
+    await rm(tmp, { force: true });
+    throw writeError(e, path);
+  });
   try {
     await link(tmp, path);
     return true;

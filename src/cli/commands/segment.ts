@@ -326,7 +326,8 @@ export async function run(argv: string[]): Promise<number> {
     const t0 = performance.now();
     try {
       const summary = await runBatch(seg, items, batch);
-      if (v.watch) {
+      // A run stopped by a full disk or a read-only folder ends here, watching or not.
+      if (v.watch && summary.stopped === undefined) {
         console.error(`animeseg segment: ${formatSummary(summary)}\nwatching ${positionals.join(' ')} for new images (Ctrl-C ends)`);
         await watchInputs({
           list: () => list().catch(() => []),
@@ -341,6 +342,7 @@ export async function run(argv: string[]): Promise<number> {
               return null;
             });
             if (s) addSummary(summary, s);
+            if (s?.stopped !== undefined) ac.abort();
           },
         });
         summary.seconds = (performance.now() - t0) / 1000;

@@ -1,7 +1,7 @@
 /** Model manifest, resolver (explicit path > $ANIMESEG_MODELS > cache > download) and downloader. */
-export { DEFAULT_MODEL, resolveModel, resolvePair, downloadEntry, findLocal, cacheDir, cachedPath, modelsDirs } from './resolve.js';
+export { DEFAULT_MODEL, MAX_UNKNOWN_SIZE, resolveModel, resolvePair, downloadEntry, findLocal, cacheDir, cachedPath, modelsDirs } from './resolve.js';
 export type { ResolveOptions, ResolvedModel, ResolvedFrom } from './resolve.js';
-export { downloadFile } from './download.js';
+export { downloadFile, removeAbandonedDownloads } from './download.js';
 export { isOffline } from './offline.js';
 export type { DownloadOptions, DownloadProgress, DownloadResult } from './download.js';
 export {

@@ -5,12 +5,13 @@
  * A file that no record claims is the user's: it is never replaced unless the caller says overwrite, and
  * never read back as an input when the output folder lies inside an input folder.
  */
-import { mkdir, open, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep, isAbsolute } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { TEMP_PREFIX, tempPathFor } from '../util/atomic.js';
 import { rmdirSync } from 'node:fs';
 import { LockFile } from '../util/lock-file.js';
+import { writeError } from '../util/write-errors.js';
 import { Manifest, type ManifestOpenOptions } from './manifest.js';
 
 /** The lock a `segment` run holds on its output folder (a dot file: never taken as an input or an output). */
@@ -88,7 +89,7 @@ export class OutputFolder {
   private constructor(
     readonly outDir: string,
     readonly manifest: Manifest,
-    private readonly lock?: { file: LockFile; createdDir?: string },
+    private readonly lock?: { file: LockFile; removeCreated: () => void },
   ) {}
 
   /**
@@ -96,46 +97,33 @@ export class OutputFolder {
    * `exclusive` (a `segment` run): first take the folder's lock, OUT/.animeseg.lock, so a second run on the
    * same folder is refused instead of redoing the work beside this one; close() gives it back.
    */
-  static async open(outDir: string, manifest?: ManifestOpenOptions & { exclusive?: boolean }): Promise<OutputFolder> {
+  static async open(outDir: string, opts?: ManifestOpenOptions & { exclusive?: boolean }): Promise<OutputFolder> {
     await checkWritable(outDir);
-    if (!manifest?.exclusive) return new OutputFolder(outDir, await Manifest.open(outDir, manifest));
-    const createdDir = await mkdir(outDir, { recursive: true });
-    const file = await LockFile.acquire(join(outDir, LOCK_NAME), { what: `the output folder ${outDir}` }).catch(async (e: unknown) => {
-      if (createdDir) await rmEmptyDirs(outDir, createdDir);
+    if (!opts?.exclusive) return new OutputFolder(outDir, await Manifest.open(outDir, opts));
+    const createdDir = await mkdir(outDir, { recursive: true }).catch((e: unknown) => Promise.reject(writeError(e, outDir)));
+    const removeCreated = (): void => removeEmptyDirs(outDir, createdDir);
+    try {
+      const file = await LockFile.acquire(join(outDir, LOCK_NAME), { what: `the output folder ${outDir}` });
+      const m = await Manifest.open(outDir, opts).catch(async (e: unknown) => {
+        await file.release();
+        throw e;
+      });
+      // A CLI that ends early (an error before its run, a second Ctrl-C) still leaves no empty folder it
+      // created; the lock file removes itself on exit the same way (LockFile).
+      process.once('exit', removeCreated);
+      return new OutputFolder(outDir, m, { file, removeCreated });
+    } catch (e) {
+      removeCreated();
       throw e;
-    });
-    const m = await Manifest.open(outDir, manifest).catch(async (e: unknown) => {
-      await file.release();
-      if (createdDir) await rmEmptyDirs(outDir, createdDir);
-      throw e;
-    });
-    const folder = new OutputFolder(outDir, m, { file, createdDir });
-    // A CLI that ends early (an error before its run, a second Ctrl-C) still leaves no empty folder; the
-    // lock file removes itself on exit the same way (LockFile).
-    if (createdDir) process.once('exit', folder.removeCreatedDirsNow);
-    return folder;
-  }
-
-  private readonly removeCreatedDirsNow = (): void => {
-    if (!this.lock?.createdDir) return;
-    for (let d = this.outDir; ; d = dirname(d)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        return; // not empty
-      }
-      if (d === this.lock.createdDir || dirname(d) === d) return;
     }
-  };
+  }
 
   /** Give the lock back (exclusive), and remove the folder again when this run created it and wrote nothing. */
   async close(): Promise<void> {
     if (!this.lock) return;
     await this.lock.file.release();
-    if (this.lock.createdDir) {
-      process.off('exit', this.removeCreatedDirsNow);
-      await rmEmptyDirs(this.outDir, this.lock.createdDir);
-    }
+    process.off('exit', this.lock.removeCreated);
+    this.lock.removeCreated();
   }
 
   /** Output path relative to the folder ('/'-separated), or null when it lies outside. */
@@ -190,10 +178,19 @@ export class OutputFolder {
   }
 }
 
-/** Remove `dir` and its parents up to `top` while they are empty (a run that failed early leaves no folder). */
-async function rmEmptyDirs(dir: string, top: string): Promise<void> {
+/**
+ * Remove `dir` and its parents up to `top` (the first folder mkdir created; undefined: none) while they
+ * are empty. Synchronous: it also runs in a process 'exit' listener.
+ */
+function removeEmptyDirs(dir: string, top: string | undefined): void {
+  if (top === undefined) return;
   for (let d = dir; ; d = dirname(d)) {
-    if ((await rmdir(d).then(() => true, () => false)) === false || d === top || dirname(d) === d) return;
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (or gone)
+    }
+    if (d === top || dirname(d) === d) return;
   }
 }
 

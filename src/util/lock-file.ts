@@ -32,7 +32,7 @@ export function processAlive(pid: number): boolean {
 function parseHolder(text: string): LockHolder | null {
   try {
     const j = JSON.parse(text);
-    return Number.isInteger(j?.pid) && typeof j.host === 'string' && typeof j.started === 'string' ? { pid: j.pid, host: j.host, started: j.started } : null;
+    return Number.isInteger(j?.pid) && j.pid > 0 && typeof j.host === 'string' && typeof j.started === 'string' ? { pid: j.pid, host: j.host, started: j.started } : null;
   } catch {
     return null;
   }

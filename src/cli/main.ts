@@ -71,6 +71,20 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that stops early (`animeseg models list | head -c 20`) closes the pipe: the next write fails
+ * with EPIPE. Like `yes | head` this is how such a pipeline ends, not a fault: exit at once, quietly,
+ * with status 0 (the reader has what it wanted; nothing is left to tell it).
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+endQuietlyOnClosedPipe(process.stdout);
+endQuietlyOnClosedPipe(process.stderr);
+
 // Run when executed (bin/animeseg.js imports this module).
 main(process.argv.slice(2)).then(
   (code) => {

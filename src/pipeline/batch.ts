@@ -34,6 +34,7 @@ import { renderCrop, type CropSpec } from './crops.js';
 import type { RefinerOptions } from '../refine/index.js';
 import { refinerRunsInWorkers } from '../refine/registry.js';
 import { pathExists } from '../util/exists.js';
+import { haltsWrites } from '../util/write-errors.js';
 
 export interface OutputOptions {
   format?: Exclude<ImageFormat, 'jpeg'>;
@@ -115,6 +116,10 @@ export interface BatchSummary {
   stageMs: Record<string, number>;
   /** The run manifest. */
   manifest: string;
+  /** Why the run stopped before the end (a full disk, a read-only folder): no later image was started. */
+  stopped?: string;
+  /** Problems that cost no image (the manifest could not be compacted). */
+  warnings?: string[];
 }
 
 /**
@@ -217,21 +222,27 @@ export function plannedOutputs(paths: ReturnType<typeof outputPaths>, opts: Outp
 }
 
 /**
- * Open the output folder for a batch, before any model loads: check it is writable, repair the manifest,
+ * Open the output folder for a batch (locked, unless the caller gives one it opened), before any model
+ * loads: check it is writable, repair the manifest,
  * remove temp files of a killed run, and refuse (unless overwrite) when an output would replace a file
  * no run record claims.
  */
 export async function prepareBatch(items: readonly InputItem[], opts: BatchOptions): Promise<OutputFolder> {
   const outDir = resolve(opts.outDir);
-  const folder = opts.folder ?? (await OutputFolder.open(outDir));
+  const folder = opts.folder ?? (await OutputFolder.open(outDir, { exclusive: true }));
   const format = opts.format ?? 'png';
   const fixed = items.flatMap((it) => plannedOutputs(outputPaths(outDir, it.name, format), { ...opts, skipEmpty: false }, 0));
-  await folder.removeStaleTemps(fixed);
-  // An output that would replace an input fails that image alone (processOne says so), not the run.
-  const inputs = new Set(items.map((i) => resolve(i.path)));
-  if (!opts.overwrite) {
-    const foreign = await folder.foreign(fixed.filter((p) => !inputs.has(p)), pathExists);
-    if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
+  try {
+    await folder.removeStaleTemps(fixed);
+    // An output that would replace an input fails that image alone (processOne says so), not the run.
+    const inputs = new Set(items.map((i) => resolve(i.path)));
+    if (!opts.overwrite) {
+      const foreign = await folder.foreign(fixed.filter((p) => !inputs.has(p)), pathExists);
+      if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
+    }
+  } catch (e) {
+    if (!opts.folder) await folder.close(); // opened (and locked) here
+    throw e;
   }
   return folder;
 }
@@ -271,6 +282,16 @@ export async function latestRecord(folder: OutputFolder, outDir: string, name: s
   const line = folder.manifest.latest(name);
   if (line) return { record: line, fromManifest: true };
   return { record: await recordFromJson(folder, outputPaths(outDir, name, opts.format ?? 'png'), name, opts), fromManifest: false };
+}
+
+/**
+ * The 'failed' record of an image. It keeps the claim on every file an earlier attempt wrote: the latest
+ * record's outputs whatever its status (an earlier result, this attempt's 'writing' line, or an earlier
+ * failure that carried the claim on), so no number of failures turns the tool's files into "a user's".
+ */
+export function failedRecord(folder: OutputFolder, f: { input: string; name: string; reason: string; settingsHash: string }, previous?: RunRecord): RunRecord {
+  const latest = folder.manifest.latest(f.name) ?? previous;
+  return { input: f.input, name: f.name, status: 'failed', reason: f.reason, outputs: latest?.outputs ?? [], instances: 0, scores: [], areas: [], settings_hash: f.settingsHash, finished: new Date().toISOString() };
 }
 
 export interface ProcessContext {
@@ -380,10 +401,23 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   return { record, instances, outputs, timings, notes: r.notes ?? [] };
 }
 
+/**
+ * Run a batch. Without `opts.folder` the output folder is opened here, locked for the run (a second run on
+ * it is refused) and closed at the end; with it, the caller holds (and closes) the folder.
+ */
 export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts: BatchOptions): Promise<BatchSummary> {
   const start = performance.now();
-  const outDir = resolve(opts.outDir);
   const folder = await prepareBatch(items, opts);
+  if (opts.folder) return runInFolder(seg, items, opts, folder, start);
+  try {
+    return await runInFolder(seg, items, opts, folder, start);
+  } finally {
+    await folder.close();
+  }
+}
+
+async function runInFolder(seg: Segmenter, items: readonly InputItem[], opts: BatchOptions, folder: OutputFolder, start: number): Promise<BatchSummary> {
+  const outDir = resolve(opts.outDir);
   const manifest = folder.manifest;
   const hash = settingsHash(await batchSettings(seg, opts));
   const inputPaths = new Set(items.map((i) => resolve(i.path)));
@@ -396,7 +430,7 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
     opts.onProgress?.({ ...e, finished, total: items.length });
   };
   const worker = async (): Promise<void> => {
-    while (next < items.length && !opts.signal?.aborted) {
+    while (next < items.length && !opts.signal?.aborted && summary.stopped === undefined) {
       const item = items[next++];
       let redone: ImageEvent['redone'];
       let previous: RunRecord | undefined;
@@ -436,19 +470,20 @@ export async function runBatch(seg: Segmenter, items: readonly InputItem[], opts
         summary.failed.push({ file: item.path, message });
         progress.log(`failed: ${message}`);
         progress.tick(1, false);
-        const record: RunRecord = { input: item.path, name: item.name, status: 'failed', reason: message.split('\n')[0], outputs: [], instances: 0, scores: [], areas: [], settings_hash: hash, finished: new Date().toISOString() };
-        // A failed image keeps the claim on files of an earlier result, or of this attempt's 'writing' line.
-        const latest = manifest.latest(item.name) ?? previous;
-        if (latest && latest.status !== 'failed') record.outputs = latest.outputs;
+        const record = failedRecord(folder, { input: item.path, name: item.name, reason: message.split('\n')[0], settingsHash: hash }, previous);
         await manifest.append(record).catch(() => undefined);
+        // A full disk or a read-only folder fails every later image the same way: start no more.
+        if (haltsWrites(e) && summary.stopped === undefined) summary.stopped = (e as AnimesegError).message;
         emit({ item, status: 'failed', record, outputs: [], timings: {}, redone, reason: message });
       }
     }
   };
   const n = Math.max(1, Math.min(opts.concurrency ?? 4, items.length || 1));
   await Promise.all(Array.from({ length: n }, worker));
+  // The manifest stays valid uncompacted (per image the latest line counts), so a failure here (a full
+  // disk) is said and the summary still comes.
+  await manifest.compact().catch((e: unknown) => (summary.warnings ??= []).push(`run manifest not compacted (it stays valid): ${describeError(e).split('\n')[0]}`));
   progress.finish();
-  await manifest.compact();
   summary.empty.sort();
   summary.seconds = (performance.now() - start) / 1000;
   return summary;
@@ -470,5 +505,10 @@ export function formatSummary(s: BatchSummary): string {
   }
   for (const n of s.notes) lines.push(`  note: ${n}`);
   for (const f of s.failed) lines.push(`  failed: ${f.message.split('\n')[0]}`);
+  for (const w of s.warnings ?? []) lines.push(`  warning: ${w}`);
+  if (s.stopped !== undefined) {
+    const notStarted = s.total - s.done - s.skipped - s.failed.length;
+    lines.push(`  stopped early: ${s.stopped}; ${notStarted} image(s) not started (run again once it is fixed: finished images are skipped)`);
+  }
   return lines.join('\n');
 }

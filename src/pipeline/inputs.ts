@@ -147,21 +147,39 @@ export async function expandInputs(args: readonly string[], exclude: readonly st
       for (const f of found) items.push({ path: f, name: noExt(relative(p, f)) });
     } else items.push({ path: p, name: stem(p) });
   }
-  // Same image twice: keep the first. Same output name from different images: number them.
+  // Same image twice: keep the first (by real path: the same image reached through a symbolic link is
+  // still the same image).
   const seen = new Set<string>();
-  const names = new Map<string, number>();
-  const out: InputItem[] = [];
+  const unique: InputItem[] = [];
   for (const it of items) {
-    // By real path: the same image reached through a symbolic link is still the same image.
     const real = await realpath(it.path).catch(() => it.path);
     if (seen.has(real)) continue;
     seen.add(real);
-    const key = it.name.toLowerCase();
-    const n = names.get(key) ?? 0;
-    names.set(key, n + 1);
-    out.push(n === 0 ? it : { ...it, name: `${it.name}-${n + 1}` });
+    unique.push(it);
   }
-  return out;
+  return uniqueNames(unique);
+}
+
+/**
+ * Different images with one output name (x.jpg and x.png): the first keeps it, each later one gets the
+ * first `NAME-N` (N = 2, 3, ...) that no image of the run has, its own natural name included, so x.png is
+ * never numbered onto x-2.jpg's name. Names compare without case (case-insensitive file systems). The
+ * result depends only on the list, so a rerun over the same inputs gives every image the same name.
+ */
+function uniqueNames(items: readonly InputItem[]): InputItem[] {
+  const taken = new Set(items.map((it) => it.name.toLowerCase()));
+  const kept = new Set<string>();
+  return items.map((it) => {
+    const key = it.name.toLowerCase();
+    if (!kept.has(key)) {
+      kept.add(key);
+      return it;
+    }
+    let n = 2;
+    while (taken.has(`${key}-${n}`)) n++;
+    taken.add(`${key}-${n}`);
+    return { ...it, name: `${it.name}-${n}` };
+  });
 }
 
 function noExt(rel: string): string {

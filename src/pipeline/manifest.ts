@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { writeError } from '../util/write-errors.js';
 import { parseRecord, type RunRecord } from './run-record.js';
 
 export const MANIFEST_NAME = 'manifest.jsonl';
@@ -164,13 +165,17 @@ export class Manifest {
   /** Append one record as one write of one complete line (to manifest.jsonl or this worker's own file). */
   async append(r: RunRecord): Promise<void> {
     const line = Buffer.from(JSON.stringify(r) + '\n');
-    await mkdir(dirname(this.appendPath), { recursive: true });
-    const fh = await open(this.appendPath, 'a');
     try {
-      const { bytesWritten } = await fh.write(line, 0, line.length);
-      if (bytesWritten !== line.length) throw new AnimesegError('IO', `short write to the run manifest (${bytesWritten} of ${line.length} bytes)`, { file: this.appendPath });
-    } finally {
-      await fh.close();
+      await mkdir(dirname(this.appendPath), { recursive: true });
+      const fh = await open(this.appendPath, 'a');
+      try {
+        const { bytesWritten } = await fh.write(line, 0, line.length);
+        if (bytesWritten !== line.length) throw new AnimesegError('IO', `short write to the run manifest (${bytesWritten} of ${line.length} bytes)`, { file: this.appendPath });
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      throw writeError(e, this.appendPath);
     }
     this.byName.delete(r.name);
     this.byName.set(r.name, r);

@@ -5,11 +5,17 @@
  * A file that no record claims is the user's: it is never replaced unless the caller says overwrite, and
  * never read back as an input when the output folder lies inside an input folder.
  */
-import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep, isAbsolute } from 'node:path';
 import { AnimesegError } from '../errors.js';
 import { TEMP_PREFIX, tempPathFor } from '../util/atomic.js';
+import { rmdirSync } from 'node:fs';
+import { LockFile } from '../util/lock-file.js';
+import { writeError } from '../util/write-errors.js';
 import { Manifest, type ManifestOpenOptions } from './manifest.js';
+
+/** The lock a `segment` run holds on its output folder (a dot file: never taken as an input or an output). */
+export const LOCK_NAME = '.animeseg.lock';
 
 /** Output suffixes the batch writes beside NAME.json (see outputPaths in batch.ts). */
 const OUTPUT_SUFFIX = /\.(?:mask\.png|overlay\.png|inst\d{2,}\.(?:png|webp)|png|webp|json)$/;
@@ -80,12 +86,44 @@ const toRel = (p: string): string => p.split(sep).join('/');
 export class OutputFolder {
   private readonly toolJson = new Map<string, Promise<boolean>>();
 
-  private constructor(readonly outDir: string, readonly manifest: Manifest) {}
+  private constructor(
+    readonly outDir: string,
+    readonly manifest: Manifest,
+    private readonly lock?: { file: LockFile; removeCreated: () => void },
+  ) {}
 
-  /** Check writability, then read (and repair) the manifest (a queue worker: appending to its own file). */
-  static async open(outDir: string, manifest?: ManifestOpenOptions): Promise<OutputFolder> {
+  /**
+   * Check writability, then read (and repair) the manifest (a queue worker: appending to its own file).
+   * `exclusive` (a `segment` run): first take the folder's lock, OUT/.animeseg.lock, so a second run on the
+   * same folder is refused instead of redoing the work beside this one; close() gives it back.
+   */
+  static async open(outDir: string, opts?: ManifestOpenOptions & { exclusive?: boolean }): Promise<OutputFolder> {
     await checkWritable(outDir);
-    return new OutputFolder(outDir, await Manifest.open(outDir, manifest));
+    if (!opts?.exclusive) return new OutputFolder(outDir, await Manifest.open(outDir, opts));
+    const createdDir = await mkdir(outDir, { recursive: true }).catch((e: unknown) => Promise.reject(writeError(e, outDir)));
+    const removeCreated = (): void => removeEmptyDirs(outDir, createdDir);
+    try {
+      const file = await LockFile.acquire(join(outDir, LOCK_NAME), { what: `the output folder ${outDir}` });
+      const m = await Manifest.open(outDir, opts).catch(async (e: unknown) => {
+        await file.release();
+        throw e;
+      });
+      // A CLI that ends early (an error before its run, a second Ctrl-C) still leaves no empty folder it
+      // created; the lock file removes itself on exit the same way (LockFile).
+      process.once('exit', removeCreated);
+      return new OutputFolder(outDir, m, { file, removeCreated });
+    } catch (e) {
+      removeCreated();
+      throw e;
+    }
+  }
+
+  /** Give the lock back (exclusive), and remove the folder again when this run created it and wrote nothing. */
+  async close(): Promise<void> {
+    if (!this.lock) return;
+    await this.lock.file.release();
+    process.off('exit', this.lock.removeCreated);
+    this.lock.removeCreated();
   }
 
   /** Output path relative to the folder ('/'-separated), or null when it lies outside. */
@@ -137,6 +175,22 @@ export class OutputFolder {
     const dirs = [this.outDir];
     for (const o of outputs) dirs.push(dirname(o));
     return removeStaleTemps(dirs);
+  }
+}
+
+/**
+ * Remove `dir` and its parents up to `top` (the first folder mkdir created; undefined: none) while they
+ * are empty. Synchronous: it also runs in a process 'exit' listener.
+ */
+function removeEmptyDirs(dir: string, top: string | undefined): void {
+  if (top === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return; // not empty (or gone)
+    }
+    if (d === top || dirname(d) === d) return;
   }
 }
 

@@ -72,5 +72,7 @@ export function addSummary(total: BatchSummary, s: BatchSummary): BatchSummary {
   for (const n of s.notes) if (!total.notes.includes(n)) total.notes.push(n);
   total.seconds += s.seconds;
   for (const [k, v] of Object.entries(s.stageMs)) total.stageMs[k] = (total.stageMs[k] ?? 0) + v;
+  total.stopped ??= s.stopped;
+  if (s.warnings) (total.warnings ??= []).push(...s.warnings);
   return total;
 }

@@ -4,7 +4,7 @@
  * a queued image gets exactly the outputs, atomic writes, manifest lines and resume rule of `segment`.
  */
 import { join, resolve } from 'node:path';
-import { batchSettings, latestRecord, processOne, type BatchOptions } from '../pipeline/batch.js';
+import { batchSettings, failedRecord, latestRecord, processOne, type BatchOptions } from '../pipeline/batch.js';
 import { pathExists } from '../util/exists.js';
 import type { OutputFolder } from '../pipeline/output-folder.js';
 import { resumeDecision, settingsHash, type ResumeDecision, type RunRecord } from '../pipeline/run-record.js';
@@ -67,11 +67,7 @@ export async function runJob(seg: Segmenter, folder: OutputFolder, job: ImageJob
   } catch (e) {
     const reason = o.isFinal(e);
     if (reason !== null) {
-      const record: RunRecord = { input: job.source, name: job.name, status: 'failed', reason, outputs: [], instances: 0, scores: [], areas: [], settings_hash: hash, finished: new Date().toISOString() };
-      // A failed image keeps the claim on files of an earlier result, or of this attempt's 'writing' line.
-      const latest = folder.manifest.latest(job.name) ?? previous;
-      if (latest && latest.status !== 'failed') record.outputs = latest.outputs;
-      await folder.manifest.append(record).catch(() => undefined);
+      await folder.manifest.append(failedRecord(folder, { input: job.source, name: job.name, reason, settingsHash: hash }, previous)).catch(() => undefined);
     }
     throw e;
   }

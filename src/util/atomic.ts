@@ -1,6 +1,7 @@
 import { mkdir, rename, rm, writeFile, open } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writeError } from './write-errors.js';
 
 /** Temp files are named so that a killed run leaves something clearly not-an-output, removed on rerun. */
 export const TEMP_PREFIX = '.animeseg-tmp-';
@@ -14,7 +15,7 @@ export function tempPathFor(path: string): string {
  * write to a temp file in the same folder, fsync, then rename over the target.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true }).catch((e: unknown) => Promise.reject(writeError(e, path)));
   const tmp = tempPathFor(path);
   try {
     const fh = await open(tmp, 'w');
@@ -27,7 +28,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
+    // A full disk or a read-only folder is said in words, with the file (write-errors.ts).
+    throw writeError(e, path);
   }
 }
 

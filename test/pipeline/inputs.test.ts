@@ -71,3 +71,24 @@ test('excludeFile leaves single files out of a folder walk', async () => {
     await rm(root, { recursive: true, force: true });
   }
 });
+
+// Issue 21 item 4: x.jpg, x.png and x-2.jpg in one folder gave x.png the name x-2 without checking that
+// x-2.jpg has it; two images wrote x-2.*. Expected by hand: the walk sorts 'x-2.jpg' < 'x.jpg' < 'x.png'
+// ('-' is 0x2d, '.' 0x2e); every natural name (file name without extension) is kept by its first image,
+// and a repeat gets the first free '-N' from 2 up: x-2 is x-2.jpg's own, so x.png is x-3. Case-insensitive
+// (X.PNG collides with x.jpg on case-insensitive file systems), and the same on every expansion.
+test('output names are unique per run (a numbered name never takes another image\'s name) and stable', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'animeseg-names-'));
+  try {
+    for (const f of ['x.jpg', 'x.png', 'x-2.jpg', 'X.webp', 'y.png']) await writeFile(join(root, f), f);
+    const items = await expandInputs([root]);
+    const byFile = Object.fromEntries(items.map((i) => [i.path.slice(root.length + 1), i.name]));
+    // Sorted walk: X.webp < x-2.jpg < x.jpg < x.png < y.png (uppercase first).
+    assert.deepEqual(byFile, { 'X.webp': 'X', 'x-2.jpg': 'x-2', 'x.jpg': 'x-3', 'x.png': 'x-4', 'y.png': 'y' });
+    const lower = items.map((i) => i.name.toLowerCase());
+    assert.equal(new Set(lower).size, lower.length);
+    assert.deepEqual(await expandInputs([root]), items);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

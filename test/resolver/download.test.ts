@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -159,4 +159,35 @@ test('plain progress lines are printed when a total is known', async () => {
   }
   const text = lines.join('');
   assert.match(text, /test-model 100% 196\/196 KiB/); // ceil(200000 / 1024) = 196
+});
+
+// Issue 21 item 10: a download whose size is not published had no limit (541 MB seen); an interrupted
+// one left .animeseg-tmp-* files in the cache that nothing removed.
+test('no published size: maxBytes stops a stream that goes on (and refuses an announced size over it up front)', async () => {
+  const d = await freshDir('cap');
+  await assert.rejects(
+    downloadFile({ url: `${srv.base}/endless`, dest: join(d, 'm.onnx'), maxBytes: 1_000_000, progress: 'silent' }),
+    (e) => assertDownloadFailed(e, 'more than 1000000 bytes arrived', 'over the limit of 1000000 bytes'),
+  );
+  assert.deepEqual(await readdir(d), [], 'no temp file left');
+  // The server was stopped well before its 256 MiB (it runs ahead of the client by socket buffers only).
+  assert.ok((srv.sent.get('/endless') ?? 0) < 64 << 20, `server sent ${srv.sent.get('/endless')} bytes`);
+  await assert.rejects(
+    downloadFile({ url: `${srv.base}/huge`, dest: join(d, 'm.onnx'), maxBytes: 1_000_000, progress: 'silent' }),
+    (e) => assertDownloadFailed(e, `the server announces ${2 ** 31} bytes`, 'over the limit of 1000000 bytes'),
+  );
+  assert.deepEqual(await readdir(d), []);
+});
+
+test("a download start removes abandoned temp files of earlier downloads in its folder, not a live one's", async () => {
+  const d = await freshDir('abandoned');
+  await mkdir(d, { recursive: true });
+  const abandoned = join(d, '.animeseg-tmp-0123456789ab-m.onnx');
+  const live = join(d, '.animeseg-tmp-ba9876543210-other.onnx');
+  await writeFile(abandoned, 'half a model');
+  await writeFile(live, 'being written by another process');
+  const hourAgo = new Date(Date.now() - 3600_000);
+  await utimes(abandoned, hourAgo, hourAgo);
+  await downloadFile({ url: `${srv.base}/good`, dest: join(d, 'm.onnx'), sha256: srv.sha256, progress: 'silent' });
+  assert.deepEqual((await readdir(d)).sort(), ['.animeseg-tmp-ba9876543210-other.onnx', 'm.onnx']);
 });

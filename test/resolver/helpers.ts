@@ -13,12 +13,15 @@ export interface TestServer {
   sha256: string;
   md5: string;
   hits: Map<string, number>;
+  /** Bytes written to the socket per path (for /endless: how far the transfer got before the client stopped). */
+  sent: Map<string, number>;
   close(): Promise<void>;
 }
 
 export async function startServer(payloadSize = 200_000): Promise<TestServer> {
   const payload = randomBytes(payloadSize);
   const hits = new Map<string, number>();
+  const sent = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '/';
     hits.set(url, (hits.get(url) ?? 0) + 1);
@@ -41,6 +44,28 @@ export async function startServer(payloadSize = 200_000): Promise<TestServer> {
       step();
     };
     if (url.startsWith('/good')) return sendChunks(payload, payload.length);
+    if (url.startsWith('/endless')) {
+      // No Content-Length, 64 KiB chunks up to 256 MiB or until the client goes away (a wrong URL's stream).
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const chunk = Buffer.alloc(65_536, 7);
+      let off = 0;
+      const step = () => {
+        if (res.destroyed || off >= 256 << 20) return res.end();
+        off += chunk.length;
+        sent.set(url, off);
+        if (res.write(chunk)) setImmediate(step);
+        else res.once('drain', step);
+      };
+      res.on('close', () => undefined);
+      return step();
+    }
+    if (url.startsWith('/huge')) {
+      // Announces 2 GiB, sends one chunk, then hangs up after a moment (a bounded stand-in for a huge file).
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(2 ** 31) });
+      res.write(Buffer.alloc(16_384));
+      setTimeout(() => res.socket?.destroy(), 300);
+      return;
+    }
     if (url === '/truncated') return sendChunks(payload, payload.length, Math.floor(payload.length / 2));
     if (url === '/redirect') {
       res.writeHead(302, { location: '/redirect2' });
@@ -62,6 +87,7 @@ export async function startServer(payloadSize = 200_000): Promise<TestServer> {
     sha256: createHash('sha256').update(payload).digest('hex'),
     md5: createHash('md5').update(payload).digest('hex'),
     hits,
+    sent,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { servedEntry, startServer, type TestServer } from './helpers.js';
@@ -20,7 +20,9 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'animeseg-models-cli-'));
   await mkdir(join(root, 'config'));
   const entry = servedEntry(srv, 'tiny-test');
-  await writeFile(join(root, 'config', 'models.json'), JSON.stringify({ version: 1, models: [entry] }));
+  // Entries with no published size or checksum (issue 21 item 10): an endless stream, a 2 GiB announcement.
+  const unsized = (name: string, path: string) => ({ name, file: `${name}.onnx`, url: `${srv.base}${path}/${name}.onnx`, licence: 'CC-BY-4.0', description: 'no size published', kind: 'yolo-seg', unverified: true });
+  await writeFile(join(root, 'config', 'models.json'), JSON.stringify({ version: 1, models: [entry, unsized('endless-test', '/endless'), unsized('huge-test', '/huge')] }));
   env = { ...process.env, ANIMESEG_CONFIG_DIR: join(root, 'config'), ANIMESEG_CACHE: join(root, 'cache'), ANIMESEG_MODELS: '', ANIMESEG_OFFLINE: '' };
 });
 after(async () => {
@@ -101,4 +103,19 @@ test('an unknown model is a one-line error with exit 1; an unknown sub-command i
   assert.equal(b.code, 2);
   assert.match(b.stderr, /unknown sub-command/);
   assert.doesNotMatch(a.stderr + b.stderr, /^\s+at /m);
+});
+
+test('pull --no-verify of a model with no published size: capped (1G by default, --max-size), nothing left in the cache', async () => {
+  const capped = await cli('pull', 'endless-test', '--no-verify', '--max-size', '1M');
+  assert.equal(capped.code, 1, capped.stderr);
+  assert.match(capped.stderr, /more than 1048576 bytes arrived, over the limit of 1048576 bytes for a file whose size is not published/);
+  assert.match(capped.stderr, /--max-size/);
+  // MAX_UNKNOWN_SIZE = 1 GiB = 1073741824 bytes, below the 2 GiB the server announces: refused up front.
+  const huge = await cli('pull', 'huge-test', '--no-verify');
+  assert.equal(huge.code, 1, huge.stderr);
+  assert.match(huge.stderr, /the server announces 2147483648 bytes, over the limit of 1073741824 bytes/);
+  assert.deepEqual((await readdir(join(root, 'cache')).catch(() => [])).filter((f) => !f.endsWith('.onnx') || f.startsWith('.')), []);
+  const bad = await cli('pull', 'endless-test', '--no-verify', '--max-size', 'lots');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--max-size must be a size such as 500M, 2G/);
 });

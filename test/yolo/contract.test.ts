@@ -162,3 +162,21 @@ test("device 'cuda' without CUDA binaries is a clear BAD_OPTION (skipped where C
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+// Issue 21 item 13: metadata imgsz [60000, 60000] gave "internal error: Invalid typed array length" per
+// image (the letterbox tensor alone would be 3*60000*60000 floats = 43 GB). It is refused when the model
+// loads, naming the size and the limit (MAX_IMGSZ in contract.ts: 8192 per side).
+test('an absurd input size in the metadata is refused when the model loads, with the size and the limit', async () => {
+  const bytes = fakeYoloModel({ imgsz: 320, dynamic: true, metadata: { imgsz: '[60000, 60000]' } });
+  assert.throws(() => contractOf(bytes), isCode('BAD_MODEL', /60000x60000.*8192/));
+  // The largest allowed size still loads (8192 = 256 * 32, a multiple of the stride).
+  assert.deepEqual(readYoloContract(readOnnxInfo(fakeYoloModel({ imgsz: 320, dynamic: true, metadata: { imgsz: '[8192, 8192]' } })), 'm').imgsz, [8192, 8192]);
+  const dir = await mkdtemp(join(tmpdir(), 'animeseg-yolo-'));
+  const path = join(dir, 'huge.onnx');
+  await writeFile(path, bytes);
+  try {
+    await assert.rejects(createSegmenter({ model: path }), (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_MODEL' && e.file === path && /60000x60000/.test(e.message) && /8192/.test(e.message));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

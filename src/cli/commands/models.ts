@@ -1,10 +1,11 @@
 /**
- * `animeseg models list | pull NAME [--force] [--no-verify] | path NAME | info NAME`
+ * `animeseg models list | pull NAME [--force] [--no-verify] [--max-size SIZE] | path NAME | info NAME`
  * A thin layer over src/models/resolver. Licences are always shown: every model here carries its own.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AnimesegError } from '../../errors.js';
+import { usageError } from '../args.js';
 import { defineCommand, optionLines, type Command } from '../schema-args.js';
 import type { OptionSpec } from '../../util/option-spec.js';
 import {
@@ -30,6 +31,7 @@ const TABLES = {
   pull: [
     { key: 'force', type: 'boolean', help: 'pull: download again even if a copy is found' },
     { key: 'no-verify', type: 'boolean', help: 'pull: allow a download that has no published checksum' },
+    { key: 'max-size', type: 'string', metavar: 'SIZE', help: 'pull: largest download accepted when the size is not published (default 1G; e.g. 500M, 2G)' },
   ],
   path: [{ key: 'download', type: 'boolean', help: 'path: download when not found locally' }],
   info: [JSON_OPTION],
@@ -104,7 +106,15 @@ async function list(json: boolean): Promise<number> {
   return 0;
 }
 
-async function pull(name: string, force: boolean, noVerify: boolean): Promise<number> {
+/** '500M', '2G', '1.5GiB', '123456' (bytes; K/M/G are powers of 1024) → bytes. */
+export function parseByteSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  const bytes = m ? Math.floor(Number(m[1]) * 1024 ** 'bkmgt'.indexOf(m[2].toLowerCase() || 'b')) : NaN;
+  if (!(bytes > 0)) throw usageError(`--max-size must be a size such as 500M, 2G or a byte count, got '${text}'`);
+  return bytes;
+}
+
+async function pull(name: string, force: boolean, noVerify: boolean, maxUnknownSize?: number): Promise<number> {
   const all = await loadManifest();
   for (const e of entriesFor(all, name)) {
     // Licence first: the user decides with it in front of them (AGPL weights carry obligations).
@@ -120,10 +130,10 @@ async function pull(name: string, force: boolean, noVerify: boolean): Promise<nu
     }
     if (force) {
       // The verified new copy replaces the cached one atomically; a failed download leaves the old one.
-      console.log((await downloadEntry(e, { noVerify })).path);
+      console.log((await downloadEntry(e, { noVerify, maxUnknownSize })).path);
       continue;
     }
-    const r = await resolveModel(e.name, { entries: all, noVerify, download: true });
+    const r = await resolveModel(e.name, { entries: all, noVerify, maxUnknownSize, download: true });
     if (r.from !== 'download') console.error(`${e.name}: already present (${r.from})`);
     console.log(r.path);
   }
@@ -218,7 +228,7 @@ export async function run(argv: string[]): Promise<number> {
       return list(parse(commands.list).values.json);
     case 'pull': {
       const { values: v, needName } = parse(commands.pull);
-      return pull(needName(), v.force, v['no-verify']);
+      return pull(needName(), v.force, v['no-verify'], v['max-size'] === undefined ? undefined : parseByteSize(v['max-size']));
     }
     case 'path': {
       const { values: v, needName } = parse(commands.path);

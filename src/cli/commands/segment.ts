@@ -259,7 +259,8 @@ export async function run(argv: string[]): Promise<number> {
   const outDir = stdin ? '' : resolve(v.out!);
   // The output folder is checked (writable, manifest repaired) before anything else, so a wrong -o costs
   // neither a walk of the inputs nor a model load; its own outputs are never taken as inputs.
-  const folder = stdin ? undefined : await OutputFolder.open(outDir);
+  // ... and locked (OUT/.animeseg.lock): a second run on the folder is refused while this one runs.
+  const folder = stdin ? undefined : await OutputFolder.open(outDir, { exclusive: true });
   const list = (): Promise<InputItem[]> =>
     expandInputs(positionals, [outDir], { excludeFile: (p) => folder!.isOurs(p), onWarning: (m) => console.error(`animeseg segment: ${m}`) });
   const items: InputItem[] = stdin ? [] : await list().catch((e: unknown) => (v.watch && e instanceof AnimesegError && /no image matches/.test(e.message) ? [] : Promise.reject(e)));
@@ -316,7 +317,8 @@ export async function run(argv: string[]): Promise<number> {
     const t0 = performance.now();
     try {
       const summary = await runBatch(seg, items, batch);
-      if (v.watch) {
+      // A run stopped by a full disk or a read-only folder ends here, watching or not.
+      if (v.watch && summary.stopped === undefined) {
         console.error(`animeseg segment: ${formatSummary(summary)}\nwatching ${positionals.join(' ')} for new images (Ctrl-C ends)`);
         await watchInputs({
           list: () => list().catch(() => []),
@@ -331,6 +333,7 @@ export async function run(argv: string[]): Promise<number> {
               return null;
             });
             if (s) addSummary(summary, s);
+            if (s?.stopped !== undefined) ac.abort();
           },
         });
         summary.seconds = (performance.now() - t0) / 1000;
@@ -344,5 +347,6 @@ export async function run(argv: string[]): Promise<number> {
     }
   } finally {
     await seg.dispose();
+    await folder?.close();
   }
 }

@@ -8,10 +8,10 @@
  * Uses the global fetch (undici), which follows redirects; `fetchImpl` lets tests and embedders swap it.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { AnimesegError } from '../../errors.js';
-import { tempPathFor } from '../../util/atomic.js';
+import { TEMP_PREFIX, tempPathFor } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import { isOffline } from './offline.js';
 
@@ -28,6 +28,11 @@ export interface DownloadOptions {
   sha256?: string;
   md5?: string;
   size?: number;
+  /**
+   * Refuse a file larger than this (checked against Content-Length before the transfer, and while
+   * receiving) when `size` is not known: an unverified download must not fill the disk.
+   */
+  maxBytes?: number;
   /** Called for every chunk; for library users and tests. */
   onProgress?: (p: DownloadProgress) => void;
   /** Progress bar on stderr: 'auto' (default: bar on a TTY, plain lines otherwise) or 'silent'. */
@@ -73,6 +78,7 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   }
   const fetchFn = opts.fetchImpl ?? globalThis.fetch;
   await mkdir(dirname(opts.dest), { recursive: true });
+  await removeAbandonedDownloads(dirname(opts.dest));
   const tmp = tempPathFor(opts.dest);
   const controller = new AbortController();
   const idleMs = opts.idleTimeoutMs ?? 60_000;
@@ -104,6 +110,11 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
         throw fail(opts, `server announces ${declared} bytes, the manifest expects ${opts.size}`);
       }
     }
+    const cap = opts.size === undefined ? opts.maxBytes : undefined;
+    if (cap !== undefined && declared !== undefined && declared > cap && !res.headers.get('content-encoding')) {
+      await res.body.cancel().catch(() => undefined);
+      throw tooLarge(opts, cap, `the server announces ${declared} bytes`);
+    }
     const total = opts.size ?? declared;
     if (opts.progress !== 'silent' && total !== undefined) {
       bar = new Progress({ total: Math.ceil(total / KIB), unit: 'KiB', label: opts.label ?? 'download', mode: opts.progress ?? 'auto' });
@@ -130,6 +141,7 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
           if (opts.size !== undefined && received > opts.size) {
             throw fail(opts, `received more than the expected ${opts.size} bytes: not the file the manifest describes`);
           }
+          if (cap !== undefined && received > cap) throw tooLarge(opts, cap, `more than ${cap} bytes arrived`);
           opts.onProgress?.({ received, total });
           if (bar) {
             const kib = Math.floor(received / KIB);
@@ -179,6 +191,35 @@ export async function downloadFile(opts: DownloadOptions): Promise<DownloadResul
   } finally {
     clearTimeout(idleTimer);
   }
+}
+
+/** Download temp files (TEMP_PREFIX) untouched this long are abandoned: a live download writes at least every idle timeout (60 s by default) or gives up. */
+export const ABANDONED_DOWNLOAD_MS = 10 * 60_000;
+
+/**
+ * Remove the temp files of downloads that were killed or cut off (Ctrl-C, a crash) from a folder (the
+ * cache), run before each download starts. Only files untouched for ABANDONED_DOWNLOAD_MS: another
+ * process may be downloading into the same folder right now. Returns how many were removed.
+ */
+export async function removeAbandonedDownloads(dir: string, now = Date.now()): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let n = 0;
+  for (const f of names) {
+    if (!f.startsWith(TEMP_PREFIX)) continue;
+    const p = join(dir, f);
+    const st = await stat(p).catch(() => null);
+    if (!st?.isFile() || now - st.mtimeMs < ABANDONED_DOWNLOAD_MS) continue;
+    await rm(p, { force: true });
+    n++;
+  }
+  return n;
+}
+
+function tooLarge(opts: DownloadOptions, cap: number, what: string): AnimesegError {
+  return new AnimesegError('DOWNLOAD_FAILED', `download of ${opts.url} stopped: ${what}, over the limit of ${cap} bytes for a file whose size is not published`, {
+    file: opts.dest,
+    hint: `if you trust the file, raise the limit (animeseg models pull NAME --no-verify --max-size 2G), or download ${opts.url} yourself and put it in a folder named by $ANIMESEG_MODELS`,
+  });
 }
 
 function headerLength(v: string | null): number | undefined {

@@ -31,6 +31,8 @@ export interface ResolveOptions {
   download?: boolean;
   /** Allow downloading an entry that has no published checksum. */
   noVerify?: boolean;
+  /** Largest download accepted for an entry whose size is not published (default MAX_UNKNOWN_SIZE). */
+  maxUnknownSize?: number;
   /** Progress of a download. */
   onProgress?: (p: DownloadProgress) => void;
   /** Progress bar mode for a download (default 'auto'). */
@@ -173,6 +175,13 @@ export function downloadedFile(entry: ManifestEntry): string {
 }
 
 /**
+ * The default size cap of a download whose size the manifest does not give (the unverified entries):
+ * 1 GiB, above every model in the built-in manifest (the largest, SAM ViT-H's encoder, is 656 MB; the
+ * unverified YOLOv8 detectors are tens of MB), far below what an endless or wrong URL could send.
+ */
+export const MAX_UNKNOWN_SIZE = 1024 ** 3;
+
+/**
  * Download a manifest entry into the cache (replacing a cached copy atomically only once the new one is
  * verified). Used by resolveModel and by `models pull --force`. For an `export` entry the result is the
  * downloaded weights (`downloadedFile`), which src/train/pull-weights.ts then exports.
@@ -196,6 +205,7 @@ export async function downloadEntry(entry: ManifestEntry, opts: ResolveOptions =
     sha256: entry.sha256,
     md5: entry.md5,
     size: entry.size,
+    maxBytes: entry.size === undefined ? (opts.maxUnknownSize ?? MAX_UNKNOWN_SIZE) : undefined,
     onProgress: opts.onProgress,
     progress: opts.progress,
     label: entry.name,

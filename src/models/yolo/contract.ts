@@ -116,6 +116,13 @@ export function parseImgsz(text: string | undefined): [number, number] | null {
 const isNum = (d: DimValue | undefined): d is number => typeof d === 'number' && d > 0;
 const fmtDims = (d: DimValue[]): string => `[${d.map((x) => (typeof x === 'number' && x >= 0 ? x : `'${x}'`)).join(', ')}]`;
 
+/**
+ * The largest network input side accepted. YOLOv8 exports use 320 to 1280 (rarely 1920); at 8192 px the
+ * letterbox tensor alone is 3*8192*8192 float32 = 805 MB, and a size from broken metadata (60000) would
+ * fail per image deep in the predictor ("Invalid typed array length") instead of once, here, at load.
+ */
+export const MAX_IMGSZ = 8192;
+
 /** Validate an ONNX model against the YOLOv8 segment/detect contract. `file` is used in messages. */
 export function readYoloContract(info: OnnxInfo, file?: string, opts: { imgsz?: number } = {}): YoloContract {
   const md = info.metadata;
@@ -156,6 +163,9 @@ export function readYoloContract(info: OnnxInfo, file?: string, opts: { imgsz?: 
   else if (opts.imgsz) imgsz = [opts.imgsz, opts.imgsz];
   else imgsz = mdImgsz ?? [640, 640];
   const stride = Number(md.stride ?? 32) || 32;
+  if (imgsz[0] > MAX_IMGSZ || imgsz[1] > MAX_IMGSZ) {
+    throw badModel(file, `input size ${imgsz[0]}x${imgsz[1]} is larger than the limit of ${MAX_IMGSZ}x${MAX_IMGSZ}`, `a YOLOv8 export for ${MAX_IMGSZ} px or less per side is expected (usually 640 to 1280); check the model's imgsz metadata or export it again with a smaller imgsz`);
+  }
   if (imgsz[0] % stride !== 0 || imgsz[1] % stride !== 0 || imgsz[0] <= 0 || imgsz[1] <= 0) {
     throw badModel(file, `input size ${imgsz[0]}x${imgsz[1]} is not a positive multiple of the stride ${stride}`);
   }

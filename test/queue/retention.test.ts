@@ -73,7 +73,7 @@ async function setup(name: string, retention: QueueRoutesOptions['retention']): 
   };
 }
 
-const post = (s: Setup, img: Buffer) => fetch(`${s.base}/v1/jobs`, { method: 'POST', body: img, headers: { 'content-type': 'image/png' } });
+const post = (s: Setup, img: Buffer) => fetch(`${s.base}/v1/jobs`, { method: 'POST', body: new Uint8Array(img), headers: { 'content-type': 'image/png' } });
 const state = async (s: Setup, id: string) => {
   const r = await fetch(`${s.base}/v1/jobs/${id}`);
   return r.status === 404 ? 'gone' : ((await r.json()) as { state: string }).state;

@@ -59,10 +59,13 @@ export async function startRedis(): Promise<TestRedis> {
         url: `redis://127.0.0.1:${port}`,
         port,
         async stop() {
-          if (child.exitCode === null) {
+          if (child.exitCode === null && child.signalCode === null) {
             const gone = new Promise((r) => child.once('exit', r));
             child.kill('SIGTERM');
+            // Bounded: a redis-server that does not stop within 5 s is killed.
+            const t = setTimeout(() => child.kill('SIGKILL'), 5000);
             await gone;
+            clearTimeout(t);
           }
           await rm(dir, { recursive: true, force: true });
         },

@@ -77,7 +77,7 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-test('200 images over 3 workers (one SIGKILLed, one SIGTERMed mid-run) = a one-machine segment run, each image done once', { skip, timeout: 120_000 }, async () => {
+test('200 images over 3 workers (one SIGKILLed, one SIGTERMed mid-run) = a one-machine segment run, each image done once', { skip, timeout: 300_000 }, async () => {
   const inDir = join(root, 'in');
   const ref = join(root, 'ref');
   const out = join(root, 'out');
@@ -97,7 +97,7 @@ test('200 images over 3 workers (one SIGKILLed, one SIGTERMed mid-run) = a one-m
   const waiter = startCli(['queue', 'add', inDir, '-o', out, '--model', model, ...q, '--wait', '--progress', 'plain']);
   const r = new Redis(redis.url);
   r.on('error', () => undefined);
-  const deadline = Date.now() + 100_000;
+  const deadline = Date.now() + 200_000;
   const until = async (what: string, cond: () => boolean | Promise<boolean>) => {
     while (!(await cond())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -142,8 +142,11 @@ async function createHttpApp(limits: ServerLimits, opts: CreateServerOptions, ho
 
   // While shutting down, every response closes its connection, so keep-alive sockets of requests that
   // were in flight do not hold the process open until their idle timeout.
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (isClosing()) reply.header('connection', 'close');
+  app.addHook('onSend', async (req, reply, payload) => {
+    // Also when answering before the body has all arrived (an early 403/503): a client may stop sending
+    // once it has the answer, and the half-read request would hold the connection (and close()) until
+    // --timeout-ms.
+    if (isClosing() || !req.raw.complete) reply.header('connection', 'close');
     reply.headers(BASE_SECURITY_HEADERS);
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
     return payload;

@@ -109,3 +109,17 @@ test('an admitted upload that never finishes is answered 503 TIMEOUT at --timeou
     await s.close();
   }
 });
+
+test('an answer given before the body has arrived (403 cross-origin) closes the connection, so close() is not held up', { timeout: 30_000 }, async () => {
+  const s = await createServer({ engine: shared(), web: false, limits: { timeoutMs: 60_000 } });
+  try {
+    const port = Number(new URL(await s.listen(0)).port);
+    // Headers announce 100 kB; no body byte is sent. Before the fix the 403 kept the connection open and
+    // server.close() then waited for --timeout-ms (60 s here) on it.
+    const r = await raw(port, `POST /v1/segment HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: https://evil.example\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n`, { waitMs: 10_000 });
+    assert.equal(r.status, 403, r.body);
+    assert.equal(r.headers.connection, 'close');
+  } finally {
+    await s.close();
+  }
+});

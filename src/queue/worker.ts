@@ -184,7 +184,8 @@ export async function startWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
   const reportEveryMs = o.reportEveryMs ?? 30_000;
   const report = o.log ? onePerInterval(o.log, reportEveryMs) : () => undefined;
   worker.on('error', (err) => {
-    if (isConnectionError(err)) report(`queue error: cannot reach Redis at ${safeUrl(o.url)} (${err.message}); reconnecting, at most every ${reconnectDelayMs(Infinity) / 1000} s`);
+    // One line per kind of outage (the code, not the message, which names each connection's own port).
+    if (isConnectionError(err)) report(`queue error: cannot reach Redis at ${safeUrl(o.url)} (${(err as NodeJS.ErrnoException).code ?? 'connection closed'}); reconnecting, at most every ${reconnectDelayMs(Infinity) / 1000} s`);
     else report(`queue error: ${err.message}`);
   });
 

@@ -15,7 +15,7 @@ import { WorkQueue } from './work-queue.js';
 import { buildOpenApi } from './openapi.js';
 import { docsCsp, docsPage } from './docs-page.js';
 import { API_CSP, BASE_SECURITY_HEADERS, HostAllowList, PAGE_CSP, checkRequest, parseCorsOrigins } from './security.js';
-import { clientErrorHandler } from './client-errors.js';
+import { clientErrorHandler, notReceivedInTime } from './client-errors.js';
 import type { Admission } from './work-queue.js';
 import { etagOf, fileEntry, openStatic, ortDistDir, tableFromDir, webDir, type StaticFile } from './static-files.js';
 import { listModels } from './models-list.js';
@@ -272,7 +272,8 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     // 408 (body still arriving) or 503 TIMEOUT, and its connection closed, which gives its place back.
     const deadline = setTimeout(() => {
       if (reply.sent || reply.raw.headersSent) return;
-      const err = req.raw.complete ? queue.timeoutError(limits.timeoutMs) : new HttpError(408, 'TIMEOUT', `the request was not received within ${limits.timeoutMs} ms`, 'send the whole request at once; the server closes slow connections');
+      const late = notReceivedInTime(limits.timeoutMs);
+      const err = req.raw.complete ? queue.timeoutError(limits.timeoutMs) : new HttpError(late.status, late.code, late.message, late.hint);
       const r = toErrorResponse(err);
       reply.code(r.status).headers({ ...r.headers, connection: 'close' }).type('application/json; charset=utf-8').send(r.body);
     }, limits.timeoutMs);

@@ -97,7 +97,9 @@ export function queueRoutes(o: QueueRoutesOptions) {
       const data: ImageJob = { source, name, outDir, settings, settingsHash: hash };
       const id = jobIdFor(source, outDir, name, hash);
       // Under the retention lock: no sweep removes the upload between its write and its job's add.
-      await retention.exclusive(async () => {
+      const added = await retention.exclusive(async () => {
+        // Already answered at its --timeout-ms deadline (server.ts): the client was told it failed.
+        if (reply.sent) return false;
         if (!(await storage.exists(source))) {
           if (!(await retention.makeRoom(bytes.length))) {
             throw new HttpError(503, 'BUSY', `the upload folder is full: the uploads of waiting jobs fill its budget of ${retention.options.uploadBytes} bytes`, 'retry once queued jobs are done (more workers help), or ask the operator to raise --upload-budget-mb', { 'retry-after': '30' });
@@ -105,7 +107,9 @@ export function queueRoutes(o: QueueRoutesOptions) {
           await storage.writeAtomic(source, bytes);
         }
         await queue.add(JOB_NAME, data, { ...JOB_OPTIONS, jobId: id });
+        return true;
       });
+      if (!added) return reply;
       return reply.code(202).header('location', `/v1/jobs/${id}`).send({ id, status_url: `/v1/jobs/${id}`, result_url: `/v1/jobs/${id}/result` });
     });
 

@@ -84,7 +84,7 @@ test('a worker whose Redis is gone logs it once per interval and stops on SIGTER
     await new Promise((r) => setTimeout(r, 4000));
     const errors = out.split('\n').filter((l) => /queue error/.test(l));
     assert.equal(errors.length, 1, `one report per 30 s interval, got:\n${errors.join('\n')}`);
-    assert.match(errors[0]!, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/? \(ECONNREFUSED\); reconnecting/);
+    assert.match(errors[0]!, /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/? \(ECONNREFUSED\); reconnecting/);
 
     const t0 = Date.now();
     child.kill('SIGTERM');

@@ -29,14 +29,29 @@ export function queueTarget(url: string | undefined, name: string = DEFAULT_QUEU
   return { url, name };
 }
 
+/**
+ * Wait before reconnect attempt `attempt` (1, 2, ...) to a Redis that went away: 0.5 s, doubling, at most
+ * 10 s, so a worker or server left running while Redis is down tries a few times a minute, not twice a second.
+ */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(10_000, 500 * 2 ** Math.max(0, attempt - 1));
+}
+
 /** BullMQ connection options (workers need maxRetriesPerRequest null for their blocking reads). */
-export function bullConnection(t: QueueTarget): { url: string; maxRetriesPerRequest: null } {
-  return { url: t.url, maxRetriesPerRequest: null };
+export function bullConnection(t: QueueTarget): { url: string; maxRetriesPerRequest: null; retryStrategy: (attempt: number) => number } {
+  return { url: t.url, maxRetriesPerRequest: null, retryStrategy: reconnectDelayMs };
+}
+
+/** Whether a connection error (Redis down, refused, dropped), as opposed to an error of a command or job. */
+export function isConnectionError(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const message = (e as Error | undefined)?.message ?? '';
+  return (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE'].includes(code)) || /ECONNREFUSED|Connection is closed|connect ETIMEDOUT/.test(message);
 }
 
 /** A plain client for raw reads (errors surface on the commands; reconnects are BullMQ's and ioredis' own). */
 export function openRedis(t: QueueTarget): Redis {
-  const r = new Redis(t.url, { maxRetriesPerRequest: 2 });
+  const r = new Redis(t.url, { maxRetriesPerRequest: 2, retryStrategy: reconnectDelayMs });
   r.on('error', () => undefined);
   return r;
 }

@@ -3,7 +3,9 @@
  * share. Both are main's batch pieces (src/pipeline/batch.ts processOne, run-record.ts resumeDecision):
  * a queued image gets exactly the outputs, atomic writes, manifest lines and resume rule of `segment`.
  */
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { AnimesegError } from '../errors.js';
 import { batchSettings, failedRecord, latestRecord, processOne, type BatchOptions } from '../pipeline/batch.js';
 import { pathExists } from '../util/exists.js';
 import type { OutputFolder } from '../pipeline/output-folder.js';
@@ -50,6 +52,9 @@ export interface JobOutcome {
  */
 export async function runJob(seg: Segmenter, folder: OutputFolder, job: ImageJob, o: { rerun: boolean; isFinal: (e: unknown) => string | null }): Promise<JobOutcome> {
   const hash = await runSettingsHash(seg, job);
+  // Outputs under one settings hash must come from one model: a worker whose model file differs from the
+  // producer's (same name, other file) would silently mix results into the folder. Nothing is written.
+  if (hash !== job.settingsHash) throw await settingsMismatch(seg, job, hash);
   let previous: RunRecord | undefined;
   try {
     if (o.rerun) await folder.manifest.refresh();
@@ -71,4 +76,15 @@ export async function runJob(seg: Segmenter, folder: OutputFolder, job: ImageJob
     }
     throw e;
   }
+}
+
+/** The error of a job whose settings hash differs from the one this worker computes for it. */
+async function settingsMismatch(seg: Segmenter, job: ImageJob, hash: string): Promise<AnimesegError> {
+  const bytes = await stat(seg.info.path).then((st) => `${st.size} bytes`, () => 'size unknown');
+  const model = seg.info.model === seg.info.path ? `its model file is ${seg.info.path}` : `its model '${seg.info.model}' is ${seg.info.path}`;
+  return new AnimesegError(
+    'BAD_MODEL',
+    `this worker's settings differ from those the job was added with (settings hash ${hash}, the job's ${job.settingsHash}): ${model} (${bytes}); a different model file under the same name, or another animeseg version`,
+    { hint: "give every worker the same model file (and animeseg version) as the machine that added the job, then 'animeseg queue retry-failed'" },
+  );
 }

@@ -13,7 +13,7 @@ import { OutputFolder } from '../pipeline/output-folder.js';
 import type { RunRecord } from '../pipeline/run-record.js';
 import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Device } from '../models/session.js';
-import { bullConnection, type QueueTarget } from './connection.js';
+import { assertReachable, bullConnection, isConnectionError, reconnectDelayMs, safeUrl, type QueueTarget } from './connection.js';
 import { runJob } from './image-step.js';
 import { segmenterKey, type ImageJob } from './settings.js';
 
@@ -32,6 +32,8 @@ export interface QueueWorkerOptions extends QueueTarget {
   /** Stop once the queue has no waiting jobs left (benchmarks, one-off runs). */
   exitWhenDrained?: boolean;
   log?: (line: string) => void;
+  /** The same error (e.g. Redis unreachable on every reconnect attempt) is logged once per this many ms (default 30000). */
+  reportEveryMs?: number;
 }
 
 /** What a completed job returns (kept in Redis as the job's return value). */
@@ -71,10 +73,42 @@ export function jobError(e: unknown, job: ImageJob): Error {
 
 export interface QueueWorker {
   worker: Worker<ImageJob, ImageJobResult>;
-  /** Resolves when the worker has stopped (close() or, with exitWhenDrained, an empty queue). */
-  stopped: Promise<void>;
-  /** Graceful: take no new jobs, finish the active ones. force: stop now (active jobs stall and are picked up again). */
+  /**
+   * Resolves when the worker has stopped (close() or, with exitWhenDrained, an empty queue). `clean` is false
+   * when it stopped without Redis: its active jobs were not handed back and wait for stalled-job recovery.
+   */
+  stopped: Promise<{ clean: boolean }>;
+  /**
+   * Graceful: take no new jobs, finish the active ones. force: stop now (active jobs stall and are picked up
+   * again). Without Redis nothing graceful is possible, so close() then stops as force does; a forced stop
+   * that Redis does not answer gives up after a few seconds (bounded, never hangs).
+   */
   close(force?: boolean): Promise<void>;
+}
+
+/** How long a forced stop waits for BullMQ to let go before dropping the connections. */
+const FORCED_STOP_MS = 3000;
+/** How long close() waits to learn whether Redis is there. */
+const REACHABLE_CHECK_MS = 1000;
+
+/**
+ * Logs each distinct message at most once per `everyMs`, saying how many were held back in between (a
+ * Redis that is down fails every reconnect attempt of every connection, and that is one fact, not many).
+ */
+export function onePerInterval(log: (line: string) => void, everyMs: number, now: () => number = Date.now): (message: string) => void {
+  const last = new Map<string, { at: number; held: number }>();
+  return (message) => {
+    const t = now();
+    const seen = last.get(message);
+    if (seen && t - seen.at < everyMs) {
+      seen.held++;
+      return;
+    }
+    if (last.size > 100) last.clear();
+    last.set(message, { at: t, held: 0 });
+    const held = seen?.held ? ` (${seen.held} more like it in the last ${Math.round((t - seen.at) / 1000)} s)` : '';
+    log(`${message}${held}`);
+  };
 }
 
 export async function startWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
@@ -147,22 +181,59 @@ export async function startWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
     const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     o.log?.(`${final ? 'failed' : 'will retry'}: ${err.message.split('\n')[0]}`);
   });
-  worker.on('error', (err) => o.log?.(`queue error: ${err.message}`));
+  const reportEveryMs = o.reportEveryMs ?? 30_000;
+  const report = o.log ? onePerInterval(o.log, reportEveryMs) : () => undefined;
+  worker.on('error', (err) => {
+    // One line per kind of outage (the code, not the message, which names each connection's own port).
+    if (isConnectionError(err)) report(`queue error: cannot reach Redis at ${safeUrl(o.url)} (${(err as NodeJS.ErrnoException).code ?? 'connection closed'}); reconnecting, at most every ${reconnectDelayMs(Infinity) / 1000} s`);
+    else report(`queue error: ${err.message}`);
+  });
 
-  let closing: Promise<void> | null = null;
-  const close = (force = false): Promise<void> => {
-    if (force) return worker.close(true).then(disposeAll);
-    closing ??= worker.close().then(disposeAll);
-    return closing;
-  };
+  let resolveStopped!: (r: { clean: boolean }) => void;
+  const stopped = new Promise<{ clean: boolean }>((r) => (resolveStopped = r));
+  let graceful: Promise<void> | null = null;
+  let forced: Promise<void> | null = null;
   const disposeAll = async (): Promise<void> => {
     const all = [...segmenters.values()];
     segmenters.clear();
     await Promise.all(all.map((p) => p.then((s) => s.dispose(), () => undefined)));
   };
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  /** Redis was found gone while stopping: the active jobs were not handed back. */
+  let lostRedis = false;
+  /** Stop now; if BullMQ cannot finish that (no Redis to talk to) within FORCED_STOP_MS, drop the connections. */
+  const forceStop = (): Promise<void> =>
+    (forced ??= (async () => {
+      const done = await Promise.race([worker.close(true).then(() => true, () => true), sleep(FORCED_STOP_MS).then(() => false)]);
+      if (!done) {
+        lostRedis = true;
+        await Promise.race([worker.disconnect().catch(() => undefined), sleep(1000)]);
+        await Promise.race([disposeAll(), sleep(1000)]);
+        resolveStopped({ clean: false });
+        return;
+      }
+      await disposeAll();
+    })());
+  const close = async (force = false): Promise<void> => {
+    if (!force && !graceful) {
+      // Without Redis a graceful stop cannot finish (BullMQ waits for it to hand the jobs back).
+      const reachable = await assertReachable(o, REACHABLE_CHECK_MS).then(() => true, () => false);
+      if (!reachable) {
+        lostRedis = true;
+        o.log?.(`Redis at ${safeUrl(o.url)} is unreachable: stopping now; active jobs are left to stalled-job recovery`);
+        force = true;
+      }
+    }
+    if (force) return forceStop();
+    graceful ??= worker.close().then(disposeAll);
+    return graceful;
+  };
   if (o.exitWhenDrained) worker.on('drained', () => void close());
   const running = worker.run();
   await worker.waitUntilReady();
-  const stopped = running.then(() => closing ?? undefined).then(() => undefined);
+  void running
+    .catch(() => undefined)
+    .then(() => forced ?? graceful ?? undefined)
+    .then(() => resolveStopped({ clean: !lostRedis }));
   return { worker, stopped, close };
 }

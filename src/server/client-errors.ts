@@ -12,10 +12,17 @@ interface ClientError extends Error {
   code?: string;
 }
 
-function classify(err: ClientError, timeoutMs: number): { status: number; code: HttpErrorCode; message: string; hint?: string } {
+type Answer = { status: number; code: HttpErrorCode; message: string; hint?: string };
+
+/** The 408 of a request whose headers or body have not all arrived within the time limit. */
+export function notReceivedInTime(timeoutMs: number): Answer & { hint: string } {
+  return { status: 408, code: 'TIMEOUT', message: `the request was not received within ${timeoutMs} ms`, hint: 'send the whole request at once; the server closes slow connections' };
+}
+
+function classify(err: ClientError, timeoutMs: number): Answer {
   switch (err.code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { status: 408, code: 'TIMEOUT', message: `the request was not received within ${timeoutMs} ms`, hint: 'send the whole request at once; the server closes slow connections' };
+      return notReceivedInTime(timeoutMs);
     case 'HPE_HEADER_OVERFLOW':
       return { status: 431, code: 'TOO_LARGE', message: 'the request headers are too large', hint: 'send fewer or shorter headers (cookies)' };
     default:

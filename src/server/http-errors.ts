@@ -3,6 +3,7 @@
  * AnimesegError codes (src/errors.ts) map to HTTP statuses here, so handlers just throw.
  */
 import { AnimesegError, type ErrorCode } from '../errors.js';
+import { hideServerPaths } from './public-text.js';
 
 /** Codes the HTTP layer adds on top of the library's ErrorCode. */
 export type HttpErrorCode =
@@ -70,8 +71,10 @@ export function toErrorResponse(e: unknown): { status: number; body: ErrorBody; 
   };
 }
 
+/** The JSON error body; server paths in the message or hint are shortened (public-text.ts). */
 export function errorBody(code: HttpErrorCode, message: string, hint?: string): ErrorBody {
-  return { error: hint ? { code, message, hint } : { code, message } };
+  const m = hideServerPaths(message);
+  return { error: hint ? { code, message: m, hint: hideServerPaths(hint) } : { code, message: m } };
 }
 
 /** Fastify's own errors (body too large, bad JSON, unsupported content type, multipart limits). */

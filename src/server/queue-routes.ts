@@ -14,7 +14,9 @@ import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.j
 import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
 import { runSettingsHash } from '../queue/image-step.js';
 import { assertReachable, type QueueTarget } from '../queue/connection.js';
-import { FolderStorage, type Storage } from '../queue/storage.js';
+import { FolderStorage } from '../queue/storage.js';
+import { DEFAULT_RETENTION, UploadRetention, type RetentionOptions, type SweepResult } from '../queue/retention.js';
+import { hideServerPaths } from './public-text.js';
 import { HttpError } from './http-errors.js';
 import { parseSegmentOptions, resolveClassIds } from './request-options.js';
 import type { ExtraRouteContext } from './server.js';
@@ -25,6 +27,13 @@ export interface QueueRoutesOptions {
   dir: string;
   /** Model name or path the workers load (serve's --model). */
   model?: string;
+  /** Retention of finished jobs, their uploads and outputs (DEFAULT_RETENTION for what is not given). */
+  retention?: Partial<RetentionOptions> & {
+    /** How often the retention sweep runs (ms; default a tenth of the age limit, at least 1 s, at most 10 min). */
+    sweepEveryMs?: number;
+    /** Called after each periodic sweep (logging, tests). */
+    onSweep?: (r: SweepResult) => void;
+  };
 }
 
 const stripUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -34,10 +43,28 @@ const CONTENT_TYPES: Record<string, string> = { png: 'image/png', webp: 'image/w
 export function queueRoutes(o: QueueRoutesOptions) {
   return async (app: FastifyInstance, ctx: ExtraRouteContext): Promise<void> => {
     await assertReachable(o.target);
-    const storage: Storage = new FolderStorage(o.dir);
+    const storage = new FolderStorage(o.dir);
     const queue = openQueue(o.target);
     const redis = openRedis(o.target);
+    const { sweepEveryMs, onSweep, ...limits } = o.retention ?? {};
+    const retention = new UploadRetention(queue, storage, { ...DEFAULT_RETENTION, ...limits });
+    const every = sweepEveryMs ?? Math.min(600_000, Math.max(1000, Math.round(retention.options.maxAgeMs / 10)));
+    let stopSweeping = false;
+    // The next sweep is scheduled when one ends, so sweeps never pile up behind a slow Redis or disk.
+    let timer: NodeJS.Timeout | undefined;
+    const sweepLater = () => {
+      if (stopSweeping) return;
+      timer = setTimeout(() => {
+        retention.sweep().then((r) => onSweep?.(r), (e: unknown) => onSweep?.({ jobs: 0, uploads: 0, uploadBytesFreed: 0, outputs: 0, uploadBytes: -1, error: e instanceof Error ? e.message : String(e) })).finally(sweepLater);
+      }, every);
+      timer.unref();
+    };
+    sweepLater();
     app.addHook('onClose', async () => {
+      stopSweeping = true;
+      clearTimeout(timer);
+      // A sweep under way finishes first (it holds the lock the closing queue would pull away).
+      await retention.exclusive(async () => undefined);
       await queue.close();
       redis.disconnect();
     });
@@ -71,10 +98,22 @@ export function queueRoutes(o: QueueRoutesOptions) {
       const hash = await runSettingsHash({ info }, { outDir: '', settings });
       const source = storage.localPath(`uploads/${name}`);
       const outDir = storage.localPath(`results/${hash}`);
-      if (!(await storage.exists(source))) await storage.writeAtomic(source, bytes);
       const data: ImageJob = { source, name, outDir, settings, settingsHash: hash };
       const id = jobIdFor(source, outDir, name, hash);
-      await queue.add(JOB_NAME, data, { ...JOB_OPTIONS, jobId: id });
+      // Under the retention lock: no sweep removes the upload between its write and its job's add.
+      const added = await retention.exclusive(async () => {
+        // Already answered at its --timeout-ms deadline (server.ts): the client was told it failed.
+        if (reply.sent) return false;
+        if (!(await storage.exists(source))) {
+          if (!(await retention.makeRoom(bytes.length))) {
+            throw new HttpError(503, 'BUSY', `the upload folder is full: the uploads of waiting jobs fill its budget of ${retention.options.uploadBytes} bytes`, 'retry once queued jobs are done (more workers help), or ask the operator to raise --upload-budget-mb', { 'retry-after': '30' });
+          }
+          await storage.writeAtomic(source, bytes);
+        }
+        await queue.add(JOB_NAME, data, { ...JOB_OPTIONS, jobId: id });
+        return true;
+      });
+      if (!added) return reply;
       return reply.code(202).header('location', `/v1/jobs/${id}`).send({ id, status_url: `/v1/jobs/${id}`, result_url: `/v1/jobs/${id}/result` });
     });
 
@@ -98,7 +137,8 @@ export function queueRoutes(o: QueueRoutesOptions) {
         id: job.id,
         state,
         attempts: job.attemptsMade,
-        ...(state === 'failed' && { reason: job.failedReason }),
+        // The reason starts with the upload's path on the shared folder: shortened for clients.
+        ...(state === 'failed' && { reason: hideServerPaths(job.failedReason) }),
         ...(state === 'completed' && { instances: (job.returnvalue as { instances?: number } | null)?.instances, result_url: `/v1/jobs/${job.id}/result` }),
       };
     });
@@ -117,7 +157,15 @@ export function queueRoutes(o: QueueRoutesOptions) {
       const file = which === 'cutout' && !data.settings.output.onlyMask ? paths.cutout : which === 'mask' ? paths.mask : which === 'json' ? paths.json : null;
       if (!file) throw new HttpError(400, 'BAD_OPTION', `file must be cutout, mask or json, got '${which}'`);
       const type = which === 'json' ? CONTENT_TYPES.json : which === 'mask' ? CONTENT_TYPES.png : CONTENT_TYPES[format];
-      return reply.type(type).send(Buffer.from(await storage.read(file)));
+      const body = await storage.read(file).catch((e: unknown) => {
+        // Removed by retention (or by hand) between the state read and this one.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, 'NOT_FOUND', `the result of job '${job.id}' is no longer kept`, 'POST the image again');
+        throw e;
+      });
+      if (which !== 'json') return reply.type(type).send(Buffer.from(body));
+      // The JSON names the image by its path on the shared folder; a client knows it by the job's name.
+      const json = JSON.parse(Buffer.from(body).toString('utf8')) as { image?: unknown };
+      return reply.type(type).send({ ...json, image: data.name });
     });
   };
 }

@@ -91,6 +91,10 @@ const EXPOSED = 'x-instances, x-image-size, server-timing, retry-after, content-
  * Same-origin requests (Origin's host = Host) are always allowed.
  */
 export function checkRequest(req: FastifyRequest, reply: FastifyReply, hosts: HostAllowList, cors: readonly string[]): boolean {
+  // RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400 (HTTP/1.0 has no Host; allowed below).
+  if (req.headers.host === undefined && req.raw.httpVersion !== '1.0') {
+    throw new HttpError(400, 'BAD_INPUT', 'the request has no Host header', 'HTTP/1.1 requests must name the host, e.g. Host: 127.0.0.1:7860');
+  }
   if (!hosts.allows(req.headers.host)) {
     throw new HttpError(403, 'HOST_NOT_ALLOWED', `requests for host '${hostName(req.headers.host ?? '')}' are not accepted by this server`, 'use http://127.0.0.1 or localhost, or start the server with --allow-host NAME for the name you use');
   }

@@ -16,10 +16,12 @@ import { WorkQueue } from './work-queue.js';
 import { buildOpenApi } from './openapi.js';
 import { docsCsp, docsPage } from './docs-page.js';
 import { API_CSP, BASE_SECURITY_HEADERS, HostAllowList, PAGE_CSP, checkRequest, parseCorsOrigins } from './security.js';
-import { clientErrorHandler } from './client-errors.js';
+import { clientErrorHandler, notReceivedInTime } from './client-errors.js';
 import type { Admission } from './work-queue.js';
 import { etagOf, fileEntry, openStatic, ortDistDir, tableFromDir, webDir, type StaticFile } from './static-files.js';
 import { listModels } from './models-list.js';
+import { hideServerPaths } from './public-text.js';
+import { MAX_PART_HEADER_BYTES, multipartBoundary, partHeaderGuard } from './multipart-guard.js';
 
 export interface ServerLimits {
   /** Largest accepted upload in bytes (raw body or the multipart file). */
@@ -115,7 +117,9 @@ async function createHttpApp(limits: ServerLimits, opts: CreateServerOptions, ho
     // these deadlines on a timer (default every 30 s, which made a trickling client last 90-120 s), so
     // the check runs often enough that a slow client is closed close to --timeout-ms.
     requestTimeout: limits.timeoutMs,
-    http: { headersTimeout: limits.timeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.round(limits.timeoutMs / 4))) },
+    // Node answers an HTTP/1.1 request without Host itself (an empty 400 with none of our headers); the
+    // Host check in checkRequest answers it in the project's error shape instead.
+    http: { headersTimeout: limits.timeoutMs, connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.round(limits.timeoutMs / 4))), requireHostHeader: false },
     clientErrorHandler: clientErrorHandler(limits.timeoutMs),
     frameworkErrors: (err, _req, res) => {
       const r = toErrorResponse(err);
@@ -147,8 +151,11 @@ async function createHttpApp(limits: ServerLimits, opts: CreateServerOptions, ho
 
   // While shutting down, every response closes its connection, so keep-alive sockets of requests that
   // were in flight do not hold the process open until their idle timeout.
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (isClosing()) reply.header('connection', 'close');
+  app.addHook('onSend', async (req, reply, payload) => {
+    // Also when answering before the body has all arrived (an early 403/503): a client may stop sending
+    // once it has the answer, and the half-read request would hold the connection (and close()) until
+    // --timeout-ms.
+    if (isClosing() || !req.raw.complete) reply.header('connection', 'close');
     reply.headers(BASE_SECURITY_HEADERS);
     if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_CSP);
     return payload;
@@ -208,7 +215,8 @@ function registerInfoRoutes(app: FastifyInstance, opts: CreateServerOptions, ctx
 
   app.get('/v1/models', async () => listModels(engine.info, opts.web !== false));
 
-  app.get('/v1/refiners', async () => ({ default: engine.defaultRefine, refiners: engine.refiners() }));
+  // A refiner's reason (e.g. "no SAM model; searched FOLDERS") names server folders: shortened for clients.
+  app.get('/v1/refiners', async () => ({ default: engine.defaultRefine, refiners: engine.refiners().map((r) => (r.reason ? { ...r, reason: hideServerPaths(r.reason) } : r)) }));
 
   const openapi = buildOpenApi({ refiners: engine.refiners().map((r) => r.name), limits });
   app.get('/openapi.json', async () => openapi);
@@ -267,7 +275,20 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
     const a = queue.admit();
     if (!a) throw queue.busyError();
     admissions.set(req, a);
-    reply.raw.once('close', () => a.release());
+    // Every admitted upload ends within --timeout-ms whatever it is waiting on (a body the parser never
+    // finishes, the header check, the queue, the model): if nothing has been sent by then it is answered
+    // 408 (body still arriving) or 503 TIMEOUT, and its connection closed, which gives its place back.
+    const deadline = setTimeout(() => {
+      if (reply.sent || reply.raw.headersSent) return;
+      const late = notReceivedInTime(limits.timeoutMs);
+      const err = req.raw.complete ? queue.timeoutError(limits.timeoutMs) : new HttpError(late.status, late.code, late.message, late.hint);
+      const r = toErrorResponse(err);
+      reply.code(r.status).headers({ ...r.headers, connection: 'close' }).type('application/json; charset=utf-8').send(r.body);
+    }, limits.timeoutMs);
+    reply.raw.once('close', () => {
+      clearTimeout(deadline);
+      a.release();
+    });
   };
 
   registerInfoRoutes(app, opts, { limits, queue, started, isClosing });
@@ -340,28 +361,23 @@ async function readUpload(req: FastifyRequest): Promise<{ bytes: Uint8Array; raw
     raw[k] = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
   }
   if (req.isMultipart()) {
-    let bytes: Buffer | null = null;
-    let fileName = 'upload';
+    const parts = readParts(req, raw);
+    // Part headers beyond the cap: answered at once (busboy would keep 80 KB of them and drop the rest).
+    const boundary = multipartBoundary(req.headers['content-type']);
+    if (!boundary) return { ...(await parts), raw };
+    let refuse: (e: HttpError) => void = () => undefined;
+    const refused = new Promise<never>((_, reject) => (refuse = reject));
+    const feed = partHeaderGuard(boundary, MAX_PART_HEADER_BYTES, (n) =>
+      refuse(new HttpError(431, 'TOO_LARGE', `a multipart part's header block is over ${MAX_PART_HEADER_BYTES} bytes (${n} seen)`, 'send the file with ordinary part headers, e.g. curl -F file=@image.png', { connection: 'close' })),
+    );
+    req.raw.on('data', feed);
     try {
-      for await (const part of req.parts()) {
-        if (part.type === 'file') {
-          if (bytes) throw new AnimesegError('BAD_INPUT', 'more than one file in the upload', { hint: 'send one image per request' });
-          bytes = await part.toBuffer();
-          if (part.filename) fileName = part.filename;
-        } else {
-          raw[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value);
-        }
-      }
-    } catch (e) {
-      // Limits (FST_* codes) and our own errors keep their status; anything else is the parser (busboy)
-      // failing on a malformed body: the client's fault, not a server error.
-      const code = (e as { code?: unknown }).code;
-      if (e instanceof AnimesegError || e instanceof HttpError || (typeof code === 'string' && code.startsWith('FST_'))) throw e;
-      throw new AnimesegError('BAD_INPUT', `malformed multipart upload: ${(e as Error).message}`, { hint: 'send multipart/form-data with one file field (curl -F file=@image.png)' });
+      return { ...(await Promise.race([parts, refused])), raw };
+    } finally {
+      req.raw.off('data', feed);
+      // The parts reader may still be waiting on the parser when the cap answered first.
+      parts.catch(() => undefined);
     }
-    if (!bytes) throw new AnimesegError('BAD_INPUT', 'the multipart upload has no file', { hint: 'add the image as a file field, e.g. curl -F file=@image.png' });
-    if (bytes.length === 0) throw new AnimesegError('BAD_INPUT', 'the uploaded file is empty');
-    return { bytes, raw, fileName };
   }
   const body = req.body;
   if (!Buffer.isBuffer(body)) {
@@ -370,6 +386,32 @@ async function readUpload(req: FastifyRequest): Promise<{ bytes: Uint8Array; raw
   }
   if (body.length === 0) throw new AnimesegError('BAD_INPUT', 'the request body is empty', { hint: 'send the image bytes' });
   return { bytes: body, raw, fileName: 'upload' };
+}
+
+/** The file of a multipart upload (one, not empty) and its fields, merged into `raw` (fields win). */
+async function readParts(req: FastifyRequest, raw: Record<string, string | undefined>): Promise<{ bytes: Buffer; fileName: string }> {
+  let bytes: Buffer | null = null;
+  let fileName = 'upload';
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        if (bytes) throw new AnimesegError('BAD_INPUT', 'more than one file in the upload', { hint: 'send one image per request' });
+        bytes = await part.toBuffer();
+        if (part.filename) fileName = part.filename;
+      } else {
+        raw[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value);
+      }
+    }
+  } catch (e) {
+    // Limits (FST_* codes) and our own errors keep their status; anything else is the parser (busboy)
+    // failing on a malformed body: the client's fault, not a server error.
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof AnimesegError || e instanceof HttpError || (typeof code === 'string' && code.startsWith('FST_'))) throw e;
+    throw new AnimesegError('BAD_INPUT', `malformed multipart upload: ${(e as Error).message}`, { hint: 'send multipart/form-data with one file field (curl -F file=@image.png)' });
+  }
+  if (!bytes) throw new AnimesegError('BAD_INPUT', 'the multipart upload has no file', { hint: 'add the image as a file field, e.g. curl -F file=@image.png' });
+  if (bytes.length === 0) throw new AnimesegError('BAD_INPUT', 'the uploaded file is empty');
+  return { bytes, fileName };
 }
 
 /** Headers that make the page cross-origin isolated, so onnxruntime-web may use threads (SharedArrayBuffer). */

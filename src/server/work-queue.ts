@@ -25,6 +25,8 @@ export interface QueueStats {
 
 /** A place in the queue taken before the request body is read (see WorkQueue.admit). */
 export interface Admission {
+  /** Still holding its place (not yet released nor consumed). */
+  readonly held: boolean;
   /** Give the place back (idempotent); run() consumes it instead. */
   release(): void;
 }
@@ -85,6 +87,9 @@ export class WorkQueue {
     this.admitted++;
     let held = true;
     return {
+      get held() {
+        return held;
+      },
       release: () => {
         if (!held) return;
         held = false;
@@ -101,14 +106,24 @@ export class WorkQueue {
     });
   }
 
+  /** The 503 TIMEOUT answer of a request that did not finish within `timeoutMs`, with Retry-After. */
+  timeoutError(timeoutMs: number): HttpError {
+    return new HttpError(503, 'TIMEOUT', `request did not finish within ${timeoutMs} ms`, 'retry later, send a smaller image, or ask the operator to raise --timeout-ms', {
+      'retry-after': String(this.retryAfterSec()),
+    });
+  }
+
   private full(): boolean {
     return this.running + this.waiting.length + this.admitted >= this.opts.concurrency + this.opts.maxQueued;
   }
 
   run<T>(job: () => Promise<T>, timeoutMs = 0, admission?: Admission): Promise<T> {
-    // An admitted request already holds its place; it moves from "admitted" to running or waiting.
-    if (admission) admission.release();
-    else if (this.full()) {
+    // An admitted request already holds its place; it moves from "admitted" to running or waiting. One
+    // whose place was given back (answered at its deadline, or its client left) does not start.
+    if (admission) {
+      if (!admission.held) return Promise.reject(this.timeoutError(timeoutMs));
+      admission.release();
+    } else if (this.full()) {
       this.rejected++;
       return Promise.reject(this.busyError());
     }
@@ -154,13 +169,7 @@ export class WorkQueue {
           // Drop the job if it never started; if it is running it completes and frees its slot later.
           entry.cancel();
           this.timedOut++;
-          settle(() =>
-            reject(
-              new HttpError(503, 'TIMEOUT', `request did not finish within ${timeoutMs} ms`, 'retry later, send a smaller image, or ask the operator to raise --timeout-ms', {
-                'retry-after': String(this.retryAfterSec()),
-              }),
-            ),
-          );
+          settle(() => reject(this.timeoutError(timeoutMs)));
           this.checkIdle();
         }, timeoutMs);
       }

@@ -7,18 +7,22 @@ import { anchorCount, fakeYoloModel } from '../../testing/onnx/fake-models.js';
 
 export const ILLUSTRATIONS = resolve('../shared/data/illustrations/images');
 
-/** 320 px static model, one class; anchor 0 is a 0.9-score box at the centre, mask = ellipse from protos channel 0. */
-export function oneBoxModel(): Uint8Array {
+/**
+ * 320 px static model, one class; anchor 0 is a 0.9-score box at the centre, mask = ellipse from protos
+ * channel 0. More class names make a different file (other size) that finds the same box.
+ */
+export function oneBoxModel(names: string[] = ['character']): Uint8Array {
   const imgsz = 320;
   const n = anchorCount(imgsz);
-  const rows = 4 + 1 + 32;
+  const nc = names.length;
+  const rows = 4 + nc + 32;
   const output0 = new Float32Array(rows * n);
   const set = (row: number, v: number) => (output0[row * n] = v);
-  set(0, 160), set(1, 160), set(2, 200), set(3, 240), set(4, 0.9), set(5, 4);
+  set(0, 160), set(1, 160), set(2, 200), set(3, 240), set(4, 0.9), set(4 + nc, 4);
   const p = imgsz / 4;
   const protos = new Float32Array(32 * p * p);
   for (let y = 0; y < p; y++) for (let x = 0; x < p; x++) protos[y * p + x] = 1 - (((x - 40) / 22) ** 2 + ((y - 40) / 28) ** 2);
-  return fakeYoloModel({ imgsz, names: ['character'], output0, protos });
+  return fakeYoloModel({ imgsz, names, output0, protos });
 }
 
 /** `real` downsized illustrations (256 px wide) and `total - real` generated 64x48 PNGs, each different. */
@@ -41,7 +45,7 @@ export async function makeImages(dir: string, total: number, real: number): Prom
   return out;
 }
 
-export async function writeModel(path: string): Promise<string> {
-  await writeFile(path, oneBoxModel());
+export async function writeModel(path: string, names?: string[]): Promise<string> {
+  await writeFile(path, oneBoxModel(names));
   return path;
 }

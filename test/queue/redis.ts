@@ -1,6 +1,8 @@
-// A throw-away redis-server for the queue tests: 127.0.0.1, a free port, a temp dir, no persistence.
+// A throw-away redis-server for the queue tests: 127.0.0.1, a free port, a random password, a temp dir, no
+// persistence.
 // Tests skip (with this reason) only when no redis-server binary can be found.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,7 +40,10 @@ export async function startRedis(): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'animeseg-redis-'));
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child: ChildProcess = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A password of this run's own: a worker left over from another run (another worktree, an aborted
+    // test) that still reconnects to this port after its own redis-server went cannot take these jobs.
+    const password = randomBytes(12).toString('hex');
+    const child: ChildProcess = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stdout!.on('data', (d) => (log += d));
     const ready = await new Promise<boolean>((res) => {
@@ -56,13 +61,16 @@ export async function startRedis(): Promise<TestRedis> {
     });
     if (ready) {
       return {
-        url: `redis://127.0.0.1:${port}`,
+        url: `redis://:${password}@127.0.0.1:${port}`,
         port,
         async stop() {
-          if (child.exitCode === null) {
+          if (child.exitCode === null && child.signalCode === null) {
             const gone = new Promise((r) => child.once('exit', r));
             child.kill('SIGTERM');
+            // Bounded: a redis-server that does not stop within 5 s is killed.
+            const t = setTimeout(() => child.kill('SIGKILL'), 5000);
             await gone;
+            clearTimeout(t);
           }
           await rm(dir, { recursive: true, force: true });
         },

@@ -22,10 +22,15 @@ let root = '';
 let model = '';
 let inputs: string[] = [];
 
-const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+// Bounded: a CLI step that hangs fails the test instead of holding the file open.
+const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+
+/** Every process this file starts; after() kills those still running, so a failed assertion cannot hang the file. */
+const children: ChildProcess[] = [];
 
 function startCli(args: string[]): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -61,11 +66,18 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
+  await Promise.all(
+    children.filter((c) => c.exitCode === null && c.signalCode === null).map((c) => {
+      const gone = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      return gone;
+    }),
+  );
   await redis?.stop();
   await rm(root, { recursive: true, force: true });
 });
 
-test('200 images over 3 workers (one SIGKILLed, one SIGTERMed mid-run) = a one-machine segment run, each image done once', { skip, timeout: 120_000 }, async () => {
+test('200 images over 3 workers (one SIGKILLed, one SIGTERMed mid-run) = a one-machine segment run, each image done once', { skip, timeout: 300_000 }, async () => {
   const inDir = join(root, 'in');
   const ref = join(root, 'ref');
   const out = join(root, 'out');
@@ -79,31 +91,44 @@ test('200 images over 3 workers (one SIGKILLed, one SIGTERMed mid-run) = a one-m
   assert.equal(added.status, 0, added.stderr);
   assert.equal(added.stdout.trim(), '201');
 
-  const workerArgs = ['worker', ...q, '--concurrency', '1', '--lock-ms', '3000', '--stalled-ms', '500'];
-  const workers = [startCli(workerArgs), startCli(workerArgs), startCli(workerArgs)];
-  // The same `queue add` again, waiting: nothing new is added (same job ids), and it follows the run.
+  // The same `queue add` again, waiting: nothing new is added (same job ids), and it follows the run. It
+  // has checked all 201 images before any worker starts, so none is done yet: all 201 are "already queued"
+  // (with workers already running, some would count as "already done" instead, depending on timing).
   const waiter = startCli(['queue', 'add', inDir, '-o', out, '--model', model, ...q, '--wait', '--progress', 'plain']);
-
   const r = new Redis(redis.url);
-  const completed = () => r.zcard('bull:scale:completed');
-  const until = async (n: number) => {
-    while ((await completed()) < n) await new Promise((res) => setTimeout(res, 20));
+  r.on('error', () => undefined);
+  const deadline = Date.now() + 200_000;
+  const until = async (what: string, cond: () => boolean | Promise<boolean>) => {
+    while (!(await cond())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
   };
-  await until(30);
-  workers[0].child.kill('SIGKILL');
-  const atKill = await completed();
-  await until(100);
-  workers[1].child.kill('SIGTERM');
-  assert.equal(await workers[1].exit, 0, workers[1].out());
-  assert.match(workers[1].out(), /SIGTERM: finishing active jobs[\s\S]*stopped/);
+  const workerArgs = ['worker', ...q, '--concurrency', '1', '--lock-ms', '3000', '--stalled-ms', '500'];
+  let workers: ReturnType<typeof startCli>[] = [];
+  try {
+    await until('the waiting `queue add` to have checked every image', () => /201 job\(s\) in queue/.test(waiter.out()) || waiter.child.exitCode !== null);
+    workers = [startCli(workerArgs), startCli(workerArgs), startCli(workerArgs)];
+    const completed = () => r.zcard('bull:scale:completed');
+    const atLeast = (n: number) => until(`${n} completed jobs`, async () => (await completed()) >= n);
+    await atLeast(30);
+    workers[0]!.child.kill('SIGKILL');
+    const atKill = await completed();
+    await atLeast(100);
+    workers[1]!.child.kill('SIGTERM');
+    assert.equal(await workers[1]!.exit, 0, workers[1]!.out());
+    assert.match(workers[1]!.out(), /SIGTERM: finishing active jobs[\s\S]*stopped/);
 
-  assert.equal(await waiter.exit, 1, waiter.out()); // 1: the corrupt image failed
-  assert.match(waiter.out(), /201 job\(s\) in queue 'scale' for 201 image\(s\): 201 of them already queued/);
-  assert.match(waiter.out(), /queue 100% 201\/201/);
-  assert.match(waiter.out(), /200 completed, 1 failed/);
-  workers[2].child.kill('SIGTERM');
-  assert.equal(await workers[2].exit, 0, workers[2].out());
-  assert.ok(atKill < 200, `the SIGKILL came mid-run (${atKill} done then)`);
+    assert.equal(await waiter.exit, 1, waiter.out()); // 1: the corrupt image failed
+    assert.match(waiter.out(), /201 job\(s\) in queue 'scale' for 201 image\(s\): 201 of them already queued/);
+    assert.match(waiter.out(), /queue 100% 201\/201/);
+    assert.match(waiter.out(), /200 completed, 1 failed/);
+    workers[2]!.child.kill('SIGTERM');
+    assert.equal(await workers[2]!.exit, 0, workers[2]!.out());
+    assert.ok(atKill < 200, `the SIGKILL came mid-run (${atKill} done then)`);
+  } finally {
+    r.disconnect();
+  }
 
   // Exactly once: 200 completed jobs, one per good image, none left waiting or active.
   const queue = new Queue('scale', { connection: { url: redis.url } });
@@ -118,7 +143,6 @@ test('200 images over 3 workers (one SIGKILLed, one SIGTERMed mid-run) = a one-m
     assert.equal(bad.attemptsMade, 1, 'a bad image is not retried (5 attempts are allowed for transient errors)');
   } finally {
     await queue.close();
-    r.disconnect();
   }
 
   // Same files, same bytes (JSON: same content but for the per-run timings).

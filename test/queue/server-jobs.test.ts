@@ -36,7 +36,7 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  await worker?.close();
+  await worker?.close(true); // force: a job stuck by a failed test must not hold the file open
   await server?.close();
   await redis?.stop();
   await rm(root, { recursive: true, force: true });

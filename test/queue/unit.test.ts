@@ -156,7 +156,7 @@ test('manifest files of several writers: latest finish time wins across files, t
 });
 
 test('CLI usage errors exit 2 with the reason, before any connection', () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, [resolve('bin/animeseg.js'), ...args], { encoding: 'utf8' });
+  const cli = (args: string[]) => spawnSync(process.execPath, [resolve('bin/animeseg.js'), ...args], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
   const noQueue = cli(['queue', 'add', '.', '-o', 'x']);
   assert.equal(noQueue.status, 2);
   assert.match(noQueue.stderr, /missing --queue/);

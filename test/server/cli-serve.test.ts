@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMAGES, isolateEnv } from './helpers.js';
@@ -13,10 +13,23 @@ isolateEnv();
 
 test('SIGTERM: requests in flight complete, then the process exits 0', { timeout: 60_000 }, async () => {
   const child = spawn(process.execPath, ['bin/animeseg.js', 'serve', '--port', '0', '--concurrency', '1', '--queue', '4'], { env: process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    await sigtermFinishesInFlight(child);
+  } finally {
+    // A failed assertion must not leave the server running (it would hold this file, and npm test, open).
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    }
+  }
+});
+
+async function sigtermFinishesInFlight(child: ChildProcess): Promise<void> {
   let log = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start line:\n${log}`)), 40_000);
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       log += d.toString();
       const m = /serving .* at (http:\/\/\S+)/.exec(log);
       if (m) {
@@ -42,4 +55,4 @@ test('SIGTERM: requests in flight complete, then the process exits 0', { timeout
   // The server itself counted the work it still had when the signal came (running + queued).
   assert.match(log, /SIGTERM: finishing [12] request/);
   assert.match(log, /stopped/);
-});
+}

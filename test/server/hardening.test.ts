@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createServer, type AnimesegServer } from '../../src/server/server.js';
 import { createPipelineEngine } from '../../src/server/pipeline-engine.js';
 import type { SegmentEngine } from '../../src/server/segment-engine.js';
-import { IMAGES, MODEL_NAME, gatedEngine, isolateEnv } from './helpers.js';
+import { IMAGES, MODEL_NAME, gatedEngine, isolateEnv, raw } from './helpers.js';
 
 isolateEnv();
 const image = readFileSync(join(IMAGES, 'luffy_1.jpg'));
@@ -37,66 +37,6 @@ after(async () => {
   await server?.close();
   await engine?.dispose();
 });
-
-interface RawAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-  /** ms from the first byte written until the server closed the connection (or the answer was complete). */
-  ms: number;
-  closed: boolean;
-}
-
-/** Write `head` (then `chunks` one every `everyMs`) on a raw socket; resolve with the answer or the close. */
-function raw(p: number, head: string, opts: { chunks?: string[]; everyMs?: number; waitMs?: number } = {}): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const s: Socket = connect(p, '127.0.0.1');
-    let data = '';
-    const t0 = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (closed: boolean) => {
-      clearInterval(timer);
-      const [h = '', ...rest] = data.split('\r\n\r\n');
-      const lines = h.split('\r\n');
-      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '')?.[1] ?? 0);
-      const headers: Record<string, string> = {};
-      for (const l of lines.slice(1)) {
-        const i = l.indexOf(':');
-        if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-      }
-      resolve({ status, headers, body: rest.join('\r\n\r\n'), ms: Date.now() - t0, closed });
-      s.destroy();
-    };
-    const guard = setTimeout(() => finish(false), opts.waitMs ?? 10_000);
-    s.on('data', (d) => {
-      data += d.toString('latin1');
-      // A complete answer with Content-Length: stop there (keep-alive would leave the socket open).
-      const m = /content-length: (\d+)/i.exec(data);
-      const sep = data.indexOf('\r\n\r\n');
-      if (m && sep >= 0 && data.length - sep - 4 >= Number(m[1])) {
-        clearTimeout(guard);
-        finish(false);
-      }
-    });
-    s.on('close', () => {
-      clearTimeout(guard);
-      finish(true);
-    });
-    s.on('error', () => undefined);
-    s.on('connect', () => {
-      s.write(head);
-      const chunks = [...(opts.chunks ?? [])];
-      if (chunks.length) {
-        timer = setInterval(() => {
-          const c = chunks.shift();
-          if (c === undefined) return clearInterval(timer);
-          if (!s.destroyed) s.write(c);
-        }, opts.everyMs ?? 100);
-      }
-    });
-    s.on('timeout', () => reject(new Error('socket timeout')));
-  });
-}
 
 function assertShape(body: string, code: string): { code: string; message: string; hint?: string } {
   const j = JSON.parse(body) as { error: { code: string; message: string; hint?: string } };

@@ -85,24 +85,30 @@ test('graceful shutdown: refuses new work, finishes the request in flight, then 
   const gate = gatedEngine(await createPipelineEngine({ model: MODEL_NAME }));
   const server = await createServer({ engine: gate.engine, limits: { concurrency: 1, queue: 4 } });
   const base = await server.listen(0);
-  const inFlight = post(base);
-  await gate.untilStarted(1);
-  const closing = server.close();
-  assert.equal(server.closing, true);
-  // New connections are refused once the listener is closed (fetch fails) or answered 503.
-  const late = await post(base).then(
-    (r) => r.status,
-    () => 'refused',
-  );
-  assert.ok(late === 'refused' || late === 503, `late request: ${late}`);
-  assert.equal(gate.disposed, false, 'model still loaded while a request is in flight');
-  gate.open();
-  const r = await inFlight;
-  assert.equal(r.status, 200);
-  const png = Buffer.from(await r.arrayBuffer());
-  const meta = await sharp(png).metadata();
-  assert.equal(meta.format, 'png');
-  assert.equal(meta.width, 810); // luffy_1.jpg is 810x606
-  await closing;
-  assert.equal(gate.disposed, true);
+  try {
+    const inFlight = post(base);
+    await gate.untilStarted(1);
+    const closing = server.close();
+    assert.equal(server.closing, true);
+    // New connections are refused once the listener is closed (fetch fails) or answered 503.
+    const late = await post(base).then(
+      (r) => r.status,
+      () => 'refused',
+    );
+    assert.ok(late === 'refused' || late === 503, `late request: ${late}`);
+    assert.equal(gate.disposed, false, 'model still loaded while a request is in flight');
+    gate.open();
+    const r = await inFlight;
+    assert.equal(r.status, 200);
+    const png = Buffer.from(await r.arrayBuffer());
+    const meta = await sharp(png).metadata();
+    assert.equal(meta.format, 'png');
+    assert.equal(meta.width, 810); // luffy_1.jpg is 810x606
+    await closing;
+    assert.equal(gate.disposed, true);
+  } finally {
+    // A failed assertion must not leave the server listening (it would hold this file open).
+    gate.open();
+    await server.close();
+  }
 });

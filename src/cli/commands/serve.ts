@@ -46,6 +46,10 @@ and the page at / (upload, overlay, toggle characters, compare edges, download; 
     { key: 'queue-dir', type: 'string', metavar: 'DIR', help: 'shared folder the workers see: uploads/ and results/ go there' },
     // The default is queueTarget's (src/queue/connection.ts, not loaded for --help: it pulls in ioredis).
     { key: 'queue-name', type: 'string', metavar: 'NAME', defaultHelp: 'animeseg', help: 'queue name' },
+    // Retention of POST /v1/jobs (src/queue/retention.ts): on by default, so a public service cannot fill its disk.
+    { key: 'keep-hours', type: 'number', default: 24, min: 0.001, max: 87_600, metavar: 'N', help: 'with --queue redis://: finished jobs, their uploads and outputs go after N hours' },
+    { key: 'keep-jobs', type: 'integer', default: 1000, min: 1, max: 10_000_000, metavar: 'N', help: 'with --queue redis://: at most N finished jobs (and their files) are kept' },
+    { key: 'upload-budget-mb', type: 'number', default: 2048, min: 1, max: 10_485_760, metavar: 'N', help: 'with --queue redis://: MiB the upload folder may hold -> 503 beyond' },
     { key: 'concurrency', type: 'integer', default: 1, min: 1, max: 64, metavar: 'N', help: 'requests segmented at once' },
     { key: 'max-connections', type: 'integer', default: 128, min: 1, max: 100_000, metavar: 'N', help: 'open connections at most; more are closed at once' },
     {
@@ -109,7 +113,20 @@ export async function run(argv: string[]): Promise<number> {
   log(`loading model ${values.model ?? '(default)'}...`);
   const engine = await createPipelineEngine({ model: values.model, refine: values.refine, device, threads });
   const { queueTarget } = await import('../../queue/connection.js');
-  const routes = jobQueue ? (await import('../../server/queue-routes.js')).queueRoutes({ target: queueTarget(jobQueue, values['queue-name']), dir: values['queue-dir']!, model: values.model }) : undefined;
+  const routes = jobQueue ? (await import('../../server/queue-routes.js')).queueRoutes({
+        target: queueTarget(jobQueue, values['queue-name']),
+        dir: values['queue-dir']!,
+        model: values.model,
+        retention: {
+          maxAgeMs: Math.round(values['keep-hours'] * 3600_000),
+          maxJobs: values['keep-jobs'],
+          uploadBytes: Math.round(values['upload-budget-mb'] * 1024 * 1024),
+          onSweep: (r) => {
+            if (r.error) log(`retention sweep failed: ${r.error}`);
+            else if (r.jobs || r.uploads) log(`retention: removed ${r.jobs} job(s), ${r.uploads} upload(s) (${r.uploadBytesFreed} bytes), ${r.outputs} output file(s)`);
+          },
+        },
+      }) : undefined;
   const server = await createServer({ engine, limits, allowHosts, cors, log: values.quiet ? undefined : log, routes });
   const url = await server.listen(port, host);
   log(`animeseg serving ${engine.info.model} (${engine.info.licence ?? 'licence unknown'}) at ${url}  page: ${url}/  API docs: ${url}/docs`);

@@ -33,7 +33,7 @@ atomically to the run's output folder. Start one per machine; all must see the s
     { key: 'exit-when-drained', type: 'boolean', help: 'exit once no waiting jobs are left (one-off runs, benchmarks)' },
     { key: 'quiet', type: 'boolean', help: 'no log lines' },
   ],
-  foot: 'SIGTERM/SIGINT: finish the active jobs, then exit; a second signal exits at once (its jobs are redone).',
+  foot: 'SIGTERM/SIGINT: finish the active jobs, then exit; a second signal exits at once (its jobs are redone).\nWith Redis unreachable, a signal stops it within seconds, exit 1 (its jobs are redone once Redis is back).',
 });
 export const usage = command.usage;
 
@@ -70,7 +70,13 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  await w.stopped;
+  const { clean } = await w.stopped;
+  if (!clean) {
+    // Its jobs stay locked in Redis until their lock expires (stalled-job recovery); reconnect timers or
+    // model threads must not keep a process alive that was asked to stop.
+    o.log?.('stopped without Redis (exit 1)');
+    process.exit(1);
+  }
   o.log?.('stopped');
   return 0;
 }

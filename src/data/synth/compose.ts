@@ -32,6 +32,15 @@ export interface PastePlan {
   brightness: number;
   contrast: number;
   sharpness: number;
+  /** Placed next to an earlier paste (index into pastes): centre offset as fractions of that paste's
+   * destination box width and height; replaces pos. */
+  anchor?: { paste: number; dx: number; dy: number };
+}
+
+/** Light/colour cast over the whole image: out = gain * in + offset, per channel (8-bit units). */
+export interface ColourCast {
+  gain: [number, number, number];
+  offset: [number, number, number];
 }
 
 export interface ImagePlan {
@@ -40,6 +49,7 @@ export interface ImagePlan {
   noiseSigma: number;
   grayscale: boolean;
   resample: number; // 0 = off, else the down factor
+  cast?: ColourCast;
   jpegQuality: number;
   noiseSeed: number;
 }
@@ -63,17 +73,27 @@ export function planImage(p: SynthParams, index: number, fgCount: number, bgCoun
     const scale = enhanced ? rng.uniform(p.scale[0], p.scale[1]) : 1;
     const pos: [number, number] = [rng.next(), rng.next()];
     const j = enhanced ? p.jitter : ([1, 1] as [number, number]);
+    // Drawn only when the option is on, so runs without it keep their exact images.
+    let anchor: PastePlan['anchor'];
+    let anchoredScale = scale;
+    if (enhanced && k > 0 && p.overlapProb > 0 && rng.chance(p.overlapProb)) {
+      const to = rng.int(0, k - 1);
+      const side = rng.chance(0.5) ? -1 : 1;
+      anchor = { paste: to, dx: side * rng.uniform(p.overlapOffset[0], p.overlapOffset[1]), dy: rng.uniform(-0.15, 0.15) };
+      anchoredScale = pastes[to].scale * rng.uniform(0.85, 1.15); // partners drawn at about the same size
+    }
     pastes.push({
       fg,
       crop,
       flip,
       angleDeg,
-      scale,
+      scale: anchoredScale,
       pos,
       color: rng.uniform(j[0], j[1]),
       brightness: rng.uniform(j[0], j[1]),
       contrast: rng.uniform(j[0], j[1]),
       sharpness: rng.uniform(j[0], j[1]),
+      ...(anchor ? { anchor } : {}),
     });
   }
   const noiseSigma = enhanced ? rng.uniform(0, p.noise) : 0;
@@ -81,7 +101,16 @@ export function planImage(p: SynthParams, index: number, fgCount: number, bgCoun
   const resample = rng.chance(p.resampleProb) ? rng.uniform(p.resampleRange[0], p.resampleRange[1]) : 0;
   const jpegQuality = rng.int(p.jpegQuality[0], p.jpegQuality[1]);
   const noiseSeed = rng.u32();
-  return { bg, pastes, noiseSigma, grayscale, resample, jpegQuality, noiseSeed };
+  let cast: ColourCast | undefined;
+  if (p.castProb > 0 && rng.chance(p.castProb)) {
+    const s = p.castStrength;
+    // One shared light change plus a per-channel tint: warm/cool/coloured light as in real illustrations.
+    const light = rng.uniform(1 - s, 1 + s);
+    const tint = (): number => light * rng.uniform(1 - s / 2, 1 + s / 2);
+    const lift = rng.uniform(-64 * s, 64 * s);
+    cast = { gain: [tint(), tint(), tint()], offset: [lift + rng.uniform(-16 * s, 16 * s), lift + rng.uniform(-16 * s, 16 * s), lift + rng.uniform(-16 * s, 16 * s)] };
+  }
+  return { bg, pastes, noiseSigma, grayscale, resample, jpegQuality, noiseSeed, ...(cast ? { cast } : {}) };
 }
 
 export interface PlacedInstance {
@@ -145,15 +174,27 @@ export async function composePlan(plan: ImagePlan, mode: SynthParams['mode'], sr
   canvas.set(bg.rgb); // u8 → f32 conversion in native code
   const owner = new Uint8Array(W * H);
   const instances: PlacedInstance[] = [];
+  const boxes: ([number, number, number, number] | null)[] = [];
   for (let k = 0; k < plan.pastes.length; k++) {
-    const paste = plan.pastes[k];
+    const paste = anchoredPaste(plan.pastes[k], boxes, W, H);
     const fg = fgs[k];
     const box = pasteForeground(canvas, owner, W, H, fg, paste, k + 1, mode);
+    boxes.push(box);
     if (box) instances.push({ id: k + 1, fg: paste.fg, box });
   }
   let rgb = finish(canvas, W, H, plan);
   if (plan.resample > 0) rgb = await resample(rgb, W, H, plan.resample);
   return { width: W, height: H, rgb, owner, instances, plan };
+}
+
+/** A paste anchored to an earlier one gets its centre from that one's destination box (unchanged when the
+ * earlier paste landed nowhere). */
+function anchoredPaste(t: PastePlan, boxes: readonly ([number, number, number, number] | null)[], W: number, H: number): PastePlan {
+  const box = t.anchor ? boxes[t.anchor.paste] : null;
+  if (!t.anchor || !box) return t;
+  const cx = (box[0] + box[2]) / 2 + t.anchor.dx * (box[2] - box[0]);
+  const cy = (box[1] + box[3]) / 2 + t.anchor.dy * (box[3] - box[1]);
+  return { ...t, pos: [Math.min(1, Math.max(0, cx / W)), Math.min(1, Math.max(0, cy / H))] };
 }
 
 /** Where one foreground lands: its kept source rectangle, scale, rotation and the clipped destination box. */
@@ -390,9 +431,10 @@ function compositeLayer(canvas: Float32Array, owner: Uint8Array, W: number, laye
   return any;
 }
 
-/** Noise, grayscale, rounding to bytes. */
+/** Colour cast, noise, grayscale, rounding to bytes. */
 function finish(canvas: Float32Array, W: number, H: number, plan: ImagePlan): Uint8Array {
   const n = W * H * 3;
+  if (plan.cast) applyCast(canvas, n, plan.cast);
   const out = new Uint8Array(n);
   const sigma = plan.noiseSigma;
   if (sigma > 0) {
@@ -408,7 +450,7 @@ function finish(canvas: Float32Array, W: number, H: number, plan: ImagePlan): Ui
   } else {
     for (let i = 0; i < n; i++) {
       const v = canvas[i] + 0.5;
-      out[i] = v > 255 ? 255 : v;
+      out[i] = v < 0 ? 0 : v > 255 ? 255 : v; // a colour cast can push values below 0
     }
   }
   if (plan.grayscale) {
@@ -418,6 +460,17 @@ function finish(canvas: Float32Array, W: number, H: number, plan: ImagePlan): Ui
     }
   }
   return out;
+}
+
+/** out = gain * in + offset per channel, in place (values are clamped when rounded to bytes). */
+export function applyCast(canvas: Float32Array, n: number, cast: ColourCast): void {
+  const [gr, gg, gb] = cast.gain;
+  const [or, og, ob] = cast.offset;
+  for (let i = 0; i < n; i += 3) {
+    canvas[i] = gr * canvas[i] + or;
+    canvas[i + 1] = gg * canvas[i + 1] + og;
+    canvas[i + 2] = gb * canvas[i + 2] + ob;
+  }
 }
 
 /** Down- then up-sampling (loss of detail as in low-resolution art), through sharp's resamplers. */

@@ -23,6 +23,15 @@ export interface SynthParams {
   /** Extras: probability of down- then up-sampling (blur), and the down factor range. */
   resampleProb: number;
   resampleRange: [number, number];
+  /** enhanced: probability that a character after the first is placed next to an earlier one, overlapping
+   * it (pairs that touch or hug, a weak spot on real illustrations), and the centre offset range as a
+   * fraction of the earlier character's pasted width. */
+  overlapProb: number;
+  overlapOffset: [number, number];
+  /** Extras: probability of a light/colour cast (per-channel gain and offset over the whole image), and
+   * its strength (gains drawn from [1 - s, 1 + s], offsets from [-64 s, 64 s]). */
+  castProb: number;
+  castStrength: number;
   /** Output JPEG quality range (inclusive); 'png' writes lossless PNG instead. */
   format: 'jpg' | 'png';
   jpegQuality: [number, number];
@@ -48,6 +57,10 @@ export const DEFAULT_PARAMS: SynthParams = {
   grayscaleProb: 0,
   resampleProb: 0,
   resampleRange: [0.5, 0.9],
+  overlapProb: 0,
+  overlapOffset: [0.25, 0.6],
+  castProb: 0,
+  castStrength: 0.25,
   format: 'jpg',
   jpegQuality: [95, 95],
   minVisiblePixels: 64,

@@ -1,6 +1,7 @@
 /**
  * The synthesis options that bring composites closer to real illustrations: overlapping pairs (--overlap),
  * light/colour casts (--cast) and generated plain/gradient/colour-block/pattern/busy backgrounds.
+ * --closeup (bust/face crops), --lineart and --bubbles (speech balloons).
  * Expected values are hand computations from the option definitions (see each test).
  */
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { composePlan, planImage, type ImagePlan, type PastePlan, type ComposeSources } from '../../src/data/synth/compose.js';
+import { composePlan, drawBubble, planImage, toLineArt, type ImagePlan, type PastePlan, type ComposeSources } from '../../src/data/synth/compose.js';
 import { DEFAULT_PARAMS, type SynthParams } from '../../src/data/synth/params.js';
 import { prepareForeground, type Background } from '../../src/data/synth/sources.js';
 import { validateParams } from '../../src/data/synth/run.js';
@@ -149,4 +150,75 @@ test('writeGeneratedBackgrounds writes count PNGs cycling through the kinds; a r
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('--closeup: the top part of a character, scaled up, low in the frame', () => {
+  const p: SynthParams = { ...DEFAULT_PARAMS, maxForegrounds: 2, closeupProb: 1, closeupKeep: [0.25, 0.6], closeupScale: [1.3, 2.2] };
+  for (let i = 0; i < 100; i++) {
+    for (const t of planImage(p, i, 4, 2).pastes) {
+      const [x, y, w, h] = t.crop;
+      assert.equal(y, 0, 'a close-up keeps the top (head and shoulders)');
+      assert.ok(h >= 0.25 && h <= 0.6 && w >= 0.6 && w <= 1 && x >= 0 && x + w <= 1 + 1e-9);
+      assert.ok(t.scale >= 1.3 && t.scale <= 2.2);
+      assert.ok(Math.abs(t.angleDeg) <= 10);
+      assert.ok(t.pos[0] >= 0.3 && t.pos[0] <= 0.7 && t.pos[1] >= 0.5 && t.pos[1] <= 0.8);
+    }
+  }
+  // Off: crops come only from --crop (default 0.1), so most pastes are whole characters.
+  const whole = planImage({ ...DEFAULT_PARAMS, maxForegrounds: 8 }, 3, 4, 2).pastes.filter((t) => t.crop[3] === 1).length;
+  assert.ok(whole >= 1);
+});
+
+test('--bubbles: a balloon hides what is under it (owner 0) over about pi (r + outline)^2 pixels, with text strokes', () => {
+  const W = 100;
+  const H = 100;
+  const canvas = new Float32Array(W * H * 3).fill(128);
+  const owner = new Uint8Array(W * H).fill(1);
+  // r = 0.2 x 100 = 20 px, outline t = max(1, 0.006 x 100) = 1 px: outer radius 21 → pi x 21^2 = 1385 px.
+  drawBubble(canvas, owner, W, H, { cx: 0.5, cy: 0.5, rx: 0.2, ry: 0.2, lines: 2 });
+  const hidden = owner.reduce((s, v) => s + (v === 0 ? 1 : 0), 0);
+  assert.ok(Math.abs(hidden - Math.PI * 21 * 21) < 30, `hidden ${hidden}`);
+  assert.equal(owner[28 * W + 50], 1); // 21.5 px above the centre: outside
+  assert.equal(owner[29 * W + 50], 0); // 20.5 px: on the outline
+  assert.equal(canvas[(29 * W + 50) * 3], 20); // outline colour
+  assert.equal(canvas[(50 * W + 50) * 3 + 1] === 255 || canvas[(50 * W + 50) * 3 + 1] === 30, true);
+  // Text strokes (30) and paper (255) both inside; the outside keeps its 128.
+  let text = 0;
+  let paper = 0;
+  for (let i = 0; i < W * H; i++) {
+    if (canvas[i * 3] === 30) text++;
+    if (canvas[i * 3] === 255) paper++;
+  }
+  assert.ok(text > 20 && paper > text, `text ${text}, paper ${paper}`);
+  assert.equal(canvas[0], 128);
+});
+
+test('--bubbles in a composite: a character under a balloon loses those pixels from its label', async () => {
+  // The 40x40 square (1600 px, less 4 corner pixels) centred at (50, 50) under a balloon of radius 10 + 1
+  // px at its centre: it keeps 1596 - pi x 11^2 (~380) px.
+  const bubbles = [{ cx: 0.5, cy: 0.5, rx: 0.1, ry: 0.1, lines: 1 }];
+  const img = await composePlan(plan([paste(0.4, 0.5, 0.5)], { bubbles }), 'enhanced', squareSources());
+  const visible = img.owner.reduce((s, v) => s + (v === 1 ? 1 : 0), 0);
+  assert.ok(Math.abs(visible - (1596 - Math.PI * 121)) < 15, `visible ${visible}`);
+});
+
+test('--lineart: flat areas turn white, a black/white step becomes a black line', () => {
+  const W = 20;
+  const H = 10;
+  const rgb = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) for (let x = 10; x < W; x++) rgb.fill(255, (y * W + x) * 3, (y * W + x) * 3 + 3);
+  toLineArt(rgb, W, H);
+  // Sobel at x = 9 and 10: |gx| = (1 + 2 + 1) x 255 = 1020 → 0 (black); elsewhere gx = gy = 0 → 255.
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const want = x === 9 || x === 10 ? 0 : 255;
+      assert.equal(rgb[(y * W + x) * 3], want, `(${x}, ${y})`);
+      assert.equal(rgb[(y * W + x) * 3 + 2], want);
+    }
+  }
+  // The options are planned only when on, and then as asked.
+  assert.equal(planImage({ ...DEFAULT_PARAMS, lineartProb: 1 }, 0, 2, 2).lineart, true);
+  assert.equal(planImage(DEFAULT_PARAMS, 0, 2, 2).lineart, undefined);
+  const b = planImage({ ...DEFAULT_PARAMS, bubbleProb: 1 }, 0, 2, 2).bubbles!;
+  assert.ok(b.length >= 1 && b.length <= 3);
 });

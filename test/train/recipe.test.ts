@@ -56,6 +56,14 @@ test('split by character: no character on both sides, outfit variants joined, ab
   assert.equal(new Set([...b.val, ...b.train]).size, 10);
 });
 
+test('CLI: train --recipe without its inputs says which option is missing', () => {
+  const r = spawnSync(process.execPath, ['bin/animeseg.js', 'train', '--recipe', 'anime', '--bg', 'x', '--out', 'y', '--model', 'z.pt'], { encoding: 'utf8', timeout: 120_000 });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /--fg DIR is required/);
+  const r2 = spawnSync(process.execPath, ['bin/animeseg.js', 'train', '--recipe', 'anime', '--fg', 'a', '--bg', 'x', '--out', 'y', '--model', 'z.pt', '--coco', 'c.json'], { encoding: 'utf8', timeout: 120_000 });
+  assert.match(r2.stderr, /--coco and --coco-images go together/);
+});
+
 function torchProblem(): string | null {
   if (!existsSync(VENDOR)) return `no vendored Ultralytics at ${VENDOR}`;
   const r = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8', timeout: 120_000 });

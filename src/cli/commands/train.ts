@@ -13,10 +13,17 @@ const S = ORIGINAL_HYPERPARAMETERS;
 export const command = defineCommand({
   name: 'train',
   head: `Usage: animeseg train --data data.yaml [options] [key=value ...]
+       animeseg train --recipe anime --fg DIR [--fg DIR...] --bg DIR [--bg DIR...] --model COCO.pt --out DIR [options]
 
 Trains a YOLOv8-seg model with Ultralytics (which must be installed: pip install ultralytics), then exports
 best.pt to ONNX, evaluates it on the val split, and writes MODEL.md + model-card.json next to the ONNX.
-Defaults are the original anime-seg recipe.`,
+Defaults are the original anime-seg recipe.
+
+--recipe anime runs the anime character model's whole recipe in OUT (docs/TRAINING.md): foregrounds split
+by character (validation characters never trained on), simple/enhanced/pairs/generated-background composites,
+COCO persons (--coco), empty backgrounds as negatives, a one-class start from --model's COCO 'person' channel,
+fine-tuning, ONNX export with recommended_conf, evaluation with --refine regions, the illustration count
+(--illustrations) and OUT/MODEL.md. Rerun the same command to resume a stopped run.`,
   positionals: true,
   options: [
     // Required unless --resume (a cross-option rule, checked in run()).
@@ -35,6 +42,19 @@ Defaults are the original anime-seg recipe.`,
     { key: 'skip-check', type: 'boolean', help: 'do not check the dataset first' },
     { key: 'no-eval', type: 'boolean', help: 'do not evaluate after export' },
     { key: 'verbose', type: 'boolean', help: "print Ultralytics' own output (always in RUN/animeseg-train.log)" },
+    { key: 'recipe', type: 'enum', choices: ['anime'], defaultHelp: '', help: 'run a whole training recipe (see above)' },
+    { key: 'fg', type: 'strings', metavar: 'DIR', help: 'recipe: RGBA character cut-outs (repeat for several folders)' },
+    { key: 'bg', type: 'strings', metavar: 'DIR', help: 'recipe: backgrounds without characters (repeatable)' },
+    { key: 'exclude', type: 'strings', metavar: 'TEXT', help: 'recipe: leave out inputs whose path contains TEXT (repeatable)' },
+    { key: 'coco', type: 'string', metavar: 'FILE', help: 'recipe: COCO instances JSON; its persons are added as characters' },
+    { key: 'coco-images', type: 'string', metavar: 'DIR', help: 'recipe: the image folder of --coco' },
+    { key: 'out', type: 'string', metavar: 'DIR', help: 'recipe: run folder (rerun to resume)' },
+    { key: 'images', type: 'integer', min: 4, max: 10_000_000, metavar: 'N', defaultHelp: '5600', help: 'recipe: synthesized training images' },
+    { key: 'val-images', type: 'integer', min: 2, max: 1_000_000, metavar: 'N', defaultHelp: '300', help: 'recipe: validation composites' },
+    { key: 'generated-bg', type: 'integer', min: 0, max: 100_000, metavar: 'N', defaultHelp: '180', help: 'recipe: generated plain/gradient/block/pattern backgrounds' },
+    { key: 'conf', type: 'number', min: 0, max: 1, metavar: 'X', defaultHelp: '0.45', help: 'recipe: recommended_conf written into the ONNX' },
+    { key: 'illustrations', type: 'string', metavar: 'DIR', help: 'recipe: illustrations (images/ + info/*.json) to count characters on' },
+    { key: 'seed', type: 'integer', min: 0, max: 1_000_000, metavar: 'N', defaultHelp: '0', help: 'recipe: seed of the split and the composites' },
   ],
   foot: [
     `${'  key=value'.padEnd(USAGE_COLUMN)}any other Ultralytics train argument, e.g. lr0=0.005 mosaic=0.5 (overrides the above)`,
@@ -45,6 +65,7 @@ export const usage = command.usage;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = command.parse(argv);
+  if (values.recipe) return runRecipeCommand(values, positionals);
   if (!values.resume && !values.data) throw new AnimesegError('BAD_OPTION', 'train: --data data.yaml is required', { hint: "run 'animeseg train --help'" });
   const controller = new AbortController();
   let interrupts = 0;
@@ -86,4 +107,40 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
+}
+
+type TrainValues = ReturnType<typeof command.parse>['values'];
+
+async function runRecipeCommand(values: TrainValues, positionals: string[]): Promise<number> {
+  const need = (v: unknown, flag: string) => {
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) throw new AnimesegError('BAD_OPTION', `train --recipe: ${flag} is required`, { hint: "run 'animeseg train --help'" });
+  };
+  need(values.fg, '--fg DIR');
+  need(values.bg, '--bg DIR');
+  need(values.out, '--out DIR');
+  need(values.model, '--model COCO.pt (the COCO YOLOv8-seg checkpoint to start from)');
+  if ((values.coco === undefined) !== (values['coco-images'] === undefined)) throw new AnimesegError('BAD_OPTION', 'train --recipe: --coco and --coco-images go together');
+  const { runRecipe } = await import('../../train/recipe/recipe.js');
+  const r = await runRecipe({
+    out: values.out!,
+    fg: values.fg!,
+    bg: values.bg!,
+    exclude: values.exclude,
+    coco: values.coco ? { annotations: values.coco, images: values['coco-images']! } : undefined,
+    base: values.model!,
+    images: values.images,
+    valImages: values['val-images'],
+    generatedBackgrounds: values['generated-bg'],
+    epochs: values.epochs,
+    imgsz: values.imgsz,
+    batch: values.batch,
+    device: values.device,
+    extra: positionals,
+    conf: values.conf,
+    illustrations: values.illustrations,
+    seed: values.seed,
+    python: values.python,
+  });
+  console.log(r.onnx);
+  return 0;
 }

@@ -32,6 +32,24 @@ export interface PastePlan {
   brightness: number;
   contrast: number;
   sharpness: number;
+  /** Placed next to an earlier paste (index into pastes): centre offset as fractions of that paste's
+   * destination box width and height; replaces pos. */
+  anchor?: { paste: number; dx: number; dy: number };
+}
+
+/** Light/colour cast over the whole image: out = gain * in + offset, per channel (8-bit units). */
+export interface ColourCast {
+  gain: [number, number, number];
+  offset: [number, number, number];
+}
+
+/** A speech balloon: an ellipse (centre and radii, fractions of the canvas) with `lines` text-like strokes. */
+export interface Bubble {
+  cx: number;
+  cy: number;
+  rx: number;
+  ry: number;
+  lines: number;
 }
 
 export interface ImagePlan {
@@ -40,6 +58,9 @@ export interface ImagePlan {
   noiseSigma: number;
   grayscale: boolean;
   resample: number; // 0 = off, else the down factor
+  cast?: ColourCast;
+  lineart?: boolean;
+  bubbles?: Bubble[];
   jpegQuality: number;
   noiseSeed: number;
 }
@@ -59,21 +80,42 @@ export function planImage(p: SynthParams, index: number, fgCount: number, bgCoun
       crop = [rng.uniform(0, 1 - kw), rng.uniform(0, 1 - kh), kw, kh];
     }
     const flip = enhanced && rng.chance(p.flipProb);
-    const angleDeg = enhanced ? rng.uniform(-p.rotate, p.rotate) : 0;
-    const scale = enhanced ? rng.uniform(p.scale[0], p.scale[1]) : 1;
-    const pos: [number, number] = [rng.next(), rng.next()];
+    let angleDeg = enhanced ? rng.uniform(-p.rotate, p.rotate) : 0;
+    let scale = enhanced ? rng.uniform(p.scale[0], p.scale[1]) : 1;
+    let pos: [number, number] = [rng.next(), rng.next()];
+    // Close-up (drawn only when the option is on): the top of the character, centred-ish, scaled up, low in
+    // the frame as a bust portrait sits.
+    if (enhanced && p.closeupProb > 0 && rng.chance(p.closeupProb)) {
+      const kh = rng.uniform(p.closeupKeep[0], p.closeupKeep[1]);
+      const kw = rng.uniform(0.6, 1);
+      crop = [(1 - kw) / 2 + rng.uniform(-0.1, 0.1) * (1 - kw), 0, kw, kh];
+      crop[0] = Math.min(1 - kw, Math.max(0, crop[0]));
+      scale = rng.uniform(p.closeupScale[0], p.closeupScale[1]);
+      angleDeg = rng.uniform(-Math.min(10, p.rotate), Math.min(10, p.rotate));
+      pos = [rng.uniform(0.3, 0.7), rng.uniform(0.5, 0.8)];
+    }
     const j = enhanced ? p.jitter : ([1, 1] as [number, number]);
+    // Drawn only when the option is on, so runs without it keep their exact images.
+    let anchor: PastePlan['anchor'];
+    let anchoredScale = scale;
+    if (enhanced && k > 0 && p.overlapProb > 0 && rng.chance(p.overlapProb)) {
+      const to = rng.int(0, k - 1);
+      const side = rng.chance(0.5) ? -1 : 1;
+      anchor = { paste: to, dx: side * rng.uniform(p.overlapOffset[0], p.overlapOffset[1]), dy: rng.uniform(-0.15, 0.15) };
+      anchoredScale = pastes[to].scale * rng.uniform(0.85, 1.15); // partners drawn at about the same size
+    }
     pastes.push({
       fg,
       crop,
       flip,
       angleDeg,
-      scale,
+      scale: anchoredScale,
       pos,
       color: rng.uniform(j[0], j[1]),
       brightness: rng.uniform(j[0], j[1]),
       contrast: rng.uniform(j[0], j[1]),
       sharpness: rng.uniform(j[0], j[1]),
+      ...(anchor ? { anchor } : {}),
     });
   }
   const noiseSigma = enhanced ? rng.uniform(0, p.noise) : 0;
@@ -81,7 +123,25 @@ export function planImage(p: SynthParams, index: number, fgCount: number, bgCoun
   const resample = rng.chance(p.resampleProb) ? rng.uniform(p.resampleRange[0], p.resampleRange[1]) : 0;
   const jpegQuality = rng.int(p.jpegQuality[0], p.jpegQuality[1]);
   const noiseSeed = rng.u32();
-  return { bg, pastes, noiseSigma, grayscale, resample, jpegQuality, noiseSeed };
+  let cast: ColourCast | undefined;
+  if (p.castProb > 0 && rng.chance(p.castProb)) {
+    const s = p.castStrength;
+    // One shared light change plus a per-channel tint: warm/cool/coloured light as in real illustrations.
+    const light = rng.uniform(1 - s, 1 + s);
+    const tint = (): number => light * rng.uniform(1 - s / 2, 1 + s / 2);
+    const lift = rng.uniform(-64 * s, 64 * s);
+    cast = { gain: [tint(), tint(), tint()], offset: [lift + rng.uniform(-16 * s, 16 * s), lift + rng.uniform(-16 * s, 16 * s), lift + rng.uniform(-16 * s, 16 * s)] };
+  }
+  const lineart = p.lineartProb > 0 && rng.chance(p.lineartProb);
+  let bubbles: Bubble[] | undefined;
+  if (p.bubbleProb > 0 && rng.chance(p.bubbleProb)) {
+    bubbles = [];
+    for (let k = rng.int(1, 3); k > 0; k--) {
+      const rx = rng.uniform(0.06, 0.16);
+      bubbles.push({ cx: rng.next(), cy: rng.uniform(0.05, 0.6), rx, ry: rx * rng.uniform(0.5, 1.2), lines: rng.int(1, 4) });
+    }
+  }
+  return { bg, pastes, noiseSigma, grayscale, resample, jpegQuality, noiseSeed, ...(cast ? { cast } : {}), ...(lineart ? { lineart } : {}), ...(bubbles ? { bubbles } : {}) };
 }
 
 export interface PlacedInstance {
@@ -145,15 +205,28 @@ export async function composePlan(plan: ImagePlan, mode: SynthParams['mode'], sr
   canvas.set(bg.rgb); // u8 → f32 conversion in native code
   const owner = new Uint8Array(W * H);
   const instances: PlacedInstance[] = [];
+  const boxes: ([number, number, number, number] | null)[] = [];
   for (let k = 0; k < plan.pastes.length; k++) {
-    const paste = plan.pastes[k];
+    const paste = anchoredPaste(plan.pastes[k], boxes, W, H);
     const fg = fgs[k];
     const box = pasteForeground(canvas, owner, W, H, fg, paste, k + 1, mode);
+    boxes.push(box);
     if (box) instances.push({ id: k + 1, fg: paste.fg, box });
   }
+  if (plan.bubbles) for (const b of plan.bubbles) drawBubble(canvas, owner, W, H, b);
   let rgb = finish(canvas, W, H, plan);
   if (plan.resample > 0) rgb = await resample(rgb, W, H, plan.resample);
   return { width: W, height: H, rgb, owner, instances, plan };
+}
+
+/** A paste anchored to an earlier one gets its centre from that one's destination box (unchanged when the
+ * earlier paste landed nowhere). */
+function anchoredPaste(t: PastePlan, boxes: readonly ([number, number, number, number] | null)[], W: number, H: number): PastePlan {
+  const box = t.anchor ? boxes[t.anchor.paste] : null;
+  if (!t.anchor || !box) return t;
+  const cx = (box[0] + box[2]) / 2 + t.anchor.dx * (box[2] - box[0]);
+  const cy = (box[1] + box[3]) / 2 + t.anchor.dy * (box[3] - box[1]);
+  return { ...t, pos: [Math.min(1, Math.max(0, cx / W)), Math.min(1, Math.max(0, cy / H))] };
 }
 
 /** Where one foreground lands: its kept source rectangle, scale, rotation and the clipped destination box. */
@@ -390,9 +463,17 @@ function compositeLayer(canvas: Float32Array, owner: Uint8Array, W: number, laye
   return any;
 }
 
-/** Noise, grayscale, rounding to bytes. */
+/** Colour cast, noise, grayscale, rounding to bytes. */
 function finish(canvas: Float32Array, W: number, H: number, plan: ImagePlan): Uint8Array {
   const n = W * H * 3;
+  if (plan.cast) applyCast(canvas, n, plan.cast);
+  if (plan.lineart) {
+    // Edges of the clean picture, before noise (noise would turn into grey speckle).
+    const clean = new Uint8Array(n);
+    for (let i = 0; i < n; i++) clean[i] = Math.min(255, Math.max(0, canvas[i] + 0.5));
+    toLineArt(clean, W, H);
+    canvas.set(clean);
+  }
   const out = new Uint8Array(n);
   const sigma = plan.noiseSigma;
   if (sigma > 0) {
@@ -408,7 +489,7 @@ function finish(canvas: Float32Array, W: number, H: number, plan: ImagePlan): Ui
   } else {
     for (let i = 0; i < n; i++) {
       const v = canvas[i] + 0.5;
-      out[i] = v > 255 ? 255 : v;
+      out[i] = v < 0 ? 0 : v > 255 ? 255 : v; // a colour cast can push values below 0
     }
   }
   if (plan.grayscale) {
@@ -418,6 +499,75 @@ function finish(canvas: Float32Array, W: number, H: number, plan: ImagePlan): Ui
     }
   }
   return out;
+}
+
+/**
+ * A speech balloon: white ellipse, dark outline about 0.6 % of the short side thick, and `lines` rows of
+ * dark dashes standing for text. Everything inside the outline's outer edge hides what is under it
+ * (owner 0), like a balloon drawn over the art.
+ */
+export function drawBubble(canvas: Float32Array, owner: Uint8Array, W: number, H: number, b: Bubble): void {
+  const m = Math.min(W, H);
+  const cx = b.cx * W;
+  const cy = b.cy * H;
+  const rx = Math.max(2, b.rx * m);
+  const ry = Math.max(2, b.ry * m);
+  const t = Math.max(1, 0.006 * m); // outline thickness
+  const rowH = (2 * ry * 0.6) / Math.max(1, b.lines); // text rows inside the middle 60 % of the height
+  for (let y = Math.max(0, Math.floor(cy - ry - t)); y < Math.min(H, Math.ceil(cy + ry + t)); y++) {
+    for (let x = Math.max(0, Math.floor(cx - rx - t)); x < Math.min(W, Math.ceil(cx + rx + t)); x++) {
+      const dx = x + 0.5 - cx;
+      const dy = y + 0.5 - cy;
+      const outer = (dx / (rx + t)) ** 2 + (dy / (ry + t)) ** 2;
+      if (outer > 1) continue;
+      const inner = (dx / rx) ** 2 + (dy / ry) ** 2;
+      let v = 255;
+      if (inner > 1) v = 20; // outline
+      else {
+        // Text: dark dashes on rows within 70 % of the width, 2/3 of each row's height, broken every ~1.2 rows.
+        const ry0 = dy + ry * 0.6;
+        if (ry0 >= 0 && ry0 < 2 * ry * 0.6 && Math.abs(dx) < rx * 0.7) {
+          const inRow = ry0 % rowH;
+          const dash = Math.floor((dx + rx) / (rowH * 1.2)) % 4 !== 3;
+          if (inRow < rowH * 0.45 && dash) v = 30;
+        }
+      }
+      const o = (y * W + x) * 3;
+      canvas[o] = canvas[o + 1] = canvas[o + 2] = v;
+      owner[y * W + x] = 0;
+    }
+  }
+}
+
+/**
+ * Line art: dark strokes where the image has edges, white elsewhere (a pencil sketch or uncoloured
+ * line art). Sobel gradient magnitude of the luma, scaled so a step of 64 levels gives a black line.
+ */
+export function toLineArt(rgb: Uint8Array, W: number, H: number): void {
+  const g = new Float32Array(W * H);
+  for (let i = 0, j = 0; i < g.length; i++, j += 3) g[i] = 0.299 * rgb[j] + 0.587 * rgb[j + 1] + 0.114 * rgb[j + 2];
+  const at = (x: number, y: number) => g[Math.min(H - 1, Math.max(0, y)) * W + Math.min(W - 1, Math.max(0, x))];
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const gx = at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1) - at(x - 1, y - 1) - 2 * at(x - 1, y) - at(x - 1, y + 1);
+      const gy = at(x - 1, y + 1) + 2 * at(x, y + 1) + at(x + 1, y + 1) - at(x - 1, y - 1) - 2 * at(x, y - 1) - at(x + 1, y - 1);
+      // A clean step of height d gives |g| = 4d: 4 x 64 = 256 → fully black.
+      const v = 255 - Math.min(255, Math.hypot(gx, gy));
+      const o = (y * W + x) * 3;
+      rgb[o] = rgb[o + 1] = rgb[o + 2] = v;
+    }
+  }
+}
+
+/** out = gain * in + offset per channel, in place (values are clamped when rounded to bytes). */
+export function applyCast(canvas: Float32Array, n: number, cast: ColourCast): void {
+  const [gr, gg, gb] = cast.gain;
+  const [or, og, ob] = cast.offset;
+  for (let i = 0; i < n; i += 3) {
+    canvas[i] = gr * canvas[i] + or;
+    canvas[i + 1] = gg * canvas[i + 1] + og;
+    canvas[i + 2] = gb * canvas[i + 2] + ob;
+  }
 }
 
 /** Down- then up-sampling (loss of detail as in low-resolution art), through sharp's resamplers. */

@@ -23,6 +23,25 @@ export interface SynthParams {
   /** Extras: probability of down- then up-sampling (blur), and the down factor range. */
   resampleProb: number;
   resampleRange: [number, number];
+  /** enhanced: probability that a character after the first is placed next to an earlier one, overlapping
+   * it (pairs that touch or hug, a weak spot on real illustrations), and the centre offset range as a
+   * fraction of the earlier character's pasted width. */
+  overlapProb: number;
+  overlapOffset: [number, number];
+  /** enhanced: probability that a character is a close-up (its top part, bust or face, kept and scaled up),
+   * the kept height fraction range, and the scale factor range (on the fit-to-image size of the crop). */
+  closeupProb: number;
+  closeupKeep: [number, number];
+  closeupScale: [number, number];
+  /** Extras: probability of a line-art/sketch image (dark edges on white, from the composite's gradients). */
+  lineartProb: number;
+  /** Extras: probability of speech bubbles over the image (1-3 white balloons with text-like strokes that
+   * hide whatever is under them, characters included). */
+  bubbleProb: number;
+  /** Extras: probability of a light/colour cast (per-channel gain and offset over the whole image), and
+   * its strength (gains drawn from [1 - s, 1 + s], offsets from [-64 s, 64 s]). */
+  castProb: number;
+  castStrength: number;
   /** Output JPEG quality range (inclusive); 'png' writes lossless PNG instead. */
   format: 'jpg' | 'png';
   jpegQuality: [number, number];
@@ -48,6 +67,15 @@ export const DEFAULT_PARAMS: SynthParams = {
   grayscaleProb: 0,
   resampleProb: 0,
   resampleRange: [0.5, 0.9],
+  overlapProb: 0,
+  overlapOffset: [0.25, 0.6],
+  closeupProb: 0,
+  closeupKeep: [0.25, 0.6],
+  closeupScale: [1.3, 2.2],
+  lineartProb: 0,
+  bubbleProb: 0,
+  castProb: 0,
+  castStrength: 0.25,
   format: 'jpg',
   jpegQuality: [95, 95],
   minVisiblePixels: 64,

@@ -86,6 +86,15 @@ export function validateParams(p: SynthParams): void {
   prob('flip', p.flipProb);
   prob('grayscale', p.grayscaleProb);
   prob('resample', p.resampleProb);
+  prob('overlap', p.overlapProb);
+  prob('cast', p.castProb);
+  prob('closeup', p.closeupProb);
+  prob('lineart', p.lineartProb);
+  prob('bubbles', p.bubbleProb);
+  range('closeup-keep', p.closeupKeep, 0.05, 1);
+  range('closeup-scale', p.closeupScale, 0.1, 10);
+  range('overlap-offset', p.overlapOffset, 0, 2);
+  if (!(p.castStrength >= 0 && p.castStrength <= 1)) throw new AnimesegError('BAD_OPTION', `--cast-strength must be in [0, 1], got ${p.castStrength}`);
   range('crop-keep', p.cropKeep, 0.05, 1);
   range('scale', p.scale, 0.01, 10);
   range('jitter', p.jitter, 0, 5);

@@ -35,6 +35,7 @@ import type { RefinerOptions } from '../refine/index.js';
 import { refinerRunsInWorkers } from '../refine/registry.js';
 import { pathExists } from '../util/exists.js';
 import { haltsWrites } from '../util/write-errors.js';
+import { cropExtension } from './output-kinds.js';
 
 export interface OutputOptions {
   format?: Exclude<ImageFormat, 'jpeg'>;
@@ -200,11 +201,6 @@ export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | '
       skipEmpty: opts.skipEmpty ?? false,
     },
   };
-}
-
-/** Training crops are JPEG where there is no alpha (an opaque background), else the cutout format. */
-function cropExtension(opts: OutputOptions): string {
-  return opts.crops?.bg ? 'jpg' : (opts.format ?? 'png');
 }
 
 /** The outputs an image gets (absolute paths, JSON last), given its instance count. */

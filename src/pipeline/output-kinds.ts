@@ -21,28 +21,50 @@ export const CONTENT_TYPES: Record<FileExtension, string> = {
 /** What decides which extensions an output kind can have. */
 type ExtensionRule = 'png' | 'json' | 'format' | 'crop';
 
+/** The settings that decide which outputs an image gets and their extensions (the batch's OutputOptions). */
+export interface OutputPlanOptions {
+  format?: string;
+  overlay?: boolean;
+  instances?: boolean;
+  onlyMask?: boolean;
+  crops?: { bg?: unknown };
+}
+
 export interface OutputKind {
   /** Whether there is one file per character (named with instanceTag) rather than one per image. */
   perInstance: boolean;
   /** The name part after NAME (and after `.instNN` for a per-instance kind), given the extension. */
   suffix: (ext: string) => string;
   extensions: ExtensionRule;
+  /** Whether a run with these settings writes this kind. */
+  planned: (opts: OutputPlanOptions) => boolean;
+  /** Written even for an image with no character under --skip-empty (the record of the image). */
+  keptWhenSkipped?: true;
 }
 
+/** In the order an image's outputs are planned (JSON last: it is the record that the others are done). */
 export const OUTPUT_KINDS = {
-  cutout: { perInstance: false, suffix: (ext) => `.${ext}`, extensions: 'format' },
-  mask: { perInstance: false, suffix: () => '.mask.png', extensions: 'png' },
-  overlay: { perInstance: false, suffix: () => '.overlay.png', extensions: 'png' },
-  json: { perInstance: false, suffix: () => '.json', extensions: 'json' },
-  instance: { perInstance: true, suffix: (ext) => `.${ext}`, extensions: 'format' },
-  instanceMask: { perInstance: true, suffix: () => '.mask.png', extensions: 'png' },
-  crop: { perInstance: true, suffix: (ext) => `.crop.${ext}`, extensions: 'crop' },
+  cutout: { perInstance: false, suffix: (ext) => `.${ext}`, extensions: 'format', planned: (o) => !o.onlyMask },
+  mask: { perInstance: false, suffix: () => '.mask.png', extensions: 'png', planned: () => true },
+  overlay: { perInstance: false, suffix: () => '.overlay.png', extensions: 'png', planned: (o) => !!o.overlay },
+  // --only-mask --instances: one mask per character, no colour file.
+  instance: { perInstance: true, suffix: (ext) => `.${ext}`, extensions: 'format', planned: (o) => !!o.instances && !o.onlyMask },
+  instanceMask: { perInstance: true, suffix: () => '.mask.png', extensions: 'png', planned: (o) => !!o.instances && !!o.onlyMask },
+  crop: { perInstance: true, suffix: (ext) => `.crop.${ext}`, extensions: 'crop', planned: (o) => !!o.crops },
+  json: { perInstance: false, suffix: () => '.json', extensions: 'json', planned: () => true, keptWhenSkipped: true },
 } as const satisfies Record<string, OutputKind>;
 export type OutputKindKey = keyof typeof OUTPUT_KINDS;
 
 /** Training crops are JPEG where there is no alpha (an opaque background), else the cutout format. */
-export function cropExtension(opts: { format?: string; crops?: { bg?: unknown } }): string {
+export function cropExtension(opts: OutputPlanOptions): string {
   return opts.crops?.bg ? 'jpg' : (opts.format ?? 'png');
+}
+
+/** The extension a kind is written with under these settings. */
+export function outputExtension(kind: OutputKindKey, opts: OutputPlanOptions): FileExtension {
+  const rule: ExtensionRule = OUTPUT_KINDS[kind].extensions;
+  if (rule === 'png' || rule === 'json') return rule;
+  return (rule === 'format' ? (opts.format ?? 'png') : cropExtension(opts)) as FileExtension;
 }
 
 /** Every extension a kind can be written with, over all settings. */

@@ -35,6 +35,7 @@ import type { RefinerOptions } from '../refine/index.js';
 import { refinerRunsInWorkers } from '../refine/registry.js';
 import { pathExists } from '../util/exists.js';
 import { haltsWrites } from '../util/write-errors.js';
+import { cropExtension, OUTPUT_KINDS, outputExtension, outputName, type OutputKind, type OutputKindKey } from './output-kinds.js';
 
 export interface OutputOptions {
   format?: Exclude<ImageFormat, 'jpeg'>;
@@ -150,17 +151,17 @@ export function planRefine(refine: string, softEdge: boolean, concurrency: numbe
   return Math.min(inFlight, Math.floor(cores / 2));
 }
 
-/** Output paths of one image. */
+/** Output paths of one image (names from the output registry, output-kinds.ts). */
 export function outputPaths(outDir: string, name: string, format: string) {
-  const base = join(outDir, name);
+  const at = (kind: OutputKindKey, ext: string, k?: number): string => join(outDir, outputName(name, kind, ext, k));
   return {
-    cutout: `${base}.${format}`,
-    mask: `${base}.mask.png`,
-    json: `${base}.json`,
-    overlay: `${base}.overlay.png`,
-    instance: (k: number) => `${base}.${instanceTag(k)}.${format}`,
-    instanceMask: (k: number) => `${base}.${instanceTag(k)}.mask.png`,
-    crop: (k: number, ext: string) => `${base}.${instanceTag(k)}.crop.${ext}`,
+    cutout: at('cutout', format),
+    mask: at('mask', 'png'),
+    json: at('json', 'json'),
+    overlay: at('overlay', 'png'),
+    instance: (k: number) => at('instance', format, k),
+    instanceMask: (k: number) => at('instanceMask', 'png', k),
+    crop: (k: number, ext: string) => at('crop', ext, k),
   };
 }
 
@@ -202,22 +203,16 @@ export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | '
   };
 }
 
-/** Training crops are JPEG where there is no alpha (an opaque background), else the cutout format. */
-function cropExtension(opts: OutputOptions): string {
-  return opts.crops?.bg ? 'jpg' : (opts.format ?? 'png');
-}
-
-/** The outputs an image gets (absolute paths, JSON last), given its instance count. */
+/** The outputs an image gets (absolute paths, JSON last), given its instance count: the registry's kinds in order. */
 export function plannedOutputs(paths: ReturnType<typeof outputPaths>, opts: OutputOptions, instances: number): string[] {
+  const skipped = instances === 0 && opts.skipEmpty;
   const out: string[] = [];
-  if (!(instances === 0 && opts.skipEmpty)) {
-    if (!opts.onlyMask) out.push(paths.cutout);
-    out.push(paths.mask);
-    if (opts.overlay) out.push(paths.overlay);
-    if (opts.instances) for (let k = 0; k < instances; k++) out.push(opts.onlyMask ? paths.instanceMask(k) : paths.instance(k));
-    if (opts.crops) for (let k = 0; k < instances; k++) out.push(paths.crop(k, cropExtension(opts)));
+  for (const [key, kind] of Object.entries(OUTPUT_KINDS) as [OutputKindKey, OutputKind][]) {
+    if (!kind.planned(opts) || (skipped && !kind.keptWhenSkipped)) continue;
+    const path = paths[key];
+    if (typeof path === 'string') out.push(path);
+    else for (let k = 0; k < instances; k++) out.push(path(k, outputExtension(key, opts)));
   }
-  out.push(paths.json);
   return out;
 }
 

@@ -13,12 +13,11 @@ import { rmdirSync } from 'node:fs';
 import { LockFile } from '../util/lock-file.js';
 import { writeError } from '../util/write-errors.js';
 import { Manifest, type ManifestOpenOptions } from './manifest.js';
+import { ownedOutputStem } from './output-kinds.js';
 
 /** The lock a `segment` run holds on its output folder (a dot file: never taken as an input or an output). */
 export const LOCK_NAME = '.animeseg.lock';
 
-/** Output suffixes the batch writes beside NAME.json (see outputPaths in batch.ts). */
-const OUTPUT_SUFFIX = /\.(?:mask\.png|overlay\.png|inst\d{2,}\.(?:png|webp)|png|webp|json)$/;
 
 const errCode = (e: unknown): string => (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? String(e);
 
@@ -147,9 +146,9 @@ export class OutputFolder {
     const rel = this.rel(abs);
     if (rel === null) return false;
     if (this.manifest.lists(rel)) return true;
-    const m = OUTPUT_SUFFIX.exec(rel);
-    if (m === null) return false;
-    const stem = rel.slice(0, m.index);
+    // The image the file would belong to, from the output registry's names.
+    const stem = ownedOutputStem(rel);
+    if (stem === null) return false;
     // NAME.json speaks for its siblings only for images the manifest does not know (older versions' outputs);
     // otherwise the manifest line is the record, and a file it does not list is the user's.
     return this.manifest.latest(stem) === undefined && this.stemIsOurs(stem);

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AnimesegError } from '../errors.js';
 import { outputPaths } from '../pipeline/batch.js';
+import { CONTENT_TYPES, outputExtension } from '../pipeline/output-kinds.js';
 import { DEFAULT_ADD_CONF } from '../pipeline/segmenter.js';
 import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
 import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
@@ -38,7 +39,6 @@ export interface QueueRoutesOptions {
 
 const stripUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
-const CONTENT_TYPES: Record<string, string> = { png: 'image/png', webp: 'image/webp', json: 'application/json; charset=utf-8' };
 
 export function queueRoutes(o: QueueRoutesOptions) {
   return async (app: FastifyInstance, ctx: ExtraRouteContext): Promise<void> => {
@@ -156,7 +156,8 @@ export function queueRoutes(o: QueueRoutesOptions) {
       const which = req.query.file ?? (data.settings.output.onlyMask ? 'mask' : 'cutout');
       const file = which === 'cutout' && !data.settings.output.onlyMask ? paths.cutout : which === 'mask' ? paths.mask : which === 'json' ? paths.json : null;
       if (!file) throw new HttpError(400, 'BAD_OPTION', `file must be cutout, mask or json, got '${which}'`);
-      const type = which === 'json' ? CONTENT_TYPES.json : which === 'mask' ? CONTENT_TYPES.png : CONTENT_TYPES[format];
+      // `which` is now one of the output kinds a job writes (checked above); the registry gives its type.
+      const type = CONTENT_TYPES[outputExtension(which as 'cutout' | 'mask' | 'json', { format })];
       const body = await storage.read(file).catch((e: unknown) => {
         // Removed by retention (or by hand) between the state read and this one.
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(404, 'NOT_FOUND', `the result of job '${job.id}' is no longer kept`, 'POST the image again');

@@ -5,6 +5,7 @@
 import { encodeImage } from '../image/encode.js';
 import { combinedAlpha, contentBounds, cutout, maskImage, resultJson, type ResultJson } from '../pipeline/outputs.js';
 import { maskToPolygons } from '../mask/polygon.js';
+import { CONTENT_TYPES } from '../pipeline/output-kinds.js';
 import type { EngineResult } from './segment-engine.js';
 import type { SegmentRequestOptions } from './request-options.js';
 
@@ -22,7 +23,7 @@ export async function renderImage(result: EngineResult, opts: SegmentRequestOpti
   // combinedAlpha throws BAD_OPTION for an index that does not exist.
   const alpha = combinedAlpha(result.instances, width, height, opts.select);
   const format = opts.format === 'webp' ? 'webp' : 'png';
-  const contentType = format === 'webp' ? 'image/webp' : 'image/png';
+  const contentType = CONTENT_TYPES[format];
   if (opts.onlyMask) {
     // The same 8-bit single-channel mask as the CLI's NAME.mask.png (maskImage + encodeImage).
     const m = maskImage(alpha, width, height, opts.crop ? contentBounds(alpha, width, height) ?? undefined : undefined);

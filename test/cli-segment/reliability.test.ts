@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { createSegmenter } from '../../src/pipeline/segmenter.js';
 import { OutputFolder } from '../../src/pipeline/output-folder.js';
-import { runJob } from '../../src/queue/image-step.js';
+import { runJob, runSettingsHash } from '../../src/queue/image-step.js';
 import type { JobSettings } from '../../src/queue/settings.js';
 import { pathExists } from '../../src/util/exists.js';
 
@@ -70,16 +70,18 @@ test('item 2: the same through the queue step (runJob): two failed jobs keep the
   const out = join(root, 'queue-out');
   const settings = (conf: number): JobSettings => ({ refine: 'none', refineOptions: {}, detect: { conf, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 1e8, output: { format: 'png' } });
   const source = join(inDir, 'cirno_1.png');
-  const job = (conf: number) => ({ source, name: 'cirno_1', outDir: out, settings: settings(conf), settingsHash: '' });
   const seg = await createSegmenter({ model: MODEL });
+  // The job carries the hash its producer computed (queue add does the same), so the worker's check that
+  // its settings match the job's (issue 21 item 8) passes and the failure tested is the image's own.
+  const job = async (conf: number) => ({ source, name: 'cirno_1', outDir: out, settings: settings(conf), settingsHash: await runSettingsHash(seg, { outDir: out, settings: settings(conf) }) });
   try {
     const folder = await OutputFolder.open(out);
-    assert.equal((await runJob(seg, folder, job(0.25), { rerun: false, isFinal: () => 'final' })).status, 'ok');
+    assert.equal((await runJob(seg, folder, await job(0.25), { rerun: false, isFinal: () => 'final' })).status, 'ok');
     const earlier = folder.manifest.latest('cirno_1')!.outputs;
     assert.deepEqual(earlier, ['cirno_1.png', 'cirno_1.mask.png', 'cirno_1.json']);
     await writeFile(source, (await readFile(source)).subarray(0, 200));
     for (const conf of [0.1, 0.2]) {
-      await assert.rejects(runJob(seg, folder, job(conf), { rerun: false, isFinal: (e) => String(e) }));
+      await assert.rejects(runJob(seg, folder, await job(conf), { rerun: false, isFinal: (e) => String(e) }));
       assert.deepEqual(folder.manifest.latest('cirno_1')!.outputs, earlier, `after the failed job at conf ${conf}`);
     }
     // A fresh reader of the folder (the next run) sees every earlier file as the tool's own.

@@ -17,21 +17,18 @@
  *    folders alone, which no shipped model was trained on.
  * Seconds per image: wall time of segment() + filter per image, this machine, same run.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSegmenter, type SegmenterOptions } from '../src/pipeline/segmenter.js';
 import { filterInstances } from '../src/pipeline/instance-filter.js';
 import { DEFAULT_MODEL } from '../src/models/resolver/index.js';
-import { composeImage } from '../src/data/synth/compose.js';
-import { DEFAULT_PARAMS, type SynthParams } from '../src/data/synth/params.js';
-import { loadBackground, loadForeground, type Background, type Foreground } from '../src/data/synth/sources.js';
+import { benchComposites, listFiles, SHARED } from './composites.js';
 import { maskIoU, unionMasks } from '../src/mask/ops.js';
 import type { Mask } from '../src/mask/types.js';
 import type { RawImage } from '../src/image/types.js';
 import type { ImageInput } from '../src/pipeline/decode-input.js';
 
-const SHARED = new URL('../../shared/', import.meta.url).pathname;
 const { values: args } = parseArgs({
   options: {
     composites: { type: 'string', default: '16' },
@@ -104,44 +101,12 @@ interface Truth {
   characters: number;
 }
 
-function listFiles(root: string, re: RegExp): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(root)) {
-    const p = join(root, e);
-    if (statSync(p).isDirectory()) out.push(...listFiles(p, re));
-    else if (re.test(e)) out.push(p);
-  }
-  return out.sort();
-}
-
 async function buildComposites(fgFiles: string[], n: number): Promise<Truth[]> {
-  const bgFiles = listFiles(join(SHARED, 'data/ks/backgrounds'), /\.jpg$/i);
-  const fgs: Foreground[] = [];
-  for (const f of fgFiles) {
-    try {
-      fgs.push(await loadForeground(f));
-    } catch {
-      // no alpha or an empty one: not a cut-out
-    }
-  }
-  const bgs = new Map<number, Background>();
-  const params: SynthParams = { ...DEFAULT_PARAMS, seed: 12, maxForegrounds: 4, scale: [0.3, 1.0], rotate: 15, noise: 8, jitter: [0.8, 1.2] };
-  const sources = {
-    fgCount: fgs.length,
-    bgCount: bgFiles.length,
-    foreground: async (i: number) => fgs[i],
-    background: async (i: number) => {
-      if (!bgs.has(i)) bgs.set(i, await loadBackground(bgFiles[i]));
-      return bgs.get(i)!;
-    },
-  };
-  const out: Truth[] = [];
-  for (let k = 0; k < n; k++) {
-    const c = await composeImage(params, k, sources);
-    const fg = { data: Uint8Array.from(c.owner, (v) => (v ? 1 : 0)), width: c.width, height: c.height };
-    out.push({ image: { data: c.rgb, width: c.width, height: c.height, channels: 3 }, fg, characters: c.instances.length });
-  }
-  return out;
+  return (await benchComposites(fgFiles, n)).map((c) => ({
+    image: { data: c.rgb, width: c.width, height: c.height, channels: 3 },
+    fg: { data: Uint8Array.from(c.owner, (v) => (v ? 1 : 0)), width: c.width, height: c.height },
+    characters: c.instances.length,
+  }));
 }
 
 if (!args['skip-composites']) {

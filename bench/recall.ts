@@ -17,19 +17,16 @@
  *    mean instance IoU over truth characters (0 when missed) and over matched ones.
  * Options run with the default model (yolov8n-seg-int8) and otherwise default settings (refine none).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSegmenter, type RecallOptions, type SegmenterOptions } from '../src/pipeline/segmenter.js';
-import { composeImage } from '../src/data/synth/compose.js';
-import { DEFAULT_PARAMS, type SynthParams } from '../src/data/synth/params.js';
-import { loadBackground, loadForeground, type Background, type Foreground } from '../src/data/synth/sources.js';
+import { benchComposites, listFiles, SHARED } from './composites.js';
 import { maskIoU, unionMasks } from '../src/mask/ops.js';
 import type { Mask } from '../src/mask/types.js';
 import type { RawImage } from '../src/image/types.js';
 import { BOX_PRIORS, type BoxPriorName } from '../src/pipeline/box-prior.js';
 
-const SHARED = new URL('../../shared/', import.meta.url).pathname;
 const MODEL = join(SHARED, 'models/yolov8n-seg_int8.onnx');
 const { values: args } = parseArgs({
   options: {
@@ -91,44 +88,11 @@ interface Truth {
   fg: Mask;
 }
 
-function listFiles(root: string, re: RegExp): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(root)) {
-    const p = join(root, e);
-    if (statSync(p).isDirectory()) out.push(...listFiles(p, re));
-    else if (re.test(e)) out.push(p);
-  }
-  return out.sort();
-}
-
 async function buildComposites(n: number): Promise<Truth[]> {
   // miniavatar.webp is a logo, not a character (cutouts/README.md).
   const fgFiles = listFiles(join(SHARED, 'data/cutouts'), /\.(png|webp)$/i).filter((f) => !/miniavatar/.test(f));
-  const bgFiles = listFiles(join(SHARED, 'data/ks/backgrounds'), /\.jpg$/i);
-  const fgs = new Map<number, Foreground>();
-  const bgs = new Map<number, Background>();
-  const usable: string[] = [];
-  for (const f of fgFiles) {
-    try {
-      fgs.set(usable.length, await loadForeground(f));
-      usable.push(f);
-    } catch {
-      // no alpha or empty alpha: not a cutout
-    }
-  }
-  const params: SynthParams = { ...DEFAULT_PARAMS, seed: 12, maxForegrounds: 4, scale: [0.3, 1.0], rotate: 15, noise: 8, jitter: [0.8, 1.2] };
-  const sources = {
-    fgCount: usable.length,
-    bgCount: bgFiles.length,
-    foreground: async (i: number) => fgs.get(i)!,
-    background: async (i: number) => {
-      if (!bgs.has(i)) bgs.set(i, await loadBackground(bgFiles[i]));
-      return bgs.get(i)!;
-    },
-  };
   const out: Truth[] = [];
-  for (let k = 0; k < n; k++) {
-    const c = await composeImage(params, k, sources);
+  for (const c of await benchComposites(fgFiles, n)) {
     const W = c.width;
     const H = c.height;
     const masks = c.instances.map((inst) => {

@@ -13,7 +13,7 @@ import type { RawImage } from '../image/types.js';
 import { maskBox } from '../mask/ops.js';
 import { decodeRle, rleFromJson } from '../mask/rle.js';
 import { TEMP_PREFIX } from '../util/atomic.js';
-import { cutout, instanceTag } from '../pipeline/outputs.js';
+import { cutout, instanceTag, isResultJsonShape } from '../pipeline/outputs.js';
 
 /** One source file and the items it yields (results: one per stored character; images: itself). */
 export interface SourceEntry {
@@ -57,11 +57,6 @@ interface StoredResult {
   instances: StoredInstance[];
 }
 
-function isResult(doc: unknown): doc is StoredResult {
-  const d = doc as Partial<StoredResult> | null;
-  return !!d && typeof d.image === 'string' && Number.isInteger(d.width) && Number.isInteger(d.height) && Array.isArray(d.instances);
-}
-
 /** Every file under dir, sorted; skips our temp files, hidden folders (the .curate state) and `exclude`. */
 async function walk(dir: string, exclude: string | undefined): Promise<string[]> {
   const out: string[] = [];
@@ -103,7 +98,7 @@ export async function discoverItems(input: string, opts: { exclude?: string } = 
     } catch {
       continue; // not a result (another tool's file, or a torn one): not ours to judge here
     }
-    if (!isResult(doc)) continue;
+    if (!isResultJsonShape<StoredResult>(doc)) continue;
     const name = keyOf(root, f);
     sources.push({
       source: resolve(root, doc.image),

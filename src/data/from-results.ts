@@ -16,7 +16,7 @@ import { AnimesegError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { decodeRle, rleFromJson } from '../mask/rle.js';
 import { polygonBounds } from '../mask/polygon.js';
-import { polygonsInBox } from '../pipeline/outputs.js';
+import { isResultJsonShape, polygonsInBox } from '../pipeline/outputs.js';
 import { placeImage, type LinkMode } from './coco2yolo.js';
 import { walkFiles } from './files.js';
 import { formatLabelRow } from './labels.js';
@@ -74,11 +74,6 @@ interface StoredResult {
   width: number;
   height: number;
   instances: StoredInstance[];
-}
-
-function isResult(doc: unknown): doc is StoredResult {
-  const d = doc as Partial<StoredResult> | null;
-  return !!d && typeof d.image === 'string' && Number.isInteger(d.width) && Number.isInteger(d.height) && Array.isArray(d.instances);
 }
 
 /** Polygon parts with >= 3 points: the stored ones, else traced from the stored RLE (the exact mask). */
@@ -177,7 +172,7 @@ async function readResults(resultsDir: string, opts: FromResultsOptions, summary
     } catch (e) {
       throw new AnimesegError('BAD_INPUT', `cannot read result JSON: ${(e as Error).message}`, { file: f, hint: 'rerun animeseg segment for that image' });
     }
-    if (!isResult(doc)) {
+    if (!isResultJsonShape<StoredResult>(doc)) {
       summary.ignored.push(relative(resultsDir, f));
       continue;
     }

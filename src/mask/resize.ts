@@ -5,7 +5,7 @@
  * resizes images, with its own (libvips) kernels.
  */
 import { AnimesegError } from '../errors.js';
-import { axisTable } from '../util/opencv-linear.js';
+import { axisTable, axisTaps } from '../util/opencv-linear.js';
 import { createMask, type Mask } from './types.js';
 import { checkMask, checkSize } from './validate.js';
 
@@ -136,28 +136,13 @@ export function resizeLinearF32Cv(src: Float32Array, sw: number, sh: number, dw:
     }
     return out;
   }
-  const scaleX = 1 / (dw / sw);
   const scaleY = 1 / (dh / sh);
-  const x0 = new Int32Array(dw);
+  const { ofs: x0, frac: a1 } = axisTaps(sw, dw);
   const x1 = new Int32Array(dw);
   const a0 = new Float32Array(dw);
-  const a1 = new Float32Array(dw);
   for (let d = 0; d < dw; d++) {
-    let f = fr((d + 0.5) * scaleX - 0.5);
-    let s = Math.floor(f);
-    f = fr(f - s);
-    if (s < 0) {
-      f = 0;
-      s = 0;
-    }
-    if (s >= sw - 1) {
-      f = 0;
-      s = sw - 1;
-    }
-    x0[d] = s;
-    x1[d] = Math.min(s + 1, sw - 1);
-    a0[d] = fr(1 - f);
-    a1[d] = f;
+    x1[d] = Math.min(x0[d] + 1, sw - 1);
+    a0[d] = fr(1 - a1[d]);
   }
   const hpass = (sy: number, buf: Float32Array): void => {
     const b = sy * sw;

@@ -293,6 +293,15 @@ export interface ResultJson {
   instances: InstanceJson[];
 }
 
+/**
+ * Whether a parsed JSON document has the outline of a stored result (NAME.json): the check every reader of
+ * result folders makes before it reads instances (each reader still reads instance fields defensively).
+ */
+export function isResultJsonShape<T extends { image: string; width: number; height: number; instances: unknown[] }>(doc: unknown): doc is T {
+  const d = doc as Partial<T> | null;
+  return !!d && typeof d.image === 'string' && Number.isInteger(d.width) && Number.isInteger(d.height) && Array.isArray(d.instances);
+}
+
 const round = (v: number, d: number): number => Math.round(v * 10 ** d) / 10 ** d;
 
 /** The JSON document of a result. Polygons are traced with src/mask/polygon.ts (epsilon 1 px) unless null. */

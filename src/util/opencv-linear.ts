@@ -20,10 +20,24 @@ export interface AxisTable {
  * src/image/resize.ts and the mask resize in src/mask/resize.ts, which reproduce the same OpenCV call).
  */
 export function axisTable(src: number, dst: number): AxisTable {
-  const scale = 1 / (dst / src);
-  const ofs = new Int32Array(dst);
+  const { ofs, frac } = axisTaps(src, dst);
   const w0 = new Int16Array(dst);
   const w1 = new Int16Array(dst);
+  for (let d = 0; d < dst; d++) {
+    w0[d] = roundHalfEven(Math.fround(1 - frac[d]) * COEF_SCALE);
+    w1[d] = roundHalfEven(frac[d] * COEF_SCALE);
+  }
+  return { ofs, w0, w1 };
+}
+
+/**
+ * The source tap and its float32 fraction per destination index, as OpenCV's resizeGeneric computes them for
+ * INTER_LINEAR before it turns them into weights (fixed-point above; float in the mask's float resize).
+ */
+export function axisTaps(src: number, dst: number): { ofs: Int32Array; frac: Float32Array } {
+  const scale = 1 / (dst / src);
+  const ofs = new Int32Array(dst);
+  const frac = new Float32Array(dst);
   for (let d = 0; d < dst; d++) {
     let f = Math.fround((d + 0.5) * scale - 0.5);
     let s = Math.floor(f);
@@ -37,8 +51,7 @@ export function axisTable(src: number, dst: number): AxisTable {
       s = src - 1;
     }
     ofs[d] = s;
-    w0[d] = roundHalfEven(Math.fround(1 - f) * COEF_SCALE);
-    w1[d] = roundHalfEven(f * COEF_SCALE);
+    frac[d] = f;
   }
-  return { ofs, w0, w1 };
+  return { ofs, frac };
 }

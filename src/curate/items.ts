@@ -13,7 +13,7 @@ import type { RawImage } from '../image/types.js';
 import { maskBox } from '../mask/ops.js';
 import { decodeRle, rleFromJson } from '../mask/rle.js';
 import { TEMP_PREFIX } from '../util/atomic.js';
-import { cutout, instanceTag, isResultJsonShape } from '../pipeline/outputs.js';
+import { cutout, instanceTag, isResultJsonShape, type StoredResultJson } from '../pipeline/outputs.js';
 
 /** One source file and the items it yields (results: one per stored character; images: itself). */
 export interface SourceEntry {
@@ -49,12 +49,6 @@ interface StoredInstance {
   class_name?: string;
   score?: number;
   rle?: unknown;
-}
-interface StoredResult {
-  image: string;
-  width: number;
-  height: number;
-  instances: StoredInstance[];
 }
 
 /** Every file under dir, sorted; skips our temp files, hidden folders (the .curate state) and `exclude`. */
@@ -98,7 +92,7 @@ export async function discoverItems(input: string, opts: { exclude?: string } = 
     } catch {
       continue; // not a result (another tool's file, or a torn one): not ours to judge here
     }
-    if (!isResultJsonShape<StoredResult>(doc)) continue;
+    if (!isResultJsonShape<StoredInstance>(doc)) continue;
     const name = keyOf(root, f);
     sources.push({
       source: resolve(root, doc.image),
@@ -146,7 +140,7 @@ export async function loadSource(entry: SourceEntry, opts: { maxPixels?: number 
   const { width, height } = image;
   const ownAlpha = hasAlpha ? Uint8Array.from({ length: width * height }, (_, p) => image.data[p * 4 + 3]) : null;
   if (!entry.resultFile) return [loadedFrom(entry.items[0].key, image, ownAlpha)];
-  const doc = JSON.parse(await readFile(entry.resultFile, 'utf8')) as StoredResult;
+  const doc = JSON.parse(await readFile(entry.resultFile, 'utf8')) as StoredResultJson<StoredInstance>;
   if (doc.width !== width || doc.height !== height) {
     throw new AnimesegError('BAD_INPUT', `the source image is ${width}x${height} but its result says ${doc.width}x${doc.height}`, {
       file: entry.source,

@@ -16,7 +16,7 @@ import { AnimesegError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { decodeRle, rleFromJson } from '../mask/rle.js';
 import { polygonBounds } from '../mask/polygon.js';
-import { isResultJsonShape, polygonsInBox } from '../pipeline/outputs.js';
+import { isResultJsonShape, type StoredResultJson, polygonsInBox } from '../pipeline/outputs.js';
 import { placeImage, type LinkMode } from './coco2yolo.js';
 import { walkFiles } from './files.js';
 import { formatLabelRow } from './labels.js';
@@ -69,12 +69,6 @@ interface StoredInstance {
   rle?: unknown;
 }
 
-interface StoredResult {
-  image: string;
-  width: number;
-  height: number;
-  instances: StoredInstance[];
-}
 
 /** Polygon parts with >= 3 points: the stored ones, else traced from the stored RLE (the exact mask). */
 function partsOf(inst: StoredInstance, file: string): number[][] {
@@ -110,7 +104,7 @@ const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 /** A result kept for the dataset: its name (path under the results folder, no .json) and its kept instances. */
 interface KeptResult {
   name: string;
-  result: StoredResult;
+  result: StoredResultJson<StoredInstance>;
   rows: { inst: StoredInstance; parts: number[][] }[];
 }
 
@@ -172,7 +166,7 @@ async function readResults(resultsDir: string, opts: FromResultsOptions, summary
     } catch (e) {
       throw new AnimesegError('BAD_INPUT', `cannot read result JSON: ${(e as Error).message}`, { file: f, hint: 'rerun animeseg segment for that image' });
     }
-    if (!isResultJsonShape<StoredResult>(doc)) {
+    if (!isResultJsonShape<StoredInstance>(doc)) {
       summary.ignored.push(relative(resultsDir, f));
       continue;
     }

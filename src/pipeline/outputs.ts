@@ -293,12 +293,20 @@ export interface ResultJson {
   instances: InstanceJson[];
 }
 
+/** A stored NAME.json as a reader sees it: the outline, with the instance fields that reader uses (I). */
+export interface StoredResultJson<I> {
+  image: string;
+  width: number;
+  height: number;
+  instances: I[];
+}
+
 /**
  * Whether a parsed JSON document has the outline of a stored result (NAME.json): the check every reader of
  * result folders makes before it reads instances (each reader still reads instance fields defensively).
  */
-export function isResultJsonShape<T extends { image: string; width: number; height: number; instances: unknown[] }>(doc: unknown): doc is T {
-  const d = doc as Partial<T> | null;
+export function isResultJsonShape<I>(doc: unknown): doc is StoredResultJson<I> {
+  const d = doc as Partial<StoredResultJson<I>> | null;
   return !!d && typeof d.image === 'string' && Number.isInteger(d.width) && Number.isInteger(d.height) && Array.isArray(d.instances);
 }
 

@@ -14,12 +14,12 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { Redis } from 'ioredis';
-import { expandInputs } from '../src/pipeline/inputs.js';
+import { expandInputs } from '../src/pipeline/run/inputs.js';
 import { enqueueImages, openQueue } from '../src/queue/producer.js';
 import type { JobSettings } from '../src/queue/settings.js';
 import { runSettingsHash } from '../src/queue/image-step.js';
-import { writerManifestPath } from '../src/pipeline/manifest.js';
-import { OutputFolder } from '../src/pipeline/output-folder.js';
+import { writerManifestPath } from '../src/pipeline/run/manifest.js';
+import { OutputFolder } from '../src/pipeline/run/output-folder.js';
 import { createSegmenter } from '../src/pipeline/segmenter.js';
 import { startRedis } from '../test/queue/redis.js';
 

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { expandInputs } from '../src/pipeline/inputs.js';
+import { expandInputs } from '../src/pipeline/run/inputs.js';
 import { resultAlpha, alphaImage, cutout, resultJson } from '../src/pipeline/outputs.js';
 import { encodeImage } from '../src/image/encode.js';
 import { writeFileAtomic } from '../src/util/atomic.js';

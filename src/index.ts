@@ -39,10 +39,10 @@ export {
 } from './pipeline/outputs.js';
 // The library's batch API: runBatch with onProgress (docs/BATCH.md). Its steps (prepareBatch, processOne) and the
 // CLI's summary text (formatSummary) stay inside; the resume rule is public for other schedulers.
-export { runBatch, type BatchOptions, type BatchSummary, type ImageEvent } from './pipeline/batch.js';
-export { settingsHash, resumeDecision, isDone, parseRecord, type RunRecord, type RunSettings, type ResumeDecision, type ImageStatus } from './pipeline/run-record.js';
+export { runBatch, type BatchOptions, type BatchSummary, type ImageEvent } from './pipeline/run/batch.js';
+export { settingsHash, resumeDecision, isDone, parseRecord, type RunRecord, type RunSettings, type ResumeDecision, type ImageStatus } from './pipeline/run/run-record.js';
 export { filterInstances, type InstanceFilterOptions } from './pipeline/instance-filter.js';
-export { expandInputs, type InputItem } from './pipeline/inputs.js';
+export { expandInputs, type InputItem } from './pipeline/run/inputs.js';
 export { IMAGE_EXTENSIONS } from './image/formats.js';
 export type { Instance, Refiner, StageTimings } from './pipeline/types.js';
 

@@ -1,15 +1,15 @@
 /**
  * The per-image step a worker runs for one job, and the "already done?" check `queue add` and the worker
- * share. Both are main's batch pieces (src/pipeline/batch.ts processOne, run-record.ts resumeDecision):
+ * share. Both are main's batch pieces (src/pipeline/run/batch.ts processOne, run-record.ts resumeDecision):
  * a queued image gets exactly the outputs, atomic writes, manifest lines and resume rule of `segment`.
  */
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AnimesegError } from '../errors.js';
-import { batchSettings, failedRecord, latestRecord, processOne, type BatchOptions } from '../pipeline/batch.js';
+import { batchSettings, failedRecord, latestRecord, processOne, type BatchOptions } from '../pipeline/run/batch.js';
 import { pathExists } from '../util/exists.js';
-import type { OutputFolder } from '../pipeline/output-folder.js';
-import { resumeDecision, settingsHash, type ResumeDecision, type RunRecord } from '../pipeline/run-record.js';
+import type { OutputFolder } from '../pipeline/run/output-folder.js';
+import { resumeDecision, settingsHash, type ResumeDecision, type RunRecord } from '../pipeline/run/run-record.js';
 import type { Segmenter, SegmenterInfo } from '../pipeline/segmenter.js';
 
 /** What the settings hash needs of a model (a Segmenter's info: models, refiner, recall aids, box prior). */

@@ -4,10 +4,10 @@
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { InputItem } from '../pipeline/inputs.js';
+import type { InputItem } from '../pipeline/run/inputs.js';
 import { Progress } from '../util/progress.js';
 import { bullConnection, openRedis, type QueueTarget } from './connection.js';
-import type { OutputFolder } from '../pipeline/output-folder.js';
+import type { OutputFolder } from '../pipeline/run/output-folder.js';
 import { imageDecision } from './image-step.js';
 import { jobIdFor, type ImageJob, type JobSettings } from './settings.js';
 

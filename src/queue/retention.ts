@@ -9,7 +9,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Job, Queue } from 'bullmq';
-import { outputPaths } from '../pipeline/batch.js';
+import { outputPaths } from '../pipeline/run/batch.js';
 import { TEMP_PREFIX } from '../util/atomic.js';
 import type { FolderStorage } from './storage.js';
 import type { ImageJob } from './settings.js';

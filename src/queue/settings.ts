@@ -6,9 +6,9 @@
  * enqueues nothing new (BullMQ ignores a known job id).
  */
 import { createHash } from 'node:crypto';
-import type { OutputOptions } from '../pipeline/batch.js';
+import type { OutputOptions } from '../pipeline/run/batch.js';
 import type { InstanceFilterOptions } from '../pipeline/instance-filter.js';
-import { canonicalJson } from '../pipeline/run-record.js';
+import { canonicalJson } from '../pipeline/run/run-record.js';
 import type { BoxPriorName } from '../pipeline/box-prior.js';
 import type { DetectOptions, RecallOptions } from '../pipeline/segmenter.js';
 import type { RefinerName } from '../refine/registry.js';

@@ -7,10 +7,10 @@
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { AnimesegError, describeError } from '../errors.js';
-import { planInference, planRefine } from '../pipeline/batch.js';
-import { writerManifestPath } from '../pipeline/manifest.js';
-import { OutputFolder } from '../pipeline/output-folder.js';
-import type { RunRecord } from '../pipeline/run-record.js';
+import { planInference, planRefine } from '../pipeline/run/batch.js';
+import { writerManifestPath } from '../pipeline/run/manifest.js';
+import { OutputFolder } from '../pipeline/run/output-folder.js';
+import type { RunRecord } from '../pipeline/run/run-record.js';
 import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Device } from '../models/session.js';
 import { assertReachable, bullConnection, isConnectionError, reconnectDelayMs, safeUrl, type QueueTarget } from './connection.js';

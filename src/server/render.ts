@@ -5,7 +5,7 @@
 import { encodeImage } from '../image/encode.js';
 import { combinedAlpha, contentBounds, cutout, maskImage, resultJson, type ResultJson } from '../pipeline/outputs.js';
 import { maskToPolygons } from '../mask/polygon.js';
-import { CONTENT_TYPES } from '../pipeline/output-kinds.js';
+import { CONTENT_TYPES } from '../pipeline/run/output-kinds.js';
 import type { EngineResult } from './segment-engine.js';
 import type { SegmentRequestOptions } from './request-options.js';
 

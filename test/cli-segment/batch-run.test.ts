@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { createSegmenter } from '../../src/pipeline/segmenter.js';
-import { runBatch, type ImageEvent } from '../../src/pipeline/batch.js';
-import { expandInputs } from '../../src/pipeline/inputs.js';
+import { runBatch, type ImageEvent } from '../../src/pipeline/run/batch.js';
+import { expandInputs } from '../../src/pipeline/run/inputs.js';
 
 const MODEL = resolve('../shared/models/yolov8n-seg_int8.onnx');
 const IMAGES = resolve('../shared/data/illustrations/images');

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { createSegmenter } from '../../src/pipeline/segmenter.js';
-import { OutputFolder } from '../../src/pipeline/output-folder.js';
+import { OutputFolder } from '../../src/pipeline/run/output-folder.js';
 import { runJob, runSettingsHash } from '../../src/queue/image-step.js';
 import type { JobSettings } from '../../src/queue/settings.js';
 import { pathExists } from '../../src/util/exists.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandInputs, globToRegExp } from '../../src/pipeline/inputs.js';
+import { expandInputs, globToRegExp } from '../../src/pipeline/run/inputs.js';
 import { AnimesegError } from '../../src/errors.js';
 
 test('glob patterns', () => {

@@ -1,12 +1,12 @@
-// OUT/manifest.jsonl (src/pipeline/manifest.ts): appends are whole lines, a torn tail (what SIGKILL in the
+// OUT/manifest.jsonl (src/pipeline/run/manifest.ts): appends are whole lines, a torn tail (what SIGKILL in the
 // middle of a write leaves) is cut off on open, repeats are compacted to the latest line per image.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Manifest, MANIFEST_NAME } from '../../src/pipeline/manifest.js';
-import type { RunRecord } from '../../src/pipeline/run-record.js';
+import { Manifest, MANIFEST_NAME } from '../../src/pipeline/run/manifest.js';
+import type { RunRecord } from '../../src/pipeline/run/run-record.js';
 
 const rec = (name: string, status: RunRecord['status'] = 'ok'): RunRecord => ({ input: `/in/${name}.jpg`, name, status, outputs: [`${name}.png`, `${name}.json`], instances: 1, scores: [0.5], areas: [3], settings_hash: 'h', finished: 't' });
 

@@ -1,4 +1,4 @@
-// Which files in an output folder are the tool's own (src/pipeline/output-folder.ts). Issue 19 §3: the
+// Which files in an output folder are the tool's own (src/pipeline/run/output-folder.ts). Issue 19 §3: the
 // ownership pattern and the batch's file names lived in two places and disagreed (NAME.instNN.crop.jpg,
 // the crops written with --crops on a background, was not recognised). The expected names here come from
 // the batch's own planner (plannedOutputs) with every output switched on, so a name the batch can write and
@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OutputFolder } from '../../src/pipeline/output-folder.js';
-import { outputPaths, plannedOutputs, type OutputOptions } from '../../src/pipeline/batch.js';
+import { OutputFolder } from '../../src/pipeline/run/output-folder.js';
+import { outputPaths, plannedOutputs, type OutputOptions } from '../../src/pipeline/run/batch.js';
 
 const root = await mkdtemp(join(tmpdir(), 'animeseg-output-folder-'));
 after(() => rm(root, { recursive: true, force: true }));

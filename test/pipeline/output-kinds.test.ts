@@ -1,9 +1,9 @@
-// The output registry (src/pipeline/output-kinds.ts). Expected names are the ones README.md documents for
+// The output registry (src/pipeline/run/output-kinds.ts). Expected names are the ones README.md documents for
 // `animeseg segment` (NAME.png, NAME.mask.png, NAME.overlay.png, NAME.instNN.png, NAME.instNN.mask.png,
 // NAME.instNN.crop.png / .crop.jpg, NAME.json), written out by hand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONTENT_TYPES, outputExtension, outputName, ownedOutputStem } from '../../src/pipeline/output-kinds.js';
+import { CONTENT_TYPES, outputExtension, outputName, ownedOutputStem } from '../../src/pipeline/run/output-kinds.js';
 
 test('file names of every kind, for an image and for instance 3', () => {
   assert.equal(outputName('a', 'cutout', 'webp'), 'a.webp');

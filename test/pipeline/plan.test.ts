@@ -2,7 +2,7 @@
 // (workers = min(images in flight, cores / threads), threads 1 unless given; one worker = in-process).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planInference, planRefine } from '../../src/pipeline/batch.js';
+import { planInference, planRefine } from '../../src/pipeline/run/batch.js';
 
 test('inference workers for a batch', () => {
   assert.deepEqual(planInference(4, 40, undefined, 2), { workers: 2, threads: 1 }); // one worker per core

@@ -1,10 +1,10 @@
-// The settings hash and the resume rule (src/pipeline/run-record.ts). Expected values are written by hand
+// The settings hash and the resume rule (src/pipeline/run/run-record.ts). Expected values are written by hand
 // from the rule in the issue (issue 11 defect 2, issue 14 item 3): same source + same settings + outputs
 // present = done; anything else is redone with the reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { canonicalJson, isDone, parseRecord, resumeDecision, settingsHash, type RunRecord, type RunSettings } from '../../src/pipeline/run-record.js';
+import { canonicalJson, isDone, parseRecord, resumeDecision, settingsHash, type RunRecord, type RunSettings } from '../../src/pipeline/run/run-record.js';
 
 const base: RunSettings = { model: 'yolov8n-seg-int8', conf: 0.25, iou: 0.7, classes: [0], refine: 'none', softEdge: false, outputs: { format: 'png', overlay: false } };
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { createSegmenter } from '../../src/pipeline/segmenter.js';
-import { formatSummary, runBatch } from '../../src/pipeline/batch.js';
+import { formatSummary, runBatch } from '../../src/pipeline/run/batch.js';
 import { writeFakeSamPair } from '../../testing/sam/fake-sam.js';
 
 const MODEL = resolve('../shared/models/yolov8n-seg_int8.onnx');

@@ -14,9 +14,9 @@ import { isTransient, jobError } from '../../src/queue/worker.js';
 import { queueTarget } from '../../src/queue/connection.js';
 import { FolderStorage } from '../../src/queue/storage.js';
 import { imageDecision, runSettingsHash, type ModelInfo } from '../../src/queue/image-step.js';
-import { OutputFolder } from '../../src/pipeline/output-folder.js';
-import { Manifest, writerManifestPath } from '../../src/pipeline/manifest.js';
-import type { RunRecord } from '../../src/pipeline/run-record.js';
+import { OutputFolder } from '../../src/pipeline/run/output-folder.js';
+import { Manifest, writerManifestPath } from '../../src/pipeline/run/manifest.js';
+import type { RunRecord } from '../../src/pipeline/run/run-record.js';
 
 const settings = (conf = 0.25): JobSettings => ({ refine: 'none', refineOptions: {}, detect: { conf, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 1e8, output: { format: 'png' } });
 

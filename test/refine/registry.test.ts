@@ -12,7 +12,7 @@ import { SEGMENT_OPTIONS, type OptionSpec } from '../../src/pipeline/options.js'
 import { command as segment, segmentSettings } from '../../src/cli/commands/segment.js';
 import { command as serve } from '../../src/cli/commands/serve.js';
 import { command as evalCommand } from '../../src/cli/commands/eval.js';
-import { planRefine } from '../../src/pipeline/batch.js';
+import { planRefine } from '../../src/pipeline/run/batch.js';
 import { BROWSER_REFINERS } from '../../src/browser/segment-browser.js';
 
 const choicesOf = (options: readonly OptionSpec[]): readonly string[] => {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { carryToggles, encodeGrayPng, instanceFileName, placeBadges } from '../../web/lib.js';
-import { outputPaths } from '../../src/pipeline/batch.js';
+import { outputPaths } from '../../src/pipeline/run/batch.js';
 import { basename } from 'node:path';
 
 test('per-character download names are the CLI names: NAME.instNN.png with the 0-based JSON id', () => {

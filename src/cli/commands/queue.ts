@@ -6,9 +6,9 @@
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { resolveClassIds } from '../../pipeline/options.js';
-import { expandInputs } from '../../pipeline/inputs.js';
-import { MANIFEST_DIR, MANIFEST_NAME, writerManifestPath } from '../../pipeline/manifest.js';
-import { OutputFolder } from '../../pipeline/output-folder.js';
+import { expandInputs } from '../../pipeline/run/inputs.js';
+import { MANIFEST_DIR, MANIFEST_NAME, writerManifestPath } from '../../pipeline/run/manifest.js';
+import { OutputFolder } from '../../pipeline/run/output-folder.js';
 import { createSegmenter } from '../../pipeline/segmenter.js';
 import { Progress } from '../../util/progress.js';
 import { PROGRESS_OPTION, requireExistingPaths } from '../args.js';

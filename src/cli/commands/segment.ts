@@ -11,10 +11,10 @@ import { createSegmenter, type DetectOptions, type RecallOptions } from '../../p
 import { detectSettingsJson } from '../../pipeline/settings.js';
 import { DEFAULT_MODEL } from '../../models/resolver/index.js';
 import { BOX_PRIORS, DEFAULT_BOX_PRIOR, type BoxPriorName } from '../../pipeline/box-prior.js';
-import { expandInputs, type InputItem } from '../../pipeline/inputs.js';
-import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/batch.js';
-import { OutputFolder } from '../../pipeline/output-folder.js';
-import { addSummary, watchInputs } from '../../pipeline/watch.js';
+import { expandInputs, type InputItem } from '../../pipeline/run/inputs.js';
+import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/run/batch.js';
+import { OutputFolder } from '../../pipeline/run/output-folder.js';
+import { addSummary, watchInputs } from '../../pipeline/run/watch.js';
 import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import type { CropSpec } from '../../pipeline/crops.js';

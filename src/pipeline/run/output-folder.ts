@@ -7,11 +7,11 @@
  */
 import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep, isAbsolute } from 'node:path';
-import { AnimesegError } from '../errors.js';
-import { TEMP_PREFIX, tempPathFor } from '../util/atomic.js';
+import { AnimesegError } from '../../errors.js';
+import { TEMP_PREFIX, tempPathFor } from '../../util/atomic.js';
 import { rmdirSync } from 'node:fs';
-import { LockFile } from '../util/lock-file.js';
-import { writeError } from '../util/write-errors.js';
+import { LockFile } from '../../util/lock-file.js';
+import { writeError } from '../../util/write-errors.js';
 import { Manifest, type ManifestOpenOptions } from './manifest.js';
 import { ownedOutputStem } from './output-kinds.js';
 

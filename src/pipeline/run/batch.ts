@@ -8,10 +8,10 @@
 import { rm, stat, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { AnimesegError, describeError } from '../errors.js';
-import { encodeImage, type ImageFormat } from '../image/encode.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import { Progress } from '../util/progress.js';
+import { AnimesegError, describeError } from '../../errors.js';
+import { encodeImage, type ImageFormat } from '../../image/encode.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { Progress } from '../../util/progress.js';
 import type { InputItem } from './inputs.js';
 import {
   alphaImage,
@@ -24,17 +24,17 @@ import {
   overlayImage,
   resultJson,
   type Rgb,
-} from './outputs.js';
-import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance } from './segmenter.js';
-import { filterInstances, DEFAULT_MAX_COVERED, type InstanceFilterOptions } from './instance-filter.js';
-import { detectSettingsJson, resolveDetectSettings } from './settings.js';
+} from '../outputs.js';
+import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance } from '../segmenter.js';
+import { filterInstances, DEFAULT_MAX_COVERED, type InstanceFilterOptions } from '../instance-filter.js';
+import { detectSettingsJson, resolveDetectSettings } from '../settings.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
 import { OutputFolder, foreignFilesError } from './output-folder.js';
-import { renderCrop, type CropSpec } from './crops.js';
-import type { RefinerOptions } from '../refine/index.js';
-import { refinerRunsInWorkers } from '../refine/registry.js';
-import { pathExists } from '../util/exists.js';
-import { haltsWrites } from '../util/write-errors.js';
+import { renderCrop, type CropSpec } from '../crops.js';
+import type { RefinerOptions } from '../../refine/index.js';
+import { refinerRunsInWorkers } from '../../refine/registry.js';
+import { pathExists } from '../../util/exists.js';
+import { haltsWrites } from '../../util/write-errors.js';
 import { cropExtension, OUTPUT_KINDS, outputExtension, outputName, type OutputKind, type OutputKindKey } from './output-kinds.js';
 
 export interface OutputOptions {

@@ -5,9 +5,9 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep, basename, extname, dirname } from 'node:path';
-import { AnimesegError } from '../errors.js';
-import { TEMP_PREFIX } from '../util/atomic.js';
-import { IMAGE_EXTENSIONS, isImagePath } from '../image/formats.js';
+import { AnimesegError } from '../../errors.js';
+import { TEMP_PREFIX } from '../../util/atomic.js';
+import { IMAGE_EXTENSIONS, isImagePath } from '../../image/formats.js';
 
 
 export interface InputItem {

@@ -13,9 +13,9 @@
 import { mkdir, open, readdir, readFile, truncate } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { AnimesegError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import { writeError } from '../util/write-errors.js';
+import { AnimesegError } from '../../errors.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { writeError } from '../../util/write-errors.js';
 import { parseRecord, type RunRecord } from './run-record.js';
 
 export const MANIFEST_NAME = 'manifest.jsonl';

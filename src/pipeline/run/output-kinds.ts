@@ -3,8 +3,8 @@
  * (outputPaths, plannedOutputs), the output folder's ownership check (ownedOutputStem) and the content
  * types the server answers with all read this table, so a new output kind is added here alone.
  */
-import { OUTPUT_FORMATS } from './options.js';
-import { instanceTag } from './outputs.js';
+import { OUTPUT_FORMATS } from '../options.js';
+import { instanceTag } from '../outputs.js';
 
 /** Every image extension a run can write: the cutout formats, and JPEG for training crops on a background. */
 export const IMAGE_EXTENSIONS = [...OUTPUT_FORMATS, 'jpg'] as const;

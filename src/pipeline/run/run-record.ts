@@ -5,7 +5,7 @@
  * besides the caller's `exists`), shared by the batch runner and anything else that schedules images
  * (a queue), so every path resumes the same way.
  */
-import type { RefinerOptions } from '../refine/index.js';
+import type { RefinerOptions } from '../../refine/index.js';
 import { createHash } from 'node:crypto';
 
 /** Everything that changes what is written for an image. Undefined fields are left out of the hash. */

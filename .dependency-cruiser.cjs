@@ -14,7 +14,7 @@ const LAYERS = [
   ['contracts'], //              Instance, Refiner, SegmentProposer: what the stages pass each other
   ['models'], //                 onnx, resolver, yolo, sam
   ['refine'], //                 none | regions | vote | box, soft edges
-  ['pipeline'], //               createSegmenter, outputs, batch runner
+  ['pipeline'], //               createSegmenter, outputs; pipeline/run/: the run writer (rule below)
   ['data', 'browser', 'curate'], // datasets; the in-browser entry; dataset curation (training sets)
   ['eval'], //                   uses data (dataset layout)
   ['train'], //                  uses data and eval
@@ -33,6 +33,15 @@ const forbidden = [
     comment: 'Import cycles make the layers meaningless and order-dependent at start-up.',
     from: { path: '^src/' },
     to: { circular: true },
+  },
+  {
+    name: 'segment-not-to-run',
+    severity: 'error',
+    comment:
+      'Inside pipeline/, segmenting one image (pipeline/*.ts) never depends on writing a run (pipeline/run/: ' +
+      'batch, manifest, resume, output folder, watch): the run writer sits on top of the segmenter.',
+    from: { path: '^src/pipeline/[^/]+\\.ts$' },
+    to: { path: '^src/pipeline/run/' },
   },
   {
     name: 'src-not-to-test',

@@ -210,7 +210,12 @@ export function alphaImage(alpha: Uint8Array, width: number, height: number): Ra
  * limited by a transparent input's own alpha like resultAlpha: what `--only-mask --instances` writes.
  */
 export function instanceMasks(r: { instances: readonly Instance[]; width: number; height: number; inputAlpha?: Uint8Array }): RawImage[] {
-  return r.instances.map((_, i) => maskImage(resultAlpha(r, [i]), r.width, r.height));
+  return r.instances.map((_, i) => instanceMask(r, i));
+}
+
+/** The mask of instance `i` alone (one entry of instanceMasks). */
+export function instanceMask(r: { instances: readonly Instance[]; width: number; height: number; inputAlpha?: Uint8Array }, i: number): RawImage {
+  return maskImage(resultAlpha(r, [i]), r.width, r.height);
 }
 
 /**
@@ -233,10 +238,13 @@ export function instanceCutouts(
   instances: readonly Instance[],
   opts: Omit<CutoutOptions, 'region' | 'crop'> & { inputAlpha?: Uint8Array } = {},
 ): RawImage[] {
-  return instances.map((inst, i) => {
-    const alpha = resultAlpha({ instances, width: image.width, height: image.height, inputAlpha: opts.inputAlpha }, [i]);
-    return cutout(image, alpha, { bgColor: opts.bgColor, region: boxRegion(inst.box, image.width, image.height) });
-  });
+  return instances.map((_, i) => instanceCutout(image, instances, i, opts));
+}
+
+/** The cutout of instance `i` alone, cropped to its box (one entry of instanceCutouts). */
+export function instanceCutout(image: RawImage, instances: readonly Instance[], i: number, opts: Omit<CutoutOptions, 'region' | 'crop'> & { inputAlpha?: Uint8Array } = {}): RawImage {
+  const alpha = resultAlpha({ instances, width: image.width, height: image.height, inputAlpha: opts.inputAlpha }, [i]);
+  return cutout(image, alpha, { bgColor: opts.bgColor, region: boxRegion(instances[i].box, image.width, image.height) });
 }
 
 export type PolygonFn = (m: Mask, opts?: { epsilon?: number }) => Polygon[];

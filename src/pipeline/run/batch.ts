@@ -9,33 +9,22 @@ import { rm, stat, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { AnimesegError, describeError } from '../../errors.js';
-import { encodeImage, type ImageFormat } from '../../image/encode.js';
+import type { ImageFormat } from '../../image/encode.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import type { InputItem } from './inputs.js';
-import {
-  alphaImage,
-  contentBounds,
-  resultAlpha,
-  cutout,
-  instanceCutouts,
-  instanceMasks,
-  instanceTag,
-  overlayImage,
-  resultJson,
-  type Rgb,
-} from '../outputs.js';
+import { resultAlpha, resultJson, type Rgb } from '../outputs.js';
 import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance } from '../segmenter.js';
 import { filterInstances, DEFAULT_MAX_COVERED, type InstanceFilterOptions } from '../instance-filter.js';
 import { detectSettingsJson, resolveDetectSettings } from '../settings.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
 import { OutputFolder, foreignFilesError } from './output-folder.js';
-import { renderCrop, type CropSpec } from '../crops.js';
+import type { CropSpec } from '../crops.js';
 import type { RefinerOptions } from '../../refine/index.js';
 import { refinerRunsInWorkers } from '../../refine/registry.js';
 import { pathExists } from '../../util/exists.js';
 import { haltsWrites } from '../../util/write-errors.js';
-import { cropExtension, OUTPUT_KINDS, outputExtension, outputName, type OutputKind, type OutputKindKey } from './output-kinds.js';
+import { OUTPUT_KINDS, outputExtension, outputName, type OutputKind, type OutputKindKey, type RenderSource } from './output-kinds.js';
 
 export interface OutputOptions {
   format?: Exclude<ImageFormat, 'jpeg'>;
@@ -151,20 +140,31 @@ export function planRefine(refine: string, softEdge: boolean, concurrency: numbe
   return Math.min(inFlight, Math.floor(cores / 2));
 }
 
-/** Output paths of one image (names from the output registry, output-kinds.ts). */
-export function outputPaths(outDir: string, name: string, format: string) {
-  const at = (kind: OutputKindKey, ext: string, k?: number): string => join(outDir, outputName(name, kind, ext, k));
-  return {
-    cutout: at('cutout', format),
-    mask: at('mask', 'png'),
-    json: at('json', 'json'),
-    overlay: at('overlay', 'png'),
-    instance: (k: number) => at('instance', format, k),
-    instanceMask: (k: number) => at('instanceMask', 'png', k),
-    crop: (k: number, ext: string) => at('crop', ext, k),
-  };
+/** Where each kind of an image's outputs goes: a path for a per-image kind, (instance, extension) => path for a per-instance one. */
+export type OutputPaths = { [K in OutputKindKey]: (typeof OUTPUT_KINDS)[K]['perInstance'] extends true ? (k: number, ext?: string) => string : string };
+
+/** The registry's kinds with their keys, in planning order. */
+const KINDS = Object.entries(OUTPUT_KINDS) as [OutputKindKey, OutputKind][];
+
+/**
+ * Output paths of one image (names from the output registry, output-kinds.ts). A per-instance path takes
+ * its extension (a crop's depends on the background); by default the kind's extension for `format`.
+ */
+export function outputPaths(outDir: string, name: string, format: string): OutputPaths {
+  const paths: Record<string, string | ((k: number, ext?: string) => string)> = {};
+  for (const [key, kind] of KINDS) {
+    const ext = outputExtension(key, { format });
+    const at = (k?: number, e: string = ext): string => join(outDir, outputName(name, key, e, k));
+    paths[key] = kind.perInstance ? (k: number, e?: string) => at(k, e) : at();
+  }
+  return paths as OutputPaths;
 }
 
+/** The path of one output file: a per-image kind's path, or instance `k`'s of a per-instance kind. */
+function pathOf(paths: OutputPaths, key: OutputKindKey, k: number, ext: string): string {
+  const p: string | ((k: number, ext?: string) => string) = paths[key];
+  return typeof p === 'string' ? p : p(k, ext);
+}
 
 /** Settings of this run as hashed into every record (see RunSettings). */
 export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'recommended' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
@@ -204,14 +204,13 @@ export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | '
 }
 
 /** The outputs an image gets (absolute paths, JSON last), given its instance count: the registry's kinds in order. */
-export function plannedOutputs(paths: ReturnType<typeof outputPaths>, opts: OutputOptions, instances: number): string[] {
+export function plannedOutputs(paths: OutputPaths, opts: OutputOptions, instances: number): string[] {
   const skipped = instances === 0 && opts.skipEmpty;
   const out: string[] = [];
-  for (const [key, kind] of Object.entries(OUTPUT_KINDS) as [OutputKindKey, OutputKind][]) {
+  for (const [key, kind] of KINDS) {
     if (!kind.planned(opts) || (skipped && !kind.keptWhenSkipped)) continue;
-    const path = paths[key];
-    if (typeof path === 'string') out.push(path);
-    else for (let k = 0; k < instances; k++) out.push(path(k, outputExtension(key, opts)));
+    const ext = outputExtension(key, opts);
+    for (let k = 0; k < (kind.perInstance ? instances : 1); k++) out.push(pathOf(paths, key, k, ext));
   }
   return out;
 }
@@ -246,7 +245,7 @@ export async function prepareBatch(items: readonly InputItem[], opts: BatchOptio
  * The record of an image done before manifests existed (or whose manifest line a kill cut off): its
  * NAME.json, when the tool wrote it, names the source and the settings hash.
  */
-async function recordFromJson(folder: OutputFolder, paths: ReturnType<typeof outputPaths>, name: string, opts: OutputOptions): Promise<RunRecord | undefined> {
+async function recordFromJson(folder: OutputFolder, paths: OutputPaths, name: string, opts: OutputOptions): Promise<RunRecord | undefined> {
   let j;
   try {
     j = JSON.parse(await readFile(paths.json, 'utf8'));
@@ -310,7 +309,8 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
       throw new AnimesegError('BAD_OPTION', `output ${p} would overwrite an input image`, { file: item.path, hint: 'choose another output folder with -o' });
     }
   };
-  [paths.cutout, paths.mask, paths.json, paths.overlay].forEach(refuseInput);
+  // Every per-image name, planned or not, is checked before the model runs (per-instance ones after).
+  for (const [key, kind] of KINDS) if (!kind.perInstance) refuseInput(pathOf(paths, key, 0, format));
   const r = await seg.segment(item.path, opts.detect);
   const t0 = performance.now();
   // Junk instances go after refinement, so they are judged on the masks that would be written.
@@ -323,34 +323,21 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
     if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
   }
   const want = new Set(outputs);
-  const { width, height } = r;
-  const alpha = resultAlpha(res);
+  const src: RenderSource = { image: r.image, width: r.width, height: r.height, instances, inputAlpha: r.inputAlpha, alpha: resultAlpha(res) };
   // Encode everything first (in parallel: sharp encodes on its own threads), then write: a failure leaves
   // no partial set (and no record, so a rerun redoes the image). Each job is an async thunk so that a
-  // synchronous error also surfaces through Promise.all.
-  const jobs: (() => Promise<[string, Uint8Array]>)[] = [];
-  const job = (path: string, make: () => Promise<Uint8Array>): void => {
-    if (want.has(path)) jobs.push(async () => [path, await make()]);
-  };
-  job(paths.mask, () => encodeImage(alphaImage(alpha, width, height), 'png'));
-  job(paths.cutout, () => encodeImage(cutout(r.image, alpha, { bgColor: opts.bgColor, crop: opts.crop }), format));
-  job(paths.overlay, async () => encodeImage(await overlayImage(r.image, instances), 'png'));
-  // --only-mask --instances: one mask per character, no colour file (help: "no cutout").
-  if (opts.instances && opts.onlyMask) instanceMasks(res).forEach((m, k) => job(paths.instanceMask(k), () => encodeImage(m, 'png')));
-  else if (opts.instances) {
-    const cuts = instanceCutouts(r.image, instances, { bgColor: opts.bgColor, inputAlpha: r.inputAlpha });
-    cuts.forEach((c, k) => job(paths.instance(k), () => encodeImage(c, format)));
+  // synchronous error also surfaces through Promise.all. Every planned file of every kind the registry draws.
+  const jobs: (() => Promise<[string, Uint8Array | null]>)[] = [];
+  for (const [key, kind] of KINDS) {
+    const render = kind.render;
+    if (!render) continue; // NAME.json: written below, last
+    const ext = outputExtension(key, opts);
+    for (let k = 0; k < (kind.perInstance ? instances.length : 1); k++) {
+      const path = pathOf(paths, key, k, ext);
+      if (want.has(path)) jobs.push(async () => [path, await render(src, opts, ext, k)]);
+    }
   }
-  if (opts.crops) {
-    const spec = opts.crops;
-    const cropExt = cropExtension(opts);
-    instances.forEach((_, k) => {
-      const a = resultAlpha(res, [k]);
-      const b = contentBounds(a, width, height);
-      if (b) job(paths.crop(k, cropExt), async () => encodeImage(await renderCrop(r.image, a, b, spec), cropExt === 'jpg' ? 'jpeg' : format, cropExt === 'jpg' ? { quality: 95 } : {}));
-    });
-  }
-  const files = await Promise.all(jobs.map((j) => j()));
+  const files = (await Promise.all(jobs.map((j) => j()))).filter((f): f is [string, Uint8Array] => f[1] !== null);
   const rel = (p: string): string => ctx.folder.rel(p) ?? p;
   const record: RunRecord = {
     input: item.path,

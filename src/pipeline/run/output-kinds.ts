@@ -1,10 +1,15 @@
 /**
- * The output registry: every file a run writes for one image, described once. The batch's file names
- * (outputPaths, plannedOutputs), the output folder's ownership check (ownedOutputStem) and the content
- * types the server answers with all read this table, so a new output kind is added here alone.
+ * The output registry: every file a run writes for one image, described once: its name, when it is
+ * planned, its extension and how it is drawn. The batch's file names (outputPaths, plannedOutputs) and
+ * encoding (processOne), the output folder's ownership check (ownedOutputStem), the job result route and
+ * the content types the server answers with all read this table, so a new output kind is added here alone.
  */
+import { encodeImage, type ImageFormat } from '../../image/encode.js';
+import type { RawImage } from '../../image/types.js';
+import { renderCrop, type CropSpec } from '../crops.js';
 import { OUTPUT_FORMATS } from '../options.js';
-import { instanceTag } from '../outputs.js';
+import { alphaImage, contentBounds, cutout, instanceCutout, instanceMask, instanceTag, overlayImage, resultAlpha, type Rgb } from '../outputs.js';
+import type { Instance } from '../types.js';
 
 /** Every image extension a run can write: the cutout formats, and JPEG for training crops on a background. */
 export const IMAGE_EXTENSIONS = [...OUTPUT_FORMATS, 'jpg'] as const;
@@ -30,6 +35,34 @@ export interface OutputPlanOptions {
   crops?: { bg?: unknown };
 }
 
+/** What the kinds draw with (the batch's OutputOptions): the plan, plus the cutout's look. */
+export interface OutputRenderOptions extends OutputPlanOptions {
+  bgColor?: Rgb;
+  crop?: boolean;
+  crops?: CropSpec;
+}
+
+/** One image's result as its outputs are drawn from it: the kept instances (after the instance filter). */
+export interface RenderSource {
+  image: RawImage;
+  width: number;
+  height: number;
+  instances: readonly Instance[];
+  /** A transparent input's own alpha: it limits every cutout and mask. */
+  inputAlpha?: Uint8Array;
+  /** resultAlpha of all the instances (the cutout's and the mask's alpha). */
+  alpha: Uint8Array;
+}
+
+/**
+ * The encoded file of a kind for one image (`instance`: which character, for a per-instance kind), or null
+ * when there is nothing to write (a crop of a character with no pixel left).
+ */
+type Render = (src: RenderSource, opts: OutputRenderOptions, ext: FileExtension, instance: number) => Promise<Uint8Array | null>;
+
+/** The encoder's name of an image extension. */
+const encoderFormat = (ext: FileExtension): ImageFormat => (ext === 'jpg' ? 'jpeg' : (ext as ImageFormat));
+
 export interface OutputKind {
   /** Whether there is one file per character (named with instanceTag) rather than one per image. */
   perInstance: boolean;
@@ -40,18 +73,55 @@ export interface OutputKind {
   planned: (opts: OutputPlanOptions) => boolean;
   /** Written even for an image with no character under --skip-empty (the record of the image). */
   keptWhenSkipped?: true;
+  /** How the file is drawn and encoded; null for NAME.json, which the run writes itself, last (it marks the image done). */
+  render: Render | null;
 }
 
 /** In the order an image's outputs are planned (JSON last: it is the record that the others are done). */
 export const OUTPUT_KINDS = {
-  cutout: { perInstance: false, suffix: (ext) => `.${ext}`, extensions: 'format', planned: (o) => !o.onlyMask },
-  mask: { perInstance: false, suffix: () => '.mask.png', extensions: 'png', planned: () => true },
-  overlay: { perInstance: false, suffix: () => '.overlay.png', extensions: 'png', planned: (o) => !!o.overlay },
+  cutout: {
+    perInstance: false,
+    suffix: (ext) => `.${ext}`,
+    extensions: 'format',
+    planned: (o) => !o.onlyMask,
+    render: (s, o, ext) => encodeImage(cutout(s.image, s.alpha, { bgColor: o.bgColor, crop: o.crop }), encoderFormat(ext)),
+  },
+  mask: { perInstance: false, suffix: () => '.mask.png', extensions: 'png', planned: () => true, render: (s) => encodeImage(alphaImage(s.alpha, s.width, s.height), 'png') },
+  overlay: {
+    perInstance: false,
+    suffix: () => '.overlay.png',
+    extensions: 'png',
+    planned: (o) => !!o.overlay,
+    render: async (s) => encodeImage(await overlayImage(s.image, s.instances), 'png'),
+  },
   // --only-mask --instances: one mask per character, no colour file.
-  instance: { perInstance: true, suffix: (ext) => `.${ext}`, extensions: 'format', planned: (o) => !!o.instances && !o.onlyMask },
-  instanceMask: { perInstance: true, suffix: () => '.mask.png', extensions: 'png', planned: (o) => !!o.instances && !!o.onlyMask },
-  crop: { perInstance: true, suffix: (ext) => `.crop.${ext}`, extensions: 'crop', planned: (o) => !!o.crops },
-  json: { perInstance: false, suffix: () => '.json', extensions: 'json', planned: () => true, keptWhenSkipped: true },
+  instance: {
+    perInstance: true,
+    suffix: (ext) => `.${ext}`,
+    extensions: 'format',
+    planned: (o) => !!o.instances && !o.onlyMask,
+    render: (s, o, ext, k) => encodeImage(instanceCutout(s.image, s.instances, k, { bgColor: o.bgColor, inputAlpha: s.inputAlpha }), encoderFormat(ext)),
+  },
+  instanceMask: {
+    perInstance: true,
+    suffix: () => '.mask.png',
+    extensions: 'png',
+    planned: (o) => !!o.instances && !!o.onlyMask,
+    render: (s, _o, _ext, k) => encodeImage(instanceMask(s, k), 'png'),
+  },
+  crop: {
+    perInstance: true,
+    suffix: (ext) => `.crop.${ext}`,
+    extensions: 'crop',
+    planned: (o) => !!o.crops,
+    render: async (s, o, ext, k) => {
+      const alpha = resultAlpha(s, [k]);
+      const bounds = contentBounds(alpha, s.width, s.height);
+      if (!bounds) return null;
+      return encodeImage(await renderCrop(s.image, alpha, bounds, o.crops!), encoderFormat(ext), ext === 'jpg' ? { quality: 95 } : {});
+    },
+  },
+  json: { perInstance: false, suffix: () => '.json', extensions: 'json', planned: () => true, keptWhenSkipped: true, render: null },
 } as const satisfies Record<string, OutputKind>;
 export type OutputKindKey = keyof typeof OUTPUT_KINDS;
 

@@ -10,6 +10,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Job, Queue } from 'bullmq';
 import { outputPaths } from '../pipeline/run/batch.js';
+import { JOB_RESULT_KINDS } from '../pipeline/run/output-kinds.js';
 import { TEMP_PREFIX } from '../util/atomic.js';
 import type { FolderStorage } from './storage.js';
 import type { ImageJob } from './settings.js';
@@ -151,7 +152,7 @@ export class UploadRetention {
 async function removeOutputs(job: ImageJob): Promise<number> {
   const p = outputPaths(job.outDir, job.name, job.settings.output.format ?? 'png');
   let n = 0;
-  for (const f of [p.cutout, p.mask, p.json]) {
+  for (const f of JOB_RESULT_KINDS.map((k) => p[k])) {
     const had = await stat(f).then(() => true, () => false);
     await rm(f, { force: true });
     if (had) n++;

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AnimesegError } from '../errors.js';
 import { outputPaths } from '../pipeline/run/batch.js';
-import { CONTENT_TYPES, OUTPUT_KINDS, outputExtension } from '../pipeline/run/output-kinds.js';
+import { CONTENT_TYPES, JOB_RESULT_KINDS, OUTPUT_KINDS, outputExtension } from '../pipeline/run/output-kinds.js';
 import { DEFAULT_ADD_CONF } from '../pipeline/segmenter.js';
 import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
 import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
@@ -36,9 +36,6 @@ export interface QueueRoutesOptions {
     onSweep?: (r: SweepResult) => void;
   };
 }
-
-/** The output kinds GET /v1/jobs/:id/result?file= serves (the per-image files a job writes). */
-const RESULT_KINDS = ['cutout', 'mask', 'json'] as const;
 
 const stripUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
@@ -157,8 +154,8 @@ export function queueRoutes(o: QueueRoutesOptions) {
       const format = data.settings.output.format ?? 'png';
       const which = req.query.file ?? (data.settings.output.onlyMask ? 'mask' : 'cutout');
       // One of the kinds this route serves that the job's settings planned (the registry says which).
-      const kind = RESULT_KINDS.find((k) => k === which && OUTPUT_KINDS[k].planned(data.settings.output));
-      if (!kind) throw new HttpError(400, 'BAD_OPTION', `file must be ${RESULT_KINDS.slice(0, -1).join(', ')} or ${RESULT_KINDS.at(-1)}, got '${which}'`);
+      const kind = JOB_RESULT_KINDS.find((k) => k === which && OUTPUT_KINDS[k].planned(data.settings.output));
+      if (!kind) throw new HttpError(400, 'BAD_OPTION', `file must be ${JOB_RESULT_KINDS.slice(0, -1).join(', ')} or ${JOB_RESULT_KINDS.at(-1)}, got '${which}'`);
       const file = outputPaths(data.outDir, data.name, format)[kind];
       const type = CONTENT_TYPES[outputExtension(kind, { format })];
       const body = await storage.read(file).catch((e: unknown) => {

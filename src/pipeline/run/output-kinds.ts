@@ -125,6 +125,9 @@ export const OUTPUT_KINDS = {
 } as const satisfies Record<string, OutputKind>;
 export type OutputKindKey = keyof typeof OUTPUT_KINDS;
 
+/** The kinds a server's queue job can have (GET /v1/jobs/:id/result?file=, and what retention removes). */
+export const JOB_RESULT_KINDS = ['cutout', 'mask', 'json'] as const satisfies readonly OutputKindKey[];
+
 /** Training crops are JPEG where there is no alpha (an opaque background), else the cutout format. */
 export function cropExtension(opts: OutputPlanOptions): string {
   return opts.crops?.bg ? 'jpg' : (opts.format ?? 'png');

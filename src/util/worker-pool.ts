@@ -84,119 +84,10 @@ interface Slot<T, V> {
 
 /** Start `workers` threads and wait until each has answered 'ready'; the first failure rejects (and stops all). */
 export async function startWorkerPool<T, V>(opts: WorkerPoolOptions): Promise<WorkerPool<T, V>> {
-  const inFlight = Math.max(1, Math.floor(opts.inFlight ?? 1));
-  const answered = opts.answered ?? fromWire;
-  const slots: Slot<T, V>[] = [];
-  const queue: Pending<T, V>[] = [];
-  let respawns = opts.respawns ?? 0;
-  let closed = false;
-  let nextId = 0;
-
-  const dispatch = (): void => {
-    for (const s of slots) {
-      while (queue.length > 0 && s.ready && !s.dead && s.busy.size < inFlight) {
-        const p = queue.shift()!;
-        s.busy.set(p.id, p);
-        s.worker.ref(); // busy workers keep the process alive; idle ones do not (see settle()).
-        s.worker.postMessage({ id: p.id, task: p.task } satisfies TaskMessage<T>, p.transfer);
-      }
-    }
-    if (queue.length > 0 && slots.length === 0) {
-      const err = opts.stopped('no worker left');
-      for (const p of queue.splice(0)) p.reject(err);
-    }
-  };
-
-  const settle = (s: Slot<T, V>, id: number): Pending<T, V> | undefined => {
-    const p = s.busy.get(id);
-    s.busy.delete(id);
-    if (s.busy.size === 0) s.worker.unref();
-    return p;
-  };
-
-  const remove = (s: Slot<T, V>): void => {
-    s.dead = true;
-    const i = slots.indexOf(s);
-    if (i >= 0) slots.splice(i, 1);
-  };
-
-  const spawn = (): Promise<void> => {
-    const worker = opts.create();
-    const slot: Slot<T, V> = { worker, ready: false, dead: false, busy: new Map() };
-    slots.push(slot);
-    return new Promise<void>((resolve, reject) => {
-      const died = (why: string): void => {
-        if (slot.dead) return;
-        remove(slot);
-        const err = opts.stopped(why);
-        reject(err);
-        for (const p of slot.busy.values()) p.reject(err);
-        slot.busy.clear();
-        if (closed) return;
-        if (slot.ready && respawns > 0) {
-          respawns--;
-          try {
-            spawn().catch(() => undefined);
-          } catch {
-            // No replacement: the remaining workers take the queue (or it fails in dispatch).
-          }
-        }
-        dispatch();
-      };
-      worker.on('message', (m: WorkerReply<V>) => {
-        if (m.type === 'ready') {
-          slot.ready = true;
-          worker.unref();
-          resolve();
-          dispatch();
-        } else if (m.type === 'failed') {
-          remove(slot);
-          reject(answered(m.error));
-          void worker.terminate();
-          dispatch();
-        } else {
-          const p = settle(slot, m.id);
-          if (p) {
-            if (m.type === 'result') p.resolve(m.value);
-            else p.reject(answered(m.error));
-          }
-          dispatch();
-        }
-      });
-      worker.on('error', (e) => died(e.message));
-      worker.on('exit', (code) => {
-        if (!closed) died(`exited with code ${code}`);
-      });
-    });
-  };
-
-  const pool: WorkerPool<T, V> = {
-    run(task, transfer = []) {
-      if (closed) return Promise.reject(opts.closed());
-      return new Promise<V>((resolve, reject) => {
-        queue.push({ id: nextId++, task, transfer, resolve, reject });
-        dispatch();
-      });
-    },
-    get alive() {
-      return slots.length;
-    },
-    async dispose() {
-      if (closed) return;
-      closed = true;
-      const err = opts.closed();
-      for (const p of queue.splice(0)) p.reject(err);
-      for (const s of slots) {
-        for (const p of s.busy.values()) p.reject(err);
-        s.busy.clear();
-      }
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-    },
-  };
-
+  const pool = new ThreadPool<T, V>(opts);
   const starts: Promise<void>[] = [];
   try {
-    for (let i = 0; i < Math.max(1, Math.floor(opts.workers)); i++) starts.push(spawn());
+    for (let i = 0; i < Math.max(1, Math.floor(opts.workers)); i++) starts.push(pool.spawn());
     await Promise.all(starts);
   } catch (e) {
     for (const s of starts) s.catch(() => undefined);
@@ -204,4 +95,129 @@ export async function startWorkerPool<T, V>(opts: WorkerPoolOptions): Promise<Wo
     throw e;
   }
   return pool;
+}
+
+/** The pool's state: its workers (slots), the queue of tasks no worker has taken yet, the respawns left. */
+class ThreadPool<T, V> implements WorkerPool<T, V> {
+  private readonly slots: Slot<T, V>[] = [];
+  private readonly queue: Pending<T, V>[] = [];
+  private readonly inFlight: number;
+  private readonly answered: (e: WireError) => Error;
+  private respawns: number;
+  private closed = false;
+  private nextId = 0;
+
+  constructor(private readonly opts: WorkerPoolOptions) {
+    this.inFlight = Math.max(1, Math.floor(opts.inFlight ?? 1));
+    this.answered = opts.answered ?? fromWire;
+    this.respawns = opts.respawns ?? 0;
+  }
+
+  run(task: T, transfer: readonly TransferListItem[] = []): Promise<V> {
+    if (this.closed) return Promise.reject(this.opts.closed());
+    return new Promise<V>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, task, transfer, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  get alive(): number {
+    return this.slots.length;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = this.opts.closed();
+    for (const p of this.queue.splice(0)) p.reject(err);
+    for (const s of this.slots) {
+      for (const p of s.busy.values()) p.reject(err);
+      s.busy.clear();
+    }
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  /** Start one worker: resolves once it is ready, rejects if it fails or dies first (a throw of `create` throws). */
+  spawn(): Promise<void> {
+    const worker = this.opts.create();
+    const slot: Slot<T, V> = { worker, ready: false, dead: false, busy: new Map() };
+    this.slots.push(slot);
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: WorkerReply<V>) => this.onReply(slot, m, resolve, reject));
+      worker.on('error', (e) => this.died(slot, e.message, reject));
+      worker.on('exit', (code) => {
+        if (!this.closed) this.died(slot, `exited with code ${code}`, reject);
+      });
+    });
+  }
+
+  /** A worker's answer: ready or failed (settling its start), or a task's result or error. */
+  private onReply(slot: Slot<T, V>, m: WorkerReply<V>, started: () => void, failed: (e: Error) => void): void {
+    if (m.type === 'ready') {
+      slot.ready = true;
+      slot.worker.unref();
+      started();
+    } else if (m.type === 'failed') {
+      this.remove(slot);
+      failed(this.answered(m.error));
+      void slot.worker.terminate();
+    } else {
+      const p = this.settle(slot, m.id);
+      if (p) {
+        if (m.type === 'result') p.resolve(m.value);
+        else p.reject(this.answered(m.error));
+      }
+    }
+    this.dispatch();
+  }
+
+  /** A worker crashed or exited: its start and its tasks reject; a ready one is replaced while respawns last. */
+  private died(slot: Slot<T, V>, why: string, failed: (e: Error) => void): void {
+    if (slot.dead) return;
+    this.remove(slot);
+    const err = this.opts.stopped(why);
+    failed(err);
+    for (const p of slot.busy.values()) p.reject(err);
+    slot.busy.clear();
+    if (this.closed) return;
+    if (slot.ready && this.respawns > 0) {
+      this.respawns--;
+      try {
+        this.spawn().catch(() => undefined);
+      } catch {
+        // No replacement: the remaining workers take the queue (or it fails in dispatch).
+      }
+    }
+    this.dispatch();
+  }
+
+  /** Hand queued tasks to ready workers with room; with no worker left, the queue rejects. */
+  private dispatch(): void {
+    for (const s of this.slots) {
+      while (this.queue.length > 0 && s.ready && !s.dead && s.busy.size < this.inFlight) {
+        const p = this.queue.shift()!;
+        s.busy.set(p.id, p);
+        s.worker.ref(); // busy workers keep the process alive; idle ones do not (see settle()).
+        s.worker.postMessage({ id: p.id, task: p.task } satisfies TaskMessage<T>, p.transfer);
+      }
+    }
+    if (this.queue.length > 0 && this.slots.length === 0) {
+      const err = this.opts.stopped('no worker left');
+      for (const p of this.queue.splice(0)) p.reject(err);
+    }
+  }
+
+  /** Take a finished task off its worker (unref'd once it has none). */
+  private settle(s: Slot<T, V>, id: number): Pending<T, V> | undefined {
+    const p = s.busy.get(id);
+    s.busy.delete(id);
+    if (s.busy.size === 0) s.worker.unref();
+    return p;
+  }
+
+  private remove(s: Slot<T, V>): void {
+    s.dead = true;
+    const i = this.slots.indexOf(s);
+    if (i >= 0) this.slots.splice(i, 1);
+  }
 }

@@ -15,7 +15,7 @@ import { writeDataYaml } from '../yaml.js';
 import { DEFAULT_PARAMS, type SynthParams } from './params.js';
 import { runPool } from './pool.js';
 import type { RenderTask } from './render.js';
-import { checkBackgrounds, checkForegrounds, type SkippedInput } from './sources.js';
+import { checkBackgrounds, checkForegrounds, type SharedBg, type SharedFg, type SkippedInput } from './sources.js';
 import { pathExists } from '../../util/exists.js';
 
 export interface SynthOptions {
@@ -115,34 +115,74 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
   if (!(opts.val >= 0 && opts.val < 1)) throw invalidParameterError('--val', 'a fraction in [0, 1)', opts.val);
   const out = resolve(opts.out);
 
+  const inputs = await checkInputs(opts, log);
+  await pinSettings(out, opts, params, inputs);
+  for (const s of ['train', 'val']) {
+    await removeStaleTemps(join(out, 'images', s));
+    await removeStaleTemps(join(out, 'labels', s));
+  }
+  const { tasks, resumed } = await pendingImages(out, opts, params.format === 'png' ? 'png' : 'jpg');
+  if (resumed > 0) log(`resuming: ${resumed} of ${opts.count} images already done`);
+
+  const stats: SynthStats = { written: 0, resumed, failed: 0, instances: 0, rows: 0, skippedInputs: inputs.skipped, seconds: 0, renderSeconds: 0, renderCpuSeconds: 0, imagesPerSec: 0, dataYaml: join(out, 'data.yaml') };
+  await renderImages(tasks, out, opts, params, inputs, stats);
+
+  const hasVal = Math.floor(opts.count * opts.val) > 0;
+  await writeDataYaml(stats.dataYaml, {
+    root: out,
+    train: 'images/train',
+    val: hasVal ? 'images/val' : 'images/train',
+    names: ['character'],
+    comment: `written by animeseg synth (${params.mode}, seed ${params.seed}, ${opts.count} images)${hasVal ? '' : '; no val split: val = train'}`,
+  });
+  stats.seconds = (Date.now() - t0) / 1000;
+  stats.imagesPerSec = stats.written / Math.max(1e-9, stats.renderSeconds);
+  return stats;
+}
+
+type Checked<S> = { ok: string[]; shared: (S | null)[] };
+interface CheckedInputs {
+  fg: Checked<SharedFg>;
+  bg: Checked<SharedBg>;
+  skipped: SkippedInput[];
+}
+
+/**
+ * List and decode the inputs (that is also how they are checked), keeping up to SHARED_BUDGET of them for
+ * every worker; unusable ones are logged and skipped, and a side with none usable is BAD_INPUT.
+ */
+async function checkInputs(opts: SynthOptions, log: (line: string) => void): Promise<CheckedInputs> {
   const fgAll = await listInputImages(opts.fg, 'foreground (--fg)');
   const bgAll = await listInputImages(opts.bg, 'background (--bg)');
-  // Inputs are decoded once here (that is also how they are checked) and shared with every worker, up to
-  // SHARED_BUDGET; beyond it workers decode on demand into a per-worker cache that shrinks as workers grow.
-  const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
   const checking = new Progress({ total: fgAll.length + bgAll.length, label: 'inputs', unit: 'img', mode: opts.progress ?? 'auto' });
-  const fgCheck = await checkForegrounds(fgAll, SHARED_BUDGET * 0.5, () => checking.tick());
-  const bgCheck = await checkBackgrounds(bgAll, SHARED_BUDGET * 0.5, () => checking.tick());
+  const fg = await checkForegrounds(fgAll, SHARED_BUDGET * 0.5, () => checking.tick());
+  const bg = await checkBackgrounds(bgAll, SHARED_BUDGET * 0.5, () => checking.tick());
   checking.finish();
-  const skippedInputs = [...fgCheck.skipped, ...bgCheck.skipped];
-  for (const s of skippedInputs) log(`skipped input ${s.file}: ${s.reason}`);
-  if (fgCheck.ok.length === 0) {
+  const skipped = [...fg.skipped, ...bg.skipped];
+  for (const s of skipped) log(`skipped input ${s.file}: ${s.reason}`);
+  if (fg.ok.length === 0) {
     throw new AnimesegError('BAD_INPUT', `none of the ${fgAll.length} foregrounds is usable (see the messages above)`, {
       file: opts.fg,
       hint: 'foregrounds must be RGBA images whose alpha cuts out the character',
     });
   }
-  if (bgCheck.ok.length === 0) throw new AnimesegError('BAD_INPUT', `none of the ${bgAll.length} backgrounds is readable`, { file: opts.bg });
+  if (bg.ok.length === 0) throw new AnimesegError('BAD_INPUT', `none of the ${bgAll.length} backgrounds is readable`, { file: opts.bg });
+  return { fg, bg, skipped };
+}
 
-  // The manifest pins settings and inputs (relative names: the same folders elsewhere give the same set).
+/**
+ * synth.json pins the settings and inputs (relative names: the same folders elsewhere give the same set):
+ * a folder holding a run with others is refused; else it is (re)written with this run's count.
+ */
+async function pinSettings(out: string, opts: SynthOptions, params: SynthParams, inputs: CheckedInputs): Promise<void> {
   const fgRoot = resolve(opts.fg);
   const bgRoot = resolve(opts.bg);
   const manifest = {
     tool: 'animeseg synth',
     params,
     val: opts.val,
-    foregrounds: fgCheck.ok.map((f) => relative(fgRoot, resolve(f))),
-    backgrounds: bgCheck.ok.map((f) => relative(bgRoot, resolve(f))),
+    foregrounds: inputs.fg.ok.map((f) => relative(fgRoot, resolve(f))),
+    backgrounds: inputs.bg.ok.map((f) => relative(bgRoot, resolve(f))),
   };
   const manifestPath = join(out, 'synth.json');
   if (await pathExists(manifestPath)) {
@@ -162,12 +202,10 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
     }
   }
   await writeFileAtomic(manifestPath, JSON.stringify({ ...manifest, count: opts.count }, null, 2) + '\n');
+}
 
-  for (const s of ['train', 'val']) {
-    await removeStaleTemps(join(out, 'images', s));
-    await removeStaleTemps(join(out, 'labels', s));
-  }
-  const ext = params.format === 'png' ? 'png' : 'jpg';
+/** The images still to render: an index is done when its label file and its image both exist. */
+async function pendingImages(out: string, opts: SynthOptions, ext: string): Promise<{ tasks: RenderTask[]; resumed: number }> {
   const tasks: RenderTask[] = [];
   let resumed = 0;
   for (let i = 0; i < opts.count; i++) {
@@ -179,18 +217,25 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
     }
     tasks.push({ index: i, split, name });
   }
-  if (resumed > 0) log(`resuming: ${resumed} of ${opts.count} images already done`);
+  return { tasks, resumed };
+}
 
+/**
+ * Render the tasks on the worker pool, counting into `stats` (written, failed, instances, rows and the
+ * render's wall and CPU time). Workers beyond the shared inputs decode on demand into a per-worker cache
+ * that shrinks as workers grow.
+ */
+async function renderImages(tasks: readonly RenderTask[], out: string, opts: SynthOptions, params: SynthParams, inputs: CheckedInputs, stats: SynthStats): Promise<void> {
+  const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
   const progress = new Progress({ total: tasks.length, label: 'synth', unit: 'img', mode: opts.progress ?? 'auto' });
-  const stats: SynthStats = { written: 0, resumed, failed: 0, instances: 0, rows: 0, skippedInputs, seconds: 0, renderSeconds: 0, renderCpuSeconds: 0, imagesPerSec: 0, dataYaml: join(out, 'data.yaml') };
   const tRender = Date.now();
   const cpu0 = process.cpuUsage();
   const init = {
     params,
-    fgFiles: fgCheck.ok,
-    bgFiles: bgCheck.ok,
+    fgFiles: inputs.fg.ok,
+    bgFiles: inputs.bg.ok,
     out,
-    shared: { fg: fgCheck.shared, bg: bgCheck.shared },
+    shared: { fg: inputs.fg.shared, bg: inputs.bg.shared },
     cacheBytes: Math.max(128 * 2 ** 20, WORKER_CACHE_TOTAL / workers),
   };
   await runPool(init, tasks, workers, (r) => {
@@ -208,16 +253,4 @@ export async function runSynth(opts: SynthOptions): Promise<SynthStats> {
   stats.renderSeconds = (Date.now() - tRender) / 1000;
   const cpu = process.cpuUsage(cpu0);
   stats.renderCpuSeconds = (cpu.user + cpu.system) / 1e6;
-
-  const hasVal = Math.floor(opts.count * opts.val) > 0;
-  await writeDataYaml(stats.dataYaml, {
-    root: out,
-    train: 'images/train',
-    val: hasVal ? 'images/val' : 'images/train',
-    names: ['character'],
-    comment: `written by animeseg synth (${params.mode}, seed ${params.seed}, ${opts.count} images)${hasVal ? '' : '; no val split: val = train'}`,
-  });
-  stats.seconds = (Date.now() - t0) / 1000;
-  stats.imagesPerSec = stats.written / Math.max(1e-9, stats.renderSeconds);
-  return stats;
 }

@@ -33,6 +33,7 @@ function corrupt(file: string, message: string, offset: number): AnimesegError {
   });
 }
 
+/** Stream `file`, calling `handlers` for the elements of the `wanted` top-level arrays; returns every top-level key holding an array. */
 export async function scanTopLevelArrays(file: string, wanted: ReadonlySet<string>, handlers: ArrayScanHandlers): Promise<Set<string>> {
   let total: number;
   try {
@@ -41,29 +42,74 @@ export async function scanTopLevelArrays(file: string, wanted: ReadonlySet<strin
     throw new AnimesegError('BAD_INPUT', 'annotation file does not exist', { file, cause: e });
   }
   if (total === 0) throw corrupt(file, 'empty file', 0);
-
-  let depth = 0;
-  let inString = false;
-  let escape = false;
-  let sawRoot = false;
-  let rootClosed = false;
-  // Root-level string capture (keys) and the key of the array we are inside.
-  let keyPieces: Buffer[] | null = null;
-  let keyStart = -1;
-  let lastRootString = '';
-  let arrayKey: string | null = null; // set while inside a wanted top-level array
-  const seenKeys = new Set<string>();
-  // Element capture (depth 2 inside a wanted array).
-  let elemPieces: Buffer[] | null = null;
-  let elemStart = -1;
-  let elemOffset = 0;
-  let base = 0; // file offset of the current chunk
-
+  const scanner = new ArrayScanner(file, wanted, handlers);
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
+    scanner.scan(chunk);
+    handlers.progress?.(scanner.base, total);
+  }
+  return scanner.end();
+}
+
+/** A byte range being captured (a root key, an element) that may span chunks. */
+class Capture {
+  private pieces: Buffer[] = [];
+  private start: number;
+  constructor(start: number) {
+    this.start = start;
+  }
+  /** A new chunk begins: the range goes on from its first byte. */
+  resume(): void {
+    if (this.start < 0) this.start = 0;
+  }
+  /** The chunk ends inside the range: keep its part. */
+  carry(chunk: Buffer): void {
+    this.pieces.push(chunk.subarray(this.start));
+    this.start = -1;
+  }
+  /** The range ends at byte `end` (inclusive) of this chunk: its text. */
+  text(chunk: Buffer, end: number): string {
+    this.pieces.push(chunk.subarray(this.start, end + 1));
+    return this.pieces.length === 1 ? this.pieces[0].toString('utf8') : Buffer.concat(this.pieces).toString('utf8');
+  }
+}
+
+/**
+ * The scan's state across chunks. The byte loop (scan) tracks only strings and bracket depth; the rarer
+ * events (a root key ends, a bracket opens or closes, a byte outside the root object) have their own steps.
+ */
+class ArrayScanner {
+  /** File offset of the current chunk (after scan: of the next). */
+  base = 0;
+  private depth = 0;
+  private inString = false;
+  private escape = false;
+  private sawRoot = false;
+  private rootClosed = false;
+  /** The root-level string being read (a key) and the last one read. */
+  private key: Capture | null = null;
+  private lastRootString = '';
+  /** The wanted top-level array we are inside, if any. */
+  private arrayKey: string | null = null;
+  private readonly seenKeys = new Set<string>();
+  /** The element being captured (depth 2 inside a wanted array) and its file offset. */
+  private elem: Capture | null = null;
+  private elemOffset = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly wanted: ReadonlySet<string>,
+    private readonly handlers: ArrayScanHandlers,
+  ) {}
+
+  scan(chunk: Buffer): void {
     const n = chunk.length;
-    if (keyPieces && keyStart < 0) keyStart = 0;
-    if (elemPieces && elemStart < 0) elemStart = 0;
+    this.key?.resume();
+    this.elem?.resume();
+    // The hot state in locals for the byte loop; written back before every step that reads it.
+    let depth = this.depth;
+    let inString = this.inString;
+    let escape = this.escape;
     for (let i = 0; i < n; i++) {
       const c = chunk[i];
       if (inString) {
@@ -71,77 +117,85 @@ export async function scanTopLevelArrays(file: string, wanted: ReadonlySet<strin
         else if (c === BACKSLASH) escape = true;
         else if (c === QUOTE) {
           inString = false;
-          if (keyPieces) {
-            keyPieces.push(chunk.subarray(keyStart, i + 1));
-            try {
-              lastRootString = JSON.parse(Buffer.concat(keyPieces).toString('utf8')) as string;
-            } catch {
-              throw corrupt(file, 'bad string', base + i);
-            }
-            keyPieces = null;
-            keyStart = -1;
-          }
+          if (this.key) this.endKey(chunk, i);
         }
         continue;
       }
       if (c === QUOTE) {
         inString = true;
-        if (depth === 1) {
-          keyPieces = [];
-          keyStart = i;
-        }
+        if (depth === 1) this.key = new Capture(i);
       } else if (c === LBRACE || c === LBRACKET) {
-        if (depth === 0) {
-          if (sawRoot) throw corrupt(file, 'more than one top-level value', base + i);
-          if (c !== LBRACE) throw corrupt(file, 'top level is not an object', base + i);
-          sawRoot = true;
-        } else if (depth === 1 && c === LBRACKET) {
-          seenKeys.add(lastRootString);
-          arrayKey = wanted.has(lastRootString) ? lastRootString : null;
-        } else if (depth === 2 && arrayKey !== null) {
-          elemPieces = [];
-          elemStart = i;
-          elemOffset = base + i;
-        }
+        this.open(c, depth, i);
         depth++;
       } else if (c === RBRACE || c === RBRACKET) {
         depth--;
-        if (depth < 0) throw corrupt(file, 'unbalanced brackets', base + i);
-        if (depth === 2 && elemPieces) {
-          elemPieces.push(chunk.subarray(elemStart, i + 1));
-          const text = elemPieces.length === 1 ? elemPieces[0].toString('utf8') : Buffer.concat(elemPieces).toString('utf8');
-          elemPieces = null;
-          elemStart = -1;
-          let value: unknown;
-          try {
-            value = JSON.parse(text);
-          } catch (e) {
-            throw corrupt(file, `bad element in '${arrayKey}': ${(e as Error).message}`, elemOffset);
-          }
-          handlers.element(arrayKey!, value, elemOffset);
-        } else if (depth === 1 && arrayKey !== null && c === RBRACKET) {
-          handlers.arrayEnd?.(arrayKey);
-          arrayKey = null;
-        } else if (depth === 0) {
-          rootClosed = true;
-        }
-      } else if (depth === 0 && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && !(base + i === 0 && c === 0xef)) {
-        if (c === 0xbb || c === 0xbf) continue; // rest of a UTF-8 byte-order mark
-        throw corrupt(file, rootClosed ? 'data after the end of the JSON object' : 'not a JSON object', base + i);
-      }
+        this.close(c, depth, chunk, i);
+      } else if (depth === 0) this.outsideRoot(c, i);
     }
-    if (keyPieces) {
-      keyPieces.push(chunk.subarray(keyStart));
-      keyStart = -1;
-    }
-    if (elemPieces) {
-      elemPieces.push(chunk.subarray(elemStart));
-      elemStart = -1;
-    }
-    base += n;
-    handlers.progress?.(base, total);
+    this.depth = depth;
+    this.inString = inString;
+    this.escape = escape;
+    this.key?.carry(chunk);
+    this.elem?.carry(chunk);
+    this.base += n;
   }
-  if (!sawRoot) throw corrupt(file, 'no JSON object found', base);
-  if (depth !== 0 || inString) throw corrupt(file, 'file ends inside the JSON (truncated?)', base);
-  return seenKeys;
+
+  /** The end of the input: the keys seen, or BAD_DATASET for a file with no object or a truncated one. */
+  end(): Set<string> {
+    if (!this.sawRoot) throw corrupt(this.file, 'no JSON object found', this.base);
+    if (this.depth !== 0 || this.inString) throw corrupt(this.file, 'file ends inside the JSON (truncated?)', this.base);
+    return this.seenKeys;
+  }
+
+  private endKey(chunk: Buffer, i: number): void {
+    try {
+      this.lastRootString = JSON.parse(this.key!.text(chunk, i)) as string;
+    } catch {
+      throw corrupt(this.file, 'bad string', this.base + i);
+    }
+    this.key = null;
+  }
+
+  /** `{` or `[` at `depth` (before it): the root object, a top-level array, or an element of a wanted one. */
+  private open(c: number, depth: number, i: number): void {
+    if (depth === 0) {
+      if (this.sawRoot) throw corrupt(this.file, 'more than one top-level value', this.base + i);
+      if (c !== LBRACE) throw corrupt(this.file, 'top level is not an object', this.base + i);
+      this.sawRoot = true;
+    } else if (depth === 1 && c === LBRACKET) {
+      this.seenKeys.add(this.lastRootString);
+      this.arrayKey = this.wanted.has(this.lastRootString) ? this.lastRootString : null;
+    } else if (depth === 2 && this.arrayKey !== null) {
+      this.elem = new Capture(i);
+      this.elemOffset = this.base + i;
+    }
+  }
+
+  /** `}` or `]` leaving `depth`: an element ends (parsed and handed over), a wanted array ends, or the root. */
+  private close(c: number, depth: number, chunk: Buffer, i: number): void {
+    if (depth < 0) throw corrupt(this.file, 'unbalanced brackets', this.base + i);
+    if (depth === 2 && this.elem) {
+      const text = this.elem.text(chunk, i);
+      this.elem = null;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (e) {
+        throw corrupt(this.file, `bad element in '${this.arrayKey}': ${(e as Error).message}`, this.elemOffset);
+      }
+      this.handlers.element(this.arrayKey!, value, this.elemOffset);
+    } else if (depth === 1 && this.arrayKey !== null && c === RBRACKET) {
+      this.handlers.arrayEnd?.(this.arrayKey);
+      this.arrayKey = null;
+    } else if (depth === 0) {
+      this.rootClosed = true;
+    }
+  }
+
+  /** A byte outside the root object: white space and a UTF-8 byte-order mark at the start pass, anything else is corrupt. */
+  private outsideRoot(c: number, i: number): void {
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || (this.base + i === 0 && c === 0xef)) return;
+    if (c === 0xbb || c === 0xbf) return; // rest of a UTF-8 byte-order mark
+    throw corrupt(this.file, this.rootClosed ? 'data after the end of the JSON object' : 'not a JSON object', this.base + i);
+  }
 }

@@ -3,7 +3,7 @@
  * the descriptors) and the building blocks. SAM-based refiners load their modules lazily so `none` and
  * `regions` never pay for them.
  */
-export { createRefiner, findRefiner, isRefinerName, listRefiners, refinerRunsInWorkers, refinersTaking, REFINERS, REFINER_NAMES, type RefinerInfo, type RefinerName } from './registry.js';
+export { createRefiner, findRefiner, isRefinerName, listRefiners, refinerRunsInWorkers, refinersTaking, REFINERS, REFINER_NAMES, type RefinerName, type RefinerSummary } from './registry.js';
 export type { RefinerDescriptor, RefinerFlag, RefinerFlags, RefinerOptions } from './descriptor.js';
 export { createIdentityRefiner } from './refiners/none.js';
 export type { Refiner, Instance } from '../contracts.js';

@@ -28,17 +28,13 @@ export function findRefiner(name: string): RefinerDescriptor | undefined {
   return REFINERS.find((r) => r.name === name);
 }
 
-/** What a listing shows of a refiner (GET /v1/refiners, `listRefiners`). */
-export interface RefinerInfo {
-  name: RefinerName;
-  description: string;
-  /** Model weights it needs besides YOLO. */
-  needs: 'nothing' | 'sam';
-  inWorkers: boolean;
-  inBrowser: boolean;
-}
+/**
+ * What a listing shows of a refiner (`listRefiners`): its descriptor without the code (options, create).
+ * Not the server's RefinerInfo (server/segment-engine.ts), which says whether this server can run it.
+ */
+export type RefinerSummary = Pick<RefinerDescriptor<RefinerName>, 'name' | 'description' | 'needs' | 'inWorkers' | 'inBrowser'>;
 
-export function listRefiners(): RefinerInfo[] {
+export function listRefiners(): RefinerSummary[] {
   return REFINERS.map(({ name, description, needs, inWorkers, inBrowser }) => ({ name, description, needs, inWorkers, inBrowser }));
 }
 

@@ -22,6 +22,7 @@ export interface EngineInfo {
   recommended: ModelRecommendation;
 }
 
+/** A refiner as this server offers it (GET /v1/refiners): the registry's summary in wire form, plus whether it can run here. */
 export interface RefinerInfo {
   name: string;
   description: string;

@@ -288,6 +288,25 @@ export function failedRecord(folder: OutputFolder, f: { input: string; name: str
   return { input: f.input, name: f.name, status: 'failed', reason: f.reason, outputs: latest?.outputs ?? [], instances: 0, scores: [], areas: [], settings_hash: f.settingsHash, finished: new Date().toISOString() };
 }
 
+/**
+ * Every planned file (`want`) of every kind the registry draws, encoded in parallel (sharp encodes on its
+ * own threads): [path, bytes] pairs, NAME.json aside. Each job is an async thunk so that a synchronous
+ * error also surfaces through Promise.all.
+ */
+async function encodeOutputs(src: RenderSource, paths: OutputPaths, want: ReadonlySet<string>, opts: OutputOptions): Promise<[string, Uint8Array][]> {
+  const jobs: (() => Promise<[string, Uint8Array | null]>)[] = [];
+  for (const [key, kind] of KINDS) {
+    const render = kind.render;
+    if (!render) continue; // NAME.json: written by processOne, last
+    const ext = outputExtension(key, opts);
+    for (let k = 0; k < (kind.perInstance ? src.instances.length : 1); k++) {
+      const path = pathOf(paths, key, k, ext);
+      if (want.has(path)) jobs.push(async () => [path, await render(src, opts, ext, k)]);
+    }
+  }
+  return (await Promise.all(jobs.map((j) => j()))).filter((f): f is [string, Uint8Array] => f[1] !== null);
+}
+
 export interface ProcessContext {
   inputPaths: ReadonlySet<string>;
   folder: OutputFolder;
@@ -323,21 +342,9 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
     if (foreign.length > 0) throw foreignFilesError(foreign, outDir);
   }
   const want = new Set(outputs);
+  // Encode everything first, then write: a failure leaves no partial set (and no record, so a rerun redoes the image).
   const src: RenderSource = { image: r.image, width: r.width, height: r.height, instances, inputAlpha: r.inputAlpha, alpha: resultAlpha(res) };
-  // Encode everything first (in parallel: sharp encodes on its own threads), then write: a failure leaves
-  // no partial set (and no record, so a rerun redoes the image). Each job is an async thunk so that a
-  // synchronous error also surfaces through Promise.all. Every planned file of every kind the registry draws.
-  const jobs: (() => Promise<[string, Uint8Array | null]>)[] = [];
-  for (const [key, kind] of KINDS) {
-    const render = kind.render;
-    if (!render) continue; // NAME.json: written below, last
-    const ext = outputExtension(key, opts);
-    for (let k = 0; k < (kind.perInstance ? instances.length : 1); k++) {
-      const path = pathOf(paths, key, k, ext);
-      if (want.has(path)) jobs.push(async () => [path, await render(src, opts, ext, k)]);
-    }
-  }
-  const files = (await Promise.all(jobs.map((j) => j()))).filter((f): f is [string, Uint8Array] => f[1] !== null);
+  const files = await encodeOutputs(src, paths, want, opts);
   const rel = (p: string): string => ctx.folder.rel(p) ?? p;
   const record: RunRecord = {
     input: item.path,

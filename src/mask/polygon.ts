@@ -10,6 +10,7 @@
 import { AnimesegError } from '../errors.js';
 import { createMask, type Mask, type Polygon } from './types.js';
 import { checkMask, checkSize } from './validate.js';
+import { maskBox } from './ops.js';
 
 const XY_SHIFT = 16;
 const XY_ONE = 65536;
@@ -280,17 +281,29 @@ export function maskToPolygons(m: Mask, opts: MaskToPolygonsOptions = {}): Polyg
 const DIR_X = [1, 1, 0, -1, -1, -1, 0, 1];
 const DIR_Y = [0, -1, -1, -1, 0, 1, 1, 1];
 
-/** Suzuki-Abe border following in RETR_EXTERNAL mode, on a copy padded with one background pixel. */
+/**
+ * Suzuki-Abe border following in RETR_EXTERNAL mode, on a copy of the mask's bounding box padded with one
+ * background pixel: outside the box nothing starts a contour or changes the scan's state, so the contours
+ * are those of the whole mask (shifted back), without reading the empty rest of a large picture.
+ */
 function findExternalContours(m: Mask): Polygon[] {
-  const { width: w, height: h } = m;
+  const box = maskBox(m);
+  if (!box) return [];
+  const [bx0, by0, bx1, by1] = box;
+  const w = bx1 - bx0;
+  const h = by1 - by0;
   const W = w + 2;
   const H = h + 2;
-  const img = new Int8Array(W * H);
+  // One buffer seen as bytes (copy), signed bytes (the algorithm's marks) and words (skipping runs).
+  const buf = new ArrayBuffer((W * H + 3) & ~3);
+  const bytes = new Uint8Array(buf);
+  const img = new Int8Array(buf);
+  const words = new Uint32Array(buf);
   for (let y = 0; y < h; y++) {
-    const s = y * w;
-    const d = (y + 1) * W + 1;
-    for (let x = 0; x < w; x++) img[d + x] = m.data[s + x] !== 0 ? 1 : 0;
+    const s = (y + by0) * m.width + bx0;
+    bytes.set(m.data.subarray(s, s + w), (y + 1) * W + 1);
   }
+  normaliseToBits(bytes, words);
   const deltas = new Int32Array(16);
   for (let s = 0; s < 8; s++) deltas[s] = deltas[s + 8] = DIR_Y[s] * W + DIR_X[s];
   const NBD = 2; // RETR_EXTERNAL never increments the border number
@@ -299,12 +312,21 @@ function findExternalContours(m: Mask): Polygon[] {
     let prev = 0;
     let lnbd = y * W; // last marked border pixel seen in this row (column 0: the zero frame)
     for (let x = 1; x < W - 1; x++) {
-      const i = y * W + x;
+      let i = y * W + x;
+      // Runs of plain background or foreground change nothing: skip them a word at a time.
+      if ((i & 3) === 0 && (prev === 0 || prev === 1)) {
+        const run = prev === 0 ? 0 : 0x01010101;
+        while (x + 4 <= W - 1 && words[i >> 2] === run) {
+          x += 4;
+          i += 4;
+        }
+        if (x >= W - 1) break;
+      }
       const p = img[i];
       if (p === prev) continue;
       // an outer border starts where 0 -> 1 and the last border pixel to the left was a "right bound"
       if (prev === 0 && p === 1 && !(img[lnbd] > 0)) {
-        contours.push(traceBorder(img, deltas, i, W, NBD));
+        contours.push(traceBorder(img, deltas, i, W, NBD, bx0, by0));
         lnbd = i;
         prev = img[i];
         continue;
@@ -317,11 +339,19 @@ function findExternalContours(m: Mask): Polygon[] {
   return contours;
 }
 
+/** Every non-zero byte becomes 1 (masks may hold any non-zero value); words without such bytes are skipped. */
+function normaliseToBits(bytes: Uint8Array, words: Uint32Array): void {
+  for (let k = 0; k < words.length; k++) {
+    if ((words[k] & 0xfefefefe) === 0) continue;
+    for (let j = k << 2; j < (k << 2) + 4; j++) if (bytes[j] > 1) bytes[j] = 1;
+  }
+}
+
 /** OpenCV icvFetchContour for an outer border starting at i0, CHAIN_APPROX_NONE; marks the border. */
-function traceBorder(img: Int8Array, deltas: Int32Array, i0: number, W: number, nbd: number): Polygon {
+function traceBorder(img: Int8Array, deltas: Int32Array, i0: number, W: number, nbd: number, ox: number, oy: number): Polygon {
   const pts: number[] = [];
-  let px = (i0 % W) - 1; // back to unpadded coordinates
-  let py = Math.floor(i0 / W) - 1;
+  let px = (i0 % W) - 1 + ox; // back to the mask's coordinates
+  let py = Math.floor(i0 / W) - 1 + oy;
   let s = 4;
   const sEnd0 = 4;
   let i1 = 0;

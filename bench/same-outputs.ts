@@ -1,7 +1,7 @@
 /**
  * Do two `segment` output folders hold the same results? For checking that a speed change left outputs
  * alone: every image file is compared by its decoded pixels (sharp, raw, with its size and channel count),
- * every NAME.json by its content without `timings_ms` (which differ run to run), and byte sizes are summed
+ * (and by the file's channel count and colour space), every NAME.json by its content without `timings_ms` (which differ run to run), and byte sizes are summed
  * per kind so an encoder change shows its size cost. manifest.jsonl (timestamps) is skipped.
  *
  *   npx tsx bench/same-outputs.ts BEFORE_DIR AFTER_DIR
@@ -20,9 +20,11 @@ if (!a || !b) {
 
 const listing = async (d: string): Promise<string[]> => (await readdir(d)).filter((f) => f !== 'manifest.jsonl' && !f.startsWith('.')).sort();
 
+/** Decoded pixels, keyed by size and by the file's own channel count and colour space (a gray mask stays gray). */
 async function pixels(p: string): Promise<{ data: Buffer; key: string }> {
+  const meta = await sharp(p).metadata();
   const { data, info } = await sharp(p).raw().toBuffer({ resolveWithObject: true });
-  return { data, key: `${info.width}x${info.height}x${info.channels}` };
+  return { data, key: `${info.width}x${info.height}, ${meta.channels} channel(s) ${meta.space}` };
 }
 
 function withoutTimings(text: string): string {

@@ -21,7 +21,8 @@ import { loadYoloModel } from '../src/models/yolo/model.js';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string', default: '../shared/models/yolov8n-seg_int8.onnx' },
+    // The product's default model (bundled; its recommended conf 0.45 applies unless --conf is given).
+    model: { type: 'string', default: 'models/animeseg-char-n416.onnx' },
     // The model's recommended threshold (e.g. 0.45 for animeseg-char-n416); the library default otherwise.
     conf: { type: 'string' },
     images: { type: 'string', default: '../shared/data/illustrations/images' },

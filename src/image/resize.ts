@@ -34,45 +34,63 @@ export function shrinkToMaxSide(w: number, h: number, maxSide: number): [number,
 export function resizeBilinearU8(img: RawImage, dw: number, dh: number): RawImage {
   const { width: sw, height: sh, channels: cn } = img;
   if (dw === sw && dh === sh) return { data: img.data.slice(), width: sw, height: sh, channels: cn };
-  if (sw === dw * 2 && sh === dh * 2) return halveArea(img);
+  const out = new Uint8Array(dw * dh * cn);
+  const rowLen = dw * cn;
+  resizeBilinearU8Rows(img, dw, dh, (dy, row) => out.set(row, dy * rowLen));
+  return { data: out, width: dw, height: dh, channels: cn };
+}
+
+/**
+ * resizeBilinearU8 one output row at a time, top to bottom: `onRow(dy, row)` gets row dy (dw * channels bytes)
+ * in a buffer that is reused for the next row (the image itself, row by row, when the size is unchanged).
+ * For callers that convert the result anyway (the letterbox's float tensor): no resized image is allocated.
+ */
+export function resizeBilinearU8Rows(img: RawImage, dw: number, dh: number, onRow: (dy: number, row: Uint8Array) => void): void {
+  const { width: sw, height: sh, channels: cn } = img;
   const src = img.data;
+  if (dw === sw && dh === sh) {
+    for (let y = 0; y < dh; y++) onRow(y, src.subarray(y * sw * cn, (y + 1) * sw * cn));
+    return;
+  }
+  if (sw === dw * 2 && sh === dh * 2) {
+    halveArea(img, onRow);
+    return;
+  }
   const xt = axisTable(sw, dw);
   const rowLen = dw * cn;
+  // Per destination pixel: byte offset of its first source tap and the two weights (shared by its channels).
+  const xofs = new Int32Array(dw);
+  const xa0 = new Int32Array(dw);
+  const xa1 = new Int32Array(dw);
+  for (let dx = 0; dx < dw; dx++) {
+    xofs[dx] = xt.ofs[dx] * cn;
+    xa0[dx] = xt.w0[dx];
+    xa1[dx] = xt.w1[dx];
+  }
+  // From xmax on (OpenCV's xmax), the first tap is the last column and the second would read past the row.
+  let xmax = 0;
+  while (xmax < dw && xt.ofs[xmax] < sw - 1) xmax++;
+  const hpass = cn === 3 ? hpassRow3 : cn === 1 ? hpassRow1 : hpassRowN;
   // Horizontal pass per source row, cached: two rows are live at a time (OpenCV keeps a ring buffer).
   const bufA = new Int32Array(rowLen);
   const bufB = new Int32Array(rowLen);
   let rowA = -1;
   let rowB = -1;
-  const xofs = new Int32Array(rowLen);
-  const xa0 = new Int32Array(rowLen);
-  const xa1 = new Int32Array(rowLen);
-  for (let dx = 0; dx < dw; dx++) {
-    const s = xt.ofs[dx];
-    for (let k = 0; k < cn; k++) {
-      xofs[dx * cn + k] = s * cn + k;
-      xa0[dx * cn + k] = xt.w0[dx];
-      xa1[dx * cn + k] = xt.w1[dx];
-    }
-  }
-  // From xmax on (OpenCV's xmax), the first tap is the last column and the second would read past the row.
-  let xmax = 0;
-  while (xmax < dw && xt.ofs[xmax] < sw - 1) xmax++;
-  const bodyLen = xmax * cn;
   const rowOf = (sy: number): Int32Array => {
     if (sy === rowA) return bufA;
     if (sy === rowB) return bufB;
     // Replace the row that is not needed any more (rows only move forward).
     if (rowA < rowB) {
-      hpassRow(src, sy * sw * cn, xofs, xa0, xa1, bodyLen, rowLen, cn, bufA);
+      hpass(src, sy * sw * cn, xofs, xa0, xa1, xmax, dw, cn, bufA);
       rowA = sy;
       return bufA;
     }
-    hpassRow(src, sy * sw * cn, xofs, xa0, xa1, bodyLen, rowLen, cn, bufB);
+    hpass(src, sy * sw * cn, xofs, xa0, xa1, xmax, dw, cn, bufB);
     rowB = sy;
     return bufB;
   };
 
-  const out = new Uint8Array(dw * dh * cn);
+  const row = new Uint8Array(rowLen);
   for (let dy = 0; dy < dh; dy++) {
     // OpenCV's row table: floor without the clamps used for columns; rows are clamped on fetch.
     let fy = Math.fround((dy + 0.5) * (1 / (dh / sh)) - 0.5);
@@ -85,22 +103,58 @@ export function resizeBilinearU8(img: RawImage, dw: number, dh: number): RawImag
     // Fetch the first row before the second so the two-row cache keeps both.
     const S0 = rowOf(y0);
     const S1 = y1 === y0 ? S0 : rowOf(y1);
-    vpassRow(S0, S1, b0, b1, rowLen, out, dy * rowLen);
+    vpassRow(S0, S1, b0, b1, rowLen, row, 0);
+    onRow(dy, row);
   }
-  return { data: out, width: dw, height: dh, channels: cn };
 }
 
 /**
- * Horizontal pass of one source row (int32, value * 2048). Top-level functions with monomorphic typed
- * arguments rather than closures, which V8 compiled poorly: the whole letterbox went from 20.3 to 12.5 ms
- * CPU per image (bench/yolo-stages.ts, 40 illustrations, a loaded 2-core machine).
+ * Horizontal pass of one source row (int32, value * 2048) into `out`, dw pixels of cn channels: taps at byte
+ * offsets xofs and xofs + cn with weights xa0, xa1; from pixel xmax on only the first tap (weight 2048).
+ * Top-level functions with monomorphic typed arguments rather than closures, which V8 compiled poorly, and
+ * one version per common channel count so each pixel's table entries are read once for all its channels.
  */
-function hpassRow(src: Uint8Array, base: number, xofs: Int32Array, xa0: Int32Array, xa1: Int32Array, bodyLen: number, rowLen: number, cn: number, out: Int32Array): void {
-  for (let i = 0; i < bodyLen; i++) {
-    const o = base + xofs[i];
-    out[i] = src[o] * xa0[i] + src[o + cn] * xa1[i];
+function hpassRow3(src: Uint8Array, base: number, xofs: Int32Array, xa0: Int32Array, xa1: Int32Array, xmax: number, dw: number, _cn: number, out: Int32Array): void {
+  let o = 0;
+  let dx = 0;
+  for (; dx < xmax; dx++, o += 3) {
+    const p = base + xofs[dx];
+    const a = xa0[dx];
+    const b = xa1[dx];
+    out[o] = src[p] * a + src[p + 3] * b;
+    out[o + 1] = src[p + 1] * a + src[p + 4] * b;
+    out[o + 2] = src[p + 2] * a + src[p + 5] * b;
   }
-  for (let i = bodyLen; i < rowLen; i++) out[i] = src[base + xofs[i]] * COEF_SCALE;
+  for (; dx < dw; dx++, o += 3) {
+    const p = base + xofs[dx];
+    out[o] = src[p] * COEF_SCALE;
+    out[o + 1] = src[p + 1] * COEF_SCALE;
+    out[o + 2] = src[p + 2] * COEF_SCALE;
+  }
+}
+
+function hpassRow1(src: Uint8Array, base: number, xofs: Int32Array, xa0: Int32Array, xa1: Int32Array, xmax: number, dw: number, _cn: number, out: Int32Array): void {
+  let dx = 0;
+  for (; dx < xmax; dx++) {
+    const p = base + xofs[dx];
+    out[dx] = src[p] * xa0[dx] + src[p + 1] * xa1[dx];
+  }
+  for (; dx < dw; dx++) out[dx] = src[base + xofs[dx]] * COEF_SCALE;
+}
+
+function hpassRowN(src: Uint8Array, base: number, xofs: Int32Array, xa0: Int32Array, xa1: Int32Array, xmax: number, dw: number, cn: number, out: Int32Array): void {
+  let o = 0;
+  let dx = 0;
+  for (; dx < xmax; dx++) {
+    const p = base + xofs[dx];
+    const a = xa0[dx];
+    const b = xa1[dx];
+    for (let k = 0; k < cn; k++, o++) out[o] = src[p + k] * a + src[p + k + cn] * b;
+  }
+  for (; dx < dw; dx++) {
+    const p = base + xofs[dx];
+    for (let k = 0; k < cn; k++, o++) out[o] = src[p + k] * COEF_SCALE;
+  }
 }
 
 /** Vertical pass of one output row, rounding like OpenCV's SIMD kernel (see the file comment). */
@@ -114,23 +168,22 @@ function vpassRow(S0: Int32Array, S1: Int32Array, b0: number, b1: number, rowLen
 }
 
 /** OpenCV's INTER_AREA fast path for an exact 2x reduction: mean of each 2x2 block, rounded half up. */
-function halveArea(img: RawImage): RawImage {
+function halveArea(img: RawImage, onRow: (dy: number, row: Uint8Array) => void): void {
   const { width: sw, channels: cn } = img;
   const dw = sw >> 1;
   const dh = img.height >> 1;
   const s = img.data;
-  const out = new Uint8Array(dw * dh * cn);
+  const row = new Uint8Array(dw * cn);
   const stride = sw * cn;
   for (let y = 0; y < dh; y++) {
     const r0 = 2 * y * stride;
     const r1 = r0 + stride;
-    const o = y * dw * cn;
     for (let x = 0; x < dw; x++) {
       for (let k = 0; k < cn; k++) {
         const i = 2 * x * cn + k;
-        out[o + x * cn + k] = (s[r0 + i] + s[r0 + i + cn] + s[r1 + i] + s[r1 + i + cn] + 2) >> 2;
+        row[x * cn + k] = (s[r0 + i] + s[r0 + i + cn] + s[r1 + i] + s[r1 + i + cn] + 2) >> 2;
       }
     }
+    onRow(y, row);
   }
-  return { data: out, width: dw, height: dh, channels: cn };
 }

@@ -33,33 +33,59 @@ export function maskArea(m: Mask): number {
 export function maskBox(m: Mask): Box | null {
   checkMask(m);
   const { data, width: w, height: h } = m;
+  // Background is skipped four bytes at a time (a character covers a fraction of a large picture): the rows
+  // above and below the mask are one scan from each end, the others are read only outside the box so far.
+  const words = wordView(data);
+  const first = firstNonZero(data, words, 0, w * h);
+  if (first < 0) return null;
+  const last = lastNonZero(data, words, first, w * h);
+  const y1 = Math.floor(first / w);
+  const y2 = Math.floor(last / w);
   let x1 = w;
   let x2 = -1;
-  let y1 = -1;
-  let y2 = -1;
-  for (let y = 0; y < h; y++) {
+  for (let y = y1; y <= y2; y++) {
     const row = y * w;
-    let first = -1;
-    for (let x = 0; x < w; x++) {
-      if (data[row + x] !== 0) {
-        first = x;
-        break;
-      }
-    }
-    if (first < 0) continue;
-    if (y1 < 0) y1 = y;
-    y2 = y;
-    if (first < x1) x1 = first;
-    // scan from the right only as far as the best right edge so far
-    for (let x = w - 1; x > x2; x--) {
-      if (data[row + x] !== 0) {
-        x2 = x;
-        break;
-      }
-    }
+    const l = firstNonZero(data, words, row, row + x1);
+    if (l >= 0) x1 = l - row;
+    const r = lastNonZero(data, words, row + x2 + 1, row + w);
+    if (r >= 0) x2 = r - row;
   }
-  if (y1 < 0) return null;
   return [x1, y1, x2 + 1, y2 + 1];
+}
+
+/** The bytes as 32-bit words when they start 4-byte aligned (fresh masks do), else null (byte scans only). */
+function wordView(d: Uint8Array): Uint32Array | null {
+  return (d.byteOffset & 3) === 0 ? new Uint32Array(d.buffer, d.byteOffset, d.length >> 2) : null;
+}
+
+/** Index of the first non-zero byte in [from, to), or -1; whole zero words are skipped when `words` is given. */
+function firstNonZero(d: Uint8Array, words: Uint32Array | null, from: number, to: number): number {
+  let i = from;
+  if (words !== null) {
+    for (; i < to && (i & 3) !== 0; i++) if (d[i] !== 0) return i;
+    let k = i >> 2;
+    const kEnd = to >> 2;
+    while (k < kEnd && words[k] === 0) k++;
+    if (k > i >> 2) i = k << 2;
+  }
+  for (; i < to; i++) if (d[i] !== 0) return i;
+  return -1;
+}
+
+/** Index of the last non-zero byte in [from, to), or -1; whole zero words are skipped when `words` is given. */
+function lastNonZero(d: Uint8Array, words: Uint32Array | null, from: number, to: number): number {
+  let i = to - 1;
+  if (words !== null) {
+    for (; i >= from && ((i + 1) & 3) !== 0; i--) if (d[i] !== 0) return i;
+    if (i < from) return -1;
+    // Words wholly inside [from, i]: k from (i + 1) / 4 - 1 down to ceil(from / 4).
+    let k = ((i + 1) >> 2) - 1;
+    const kMin = (from + 3) >> 2;
+    while (k >= kMin && words[k] === 0) k--;
+    i = Math.min(i, (k << 2) + 3);
+  }
+  for (; i >= from; i--) if (d[i] !== 0) return i;
+  return -1;
 }
 
 /** |a AND b|. */

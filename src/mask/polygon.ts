@@ -10,6 +10,7 @@
 import { AnimesegError } from '../errors.js';
 import { createMask, type Mask, type Polygon } from './types.js';
 import { checkMask, checkSize } from './validate.js';
+import { maskBox } from './ops.js';
 
 const XY_SHIFT = 16;
 const XY_ONE = 65536;
@@ -280,17 +281,29 @@ export function maskToPolygons(m: Mask, opts: MaskToPolygonsOptions = {}): Polyg
 const DIR_X = [1, 1, 0, -1, -1, -1, 0, 1];
 const DIR_Y = [0, -1, -1, -1, 0, 1, 1, 1];
 
-/** Suzuki-Abe border following in RETR_EXTERNAL mode, on a copy padded with one background pixel. */
+/**
+ * Suzuki-Abe border following in RETR_EXTERNAL mode, on a copy of the mask's bounding box padded with one
+ * background pixel: outside the box nothing starts a contour or changes the scan's state, so the contours
+ * are those of the whole mask (shifted back), without reading the empty rest of a large picture.
+ */
 function findExternalContours(m: Mask): Polygon[] {
-  const { width: w, height: h } = m;
+  const box = maskBox(m);
+  if (!box) return [];
+  const [bx0, by0, bx1, by1] = box;
+  const w = bx1 - bx0;
+  const h = by1 - by0;
   const W = w + 2;
   const H = h + 2;
-  const img = new Int8Array(W * H);
+  // One buffer seen as bytes (copy), signed bytes (the algorithm's marks) and words (skipping runs).
+  const buf = new ArrayBuffer((W * H + 3) & ~3);
+  const bytes = new Uint8Array(buf);
+  const img = new Int8Array(buf);
+  const words = new Uint32Array(buf);
   for (let y = 0; y < h; y++) {
-    const s = y * w;
-    const d = (y + 1) * W + 1;
-    for (let x = 0; x < w; x++) img[d + x] = m.data[s + x] !== 0 ? 1 : 0;
+    const s = (y + by0) * m.width + bx0;
+    bytes.set(m.data.subarray(s, s + w), (y + 1) * W + 1);
   }
+  normaliseToBits(bytes, words);
   const deltas = new Int32Array(16);
   for (let s = 0; s < 8; s++) deltas[s] = deltas[s + 8] = DIR_Y[s] * W + DIR_X[s];
   const NBD = 2; // RETR_EXTERNAL never increments the border number
@@ -299,12 +312,21 @@ function findExternalContours(m: Mask): Polygon[] {
     let prev = 0;
     let lnbd = y * W; // last marked border pixel seen in this row (column 0: the zero frame)
     for (let x = 1; x < W - 1; x++) {
-      const i = y * W + x;
+      let i = y * W + x;
+      // Runs of plain background or foreground change nothing: skip them a word at a time.
+      if ((i & 3) === 0 && (prev === 0 || prev === 1)) {
+        const run = prev === 0 ? 0 : 0x01010101;
+        while (x + 4 <= W - 1 && words[i >> 2] === run) {
+          x += 4;
+          i += 4;
+        }
+        if (x >= W - 1) break;
+      }
       const p = img[i];
       if (p === prev) continue;
       // an outer border starts where 0 -> 1 and the last border pixel to the left was a "right bound"
       if (prev === 0 && p === 1 && !(img[lnbd] > 0)) {
-        contours.push(traceBorder(img, deltas, i, W, NBD));
+        contours.push(traceBorder(img, deltas, i, W, NBD, bx0, by0));
         lnbd = i;
         prev = img[i];
         continue;
@@ -317,11 +339,19 @@ function findExternalContours(m: Mask): Polygon[] {
   return contours;
 }
 
+/** Every non-zero byte becomes 1 (masks may hold any non-zero value); words without such bytes are skipped. */
+function normaliseToBits(bytes: Uint8Array, words: Uint32Array): void {
+  for (let k = 0; k < words.length; k++) {
+    if ((words[k] & 0xfefefefe) === 0) continue;
+    for (let j = k << 2; j < (k << 2) + 4; j++) if (bytes[j] > 1) bytes[j] = 1;
+  }
+}
+
 /** OpenCV icvFetchContour for an outer border starting at i0, CHAIN_APPROX_NONE; marks the border. */
-function traceBorder(img: Int8Array, deltas: Int32Array, i0: number, W: number, nbd: number): Polygon {
+function traceBorder(img: Int8Array, deltas: Int32Array, i0: number, W: number, nbd: number, ox: number, oy: number): Polygon {
   const pts: number[] = [];
-  let px = (i0 % W) - 1; // back to unpadded coordinates
-  let py = Math.floor(i0 / W) - 1;
+  let px = (i0 % W) - 1 + ox; // back to the mask's coordinates
+  let py = Math.floor(i0 / W) - 1 + oy;
   let s = 4;
   const sEnd0 = 4;
   let i1 = 0;
@@ -387,16 +417,23 @@ export function simplifyPolygon(poly: Polygon, epsilon: number): Polygon {
   if (!(epsilon >= 0)) throw new AnimesegError('BAD_OPTION', `epsilon must be >= 0, got ${epsilon}`);
   const count = poly.length >> 1;
   if (count === 0) return [];
-  const X = (k: number) => poly[2 * k];
-  const Y = (k: number) => poly[2 * k + 1];
-  const eps2 = epsilon * epsilon;
-  const dst: number[] = []; // indices into poly
-  const stack: [number, number][] = [];
+  const start = farApartVertices(poly, count, epsilon * epsilon);
+  const kept = start.within ? [start.from] : splitWhileFar(poly, count, epsilon, [start.to, start.from], [start.from, start.to]);
+  const n = dropStraightRuns(poly, kept, epsilon * epsilon);
+  const res: number[] = [];
+  for (let k = 0; k < n; k++) res.push(poly[2 * kept[k]], poly[2 * kept[k] + 1]);
+  return res;
+}
 
-  // 1. approximately the two farthest points
+/**
+ * approxPolyDP's start: three farthest-point passes from a moving start vertex give two far-apart vertices
+ * (from, to) that cut the polygon into two slices; `within` when every vertex lies within epsilon of the
+ * last start (the whole polygon becomes that one vertex).
+ */
+function farApartVertices(poly: Polygon, count: number, eps2: number): { from: number; to: number; within: boolean } {
   let pos = 0;
   let rightStart = 0;
-  let leEps = false;
+  let within = false;
   let startIdx = 0;
   for (let it = 0; it < 3; it++) {
     pos = (pos + rightStart) % count;
@@ -405,8 +442,8 @@ export function simplifyPolygon(poly: Polygon, epsilon: number): Polygon {
     let maxDist = 0;
     // rightStart deliberately carries over between passes when no farther point is found (as in OpenCV)
     for (let j = 1; j < count; j++) {
-      const dx = X(pos) - X(startIdx);
-      const dy = Y(pos) - Y(startIdx);
+      const dx = poly[2 * pos] - poly[2 * startIdx];
+      const dy = poly[2 * pos + 1] - poly[2 * startIdx + 1];
       pos = (pos + 1) % count;
       const d = dx * dx + dy * dy;
       if (d > maxDist) {
@@ -414,18 +451,24 @@ export function simplifyPolygon(poly: Polygon, epsilon: number): Polygon {
         rightStart = j;
       }
     }
-    leEps = maxDist <= eps2;
+    within = maxDist <= eps2;
   }
-  if (!leEps) {
-    const sliceStart = pos % count;
-    const sliceEnd = (rightStart + sliceStart) % count;
-    stack.push([sliceEnd, sliceStart]); // right slice
-    stack.push([sliceStart, sliceEnd]);
-  } else {
-    dst.push(startIdx);
-  }
+  if (within) return { from: startIdx, to: startIdx, within };
+  const from = pos % count;
+  return { from, to: (rightStart + from) % count, within };
+}
 
-  // 2. recursive splitting
+/**
+ * Douglas-Peucker on slices [start, end] of the closed polygon (indices wrap), processed from an explicit
+ * stack in approxPolyDP's order: a slice whose farthest vertex lies within epsilon of its chord keeps only
+ * its start, else it is split at that vertex. Returns the kept vertex indices in output order.
+ */
+function splitWhileFar(poly: Polygon, count: number, epsilon: number, ...slices: [number, number][]): number[] {
+  const X = (k: number): number => poly[2 * k];
+  const Y = (k: number): number => poly[2 * k + 1];
+  const eps2 = epsilon * epsilon;
+  const kept: number[] = [];
+  const stack = slices;
   while (stack.length > 0) {
     const [start, end] = stack.pop()!;
     let p = (start + 1) % count;
@@ -451,48 +494,53 @@ export function simplifyPolygon(poly: Polygon, epsilon: number): Polygon {
       le = chord2 > 0 ? maxDist * maxDist <= eps2 * chord2 : maxDist <= epsilon;
     }
     if (le) {
-      dst.push(start);
+      kept.push(start);
     } else {
       stack.push([splitAt, end]);
       stack.push([start, splitAt]);
     }
   }
+  return kept;
+}
 
-  // 3. clean-up: remove middle points of almost straight (non axis-aligned) runs
-  let n = dst.length;
-  const out = dst.slice();
-  if (n > 2) {
-    let rpos = n - 1;
-    let startPt = out[rpos];
-    rpos = (rpos + 1) % n;
-    let wpos = rpos;
-    let pt = out[rpos];
-    rpos = (rpos + 1) % n;
-    const total = n;
-    for (let i = 0; i < total && n > 2; i++) {
-      const endPt = out[rpos];
-      rpos = (rpos + 1) % total;
-      const dx = X(endPt) - X(startPt);
-      const dy = Y(endPt) - Y(startPt);
-      const dist = Math.abs((X(pt) - X(startPt)) * dy - (Y(pt) - Y(startPt)) * dx);
-      const inner = (X(pt) - X(startPt)) * (X(endPt) - X(pt)) + (Y(pt) - Y(startPt)) * (Y(endPt) - Y(pt));
-      if (dist * dist <= 0.5 * eps2 * (dx * dx + dy * dy) && dx !== 0 && dy !== 0 && inner >= 0) {
-        n--;
-        out[wpos] = startPt = endPt;
-        wpos = (wpos + 1) % total;
-        pt = out[rpos];
-        rpos = (rpos + 1) % total;
-        i++;
-        continue;
-      }
-      out[wpos] = startPt = pt;
+/**
+ * approxPolyDP's clean-up: remove the middle vertex of almost straight, non axis-aligned runs of three kept
+ * vertices, compacting `kept` in place (as a ring). Returns how many vertices remain at its front.
+ */
+function dropStraightRuns(poly: Polygon, kept: number[], eps2: number): number {
+  const X = (k: number): number => poly[2 * k];
+  const Y = (k: number): number => poly[2 * k + 1];
+  let n = kept.length;
+  if (n <= 2) return n;
+  const out = kept;
+  let rpos = n - 1;
+  let startPt = out[rpos];
+  rpos = (rpos + 1) % n;
+  let wpos = rpos;
+  let pt = out[rpos];
+  rpos = (rpos + 1) % n;
+  const total = n;
+  for (let i = 0; i < total && n > 2; i++) {
+    const endPt = out[rpos];
+    rpos = (rpos + 1) % total;
+    const dx = X(endPt) - X(startPt);
+    const dy = Y(endPt) - Y(startPt);
+    const dist = Math.abs((X(pt) - X(startPt)) * dy - (Y(pt) - Y(startPt)) * dx);
+    const inner = (X(pt) - X(startPt)) * (X(endPt) - X(pt)) + (Y(pt) - Y(startPt)) * (Y(endPt) - Y(pt));
+    if (dist * dist <= 0.5 * eps2 * (dx * dx + dy * dy) && dx !== 0 && dy !== 0 && inner >= 0) {
+      n--;
+      out[wpos] = startPt = endPt;
       wpos = (wpos + 1) % total;
-      pt = endPt;
+      pt = out[rpos];
+      rpos = (rpos + 1) % total;
+      i++;
+      continue;
     }
+    out[wpos] = startPt = pt;
+    wpos = (wpos + 1) % total;
+    pt = endPt;
   }
-  const res: number[] = [];
-  for (let k = 0; k < n; k++) res.push(X(out[k]), Y(out[k]));
-  return res;
+  return n;
 }
 
 /** Bounds [x1, y1, x2, y2] of the vertices of flat polygon parts; null when there are none. */

@@ -9,7 +9,7 @@ import type { RawImage } from '../image/types.js';
 import type { Box, Mask, Polygon, Rle } from '../mask/types.js';
 import { encodeRle } from '../mask/rle.js';
 import { maskToPolygons } from '../mask/polygon.js';
-import { cropMask, maskBox } from '../mask/ops.js';
+import { maskBox } from '../mask/ops.js';
 import { boxRegion } from '../mask/box-region.js';
 import { drawOverlay } from '../image/draw.js';
 import { toRgb } from '../image/pixels.js';
@@ -160,30 +160,50 @@ export function cutout(image: RawImage, alpha: Uint8Array, opts: CutoutOptions =
   return { data: out, width: w, height: h, channels: outCn };
 }
 
-/** RGBA of pixels [p0, p1) where alpha > 0 (RGB from `src`, 3 bytes a pixel); `out` starts at pixel p0, zeroed. */
+/** Whether this machine stores the first byte of a 32-bit word lowest (true on every platform Node runs on today). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * RGBA of pixels [p0, p1) where alpha > 0 (RGB from `src`, 3 bytes a pixel); `out` starts at pixel p0, zeroed.
+ * Transparent pixels are skipped four at a time and each visible pixel is one 32-bit store: the same bytes
+ * as four byte stores.
+ */
 function copyVisible(src: Uint8Array, alpha: Uint8Array, out: Uint8Array, p0: number, p1: number): void {
-  const visit = (p: number): void => {
-    const a = alpha[p];
-    if (a === 0) return; // stays 0,0,0,0
-    const si = p * 3;
-    const o = (p - p0) * 4;
-    out[o] = src[si];
-    out[o + 1] = src[si + 1];
-    out[o + 2] = src[si + 2];
-    out[o + 3] = a;
-  };
+  if (!LITTLE_ENDIAN || (out.byteOffset & 3) !== 0) {
+    for (let p = p0; p < p1; p++) visitBytes(src, alpha, out, p0, p);
+    return;
+  }
+  const out32 = new Uint32Array(out.buffer, out.byteOffset, out.length >> 2);
   let p = p0;
   // Word reads need 4-byte alignment of the alpha index: single steps up to it.
-  for (; p < p1 && ((alpha.byteOffset + p) & 3) !== 0; p++) visit(p);
+  for (; p < p1 && ((alpha.byteOffset + p) & 3) !== 0; p++) visitWord(src, alpha, out32, p0, p);
   const words = new Uint32Array(alpha.buffer, alpha.byteOffset + p, (p1 - p) >> 2);
   for (let k = 0; k < words.length; k++, p += 4) {
     if (words[k] === 0) continue;
-    visit(p);
-    visit(p + 1);
-    visit(p + 2);
-    visit(p + 3);
+    visitWord(src, alpha, out32, p0, p);
+    visitWord(src, alpha, out32, p0, p + 1);
+    visitWord(src, alpha, out32, p0, p + 2);
+    visitWord(src, alpha, out32, p0, p + 3);
   }
-  for (; p < p1; p++) visit(p);
+  for (; p < p1; p++) visitWord(src, alpha, out32, p0, p);
+}
+
+function visitWord(src: Uint8Array, alpha: Uint8Array, out32: Uint32Array, p0: number, p: number): void {
+  const a = alpha[p];
+  if (a === 0) return; // stays 0,0,0,0
+  const si = p * 3;
+  out32[p - p0] = (src[si] | (src[si + 1] << 8) | (src[si + 2] << 16) | (a << 24)) >>> 0;
+}
+
+function visitBytes(src: Uint8Array, alpha: Uint8Array, out: Uint8Array, p0: number, p: number): void {
+  const a = alpha[p];
+  if (a === 0) return;
+  const si = p * 3;
+  const o = (p - p0) * 4;
+  out[o] = src[si];
+  out[o + 1] = src[si + 1];
+  out[o + 2] = src[si + 2];
+  out[o + 3] = a;
 }
 
 /**
@@ -250,25 +270,11 @@ export function instanceCutout(image: RawImage, instances: readonly Instance[], 
 export type PolygonFn = (m: Mask, opts?: { epsilon?: number }) => Polygon[];
 
 /**
- * maskToPolygons on the mask's bounding box (plus a 1-pixel background margin, so contours see the same
- * neighbourhood), shifted back: the same polygons as tracing the full image, without scanning the empty
- * rest of it for every instance (a character covers a fraction of a large picture).
+ * The polygons of NAME.json: maskToPolygons, which reads only the mask's bounding box (a character covers a
+ * fraction of a large picture). Kept as the JSON's named polygon function for its callers.
  */
 export function polygonsInBox(m: Mask, opts: { epsilon?: number } = {}): Polygon[] {
-  const b = maskBox(m);
-  if (!b) return [];
-  const x0 = Math.max(0, b[0] - 1);
-  const y0 = Math.max(0, b[1] - 1);
-  const x1 = Math.min(m.width, b[2] + 1);
-  const y1 = Math.min(m.height, b[3] + 1);
-  const polys = maskToPolygons(cropMask(m, [x0, y0, x1, y1]), opts);
-  for (const p of polys) {
-    for (let i = 0; i < p.length; i += 2) {
-      p[i] += x0;
-      p[i + 1] += y0;
-    }
-  }
-  return polys;
+  return maskToPolygons(m, opts);
 }
 
 export interface InstanceJson {

@@ -18,7 +18,7 @@ import {
   unionMasks,
 } from '../../src/mask/ops.js';
 import { createMask } from '../../src/mask/types.js';
-import { art, randomBlobs, toArt } from './helpers.js';
+import { art, randomBlobs, rng, toArt } from './helpers.js';
 
 // Two hand-drawn 5x4 masks used below. Counted by hand: A has 6 pixels, B has 5, they share 3.
 const A = art(
@@ -54,6 +54,29 @@ test('maskBox is end-exclusive and null for an empty mask', () => {
   // the widest row is not the first row: right edge must still be found
   assert.deepEqual(maskBox(art('.#...', '.....', '#...#')), [0, 0, 5, 3]);
   assert.equal(maskBox(createMask(3, 3)), null);
+});
+
+test('maskBox (skips background a word at a time) = the box of a plain pixel scan, on views at every byte offset', () => {
+  // The definition, written out: min/max over every foreground pixel.
+  const plainBox = (m: { data: Uint8Array; width: number; height: number }): number[] | null => {
+    let x1 = Infinity, y1 = Infinity, x2 = -1, y2 = -1;
+    for (let y = 0; y < m.height; y++) for (let x = 0; x < m.width; x++) {
+      if (m.data[y * m.width + x] === 0) continue;
+      x1 = Math.min(x1, x); y1 = Math.min(y1, y); x2 = Math.max(x2, x); y2 = Math.max(y2, y);
+    }
+    return x2 < 0 ? null : [x1, y1, x2 + 1, y2 + 1];
+  };
+  const r = rng(5);
+  for (let t = 0; t < 400; t++) {
+    const w = 1 + Math.floor(r() * 23);
+    const h = 1 + Math.floor(r() * 11);
+    const offset = t % 4; // unaligned views read byte by byte
+    const data = new Uint8Array(w * h + 4).subarray(offset, offset + w * h);
+    const p = r() * r() * 0.2; // mostly sparse: long background runs
+    for (let i = 0; i < data.length; i++) if (r() < p) data[i] = 1 + Math.floor(r() * 255);
+    const m = { data, width: w, height: h };
+    assert.deepEqual(maskBox(m), plainBox(m), `${w}x${h} offset ${offset}`);
+  }
 });
 
 test('union, andNot, and, invert match the hand-drawn results', () => {

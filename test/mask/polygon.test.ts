@@ -198,3 +198,19 @@ test('bad polygons are AnimesegErrors', () => {
   assert.throws(() => fillPolygons([[1, 2, 1e12, 3]], 4, 4), bad);
   assert.throws(() => maskToPolygons(art('#'), { epsilon: -1 }), (e) => e instanceof AnimesegError);
 });
+
+test('maskToPolygons (traces only the mask box) equals tracing the mask padded far into the picture; any non-zero value is foreground', () => {
+  for (let seed = 1; seed <= 12; seed++) {
+    const small = seed % 3 ? randomBlobs(29, 17, seed) : randomNoise(29, 17, seed, 0.4);
+    // The same shapes at an offset inside a larger empty picture, with values other than 1: the polygons are
+    // the small mask's, shifted by the offset.
+    const W = 61;
+    const H = 40;
+    const big = { data: new Uint8Array(W * H), width: W, height: H };
+    for (let y = 0; y < 17; y++) for (let x = 0; x < 29; x++) if (small.data[y * 29 + x]) big.data[(y + 9) * W + x + 21] = [1, 7, 255][(x + y) % 3];
+    for (const epsilon of [0, 1]) {
+      const shifted = maskToPolygons(small, { epsilon }).map((p) => p.map((v, i) => v + (i % 2 ? 9 : 21)));
+      assert.deepEqual(maskToPolygons(big, { epsilon }), shifted, `seed ${seed} epsilon ${epsilon}`);
+    }
+  }
+});

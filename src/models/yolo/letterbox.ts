@@ -3,7 +3,7 @@
  * `Predictor.preprocess`, and `scale_boxes`' inverse mapping. Pure TypeScript (bundled for the browser).
  */
 import type { RawImage } from '../../image/types.js';
-import { resizeBilinearU8 } from '../../image/resize.js';
+import { resizeBilinearU8Rows } from '../../image/resize.js';
 import { toRgb } from '../../image/pixels.js';
 import { roundHalfEven } from '../../util/numeric.js';
 
@@ -74,26 +74,27 @@ export function letterboxTensor(
   // rounding path, so convert to 3 channels first to stay bit-exact.
   img = toRgb(img);
   const g = letterboxGeometry(img.width, img.height, inputW, inputH);
-  const resized = g.resizedW === img.width && g.resizedH === img.height ? img : resizeBilinearU8(img, g.resizedW, g.resizedH);
   const plane = inputW * inputH;
   const tensor = out ?? new Float32Array(3 * plane);
   if (tensor.length !== 3 * plane) throw new Error(`tensor buffer must hold ${3 * plane} floats`);
   tensor.fill(DIV255[PAD_VALUE]);
-  const cn = resized.channels;
-  const src = resized.data;
-  const rw = resized.width;
-  const rh = resized.height;
   // Off-centre by construction when the padding is odd; rows/cols beyond the input are cut (never happens).
-  const h = Math.min(rh, inputH - g.padTop);
-  const w = Math.min(rw, inputW - g.padLeft);
-  for (let y = 0; y < h; y++) {
-    let si = y * rw * cn;
-    let di = (y + g.padTop) * inputW + g.padLeft;
-    for (let x = 0; x < w; x++, si += cn, di++) {
-      tensor[di] = DIV255[src[si]];
-      tensor[di + plane] = DIV255[src[si + 1]];
-      tensor[di + 2 * plane] = DIV255[src[si + 2]];
-    }
-  }
+  const h = Math.min(g.resizedH, inputH - g.padTop);
+  const w = Math.min(g.resizedW, inputW - g.padLeft);
+  // Each resized row goes straight into the three planes (no resized image is kept).
+  resizeBilinearU8Rows(img, g.resizedW, g.resizedH, (y, row) => {
+    if (y < h) rowToPlanes(row, w, tensor, (y + g.padTop) * inputW + g.padLeft, plane);
+  });
   return { tensor, geometry: g };
+}
+
+/** One RGB row (3 bytes a pixel, w pixels) into the R, G and B planes of the tensor at index di. */
+function rowToPlanes(row: Uint8Array, w: number, tensor: Float32Array, di: number, plane: number): void {
+  const g = di + plane;
+  const b = di + 2 * plane;
+  for (let x = 0, si = 0; x < w; x++, si += 3) {
+    tensor[di + x] = DIV255[row[si]];
+    tensor[g + x] = DIV255[row[si + 1]];
+    tensor[b + x] = DIV255[row[si + 2]];
+  }
 }

@@ -165,17 +165,57 @@ export function nativeMask(protos: Protos, coeffs: ArrayLike<number>, box: Box, 
       rowsX[dst + x - bx0] = f(f(logits[src + ax.idx0[x] - sc0] * ax.l0[x]) + f(logits[src + ax.idx1[x] - sc0] * ax.l1[x]));
     }
   }
+  // Output rows between the same two proto rows differ only in their weights, and where both rows' values
+  // have the same sign the blend has that sign whatever the weights: such pixels are decided once per pair
+  // of rows (`decided`), and only the pixels between a positive and a non-positive value are blended.
+  const decided = new Uint8Array(bw);
+  const mixed = new Int32Array(bw);
+  let nMixed = 0;
+  let pairA = -1;
+  let pairB = -1;
   for (let y = by0; y < by1; y++) {
     const ra = (ay.idx0[y] - sr0) * bw;
     const rb = (ay.idx1[y] - sr0) * bw;
+    if (ra !== pairA || rb !== pairB) {
+      nMixed = classifyPair(rowsX, ra, rb, bw, decided, mixed);
+      pairA = ra;
+      pairB = rb;
+    }
     const wy0 = ay.l0[y];
     const wy1 = ay.l1[y];
     const o = y * width + bx0;
-    for (let x = 0; x < bw; x++) {
+    out.data.set(decided, o);
+    for (let k = 0; k < nMixed; k++) {
+      const x = mixed[k];
       if (f(f(rowsX[ra + x] * wy0) + f(rowsX[rb + x] * wy1)) > 0) out.data[o + x] = 1;
     }
   }
   return out;
+}
+
+/**
+ * Above this, a float32 value times a weight of at least 0.5 (one of the two blend weights always is) stays
+ * above zero: 2^-125 would, so 1e-37 leaves room. Values between 0 and this are blended like the others.
+ */
+const SURELY_POSITIVE = 1e-37;
+
+/**
+ * For one pair of x-interpolated proto rows (offsets ra, rb in rowsX): decided[x] = 1 where both values are
+ * surely positive (every blend is > 0), 0 where both are <= 0 (every blend is <= 0) or the sign depends on the
+ * weights; the latter x go into `mixed`, whose length is returned.
+ */
+function classifyPair(rowsX: Float32Array, ra: number, rb: number, bw: number, decided: Uint8Array, mixed: Int32Array): number {
+  let n = 0;
+  for (let x = 0; x < bw; x++) {
+    const a = rowsX[ra + x];
+    const b = rowsX[rb + x];
+    if (a > SURELY_POSITIVE && b > SURELY_POSITIVE) decided[x] = 1;
+    else {
+      decided[x] = 0;
+      if (a > 0 || b > 0) mixed[n++] = x;
+    }
+  }
+  return n;
 }
 
 /** A 0/1 mask on the proto grid (mh x mw), with the rows/cols that may hold foreground (end-exclusive). */

@@ -25,6 +25,15 @@ export const DETECT_DEFAULTS = { conf: 0.25, iou: 0.7, maxDet: 300, agnostic: fa
  * thousand the memory of the masks, not the model, is the limit (one value for the CLI and the server).
  */
 export const MAX_DET_LIMIT = 1000;
+/**
+ * Recall aids, all off. A tile or second-pass detection needs addConf: on 16 synth composites, tiles at
+ * 0.25 / 0.5 / 0.7 gave 20 / 20 / 19 of 38 characters with 19 / 11 / 7 false ones (baseline 18 found, 7
+ * false): 0.7 is the first with no more false characters than the full pass alone (bench/recall.ts,
+ * docs/DETECTION.md).
+ */
+export const RECALL_DEFAULTS = { tta: 'none', tiles: false, secondPass: false, addConf: 0.7 } as const;
+/** The outputs a run writes when it is told nothing: a PNG cutout, its mask and NAME.json. */
+export const OUTPUT_DEFAULTS = { format: 'png', overlay: false, instances: false, onlyMask: false, crop: false, skipEmpty: false } as const;
 /** The refiner registry's names (src/refine/registry.ts), in its order. */
 export const REFINE_NAMES = REFINER_NAMES;
 export const OUTPUT_FORMATS = ['png', 'webp'] as const;

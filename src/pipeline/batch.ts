@@ -153,7 +153,7 @@ export function outputPaths(outDir: string, name: string, format: string) {
 
 
 /** What the settings resolver needs of a segmenter to give a run's settings (and its hash). */
-export type RunModel = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'recommended' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> };
+export type RunModel = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'recommended' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> & Partial<Pick<SegmenterInfo, 'classNames'>> };
 
 /** The outputs part of batch options (they are flat there, as the library has always taken them). */
 function outputOptionsOf(o: OutputOptions): OutputOptions {
@@ -312,7 +312,8 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
     }
   };
   [paths.cutout, paths.mask, paths.json, paths.overlay].forEach(refuseInput);
-  const r = await seg.segment(item.path, opts.detect);
+  // The run's filter and outputs go with the call, so the result's settings are the whole of this image's.
+  const r = await seg.segment(item.path, { ...opts.detect, filter: opts.filter ?? {}, outputs: outputOptionsOf(opts) });
   const t0 = performance.now();
   // Junk instances go after refinement, so they are judged on the masks that would be written.
   const instances = filterInstances(r.instances, r.width, r.height, opts.filter).kept;
@@ -368,8 +369,8 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   // the next run knows as its own (and redoes), never "a user's file" it must refuse to replace.
   const stale = (ctx.previous?.outputs ?? []).filter((o) => !want.has(join(outDir, o)) && ctx.folder.rel(join(outDir, o)) !== null);
   await ctx.folder.manifest.append({ ...record, outputs: [...record.outputs, ...stale] });
-  // The values this image ran with (detection with where each came from) and the run's instance filter.
-  const settings = settingsJson(resolveSegmentSettings({ filter: opts.filter ?? {} }, seg.info, r.settings), seg.info);
+  // The values this image ran with, detection with where each came from (option, model, default).
+  const settings = settingsJson(r.settings, seg.info);
   const timings = { ...r.timings };
   const base = resultJson(res, { image: item.path, model: seg.info.model, settings });
   const json = { ...base, settings_hash: ctx.settingsHash };

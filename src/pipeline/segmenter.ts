@@ -17,7 +17,7 @@ import type { RefinerName, RefinerOptions } from '../refine/index.js';
 import { localRefineStage, type RefineStage } from '../refine/stage.js';
 import type { SoftEdgeOption } from '../refine/types.js';
 import { decodeInput, type ImageInput } from './decode-input.js';
-import { modelRecommendation, resolveSegmentSettings, type DetectOptions, type ModelRecommendation, type RecallOptions, type SegmentOptions, type SegmentSettings } from './settings.js';
+import { modelRecommendation, resolveSegmentSettings, type DetectOptions, type ModelRecommendation, type RecallOptions, type SegmentModelDefaults, type SegmentOptions, type SegmentSettings } from './settings.js';
 import { RECALL_DEFAULTS } from './options.js';
 import type { Device } from '../models/session.js';
 import type { Instance, Refiner, StageTimings } from './types.js';
@@ -132,8 +132,12 @@ export interface SegmenterInfo {
   settings: SegmentSettings;
 }
 
-/** What one segment() call may change: detection and the soft edge (the rest is the segmenter's). */
-export interface SegmentCallOptions extends DetectOptions, Pick<SegmentOptions, 'softEdge'> {
+/**
+ * What one segment() call may change: any setting but the refiner's (the refiner itself may come per call).
+ * Detection, the soft edge, recall aids and the box prior take effect; a run's filter and outputs are only
+ * recorded in the result's settings (the caller applies them), so NAME.json says what the run did.
+ */
+export interface SegmentCallOptions extends Omit<SegmentOptions, 'refine' | 'refineOptions'> {
   /** Name of the input for error messages (bytes and pixels have none). */
   file?: string;
   /**
@@ -192,13 +196,13 @@ async function loadModels(options: SegmenterOptions): Promise<LoadedModel[]> {
 
 export async function createSegmenter(options: SegmenterOptions = {}): Promise<Segmenter> {
   // Every value checked before a model loads (or downloads); resolved for real against the models below.
-  resolveSegmentSettings(options, { defaultClasses: null });
+  // (class names need the model: checked with it.)
+  resolveSegmentSettings({ ...options, classes: undefined }, { defaultClasses: null });
   const models = await loadModels(options);
   let settings: SegmentSettings;
   let stage: RefineStage;
   try {
     settings = resolveSegmentSettings(options, modelDefaults(models));
-    checkClasses(settings.classes, models[0].names);
     stage = await loadRefineStage(settings.refine, settings.refineOptions, settings.softEdge !== null, options.refineWorkers ?? 0);
   } catch (e) {
     await Promise.all(models.map((m) => m.model.dispose()));
@@ -208,10 +212,10 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
 
   async function segment(input: ImageInput, ov: SegmentCallOptions = {}): Promise<SegmentResult> {
-    const { refiner: callRefiner, file, ...changed } = ov;
+    // The refiner's name and options are the segmenter's (or the given refiner's), never a call's.
+    const { refiner: callRefiner, file, refine: _name, refineOptions: _options, ...changed } = ov as SegmentCallOptions & Pick<SegmentOptions, 'refine' | 'refineOptions'>;
     // The call's changes over the segmenter's settings (its refiner named when it brings its own).
     const call = resolveSegmentSettings({ ...changed, ...(callRefiner !== undefined && { refine: (callRefiner?.name ?? 'none') as RefinerName }) }, info, settings);
-    checkClasses(call.classes, models[0].names);
     const clock = new StageClock();
     const { image, inputAlpha } = await decodeInput(input, { maxPixels, file });
     clock.lap('decode');
@@ -235,8 +239,8 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
 }
 
 /** What the settings resolver needs of the models: the first one's recommendation and classes; any detection-only. */
-function modelDefaults(models: LoadedModel[]): { recommended: ModelRecommendation; defaultClasses: number[] | null; detectOnly: boolean } {
-  return { recommended: models[0].recommended, defaultClasses: models[0].defClasses, detectOnly: models.some((m) => m.model.contract.task === 'detect') };
+function modelDefaults(models: LoadedModel[]): SegmentModelDefaults {
+  return { recommended: models[0].recommended, defaultClasses: models[0].defClasses, classNames: models[0].names, detectOnly: models.some((m) => m.model.contract.task === 'detect') };
 }
 
 /** The segmenter's public description: its models and the settings every call starts from. */
@@ -268,13 +272,6 @@ function describeSegmenter(models: LoadedModel[], settings: SegmentSettings): Se
     boxPrior: settings.boxPrior,
     settings,
   };
-}
-
-/** Class ids to keep (null = all), checked against the first model before any work is done. */
-function checkClasses(classes: readonly number[] | null, names: readonly string[]): void {
-  if (classes) for (const id of classes) if (!(Number.isInteger(id) && id >= 0 && id < names.length)) {
-    throw new AnimesegError('BAD_OPTION', `class id ${id} is not in this model (0..${names.length - 1})`, { hint: `classes: ${names.slice(0, 10).map((n, i) => `${i} ${n}`).join(', ')}${names.length > 10 ? ', ...' : ''}` });
-  }
 }
 
 /** What detection needs of one call's settings: NMS per model (`classes` applies to the first model, the others keep their defaults). */

@@ -14,7 +14,7 @@ import type { RefinerOptions } from '../refine/descriptor.js';
 import type { SoftEdgeOption, SoftEdgeOptions } from '../refine/types.js';
 import { resolveSoftEdge } from '../refine/softedge.js';
 import type { ImageFormat } from '../image/encode.js';
-import { DETECT_DEFAULTS, OUTPUT_DEFAULTS, RECALL_DEFAULTS } from './options.js';
+import { DETECT_DEFAULTS, OUTPUT_DEFAULTS, RECALL_DEFAULTS, resolveClassIds } from './options.js';
 import { checkBoxPrior, DEFAULT_BOX_PRIOR, type BoxPriorName } from './box-prior.js';
 import { checkFilterOptions, DEFAULT_MAX_COVERED, type InstanceFilterOptions } from './instance-filter.js';
 import type { CropSpec } from './crops.js';
@@ -28,8 +28,11 @@ export interface DetectOptions {
   iou?: number;
   /** At most this many detections (default DETECT_DEFAULTS.maxDet). */
   maxDet?: number;
-  /** Class ids to keep; 'all' or null = every class; undefined = model default (person for COCO). */
-  classes?: number[] | 'all' | null;
+  /**
+   * Class ids or names (names ignore case, resolved against the model's) to keep; 'all' or null = every
+   * class; undefined = model default (person for COCO).
+   */
+  classes?: readonly (number | string)[] | 'all' | null;
   /** Class-agnostic NMS. */
   agnostic?: boolean;
 }
@@ -109,10 +112,17 @@ export interface DetectSettings {
   readonly from: Readonly<Record<'conf' | 'iou' | 'maxDet' | 'agnostic' | 'classes', SettingSource>>;
 }
 
-/** What the resolver needs of a model: its recommendation and its default classes (a SegmenterInfo has both). */
+/** What the resolver needs of a model: its recommendation, its default classes and its class names (a SegmenterInfo has all three). */
 export interface ModelDefaults {
   recommended?: ModelRecommendation;
   defaultClasses: readonly number[] | null;
+  /** The names `classes` may use; absent: ids only, not checked (the in-browser page checks its own). */
+  classNames?: readonly string[];
+}
+
+/** The detection part of some options (a batch passes it with every call). */
+export function detectOptionsOf(o: DetectOptions): DetectOptions {
+  return { conf: o.conf, iou: o.iou, maxDet: o.maxDet, agnostic: o.agnostic, classes: o.classes };
 }
 
 /** The library's own limit on maxDet (the CLI and the server take the table's MAX_DET_LIMIT). */
@@ -144,7 +154,7 @@ export function resolveDetectSettings(given: DetectOptions, model: ModelDefaults
   const c = given.classes;
   let classes: number[] | null;
   let classesFrom: SettingSource;
-  if (c !== undefined) [classes, classesFrom] = [c === 'all' || c === null ? null : [...c], 'option'];
+  if (c !== undefined) [classes, classesFrom] = [c === 'all' || c === null ? null : classIds(c, model.classNames), 'option'];
   else if (base) [classes, classesFrom] = [base.classes && [...base.classes], base.from.classes];
   else [classes, classesFrom] = model.defaultClasses ? [[...model.defaultClasses], 'model'] : [null, 'default'];
   return Object.freeze({
@@ -155,6 +165,14 @@ export function resolveDetectSettings(given: DetectOptions, model: ModelDefaults
     classes: classes && Object.freeze(classes),
     from: Object.freeze({ conf: confFrom, iou: iouFrom, maxDet: maxDetFrom, agnostic: agnosticFrom, classes: classesFrom }),
   });
+}
+
+/** Class ids from ids and names: against the model's names when known (resolveClassIds, one wording), else ids as given. */
+function classIds(classes: readonly (number | string)[], names: readonly string[] | undefined): number[] {
+  if (names) return resolveClassIds(classes, names);
+  const named = classes.find((c) => typeof c === 'string');
+  if (named !== undefined) throw new AnimesegError('BAD_OPTION', `classes: the name '${named}' needs the model's class names`, { hint: 'give class ids, or resolve against a loaded model' });
+  return classes as number[];
 }
 
 /** Every setting of a segmentation, defaulted and frozen; detection says where each value came from. */

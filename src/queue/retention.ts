@@ -149,7 +149,7 @@ export class UploadRetention {
 
 /** Delete a job's output files (those a server job can have); the count of files that were there. */
 async function removeOutputs(job: ImageJob): Promise<number> {
-  const p = outputPaths(job.outDir, job.name, job.settings.output.format ?? 'png');
+  const p = outputPaths(job.outDir, job.name, job.settings.options.outputs?.format ?? 'png');
   let n = 0;
   for (const f of [p.cutout, p.mask, p.json]) {
     const had = await stat(f).then(() => true, () => false);

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { AnimesegError } from '../errors.js';
 import { outputPaths } from '../pipeline/batch.js';
 import { CONTENT_TYPES, outputExtension } from '../pipeline/output-kinds.js';
-import { DEFAULT_ADD_CONF } from '../pipeline/segmenter.js';
+import { resolveSegmentSettings, type SegmentOptions } from '../pipeline/settings.js';
 import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
 import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
 import { runSettingsHash } from '../queue/image-step.js';
@@ -19,7 +19,7 @@ import { FolderStorage } from '../queue/storage.js';
 import { DEFAULT_RETENTION, UploadRetention, type RetentionOptions, type SweepResult } from '../queue/retention.js';
 import { hideServerPaths } from './public-text.js';
 import { HttpError } from './http-errors.js';
-import { parseSegmentOptions, resolveClassIds } from './request-options.js';
+import { parseSegmentOptions } from './request-options.js';
 import type { ExtraRouteContext } from './server.js';
 
 export interface QueueRoutesOptions {
@@ -36,8 +36,6 @@ export interface QueueRoutesOptions {
     onSweep?: (r: SweepResult) => void;
   };
 }
-
-const stripUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 
 export function queueRoutes(o: QueueRoutesOptions) {
@@ -72,29 +70,26 @@ export function queueRoutes(o: QueueRoutesOptions) {
     // Admitted before the body is read, like /v1/segment: a burst of uploads beyond the queue is a 503.
     app.post('/v1/jobs', { onRequest: ctx.admitUpload }, async (req, reply) => {
       const { bytes, raw } = await ctx.readUpload(req);
-      const opts = parseSegmentOptions(raw, ctx.engine.refiners().map((r) => r.name));
-      if (opts.select !== undefined) throw new AnimesegError('BAD_OPTION', "option 'select': not available for queued jobs", { hint: 'a job writes the whole cutout; pick characters from its JSON' });
-      if (opts.format === 'json') throw new AnimesegError('BAD_OPTION', "option 'format': jobs write png or webp cutouts (the JSON is always written)", { hint: 'GET /v1/jobs/ID/result?file=json' });
+      const request = parseSegmentOptions(raw, ctx.engine.refiners().map((r) => r.name));
+      if (request.select !== undefined) throw new AnimesegError('BAD_OPTION', "option 'select': not available for queued jobs", { hint: 'a job writes the whole cutout; pick characters from its JSON' });
+      if (request.json) throw new AnimesegError('BAD_OPTION', "option 'format': jobs write png or webp cutouts (the JSON is always written)", { hint: 'GET /v1/jobs/ID/result?file=json' });
       // Refuse a bad or huge image now (header only), not in a worker later.
       await ctx.engine.probe(bytes, ctx.limits.maxPixels);
-      const classes = opts.classes === undefined || opts.classes === 'all' ? opts.classes : resolveClassIds(opts.classes, ctx.engine.info.classNames);
+      // As given (the worker's segmenter resolves them against its model, as `segment` does), with this server's refiner.
+      const options: SegmentOptions = { ...request.options, refine: request.options.refine ?? (ctx.engine.defaultRefine as SegmentOptions['refine']), refineOptions: {} };
       const settings: JobSettings = {
         // A model path must read the same on every worker machine; names are resolved by each worker.
         ...(o.model !== undefined && { model: /\.onnx$/i.test(o.model) ? resolve(o.model) : o.model }),
-        refine: (opts.refine ?? ctx.engine.defaultRefine) as JobSettings['refine'],
-        refineOptions: {},
-        ...(opts.softEdge && { softEdge: true }),
-        // As given: the worker's segmenter fills the rest from its model and the option table (settings.ts).
-        detect: stripUndefined({ conf: opts.conf, iou: opts.iou, maxDet: opts.maxDet, agnostic: opts.agnostic, classes }),
         maxPixels: ctx.limits.maxPixels,
-        output: { format: opts.format as 'png' | 'webp', onlyMask: opts.onlyMask, crop: opts.crop, ...(opts.bgColor && { bgColor: opts.bgColor }) },
+        options,
       };
       // Content-addressed: the same image with the same options is one job, stored once.
       const name = createHash('sha256').update(bytes).digest('hex').slice(0, 24);
-      // The run record's hash with this server's model (no recall aids; the server knows no model kinds, so
-      // the box prior of detection-only models is left out here). It names the job and its result folder;
-      // the worker writes the hash its own segmenter gives into the record.
-      const info = { ...ctx.engine.info, refine: settings.refine ?? 'none', softEdge: settings.softEdge === true, recall: { tta: 'none' as const, tiles: false, secondPass: false, addConf: DEFAULT_ADD_CONF }, models: [], boxPrior: 'colour' as const };
+      // The run record's hash with this server's model, from the one resolver (a bad value or class name is a
+      // 400 here). The server knows no model kinds, so the box prior of detection-only models is left out. It
+      // names the job and its result folder; the worker writes the hash its own segmenter gives into the record.
+      const s = resolveSegmentSettings(options, ctx.engine.info);
+      const info = { ...ctx.engine.info, refine: s.refine, softEdge: s.softEdge !== null, recall: s.recall, boxPrior: s.boxPrior, models: [] };
       const hash = await runSettingsHash({ info }, { outDir: '', settings });
       const source = storage.localPath(`uploads/${name}`);
       const outDir = storage.localPath(`results/${hash}`);
@@ -151,10 +146,10 @@ export function queueRoutes(o: QueueRoutesOptions) {
         return reply.code(409).header('retry-after', '1').send({ error: { code: 'NOT_READY', message: `job is ${state}`, hint: `poll GET /v1/jobs/${job.id} until its state is completed` } });
       }
       const data = job.data as ImageJob;
-      const format = data.settings.output.format ?? 'png';
+      const { format = 'png', onlyMask = false } = data.settings.options.outputs ?? {};
       const paths = outputPaths(data.outDir, data.name, format);
-      const which = req.query.file ?? (data.settings.output.onlyMask ? 'mask' : 'cutout');
-      const file = which === 'cutout' && !data.settings.output.onlyMask ? paths.cutout : which === 'mask' ? paths.mask : which === 'json' ? paths.json : null;
+      const which = req.query.file ?? (onlyMask ? 'mask' : 'cutout');
+      const file = which === 'cutout' && !onlyMask ? paths.cutout : which === 'mask' ? paths.mask : which === 'json' ? paths.json : null;
       if (!file) throw new HttpError(400, 'BAD_OPTION', `file must be cutout, mask or json, got '${which}'`);
       // `which` is now one of the output kinds a job writes (checked above); the registry gives its type.
       const type = CONTENT_TYPES[outputExtension(which as 'cutout' | 'mask' | 'json', { format })];

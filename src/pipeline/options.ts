@@ -57,7 +57,7 @@ export const SEGMENT_OPTIONS = [
   { key: 'only_mask', type: 'boolean', default: false, help: 'the mask instead of the cutout' },
   { key: 'bg_color', type: 'string', metavar: 'C', examples: ['#ffffff', '0,255,0'], help: "background colour instead of transparency: '#fff', '#rrggbb' or r,g,b" },
   { key: 'crop', type: 'boolean', default: false, help: 'crop the cutout to the characters' },
-  { key: 'format', type: 'enum', choices: OUTPUT_FORMATS, default: 'png', metavar: 'png|webp', help: 'cutout format' },
+  { key: 'format', type: 'enum', choices: OUTPUT_FORMATS, default: OUTPUT_DEFAULTS.format, metavar: 'png|webp', help: 'cutout format' },
   // The two that differ: the CLI writes one file per character, the server picks characters for its one image.
   { key: 'instances', type: 'boolean', default: false, server: false, help: 'also write one cutout per character, cropped to its box' },
   {

@@ -6,7 +6,7 @@ import { AnimesegError, invalidParameterError } from '../../errors.js';
 import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand, type ValuesOf } from '../schema-args.js';
 import { DEVICE_OPTION } from '../run-options.js';
-import { SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
+import { RECALL_DEFAULTS, SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
 import { createSegmenter, type Segmenter } from '../../pipeline/segmenter.js';
 import { detectOptionsOf, settingsJson, type SegmentOptions } from '../../pipeline/settings.js';
 import { segmentOptionsOf, type SharedOptionValues } from '../../pipeline/segment-options.js';
@@ -47,7 +47,7 @@ const CLI_ONLY = [
     metavar: 'NAME|PATH[,..]',
     help: `model name from 'animeseg models list' or a .onnx path (default: ${DEFAULT_MODEL}, shipped;\nyolov8n-seg-int8 for COCO classes); YOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)`,
   },
-  { key: 'tta', type: 'enum', choices: ['none', 'flip'], default: 'none', defaultHelp: '', metavar: 'flip', help: 'also run the models on the mirrored image (recall aid)' },
+  { key: 'tta', type: 'enum', choices: ['none', 'flip'], default: RECALL_DEFAULTS.tta, defaultHelp: '', metavar: 'flip', help: 'also run the models on the mirrored image (recall aid)' },
   { key: 'tiles', type: 'boolean', help: 'also run the models on 2x2 overlapping tiles (small characters)' },
   { key: 'second_pass', type: 'boolean', help: 'also run the models on the largest salient region nothing was found in' },
   // No default value: absent, the segmenter picks it (DEFAULT_BOX_PRIOR, for detection-only models).

@@ -26,7 +26,7 @@ import {
 } from './outputs.js';
 import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance } from './segmenter.js';
 import { filterInstances, type InstanceFilterOptions } from './instance-filter.js';
-import { resolveSegmentSettings, settingsJson, type OutputOptions, type SegmentSettings } from './settings.js';
+import { OUTPUT_KEYS, resolveSegmentSettings, settingsJson, type OutputOptions, type SegmentSettings } from './settings.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
 import { OutputFolder, foreignFilesError } from './output-folder.js';
 import { renderCrop, type CropSpec } from './crops.js';
@@ -157,7 +157,7 @@ export type RunModel = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultCl
 
 /** The outputs part of batch options (they are flat there, as the library has always taken them). */
 function outputOptionsOf(o: OutputOptions): OutputOptions {
-  return { format: o.format, overlay: o.overlay, instances: o.instances, onlyMask: o.onlyMask, bgColor: o.bgColor, crop: o.crop, crops: o.crops, skipEmpty: o.skipEmpty };
+  return Object.fromEntries(OUTPUT_KEYS.map((k) => [k, o[k]])) as OutputOptions;
 }
 
 /**
@@ -200,7 +200,8 @@ export async function runSettings(s: SegmentSettings, model: Pick<SegmenterInfo,
     // Left out at their defaults, so plain runs keep the hashes they had before these options existed.
     recall: recall.tta !== 'none' || recall.tiles || recall.secondPass ? { ...recall } : undefined,
     boxPrior: model.models.some((m) => m.task === 'detect') ? s.boxPrior : undefined,
-    outputs: { format: o.format, overlay: o.overlay, instances: o.instances, onlyMask: o.onlyMask, bgColor: o.bgColor, crop: o.crop, crops: o.crops, skipEmpty: o.skipEmpty },
+    // Every output option, defaulted (unset bgColor and crops drop out of the hash).
+    outputs: { ...o },
   };
 }
 

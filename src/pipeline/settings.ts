@@ -66,6 +66,9 @@ export interface OutputOptions {
   skipEmpty?: boolean;
 }
 
+/** The keys of OutputOptions, for front ends that take them flat (BatchOptions). */
+export const OUTPUT_KEYS = ['format', 'overlay', 'instances', 'onlyMask', 'bgColor', 'crop', 'crops', 'skipEmpty'] as const satisfies readonly (keyof OutputOptions)[];
+
 /**
  * Every setting of a segmentation as given, each optional: the one input type of the resolver, read by the
  * CLI (`segment`, `queue add`), POST /v1/segment and /v1/jobs, queue jobs and the library

@@ -8,12 +8,13 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AnimesegError } from '../errors.js';
-import { outputPaths } from '../pipeline/batch.js';
+import { outputPaths, runSettings } from '../pipeline/batch.js';
+import { settingsHash } from '../pipeline/run-record.js';
 import { CONTENT_TYPES, outputExtension } from '../pipeline/output-kinds.js';
 import { resolveSegmentSettings, type SegmentOptions } from '../pipeline/settings.js';
 import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
 import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
-import { runSettingsHash } from '../queue/image-step.js';
+
 import { assertReachable, type QueueTarget } from '../queue/connection.js';
 import { FolderStorage } from '../queue/storage.js';
 import { DEFAULT_RETENTION, UploadRetention, type RetentionOptions, type SweepResult } from '../queue/retention.js';
@@ -88,9 +89,9 @@ export function queueRoutes(o: QueueRoutesOptions) {
       // The run record's hash with this server's model, from the one resolver (a bad value or class name is a
       // 400 here). The server knows no model kinds, so the box prior of detection-only models is left out. It
       // names the job and its result folder; the worker writes the hash its own segmenter gives into the record.
-      const s = resolveSegmentSettings(options, ctx.engine.info);
-      const info = { ...ctx.engine.info, refine: s.refine, softEdge: s.softEdge !== null, recall: s.recall, boxPrior: s.boxPrior, models: [] };
-      const hash = await runSettingsHash({ info }, { outDir: '', settings });
+      // A job's run always filters instances (filter {}: the table's defaults), as the worker's batch does.
+      const run = resolveSegmentSettings({ ...options, filter: options.filter ?? {} }, ctx.engine.info);
+      const hash = settingsHash(await runSettings(run, { ...ctx.engine.info, models: [] }));
       const source = storage.localPath(`uploads/${name}`);
       const outDir = storage.localPath(`results/${hash}`);
       const data: ImageJob = { source, name, outDir, settings, settingsHash: hash };

@@ -12,6 +12,7 @@ import { outputPaths, runSettings } from '../pipeline/batch.js';
 import { settingsHash } from '../pipeline/run-record.js';
 import { CONTENT_TYPES, outputExtension } from '../pipeline/output-kinds.js';
 import { resolveSegmentSettings, type SegmentOptions } from '../pipeline/settings.js';
+import { OUTPUT_DEFAULTS } from '../pipeline/options.js';
 import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
 import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
 
@@ -147,7 +148,9 @@ export function queueRoutes(o: QueueRoutesOptions) {
         return reply.code(409).header('retry-after', '1').send({ error: { code: 'NOT_READY', message: `job is ${state}`, hint: `poll GET /v1/jobs/${job.id} until its state is completed` } });
       }
       const data = job.data as ImageJob;
-      const { format = 'png', onlyMask = false } = data.settings.options.outputs ?? {};
+      const outputs = data.settings.options.outputs;
+      const format = outputs?.format ?? OUTPUT_DEFAULTS.format;
+      const onlyMask = outputs?.onlyMask ?? OUTPUT_DEFAULTS.onlyMask;
       const paths = outputPaths(data.outDir, data.name, format);
       const which = req.query.file ?? (onlyMask ? 'mask' : 'cutout');
       const file = which === 'cutout' && !onlyMask ? paths.cutout : which === 'mask' ? paths.mask : which === 'json' ? paths.json : null;

@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { expandInputs } from '../src/pipeline/run/inputs.js';
 import { enqueueImages, openQueue } from '../src/queue/producer.js';
 import type { JobSettings } from '../src/queue/settings.js';
+import { DETECT_DEFAULTS, OUTPUT_DEFAULTS } from '../src/pipeline/options.js';
 import { runSettingsHash } from '../src/queue/image-step.js';
 import { writerManifestPath } from '../src/pipeline/run/manifest.js';
 import { OutputFolder } from '../src/pipeline/run/output-folder.js';
@@ -44,7 +45,8 @@ try {
     await sharp(join(ILLUSTRATIONS, f)).resize({ width: Number(values.width) }).png().toFile(join(inDir, `${String(i).padStart(3, '0')}-${f.replace(/\.\w+$/, '')}.png`));
   }
   const items = await expandInputs([inDir]);
-  const settings: JobSettings = { model: MODEL, refine: 'none', refineOptions: {}, detect: { conf: 0.25, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 100_000_000, output: { format: 'png', overlay: false, instances: false, onlyMask: false, crop: false } };
+  // The table's detection defaults given explicitly (not the model's recommendation), plain PNG outputs.
+  const settings: JobSettings = { model: MODEL, maxPixels: 100_000_000, options: { ...DETECT_DEFAULTS, refine: 'none', refineOptions: {}, outputs: OUTPUT_DEFAULTS } };
   // The run record's settings hash, as `queue add` computes it (the model's name, size, default classes).
   const probe = await createSegmenter({ model: MODEL, refine: 'none' });
   const hash = await runSettingsHash(probe, { outDir: root, settings });

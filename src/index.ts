@@ -9,9 +9,10 @@
 export { createSegmenter } from './pipeline/segmenter.js';
 // The option table shared by the CLI, the server and the library: defaults, limits, the class resolver.
 export { DETECT_DEFAULTS, MAX_DET_LIMIT, SEGMENT_OPTIONS, resolveClassIds, type OptionSpec } from './pipeline/options.js';
-// The one resolver of detection settings: options given, the model's recommendation, the table's defaults.
-export { resolveDetectSettings, modelRecommendation, detectSettingsJson } from './pipeline/settings.js';
-export type { DetectSettings, ModelRecommendation, SettingSource } from './pipeline/settings.js';
+// The one settings resolver: options given (SegmentOptions), the model's recommendation, the table's defaults
+// → one frozen SegmentSettings (detection, recall aids, refinement, soft edge, filter, outputs).
+export { resolveSegmentSettings, resolveDetectSettings, modelRecommendation, settingsJson, detectSettingsJson } from './pipeline/settings.js';
+export type { SegmentOptions, SegmentSettings, DetectSettings, ModelRecommendation, SettingSource } from './pipeline/settings.js';
 export type {
   Segmenter,
   SegmenterOptions,
@@ -19,7 +20,9 @@ export type {
   SegmentResult,
   SegmentInstance,
   DetectOptions,
+  RecallOptions,
   SegmentCallOptions,
+  LoadOptions,
 } from './pipeline/segmenter.js';
 export {
   cutout,

@@ -11,7 +11,7 @@ import { applyRefiner } from '../refine/apply.js';
 import type { Refiner, Instance } from '../contracts.js';
 import { detectionToInstance } from '../pipeline/instances.js';
 import { createOrtWebBackend, type OrtWebBackendOptions } from './ort-web-backend.js';
-import { modelRecommendation, resolveDetectSettings, type ModelRecommendation } from '../pipeline/settings.js';
+import { modelRecommendation, resolveDetectSettings, type ModelRecommendation } from '../pipeline/detect-settings.js';
 
 /** Refiners that are pure TypeScript and so run in the page too (descriptor `inBrowser`; SAM ones need the server). */
 // Written out (not derived in the exported type) so the published declarations of 'animeseg/browser'

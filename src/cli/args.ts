@@ -6,8 +6,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stat } from 'node:fs/promises';
-import { AnimesegError, invalidParameterError, oneOf } from '../errors.js';
-import type { OptionSpec } from '../util/option-spec.js';
+import { AnimesegError, invalidParameterError } from '../errors.js';
+import { parseChoiceText, parseNumberText, type OptionSpec } from '../util/option-spec.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
@@ -91,45 +91,21 @@ export function parseCommandArgs<T extends OptionsConfig>(
   }
 }
 
-// Plain decimal syntax only: Number() would also take '' (as 0), '0x10', '1e3' for counts, 'Infinity'.
-const INT = /^[+-]?\d+$/;
-const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
-function rangeText(min: number, max: number): string {
-  if (max === Infinity) return min === -Infinity ? '' : ` >= ${min}`;
-  if (min === -Infinity) return ` <= ${max}`;
-  return ` in [${min}, ${max}]`;
-}
-
-/** A number option (decimal, optional exponent) in [min, max]; `def` when absent. */
+/** A number option (decimal, optional exponent) in [min, max]; `def` when absent (the shared reader, option-spec.ts). */
 export function numberOption(name: string, value: string | undefined, def: number, min = -Infinity, max = Infinity): number {
-  if (value === undefined) return def;
-  const t = value.trim();
-  const n = FLOAT.test(t) ? Number(t) : NaN;
-  if (!Number.isFinite(n) || n < min || n > max) {
-    throw invalidParameterError(`--${name}`, `a number${rangeText(min, max)}`, value);
-  }
-  return n;
+  return value === undefined ? def : parseNumberText(`--${name}`, value, 'number', min, max);
 }
 
 /** An integer option (plain decimal digits) in [min, max]; `def` when absent. */
 export function intOption(name: string, value: string | undefined, def: number, min = -Infinity, max = Infinity): number {
-  if (value === undefined) return def;
-  const t = value.trim();
-  const n = INT.test(t) ? Number(t) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw invalidParameterError(`--${name}`, `a whole number${rangeText(min, max)}`, value);
-  }
-  return n;
+  return value === undefined ? def : parseNumberText(`--${name}`, value, 'integer', min, max);
 }
 
 /** One of a fixed set of words; `def` when absent. */
 export function enumOption<const C extends readonly string[]>(name: string, value: string | undefined, choices: C, def: C[number]): C[number];
 export function enumOption<const C extends readonly string[]>(name: string, value: string | undefined, choices: C): C[number] | undefined;
 export function enumOption<const C extends readonly string[]>(name: string, value: string | undefined, choices: C, def?: C[number]): C[number] | undefined {
-  if (value === undefined) return def;
-  if ((choices as readonly string[]).includes(value)) return value as C[number];
-  throw invalidParameterError(`--${name}`, oneOf(choices), value);
+  return value === undefined ? def : parseChoiceText(`--${name}`, value, choices);
 }
 
 /** The progress modes every long-running command accepts. */

@@ -22,6 +22,7 @@ import { fillPolygons } from '../mask/polygon.js';
 import { Progress } from '../util/progress.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import type { Instance, Refiner } from '../pipeline/types.js';
+import { DETECT_DEFAULTS } from '../pipeline/options.js';
 import type { RefinerName } from '../refine/registry.js';
 import type { ValRun, ValRunner, ValRunnerOptions } from './model-runner.js';
 import { valGeometry, scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
@@ -50,7 +51,7 @@ export interface EvaluateOptions {
   imgsz?: number;
   /** Boundary F-score tolerance in pixels (default 2). */
   boundaryTol?: number;
-  /** Predictions at or above this score take part in the full-resolution quality figures (default 0.25). */
+  /** Predictions at or above this score take part in the full-resolution quality figures (default: predict's, DETECT_DEFAULTS.conf). */
   qualityConf?: number;
   /** Images on the worst-IoU contact sheet (default 8; 0 = no sheet). */
   worst?: number;
@@ -211,7 +212,7 @@ interface EvalSettings {
 }
 
 function checkEvaluateOptions(opts: EvaluateOptions): EvalSettings {
-  const settings = { split: opts.split ?? 'val', refineName: opts.refine ?? 'none', tol: opts.boundaryTol ?? 2, qConf: opts.qualityConf ?? 0.25, worstN: opts.worst ?? 8 };
+  const settings = { split: opts.split ?? 'val', refineName: opts.refine ?? 'none', tol: opts.boundaryTol ?? 2, qConf: opts.qualityConf ?? DETECT_DEFAULTS.conf, worstN: opts.worst ?? 8 };
   const tol = settings.tol;
   if (!(tol >= 0 && tol <= 50)) throw invalidParameterError('boundary tolerance', 'in [0, 50]', tol);
   if (opts.imgsz !== undefined && !(Number.isInteger(opts.imgsz) && opts.imgsz >= 32 && opts.imgsz % 32 === 0)) {

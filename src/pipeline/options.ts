@@ -25,6 +25,15 @@ export const DETECT_DEFAULTS = { conf: 0.25, iou: 0.7, maxDet: 300, agnostic: fa
  * thousand the memory of the masks, not the model, is the limit (one value for the CLI and the server).
  */
 export const MAX_DET_LIMIT = 1000;
+/**
+ * Recall aids, all off. A tile or second-pass detection needs addConf: on 16 synth composites, tiles at
+ * 0.25 / 0.5 / 0.7 gave 20 / 20 / 19 of 38 characters with 19 / 11 / 7 false ones (baseline 18 found, 7
+ * false): 0.7 is the first with no more false characters than the full pass alone (bench/recall.ts,
+ * docs/DETECTION.md).
+ */
+export const RECALL_DEFAULTS = { tta: 'none', tiles: false, secondPass: false, addConf: 0.7 } as const;
+/** The outputs a run writes when it is told nothing: a PNG cutout, its mask and NAME.json. */
+export const OUTPUT_DEFAULTS = { format: 'png', overlay: false, instances: false, onlyMask: false, crop: false, skipEmpty: false } as const;
 /** The refiner registry's names (src/refine/registry.ts), in its order. */
 export const REFINE_NAMES = REFINER_NAMES;
 export const OUTPUT_FORMATS = ['png', 'webp'] as const;
@@ -48,7 +57,7 @@ export const SEGMENT_OPTIONS = [
   { key: 'only_mask', type: 'boolean', default: false, help: 'the mask instead of the cutout' },
   { key: 'bg_color', type: 'string', metavar: 'C', examples: ['#ffffff', '0,255,0'], help: "background colour instead of transparency: '#fff', '#rrggbb' or r,g,b" },
   { key: 'crop', type: 'boolean', default: false, help: 'crop the cutout to the characters' },
-  { key: 'format', type: 'enum', choices: OUTPUT_FORMATS, default: 'png', metavar: 'png|webp', help: 'cutout format' },
+  { key: 'format', type: 'enum', choices: OUTPUT_FORMATS, default: OUTPUT_DEFAULTS.format, metavar: 'png|webp', help: 'cutout format' },
   // The two that differ: the CLI writes one file per character, the server picks characters for its one image.
   { key: 'instances', type: 'boolean', default: false, server: false, help: 'also write one cutout per character, cropped to its box' },
   {

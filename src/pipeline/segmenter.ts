@@ -6,7 +6,7 @@
  * without a mask → refinement (the segmenter's refiner, or one given per call) and soft edges, with per-stage
  * timings. One segment model with no recall aid is exactly Ultralytics' predict.
  */
-import { AnimesegError, invalidParameterError, oneOf } from '../errors.js';
+import { AnimesegError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS } from '../image/decode.js';
 import type { RawImage } from '../image/types.js';
 import { defaultClasses, type YoloTask } from '../models/yolo/contract.js';
@@ -14,35 +14,24 @@ import type { Box } from '../mask/types.js';
 import { loadYoloModel, type YoloModel } from '../models/yolo/model.js';
 import { predict } from '../models/yolo/predictor.js';
 import type { RefinerName, RefinerOptions } from '../refine/index.js';
-import { resolveSoftEdge } from '../refine/softedge.js';
 import { localRefineStage, type RefineStage } from '../refine/stage.js';
 import type { SoftEdgeOption } from '../refine/types.js';
 import { decodeInput, type ImageInput } from './decode-input.js';
-import { modelRecommendation, resolveDetectSettings, type DetectOptions, type DetectSettings, type ModelRecommendation } from './settings.js';
+import { modelRecommendation, resolveSegmentSettings, type DetectOptions, type ModelRecommendation, type RecallOptions, type SegmentModelDefaults, type SegmentOptions, type SegmentSettings } from './settings.js';
+import { RECALL_DEFAULTS } from './options.js';
 import type { Device } from '../models/session.js';
 import type { Instance, Refiner, StageTimings } from './types.js';
 import { resolveYoloPath } from './model-path.js';
 import { classNameOf } from './instances.js';
-import { boxPrior, checkBoxPrior, DEFAULT_BOX_PRIOR, type BoxPriorName } from './box-prior.js';
+import { boxPrior, type BoxPriorName } from './box-prior.js';
 import { fuseCandidates, type Candidate, type FusionOptions } from './fusion.js';
 import { boxToOriginal, cropView, flipView, maskToOriginal, salientRegion, tileViews, touchesInnerEdge, type View } from './views.js';
 
-/** Detection settings that can also be changed per call (resolved against the model in settings.ts). */
-export type { DetectOptions } from './settings.js';
+/** The settings types, declared once in settings.ts (re-exported: the library's names). */
+export type { DetectOptions, RecallOptions, SegmentOptions, SegmentSettings } from './settings.js';
 
-/** Recall aids (each measured on and off by bench/recall.ts; all off by default, see docs/DETECTION.md). */
-export interface RecallOptions {
-  /** Test-time augmentation: 'flip' also runs every model on the mirrored image. */
-  tta?: 'none' | 'flip';
-  /** Also run every model on 2 x 2 overlapping tiles (small characters). */
-  tiles?: boolean;
-  /** Also run every model on a crop around the largest salient region no detection covers. */
-  secondPass?: boolean;
-  /** Smallest score of a detection from a tile or the second pass (they only add characters; default 0.7). */
-  addConf?: number;
-}
-
-export interface SegmenterOptions extends DetectOptions {
+/** How to load and run the models: everything createSegmenter takes beside the settings. */
+export interface LoadOptions {
   /**
    * Model name (manifest) or .onnx path, or several: their detections are fused (class-agnostic box NMS
    * across models, masks from a segment model where one found the character). Default: the resolver's
@@ -66,18 +55,6 @@ export interface SegmenterOptions extends DetectOptions {
   /** Input size for dynamic models. */
   imgsz?: number;
   /**
-   * Refinement stage. Default 'none', or 'regions' when a model is detection-only (its boxes need a
-   * refiner to become masks).
-   */
-  refine?: RefinerName;
-  /** Options passed to createRefiner (src/refine). */
-  refineOptions?: RefinerOptions;
-  /**
-   * Edge-aware soft alpha (guided filter, src/refine/softedge.ts) on every instance after refinement, for
-   * every call unless the call says otherwise: true = the tuned defaults, or { radius, eps, subsample }.
-   */
-  softEdge?: SoftEdgeOption;
-  /**
    * Refine on this many worker threads (default 0: in this thread), so a batch's images refine side by side
    * instead of queueing on the main thread. Only for the pure-CPU refiners ('regions', 'none' with a soft
    * edge); 'vote' and 'box' run SAM in-process whatever this says. See planRefine in batch.ts.
@@ -87,12 +64,12 @@ export interface SegmenterOptions extends DetectOptions {
   maxPixels?: number;
   /** Use segment models as detectors: boxes only, their masks ignored (measures the detect-only path). */
   detectOnly?: boolean;
-  /** Coarse mask given to the refiner for a box without a mask (default DEFAULT_BOX_PRIOR). */
-  boxPrior?: BoxPriorName;
-  recall?: RecallOptions;
   /** Cross-model / cross-pass fusion thresholds (src/pipeline/fusion.ts). */
   fusion?: FusionOptions;
 }
+
+/** createSegmenter's options: the settings (resolved once, in settings.ts) and how to load and run. */
+export interface SegmenterOptions extends SegmentOptions, LoadOptions {}
 
 export interface SegmentInstance extends Instance {
   /** Box in the finding model's network-input (letterbox) pixels, straight out of NMS (full pass only). */
@@ -112,8 +89,8 @@ export interface SegmentResult {
   timings: StageTimings;
   /** What the user should know about this result (the refiner's notes, e.g. SAM ran degraded); absent when none. */
   notes?: string[];
-  /** The detection settings this call ran with, and where each came from (option, model, default). */
-  settings: DetectSettings;
+  /** The settings this call ran with; detection says where each value came from (option, model, default). */
+  settings: SegmentSettings;
 }
 
 export interface ModelInfo {
@@ -151,10 +128,16 @@ export interface SegmenterInfo {
   recall: Required<RecallOptions>;
   /** How detection-only boxes get their coarse mask before refinement (unused by segment models). */
   boxPrior: BoxPriorName;
+  /** The settings every call runs with unless it changes some (refine, softEdge, recall, boxPrior above are from it). */
+  settings: SegmentSettings;
 }
 
-/** What one segment() call may change. */
-export interface SegmentCallOptions extends DetectOptions {
+/**
+ * What one segment() call may change: any setting but the refiner's (the refiner itself may come per call).
+ * Detection, the soft edge, recall aids and the box prior take effect; a run's filter and outputs are only
+ * recorded in the result's settings (the caller applies them), so NAME.json says what the run did.
+ */
+export interface SegmentCallOptions extends Omit<SegmentOptions, 'refine' | 'refineOptions'> {
   /** Name of the input for error messages (bytes and pixels have none). */
   file?: string;
   /**
@@ -162,8 +145,6 @@ export interface SegmentCallOptions extends DetectOptions {
    * segmenter and picks the refiner per request. The caller owns and disposes it.
    */
   refiner?: Refiner | null;
-  /** Soft alpha after refinement for this call (true/false, or guided-filter settings); default the segmenter's. */
-  softEdge?: SoftEdgeOption;
 }
 
 export interface Segmenter {
@@ -171,10 +152,6 @@ export interface Segmenter {
   /** Input: file path, encoded bytes, or decoded pixels (RGB/RGBA/gray RawImage). */
   segment(input: ImageInput, overrides?: SegmentCallOptions): Promise<SegmentResult>;
   dispose(): Promise<void>;
-}
-
-function checkRange(name: string, v: number | undefined, lo: number, hi: number): void {
-  if (v !== undefined && !(Number.isFinite(v) && v >= lo && v <= hi)) throw invalidParameterError(name, `a number in [${lo}, ${hi}]`, v);
 }
 
 interface LoadedModel {
@@ -197,19 +174,8 @@ export function modelList(model: SegmenterOptions['model']): (string | undefined
   return list;
 }
 
-/**
- * Tile and second-pass detections need this score: on 16 synth composites, tiles at 0.25 / 0.5 / 0.7 gave
- * 20 / 20 / 19 of 38 characters with 19 / 11 / 7 false ones (baseline 18 found, 7 false): 0.7 is the first
- * with no more false characters than the full pass alone (bench/recall.ts, docs/DETECTION.md).
- */
-export const DEFAULT_ADD_CONF = 0.7;
-
-function checkRecall(r: RecallOptions = {}): Required<RecallOptions> {
-  const tta = r.tta ?? 'none';
-  if (tta !== 'none' && tta !== 'flip') throw invalidParameterError('tta', oneOf(['none', 'flip']), tta);
-  checkRange('recall.addConf', r.addConf, 0, 1);
-  return { tta, tiles: r.tiles ?? false, secondPass: r.secondPass ?? false, addConf: r.addConf ?? DEFAULT_ADD_CONF };
-}
+/** The score a tile or second-pass detection needs (the option table's RECALL_DEFAULTS.addConf, measured there). */
+export const DEFAULT_ADD_CONF = RECALL_DEFAULTS.addConf;
 
 async function loadModels(options: SegmenterOptions): Promise<LoadedModel[]> {
   const loaded: LoadedModel[] = [];
@@ -229,102 +195,37 @@ async function loadModels(options: SegmenterOptions): Promise<LoadedModel[]> {
 }
 
 export async function createSegmenter(options: SegmenterOptions = {}): Promise<Segmenter> {
-  checkRange('conf', options.conf, 0, 1);
-  checkRange('iou', options.iou, 0, 1);
-  checkRange('maxDet', options.maxDet, 1, 100000);
-  const recall = checkRecall(options.recall);
-  const prior = checkBoxPrior(options.boxPrior ?? DEFAULT_BOX_PRIOR);
+  // Every value checked before a model loads (or downloads); resolved for real against the models below.
+  // (class names need the model: checked with it.)
+  resolveSegmentSettings({ ...options, classes: undefined }, { defaultClasses: null });
   const models = await loadModels(options);
-  const primary = models[0];
-  const anyDetect = models.some((m) => m.model.contract.task === 'detect');
-  const refineName: RefinerName = options.refine ?? (anyDetect ? 'regions' : 'none');
-  const disposeModels = () => Promise.all(models.map((m) => m.model.dispose()));
-  let defaultSoft: ReturnType<typeof resolveSoftEdge>;
+  let settings: SegmentSettings;
   let stage: RefineStage;
   try {
-    defaultSoft = resolveSoftEdge(options.softEdge);
-    stage = await loadRefineStage(refineName, options.refineOptions ?? {}, defaultSoft !== null, options.refineWorkers ?? 0);
+    settings = resolveSegmentSettings(options, modelDefaults(models));
+    stage = await loadRefineStage(settings.refine, settings.refineOptions, settings.softEdge !== null, options.refineWorkers ?? 0);
   } catch (e) {
-    await disposeModels();
+    await Promise.all(models.map((m) => m.model.dispose()));
     throw e;
   }
-  const names = primary.names;
-  const info: SegmenterInfo = {
-    model: models.map((m) => m.name).join('+'),
-    path: primary.model.path,
-    classNames: names.slice(),
-    imgsz: primary.model.contract.imgsz,
-    licence: [...new Set(models.map((m) => m.licence ?? m.model.contract.metadata.license ?? 'unknown'))].join(' + '),
-    description: primary.description ?? primary.model.contract.metadata.description ?? '',
-    defaultClasses: primary.defClasses,
-    recommended: primary.recommended,
-    refine: refineName,
-    softEdge: defaultSoft !== null,
-    models: models.map((m) => ({
-      name: m.name,
-      path: m.model.path,
-      task: m.model.contract.task,
-      classNames: m.names.slice(),
-      imgsz: m.model.contract.imgsz,
-      licence: m.licence ?? m.model.contract.metadata.license ?? 'unknown',
-      defaultClasses: m.defClasses,
-      recommended: m.recommended,
-    })),
-    recall,
-    boxPrior: prior,
-  };
+  const info = describeSegmenter(models, settings);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
 
-  /** Class ids to keep (null = all), checked against the first model before any work is done. */
-  function checkClasses(classes: readonly number[] | null): number[] | null {
-    if (classes) for (const id of classes) if (!(Number.isInteger(id) && id >= 0 && id < names.length)) {
-      throw new AnimesegError('BAD_OPTION', `class id ${id} is not in this model (0..${names.length - 1})`, { hint: `classes: ${names.slice(0, 10).map((n, i) => `${i} ${n}`).join(', ')}${names.length > 10 ? ', ...' : ''}` });
-    }
-    return classes && [...classes];
-  }
-  try {
-    checkClasses(resolveDetectSettings(options, info).classes);
-  } catch (e) {
-    await stage.dispose();
-    await disposeModels();
-    throw e;
-  }
-
   async function segment(input: ImageInput, ov: SegmentCallOptions = {}): Promise<SegmentResult> {
-    const { refiner: callRefiner, softEdge, ...detectOv } = ov;
-    const soft = softEdge === undefined ? defaultSoft : resolveSoftEdge(softEdge);
-    const o = { ...options, ...stripUndefined(detectOv) };
-    checkRange('conf', o.conf, 0, 1);
-    checkRange('iou', o.iou, 0, 1);
-    checkRange('maxDet', o.maxDet, 1, 100000);
-    const settings = resolveDetectSettings(o, info);
-    const classes = checkClasses(settings.classes);
+    // The refiner's name and options are the segmenter's (or the given refiner's), never a call's.
+    const { refiner: callRefiner, file, refine: _name, refineOptions: _options, ...changed } = ov as SegmentCallOptions & Pick<SegmentOptions, 'refine' | 'refineOptions'>;
+    // The call's changes over the segmenter's settings (its refiner named when it brings its own).
+    const call = resolveSegmentSettings({ ...changed, ...(callRefiner !== undefined && { refine: (callRefiner?.name ?? 'none') as RefinerName }) }, info, settings);
     const clock = new StageClock();
-    // 1. decode
-    const { image, inputAlpha } = await decodeInput(input, { maxPixels, file: ov.file });
+    const { image, inputAlpha } = await decodeInput(input, { maxPixels, file });
     clock.lap('decode');
-    // 2. detect: every model on the full image and on each recall view, fused into one list
-    const nms = { conf: settings.conf, iou: settings.iou, maxDet: settings.maxDet, agnostic: settings.agnostic };
-    // `classes` applies to the first model, the others keep their defaults.
-    const classesOf = (k: number): number[] | null => (k === 0 ? classes : models[k].defClasses);
-    const cands = await findCandidates(image, { models, classesOf, nms, recall, fusion: options.fusion }, clock);
-    // 3. instances: a box prior where a detection-only model gave no mask
-    let instances = cands.map((c) => toInstance(c, image, prior));
-    let notes: string[] | undefined;
+    const cands = await findCandidates(image, detectPlan(models, call, options.fusion), clock);
+    let instances = cands.map((c) => toInstance(c, image, call.boxPrior));
     clock.lap('postprocess');
-    // 4. refinement stage: refiner, box-prior clip, soft edge (src/refine/stage.ts; here or on refine workers)
     const runStage = callRefiner === undefined ? stage : callRefiner === null ? NO_REFINER : localRefineStage(callRefiner);
-    if (instances.length > 0 && (runStage.name !== 'none' || soft)) {
-      const r = await runStage.run(image, instances, soft);
-      instances = r.instances;
-      notes = r.notes;
-      const total = clock.lap();
-      // The stage's own split keeps soft_edge apart from the refiner in the timings.
-      const softMs = runStage.name === 'none' ? total : (r.timings.softEdge ?? 0);
-      if (runStage.name !== 'none') clock.add('refine', total - softMs);
-      if (soft) clock.add('soft_edge', softMs);
-    }
-    return { width: image.width, height: image.height, image, inputAlpha, instances, timings: clock.timings, settings, ...(notes && { notes }) };
+    const refined = await refineInstances(runStage, image, instances, call.softEdge, clock);
+    instances = refined.instances;
+    return { width: image.width, height: image.height, image, inputAlpha, instances, timings: clock.timings, settings: call, ...(refined.notes && { notes: refined.notes }) };
   }
 
   return {
@@ -332,9 +233,63 @@ export async function createSegmenter(options: SegmenterOptions = {}): Promise<S
     segment,
     async dispose() {
       await stage.dispose();
-      await disposeModels();
+      await Promise.all(models.map((m) => m.model.dispose()));
     },
   };
+}
+
+/** What the settings resolver needs of the models: the first one's recommendation and classes; any detection-only. */
+function modelDefaults(models: LoadedModel[]): SegmentModelDefaults {
+  return { recommended: models[0].recommended, defaultClasses: models[0].defClasses, classNames: models[0].names, detectOnly: models.some((m) => m.model.contract.task === 'detect') };
+}
+
+/** The segmenter's public description: its models and the settings every call starts from. */
+function describeSegmenter(models: LoadedModel[], settings: SegmentSettings): SegmenterInfo {
+  const primary = models[0];
+  const licenceOf = (m: LoadedModel): string => m.licence ?? m.model.contract.metadata.license ?? 'unknown';
+  return {
+    model: models.map((m) => m.name).join('+'),
+    path: primary.model.path,
+    classNames: primary.names.slice(),
+    imgsz: primary.model.contract.imgsz,
+    licence: [...new Set(models.map(licenceOf))].join(' + '),
+    description: primary.description ?? primary.model.contract.metadata.description ?? '',
+    defaultClasses: primary.defClasses,
+    recommended: primary.recommended,
+    refine: settings.refine,
+    softEdge: settings.softEdge !== null,
+    models: models.map((m) => ({
+      name: m.name,
+      path: m.model.path,
+      task: m.model.contract.task,
+      classNames: m.names.slice(),
+      imgsz: m.model.contract.imgsz,
+      licence: licenceOf(m),
+      defaultClasses: m.defClasses,
+      recommended: m.recommended,
+    })),
+    recall: { ...settings.recall },
+    boxPrior: settings.boxPrior,
+    settings,
+  };
+}
+
+/** What detection needs of one call's settings: NMS per model (`classes` applies to the first model, the others keep their defaults). */
+function detectPlan(models: LoadedModel[], s: SegmentSettings, fusion: FusionOptions | undefined): DetectPlan {
+  const classes = s.classes && [...s.classes];
+  return { models, classesOf: (k) => (k === 0 ? classes : models[k].defClasses), nms: { conf: s.conf, iou: s.iou, maxDet: s.maxDet, agnostic: s.agnostic }, recall: s.recall, fusion };
+}
+
+/** The refinement stage (refiner, box-prior clip, soft edge; here or on refine workers), timed apart. */
+async function refineInstances(runStage: RefineStage, image: RawImage, instances: SegmentInstance[], soft: SegmentSettings['softEdge'], clock: StageClock): Promise<{ instances: SegmentInstance[]; notes?: string[] }> {
+  if (instances.length === 0 || (runStage.name === 'none' && !soft)) return { instances };
+  const r = await runStage.run(image, instances, soft);
+  const total = clock.lap();
+  // The stage's own split keeps soft_edge apart from the refiner in the timings.
+  const softMs = runStage.name === 'none' ? total : (r.timings.softEdge ?? 0);
+  if (runStage.name !== 'none') clock.add('refine', total - softMs);
+  if (soft) clock.add('soft_edge', softMs);
+  return { instances: r.instances, notes: r.notes };
 }
 
 /** Stage timings of one call: `lap(k)` adds the time since the last lap to key k (and returns it). */
@@ -363,7 +318,7 @@ interface DetectPlan {
   models: LoadedModel[];
   classesOf: (k: number) => number[] | null;
   nms: { conf: number; iou: number; maxDet: number; agnostic: boolean };
-  recall: Required<RecallOptions>;
+  recall: Readonly<Required<RecallOptions>>;
   fusion?: FusionOptions;
 }
 
@@ -435,10 +390,6 @@ function toInstance(c: FullCandidate, image: RawImage, prior: BoxPriorName): Seg
   if (c.boxLetterbox) inst.boxLetterbox = c.boxLetterbox;
   if (c.anchor !== undefined) inst.anchor = c.anchor;
   return inst;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The stage with no refiner: soft edge only, when a call asks for it. */

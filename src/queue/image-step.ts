@@ -6,20 +6,21 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AnimesegError } from '../errors.js';
-import { batchSettings, failedRecord, latestRecord, processOne, type BatchOptions } from '../pipeline/run/batch.js';
+import { batchSettings, failedRecord, latestRecord, processOne, type BatchOptions, type RunModel } from '../pipeline/run/batch.js';
+import { detectOptionsOf } from '../pipeline/settings.js';
 import { pathExists } from '../util/exists.js';
 import type { OutputFolder } from '../pipeline/run/output-folder.js';
 import { resumeDecision, settingsHash, type ResumeDecision, type RunRecord } from '../pipeline/run/run-record.js';
-import type { Segmenter, SegmenterInfo } from '../pipeline/segmenter.js';
+import type { Segmenter } from '../pipeline/segmenter.js';
 
 /** What the settings hash needs of a model (a Segmenter's info: models, refiner, recall aids, box prior). */
-export type ModelInfo = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'recommended' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> };
+export type ModelInfo = RunModel;
 import type { ImageJob } from './settings.js';
 
 /** The BatchOptions `segment` would pass for these settings. */
 export function batchOptions(job: Pick<ImageJob, 'outDir' | 'settings' | 'overwrite'>): BatchOptions {
-  const s = job.settings;
-  return { outDir: job.outDir, detect: { ...s.detect }, filter: s.filter, refineOptions: s.refineOptions, ...s.output, overwrite: job.overwrite ?? false, progress: 'silent' };
+  const o = job.settings.options;
+  return { outDir: job.outDir, detect: detectOptionsOf(o), filter: o.filter, refineOptions: o.refineOptions, ...o.outputs, overwrite: job.overwrite ?? false, progress: 'silent' };
 }
 
 /** The run record's settings hash for a job: what `segment` with the same options and model computes. */

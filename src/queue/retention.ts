@@ -6,6 +6,7 @@
  * An upload is removed only when no job that is still kept (waiting, running or finished) reads it (uploads
  * are content-addressed, so several jobs may share one).
  */
+import { OUTPUT_DEFAULTS } from '../pipeline/options.js';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Job, Queue } from 'bullmq';
@@ -150,7 +151,7 @@ export class UploadRetention {
 
 /** Delete a job's output files (those a server job can have); the count of files that were there. */
 async function removeOutputs(job: ImageJob): Promise<number> {
-  const p = outputPaths(job.outDir, job.name, job.settings.output.format ?? 'png');
+  const p = outputPaths(job.outDir, job.name, job.settings.options.outputs?.format ?? OUTPUT_DEFAULTS.format);
   let n = 0;
   for (const f of JOB_RESULT_KINDS.map((k) => p[k])) {
     const had = await stat(f).then(() => true, () => false);

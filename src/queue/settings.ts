@@ -6,31 +6,20 @@
  * enqueues nothing new (BullMQ ignores a known job id).
  */
 import { createHash } from 'node:crypto';
-import type { OutputOptions } from '../pipeline/run/batch.js';
-import type { InstanceFilterOptions } from '../pipeline/instance-filter.js';
 import { canonicalJson } from '../pipeline/run/run-record.js';
-import type { BoxPriorName } from '../pipeline/box-prior.js';
-import type { DetectOptions, RecallOptions } from '../pipeline/segmenter.js';
-import type { RefinerName } from '../refine/registry.js';
-import type { RefinerOptions } from '../refine/index.js';
+import type { SegmentOptions } from '../pipeline/settings.js';
 
-/** Everything that decides an image's outputs (the `segment` options a run was added with). */
+/** Everything that decides an image's outputs: the settings a run was added with, and how to load. */
 export interface JobSettings {
+  /** Model name(s), or absolute path(s) (a path must read the same on every worker machine). */
   model?: string;
-  /** Undefined: the model's default refiner (as `segment` without --refine). */
-  refine?: RefinerName;
-  refineOptions: RefinerOptions;
-  /** --soft-edge: guided-filter alpha after refinement (the segmenter's softEdge option). */
-  softEdge?: boolean;
-  /** --tta, --tiles, --second-pass and --box-prior (detection-only models). */
-  recall?: RecallOptions;
-  boxPrior?: BoxPriorName;
-  /** conf, iou, maxDet, agnostic (+ classes resolved to ids against the model), in `segment`'s key order. */
-  detect: DetectOptions;
-  /** --min-area, --max-covered. */
-  filter?: InstanceFilterOptions;
   maxPixels: number;
-  output: OutputOptions;
+  /**
+   * The settings as given (the one SegmentOptions that `segment`'s flags and the server's fields give): the
+   * worker's segmenter resolves them against its model as `segment` does, and the settings hash the job
+   * carries proves both sides resolved them alike.
+   */
+  options: SegmentOptions;
 }
 
 export interface ImageJob {
@@ -53,7 +42,12 @@ export function jobIdFor(source: string, outDir: string, name: string, hash: str
   return `img-${sha(`${source}\n${outDir}\n${name}\n${hash}`, 32)}`;
 }
 
-/** Settings that need their own segmenter (model, refiner, pixel limit); the rest is per image. */
+/** The settings a worker's segmenter is made with; the rest (detection, filter, outputs) is per image. */
+export function segmenterOptionsOf(o: SegmentOptions): Pick<SegmentOptions, 'refine' | 'refineOptions' | 'softEdge' | 'recall' | 'boxPrior'> {
+  return { refine: o.refine, refineOptions: o.refineOptions, softEdge: o.softEdge, recall: o.recall, boxPrior: o.boxPrior };
+}
+
+/** Settings that need their own segmenter (model, refiner, recall aids, pixel limit). */
 export function segmenterKey(s: JobSettings): string {
-  return canonicalJson({ model: s.model, refine: s.refine, refineOptions: s.refineOptions, softEdge: s.softEdge, recall: s.recall, boxPrior: s.boxPrior, maxPixels: s.maxPixels });
+  return canonicalJson({ model: s.model, maxPixels: s.maxPixels, ...segmenterOptionsOf(s.options) });
 }

@@ -15,7 +15,7 @@ import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Device } from '../models/session.js';
 import { assertReachable, bullConnection, isConnectionError, reconnectDelayMs, safeUrl, type QueueTarget } from './connection.js';
 import { runJob } from './image-step.js';
-import { segmenterKey, type ImageJob } from './settings.js';
+import { segmenterKey, segmenterOptionsOf, type ImageJob } from './settings.js';
 
 export interface QueueWorkerOptions extends QueueTarget {
   /** Jobs in flight in this process (default 2). */
@@ -120,10 +120,11 @@ export async function startWorker(o: QueueWorkerOptions): Promise<QueueWorker> {
     let p = segmenters.get(key);
     if (!p) {
       const s = job.settings;
+      const options = segmenterOptionsOf(s.options);
       // The same inference/refine plan as `segment --concurrency N` on a long run.
       const plan = o.device === 'cuda' ? { workers: 1, threads: o.threads } : planInference(concurrency, Infinity, o.threads);
-      const refineWorkers = o.device === 'cuda' ? 0 : planRefine(s.refine ?? 'none', s.softEdge === true, concurrency, Infinity);
-      p = createSegmenter({ model: s.model, device: o.device, threads: plan.threads, inferenceWorkers: plan.workers, refine: s.refine, refineOptions: s.refineOptions, softEdge: s.softEdge, refineWorkers, maxPixels: s.maxPixels, recall: s.recall, boxPrior: s.boxPrior });
+      const refineWorkers = o.device === 'cuda' ? 0 : planRefine(options.refine ?? 'none', options.softEdge === true, concurrency, Infinity);
+      p = createSegmenter({ ...options, model: s.model, device: o.device, threads: plan.threads, inferenceWorkers: plan.workers, refineWorkers, maxPixels: s.maxPixels });
       // A failed load is not cached: the next job tries again (and reports its own error).
       p.catch(() => segmenters.delete(key));
       segmenters.set(key, p);

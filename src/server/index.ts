@@ -4,4 +4,4 @@ export type { SegmentEngine, EngineInfo, EngineResult, RefinerInfo, SegmentParam
 export { HttpError, STATUS_BY_CODE, toErrorResponse, type ErrorBody } from './http-errors.js';
 export { WorkQueue, type QueueStats, type Admission } from './work-queue.js';
 export { ensureWebBundle, buildWebBundle, bundlePath } from './build-web.js';
-export { parseSegmentOptions, SEGMENT_OPTION_NAMES, type SegmentRequestOptions } from './request-options.js';
+export { parseSegmentOptions, SEGMENT_OPTION_NAMES, type SegmentRequest } from './request-options.js';

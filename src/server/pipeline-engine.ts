@@ -8,7 +8,8 @@ import sharp from 'sharp';
 import { AnimesegError } from '../errors.js';
 import { createSegmenter, type Segmenter } from '../pipeline/segmenter.js';
 import type { Refiner } from '../pipeline/types.js';
-import type { EngineInfo, EngineResult, RefinerInfo, SegmentEngine, SegmentParams } from './segment-engine.js';
+import type { EngineInfo, EngineResult, RefinerInfo, SegmentEngine } from './segment-engine.js';
+import type { SegmentOptions } from '../pipeline/settings.js';
 import { ADMITTED_INPUT } from '../image/sharp-input.js';
 import type { RefinerOptions } from '../refine/index.js';
 
@@ -90,11 +91,12 @@ export async function createPipelineEngine(opts: PipelineEngineOptions = {}): Pr
     defaultRefine,
     refiners: () => [...refiners.values()].map((r) => ({ ...r.info })),
     probe: (bytes, maxPixels) => probeImage(bytes, maxPixels),
-    async segment(bytes: Uint8Array, p: SegmentParams, maxPixels: number): Promise<EngineResult> {
+    async segment(bytes: Uint8Array, p: SegmentOptions, maxPixels: number): Promise<EngineResult> {
       await probeImage(bytes, maxPixels);
       const refine = p.refine ?? defaultRefine;
       const refiner = await refinerFor(refine);
-      const r = await seg.segment(bytes, { conf: p.conf, iou: p.iou, maxDet: p.maxDet, agnostic: p.agnostic, classes: p.classes, refiner, softEdge: p.softEdge });
+      // The request's settings whole; its refiner by name becomes the refiner object (the segment()'s per call).
+      const r = await seg.segment(bytes, { ...p, refiner });
       return { width: r.width, height: r.height, image: r.image, instances: r.instances, timings: r.timings, refine, settings: r.settings };
     },
     async dispose() {

@@ -8,18 +8,20 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AnimesegError } from '../errors.js';
-import { outputPaths } from '../pipeline/run/batch.js';
+import { outputPaths, runSettings } from '../pipeline/run/batch.js';
+import { settingsHash } from '../pipeline/run/run-record.js';
 import { CONTENT_TYPES, JOB_RESULT_KINDS, OUTPUT_KINDS, outputExtension } from '../pipeline/run/output-kinds.js';
-import { DEFAULT_ADD_CONF } from '../pipeline/segmenter.js';
+import { resolveSegmentSettings, type SegmentOptions } from '../pipeline/settings.js';
+import { OUTPUT_DEFAULTS } from '../pipeline/options.js';
 import { openQueue, openRedis, JOB_NAME, JOB_OPTIONS } from '../queue/producer.js';
 import { jobIdFor, type ImageJob, type JobSettings } from '../queue/settings.js';
-import { runSettingsHash } from '../queue/image-step.js';
+
 import { assertReachable, type QueueTarget } from '../queue/connection.js';
 import { FolderStorage } from '../queue/storage.js';
 import { DEFAULT_RETENTION, UploadRetention, type RetentionOptions, type SweepResult } from '../queue/retention.js';
 import { hideServerPaths } from './public-text.js';
 import { HttpError } from './http-errors.js';
-import { parseSegmentOptions, resolveClassIds } from './request-options.js';
+import { parseSegmentOptions } from './request-options.js';
 import type { ExtraRouteContext } from './server.js';
 
 export interface QueueRoutesOptions {
@@ -36,8 +38,6 @@ export interface QueueRoutesOptions {
     onSweep?: (r: SweepResult) => void;
   };
 }
-
-const stripUndefined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 
 export function queueRoutes(o: QueueRoutesOptions) {
@@ -72,30 +72,27 @@ export function queueRoutes(o: QueueRoutesOptions) {
     // Admitted before the body is read, like /v1/segment: a burst of uploads beyond the queue is a 503.
     app.post('/v1/jobs', { onRequest: ctx.admitUpload }, async (req, reply) => {
       const { bytes, raw } = await ctx.readUpload(req);
-      const opts = parseSegmentOptions(raw, ctx.engine.refiners().map((r) => r.name));
-      if (opts.select !== undefined) throw new AnimesegError('BAD_OPTION', "option 'select': not available for queued jobs", { hint: 'a job writes the whole cutout; pick characters from its JSON' });
-      if (opts.format === 'json') throw new AnimesegError('BAD_OPTION', "option 'format': jobs write png or webp cutouts (the JSON is always written)", { hint: 'GET /v1/jobs/ID/result?file=json' });
+      const request = parseSegmentOptions(raw, ctx.engine.refiners().map((r) => r.name));
+      if (request.select !== undefined) throw new AnimesegError('BAD_OPTION', "option 'select': not available for queued jobs", { hint: 'a job writes the whole cutout; pick characters from its JSON' });
+      if (request.json) throw new AnimesegError('BAD_OPTION', "option 'format': jobs write png or webp cutouts (the JSON is always written)", { hint: 'GET /v1/jobs/ID/result?file=json' });
       // Refuse a bad or huge image now (header only), not in a worker later.
       await ctx.engine.probe(bytes, ctx.limits.maxPixels);
-      const classes = opts.classes === undefined || opts.classes === 'all' ? opts.classes : resolveClassIds(opts.classes, ctx.engine.info.classNames);
+      // As given (the worker's segmenter resolves them against its model, as `segment` does), with this server's refiner.
+      const options: SegmentOptions = { ...request.options, refine: request.options.refine ?? (ctx.engine.defaultRefine as SegmentOptions['refine']), refineOptions: {} };
       const settings: JobSettings = {
         // A model path must read the same on every worker machine; names are resolved by each worker.
         ...(o.model !== undefined && { model: /\.onnx$/i.test(o.model) ? resolve(o.model) : o.model }),
-        refine: (opts.refine ?? ctx.engine.defaultRefine) as JobSettings['refine'],
-        refineOptions: {},
-        ...(opts.softEdge && { softEdge: true }),
-        // As given: the worker's segmenter fills the rest from its model and the option table (settings.ts).
-        detect: stripUndefined({ conf: opts.conf, iou: opts.iou, maxDet: opts.maxDet, agnostic: opts.agnostic, classes }),
         maxPixels: ctx.limits.maxPixels,
-        output: { format: opts.format as 'png' | 'webp', onlyMask: opts.onlyMask, crop: opts.crop, ...(opts.bgColor && { bgColor: opts.bgColor }) },
+        options,
       };
       // Content-addressed: the same image with the same options is one job, stored once.
       const name = createHash('sha256').update(bytes).digest('hex').slice(0, 24);
-      // The run record's hash with this server's model (no recall aids; the server knows no model kinds, so
-      // the box prior of detection-only models is left out here). It names the job and its result folder;
-      // the worker writes the hash its own segmenter gives into the record.
-      const info = { ...ctx.engine.info, refine: settings.refine ?? 'none', softEdge: settings.softEdge === true, recall: { tta: 'none' as const, tiles: false, secondPass: false, addConf: DEFAULT_ADD_CONF }, models: [], boxPrior: 'colour' as const };
-      const hash = await runSettingsHash({ info }, { outDir: '', settings });
+      // The run record's hash with this server's model, from the one resolver (a bad value or class name is a
+      // 400 here). The server knows no model kinds, so the box prior of detection-only models is left out. It
+      // names the job and its result folder; the worker writes the hash its own segmenter gives into the record.
+      // A job's run always filters instances (filter {}: the table's defaults), as the worker's batch does.
+      const run = resolveSegmentSettings({ ...options, filter: options.filter ?? {} }, ctx.engine.info);
+      const hash = settingsHash(await runSettings(run, { ...ctx.engine.info, models: [] }));
       const source = storage.localPath(`uploads/${name}`);
       const outDir = storage.localPath(`results/${hash}`);
       const data: ImageJob = { source, name, outDir, settings, settingsHash: hash };
@@ -151,10 +148,12 @@ export function queueRoutes(o: QueueRoutesOptions) {
         return reply.code(409).header('retry-after', '1').send({ error: { code: 'NOT_READY', message: `job is ${state}`, hint: `poll GET /v1/jobs/${job.id} until its state is completed` } });
       }
       const data = job.data as ImageJob;
-      const format = data.settings.output.format ?? 'png';
-      const which = req.query.file ?? (data.settings.output.onlyMask ? 'mask' : 'cutout');
+      const outputs = data.settings.options.outputs ?? {};
+      const format = outputs.format ?? OUTPUT_DEFAULTS.format;
+      const onlyMask = outputs.onlyMask ?? OUTPUT_DEFAULTS.onlyMask;
+      const which = req.query.file ?? (onlyMask ? 'mask' : 'cutout');
       // One of the kinds this route serves that the job's settings planned (the registry says which).
-      const kind = JOB_RESULT_KINDS.find((k) => k === which && OUTPUT_KINDS[k].planned(data.settings.output));
+      const kind = JOB_RESULT_KINDS.find((k) => k === which && OUTPUT_KINDS[k].planned({ ...outputs, format, onlyMask }));
       if (!kind) throw new HttpError(400, 'BAD_OPTION', `file must be ${JOB_RESULT_KINDS.slice(0, -1).join(', ')} or ${JOB_RESULT_KINDS.at(-1)}, got '${which}'`);
       const file = outputPaths(data.outDir, data.name, format)[kind];
       const type = CONTENT_TYPES[outputExtension(kind, { format })];

@@ -7,7 +7,7 @@ import { combinedAlpha, contentBounds, cutout, maskImage, resultJson, type Resul
 import { maskToPolygons } from '../mask/polygon.js';
 import { CONTENT_TYPES } from '../pipeline/run/output-kinds.js';
 import type { EngineResult } from './segment-engine.js';
-import type { SegmentRequestOptions } from './request-options.js';
+
 
 export interface RenderedImage {
   body: Uint8Array;
@@ -17,11 +17,12 @@ export interface RenderedImage {
   height: number;
 }
 
-/** The cutout (RGBA, or RGB on bg_color) or the 8-bit mask of the chosen instances, encoded. */
-export async function renderImage(result: EngineResult, opts: SegmentRequestOptions): Promise<RenderedImage> {
+/** The cutout (RGBA, or RGB on bg_color) or the 8-bit mask of the chosen instances (all: undefined), encoded as the result's settings say. */
+export async function renderImage(result: EngineResult, select?: number[]): Promise<RenderedImage> {
   const { width, height, image } = result;
+  const opts = result.settings.outputs;
   // combinedAlpha throws BAD_OPTION for an index that does not exist.
-  const alpha = combinedAlpha(result.instances, width, height, opts.select);
+  const alpha = combinedAlpha(result.instances, width, height, select);
   const format = opts.format === 'webp' ? 'webp' : 'png';
   const contentType = CONTENT_TYPES[format];
   if (opts.onlyMask) {

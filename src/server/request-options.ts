@@ -1,11 +1,15 @@
 /**
- * Options of POST /v1/segment, from the query string and/or multipart fields (fields win). Every value is
- * checked here so a typo is a 400 that names the option, never a silently ignored setting. Names, ranges
- * and defaults come from the shared option table (src/pipeline/options.ts); this file only reads strings.
+ * Options of POST /v1/segment and /v1/jobs, from the query string and/or multipart fields (fields win). Every
+ * value is checked here so a typo is a 400 that names the option, never a silently ignored setting. The
+ * option table (src/pipeline/options.ts) drives the reading: each entry's text is read by its type with the
+ * readers the CLI uses (util/option-spec.ts, one wording), then segmentOptionsOf turns the values into the
+ * one SegmentOptions, as it does for `segment`'s flags. Only `select` and format=json are the server's own.
  */
 import { AnimesegError, invalidParameterError, oneOf } from '../errors.js';
-import { parseColor, type Rgb } from '../pipeline/outputs.js';
-import { OUTPUT_FORMATS, optionSpec, parseClassList, SEGMENT_OPTIONS, type OptionSpec, type SegmentOptionKey } from '../pipeline/options.js';
+import { OUTPUT_FORMATS, SEGMENT_OPTIONS, type OptionSpec } from '../pipeline/options.js';
+import { segmentOptionsOf, type SharedOptionValues } from '../pipeline/segment-options.js';
+import type { SegmentOptions } from '../pipeline/settings.js';
+import { parseChoiceText, parseNumberText } from '../util/option-spec.js';
 
 export { resolveClassIds } from '../pipeline/options.js';
 
@@ -13,25 +17,14 @@ export { resolveClassIds } from '../pipeline/options.js';
 export const SERVER_FORMATS = [...OUTPUT_FORMATS, 'json'] as const;
 export type OutputFormat = (typeof SERVER_FORMATS)[number];
 
-export interface SegmentRequestOptions {
-  refine?: string;
-  conf?: number;
-  iou?: number;
-  /** At most this many detections (default DETECT_DEFAULTS.maxDet). */
-  maxDet?: number;
-  /** Class-agnostic NMS. */
-  agnostic?: boolean;
-  /** Class ids, names resolved against the model; undefined = the model's default filter; 'all' = every class. */
-  classes?: (number | string)[] | 'all';
+/** One request: the settings (the library's SegmentOptions) and what the server alone reads. */
+export interface SegmentRequest {
+  /** Every setting the request gives (absent = the model's recommendation or the table's default). */
+  options: SegmentOptions;
   /** Indices (in result order) of the instances to put into the image output (`select=`); undefined = all. */
   select?: number[];
-  onlyMask: boolean;
-  /** RGB 0..255 to paint the background with; undefined = transparent background. */
-  bgColor?: Rgb;
-  crop: boolean;
-  /** Edge-aware partial alpha on the outline (guided filter) in image outputs. */
-  softEdge: boolean;
-  format: OutputFormat;
+  /** format=json: the instances JSON instead of an image (options.outputs.format is then unset). */
+  json: boolean;
 }
 
 /** The option table's entries the endpoint accepts (also what the OpenAPI document lists). */
@@ -50,18 +43,6 @@ export function parseBool(name: string, v: string | undefined): boolean {
   throw invalidParameterError(name, 'true or false', v);
 }
 
-/** A number or integer option in its table range; undefined when absent or empty. */
-function parseNumber(key: SegmentOptionKey, v: string | undefined): number | undefined {
-  if (v === undefined || v.trim() === '') return undefined;
-  const o = optionSpec(key);
-  if (o.type !== 'number' && o.type !== 'integer') throw new Error(`${key} is not a number option`);
-  const n = Number(v);
-  const [min, max] = [o.min ?? -Infinity, o.max ?? Infinity];
-  const ok = Number.isFinite(n) && n >= min && n <= max && (o.type === 'number' || Number.isInteger(n));
-  if (!ok) throw invalidParameterError(key, `${o.type === 'integer' ? 'a whole number' : 'a number'} in [${min}, ${max}]`, v);
-  return n;
-}
-
 function parseIndexList(name: string, v: string): number[] {
   const out: number[] = [];
   for (const p of v.split(',')) {
@@ -74,10 +55,29 @@ function parseIndexList(name: string, v: string): number[] {
 }
 
 /**
+ * One option's value from its text, by the table entry's type (the CLI's readers, one wording); undefined
+ * when absent. An empty value is absent, except for a switch, where a bare `?crop` means true. `choices`
+ * replaces an enum's (the refiners this server offers).
+ */
+export function readRequestValue(o: OptionSpec, text: string | undefined, choices?: { list: readonly string[]; expected: string; hint?: string }): unknown {
+  if (o.type === 'boolean') return text === undefined ? undefined : parseBool(o.key, text);
+  if (text === undefined || text.trim() === '') return undefined;
+  switch (o.type) {
+    case 'number':
+    case 'integer':
+      return parseNumberText(o.key, text, o.type, o.min, o.max);
+    case 'enum':
+      return parseChoiceText(o.key, text, choices?.list ?? o.choices, choices?.expected, choices?.hint);
+    default:
+      return text;
+  }
+}
+
+/**
  * Parse raw string options. `refiners` is the list of refinement modes this server offers; an unknown key
  * or an unsupported value throws AnimesegError('BAD_OPTION').
  */
-export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): SegmentRequestOptions {
+export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): SegmentRequest {
   for (const k of Object.keys(raw)) {
     if (k === 'instances') {
       // Renamed so it does not mean two things: the CLI's --instances writes one file per character.
@@ -88,32 +88,20 @@ export function parseSegmentOptions(raw: Raw, refiners: readonly string[]): Segm
       throw new AnimesegError('BAD_OPTION', `unknown option '${k}'`, { hint: `known options: ${SEGMENT_OPTION_NAMES.join(', ')}` });
     }
   }
-  const opts: SegmentRequestOptions = { onlyMask: false, crop: false, softEdge: false, format: 'png' };
-  if (raw.refine !== undefined && raw.refine !== '') {
-    if (!refiners.includes(raw.refine)) throw invalidParameterError('refine', `a refiner this server offers (${oneOf(refiners)})`, raw.refine, 'GET /v1/refiners lists them');
-    opts.refine = raw.refine;
-  }
-  opts.conf = parseNumber('conf', raw.conf);
-  opts.iou = parseNumber('iou', raw.iou);
-  const maxDet = parseNumber('max_det', raw.max_det);
-  if (maxDet !== undefined) opts.maxDet = maxDet;
-  if (raw.agnostic !== undefined) opts.agnostic = parseBool('agnostic', raw.agnostic);
-  if (raw.classes !== undefined && raw.classes.trim() !== '') {
-    opts.classes = parseClassList(raw.classes);
-  }
-  if (raw.select !== undefined && raw.select.trim() !== '' && raw.select.trim().toLowerCase() !== 'all') {
-    opts.select = parseIndexList('select', raw.select);
-  }
-  opts.onlyMask = parseBool('only_mask', raw.only_mask);
-  opts.crop = parseBool('crop', raw.crop);
-  opts.softEdge = parseBool('soft_edge', raw.soft_edge);
-  if (raw.bg_color !== undefined && raw.bg_color.trim() !== '') {
-    opts.bgColor = parseColor(raw.bg_color, 'bg_color');
-  }
-  if (raw.format !== undefined && raw.format !== '') {
-    const f = raw.format.toLowerCase();
-    if (!(SERVER_FORMATS as readonly string[]).includes(f)) throw invalidParameterError('format', oneOf(SERVER_FORMATS), raw.format);
-    opts.format = f as OutputFormat;
-  }
-  return opts;
+  // What differs from the table: the refiners this server offers, formats in any case plus json.
+  const text: Raw = { ...raw, ...(raw.format !== undefined && { format: raw.format.toLowerCase() }) };
+  const choices: Record<string, Parameters<typeof readRequestValue>[2]> = {
+    refine: { list: refiners, expected: `a refiner this server offers (${oneOf(refiners)})`, hint: 'GET /v1/refiners lists them' },
+    format: { list: SERVER_FORMATS, expected: oneOf(SERVER_FORMATS) },
+  };
+  const values: Record<string, unknown> = {};
+  for (const o of SERVER_OPTIONS) values[o.key] = readRequestValue(o, text[o.key], choices[o.key]);
+  const json = values.format === 'json';
+  if (json) delete values.format;
+  const select = values.select as string | undefined;
+  return {
+    options: segmentOptionsOf(values as SharedOptionValues),
+    ...(select !== undefined && select.trim().toLowerCase() !== 'all' && { select: parseIndexList('select', select) }),
+    json,
+  };
 }

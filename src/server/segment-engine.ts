@@ -5,7 +5,7 @@
  */
 import type { RawImage } from '../image/types.js';
 import type { Instance, StageTimings } from '../pipeline/types.js';
-import type { DetectOptions, DetectSettings, ModelRecommendation } from '../pipeline/settings.js';
+import type { ModelRecommendation, SegmentOptions, SegmentSettings } from '../pipeline/settings.js';
 
 export interface EngineInfo {
   /** Manifest name or file name of the YOLO model. */
@@ -33,12 +33,8 @@ export interface RefinerInfo {
   reason?: string;
 }
 
-/** One request's settings: the detection options as given (absent = the model's or the table's default). */
-export interface SegmentParams extends DetectOptions {
-  refine?: string;
-  /** Add a soft alpha (guided filter) to instances that have none. */
-  softEdge?: boolean;
-}
+/** One request's settings as given: the library's one SegmentOptions (the name stays for engines written against it). */
+export type SegmentParams = SegmentOptions;
 
 export interface EngineResult {
   width: number;
@@ -49,8 +45,8 @@ export interface EngineResult {
   timings: StageTimings;
   /** The refinement actually applied. */
   refine: string;
-  /** The detection settings actually used, and where each came from. */
-  settings: DetectSettings;
+  /** The settings actually used (detection says where each value came from; outputs as the request asked). */
+  settings: SegmentSettings;
 }
 
 export interface SegmentEngine {
@@ -60,6 +56,6 @@ export interface SegmentEngine {
   defaultRefine: string;
   /** Cheap header check (no full decode): throws AnimesegError BAD_INPUT / TOO_LARGE. */
   probe(bytes: Uint8Array, maxPixels: number): Promise<{ width: number; height: number; format: string }>;
-  segment(bytes: Uint8Array, params: SegmentParams, maxPixels: number): Promise<EngineResult>;
+  segment(bytes: Uint8Array, params: SegmentOptions, maxPixels: number): Promise<EngineResult>;
   dispose(): Promise<void>;
 }

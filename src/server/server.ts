@@ -9,8 +9,8 @@ import type { IncomingMessage } from 'node:http';
 import { AnimesegError } from '../errors.js';
 import type { SegmentEngine } from './segment-engine.js';
 import { HttpError, toErrorResponse } from './http-errors.js';
-import { parseSegmentOptions, resolveClassIds, type SegmentRequestOptions } from './request-options.js';
-import { detectSettingsJson } from '../pipeline/settings.js';
+import { parseSegmentOptions } from './request-options.js';
+import { resolveSegmentSettings, settingsJson, type SegmentOptions, type SegmentSettings } from '../pipeline/settings.js';
 import { renderImage, renderJson, type RenderedImage } from './render.js';
 import { WorkQueue } from './work-queue.js';
 import { buildOpenApi } from './openapi.js';
@@ -229,28 +229,29 @@ function registerSegmentRoute(app: FastifyInstance, engine: SegmentEngine, ctx: 
   app.post('/v1/segment', { onRequest: ctx.admit }, async (req, reply) => {
     const t0 = performance.now();
     const { bytes, raw, fileName } = await readUpload(req);
-    const options = parseSegmentOptions(raw, engine.refiners().map((r) => r.name));
-    const classes = options.classes === undefined || options.classes === 'all' ? options.classes : resolveClassIds(options.classes, engine.info.classNames);
+    const request = parseSegmentOptions(raw, engine.refiners().map((r) => r.name));
+    // Resolved now against the model (class names, every value): a bad one is a 400 before the image is read.
+    resolveSegmentSettings({ ...request.options, refine: request.options.refine ?? (engine.defaultRefine as SegmentOptions['refine']) }, engine.info);
     // Header check before queueing: a bad or huge image costs nothing and never takes a slot.
     await engine.probe(bytes, limits.maxPixels);
     const tQueued = performance.now();
     const out = await queue.run(async () => {
       const tStart = performance.now();
-      const result = await engine.segment(bytes, { refine: options.refine, conf: options.conf, iou: options.iou, maxDet: options.maxDet, agnostic: options.agnostic, classes, softEdge: options.softEdge }, limits.maxPixels);
+      const result = await engine.segment(bytes, request.options, limits.maxPixels);
       const tEncode = performance.now();
       const timings: Record<string, number> = { probe: tQueued - t0, queue: tStart - tQueued, ...result.timings };
-      if (options.format === 'json') {
-        const settings = { refine: result.refine, ...detectSettingsJson(result.settings) };
-        const json = renderJson(result, { image: fileName, model: engine.info.model, settings }, timings);
+      if (request.json) {
+        // The settings record NAME.json has, from the settings the request ran with.
+        const json = renderJson(result, { image: fileName, model: engine.info.model, settings: settingsJson(result.settings, engine.info) }, timings);
         json.timings_ms.total = Math.round((performance.now() - t0) * 100) / 100;
         return { kind: 'json' as const, json };
       }
-      const img = await renderImage(result, options);
+      const img = await renderImage(result, request.select);
       timings.encode = performance.now() - tEncode;
       return { kind: 'image' as const, img, result, timings };
     }, limits.timeoutMs, ctx.admissionOf(req));
     if (out.kind === 'json') return reply.type('application/json; charset=utf-8').send(out.json);
-    return sendImage(reply, out.img, out.result.instances.length, options, out.timings, t0);
+    return sendImage(reply, out.img, out.result.instances.length, out.result.settings.outputs, out.timings, t0);
   });
 }
 
@@ -339,7 +340,7 @@ export async function createServer(opts: CreateServerOptions): Promise<AnimesegS
   return server;
 }
 
-function sendImage(reply: FastifyReply, img: RenderedImage, count: number, options: SegmentRequestOptions, timings: Record<string, number>, t0: number) {
+function sendImage(reply: FastifyReply, img: RenderedImage, count: number, options: SegmentSettings['outputs'], timings: Record<string, number>, t0: number) {
   timings.total = performance.now() - t0;
   // Server-Timing lets browser dev tools and clients see the stages without asking for JSON.
   const st = Object.entries(timings)

@@ -4,6 +4,7 @@
  * server builds its request parsing and /openapi.json from the ones it shares (src/pipeline/options.ts).
  * Plain data and a few pure helpers, so any layer may declare options.
  */
+import { invalidParameterError, oneOf } from '../errors.js';
 
 interface Common {
   /**
@@ -46,6 +47,35 @@ export type OptionSpec =
   | (Common & { type: 'list'; example?: string })
   /** A number or a range 'A-B' of non-negative numbers (a single A means A-A). */
   | (Common & { type: 'range'; default: readonly [number, number] });
+
+// Plain decimal syntax only: Number() would also take '' (as 0), '0x10', '1e3' for counts, 'Infinity'.
+const INT = /^[+-]?\d+$/;
+const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+function rangeText(min: number, max: number): string {
+  if (max === Infinity) return min === -Infinity ? '' : ` >= ${min}`;
+  if (min === -Infinity) return ` <= ${max}`;
+  return ` in [${min}, ${max}]`;
+}
+
+/**
+ * A number ('number': decimal, optional exponent) or a whole number ('integer': plain digits) in [min, max],
+ * read from text; `name` is how the front end spells the option ('--conf' on the CLI, 'conf' on the server),
+ * so both word a bad value alike: "NAME must be a number in [0, 1], got '1.5'".
+ */
+export function parseNumberText(name: string, text: string, type: 'number' | 'integer', min = -Infinity, max = Infinity): number {
+  const t = text.trim();
+  const n = type === 'integer' ? (INT.test(t) ? Number(t) : NaN) : FLOAT.test(t) ? Number(t) : NaN;
+  const ok = type === 'integer' ? Number.isSafeInteger(n) : Number.isFinite(n);
+  if (!ok || n < min || n > max) throw invalidParameterError(name, `${type === 'integer' ? 'a whole number' : 'a number'}${rangeText(min, max)}`, text);
+  return n;
+}
+
+/** One of a fixed set of words, read from text (same wording on every front end). */
+export function parseChoiceText<const C extends readonly string[]>(name: string, text: string, choices: C, expected = oneOf(choices), hint?: string): C[number] {
+  if ((choices as readonly string[]).includes(text)) return text as C[number];
+  throw invalidParameterError(name, expected, text, hint);
+}
 
 /** The CLI flag of a key: max_det → max-det. */
 export const flagOf = (key: string): string => key.replace(/_/g, '-');

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { decodeRle, rleFromJson } from '../../src/mask/rle.js';
 import { renderImage } from '../../src/server/render.js';
 import type { EngineResult } from '../../src/server/segment-engine.js';
-import { resolveDetectSettings } from '../../src/pipeline/settings.js';
+import { resolveSegmentSettings } from '../../src/pipeline/settings.js';
 
 const IMAGES = resolve('../shared/data/illustrations/images');
 const BIN = resolve('bin/animeseg.js');
@@ -76,13 +76,14 @@ test("the API's only_mask is the same format (single channel, 0/255), cropped wh
     instances: [{ classId: 0, className: 'person', score: 0.9, box: [2, 1, 4, 3], mask: { data: mask, width: w, height: h } }],
     timings: {} as EngineResult['timings'],
     refine: 'none',
-    settings: resolveDetectSettings({}, { defaultClasses: null }),
+    // The request's outputs are in the settings it ran with (only_mask, PNG; then cropped).
+    settings: resolveSegmentSettings({ outputs: { onlyMask: true, crop: false, format: 'png' } }, { defaultClasses: null }),
   };
-  const full = await renderImage(result, { onlyMask: true, crop: false, softEdge: false, format: 'png' } as never);
+  const full = await renderImage(result);
   const a = await grayPng(Buffer.from(full.body));
   assert.deepEqual([a.channels, a.width, a.height], [1, 6, 4]);
   assert.deepEqual([...a.data], [...mask].map((v) => v * 255));
-  const cropped = await renderImage(result, { onlyMask: true, crop: true, softEdge: false, format: 'png' } as never);
+  const cropped = await renderImage({ ...result, settings: resolveSegmentSettings({ outputs: { crop: true } }, { defaultClasses: null }, result.settings) });
   const b = await grayPng(Buffer.from(cropped.body));
   assert.deepEqual([b.channels, b.width, b.height, [...b.data].join(',')], [1, 2, 2, '255,255,255,255']);
 });

@@ -68,7 +68,7 @@ test('item 2: an image that fails twice keeps the claim on its earlier files; th
 test('item 2: the same through the queue step (runJob): two failed jobs keep the claim', async () => {
   const inDir = await inputs(join(root, 'queue-in'));
   const out = join(root, 'queue-out');
-  const settings = (conf: number): JobSettings => ({ refine: 'none', refineOptions: {}, detect: { conf, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 1e8, output: { format: 'png' } });
+  const settings = (conf: number): JobSettings => ({ maxPixels: 1e8, options: { refine: 'none', refineOptions: {}, conf, iou: 0.7, maxDet: 300, agnostic: false, outputs: { format: 'png' } } });
   const source = join(inDir, 'cirno_1.png');
   const seg = await createSegmenter({ model: MODEL });
   // The job carries the hash its producer computed (queue add does the same), so the worker's check that

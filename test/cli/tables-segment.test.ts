@@ -47,20 +47,20 @@ test('segment: the table\'s range and the "-o needed" rule give their messages',
 
 test('segmentSettings reads the typed values: table defaults when nothing is given', () => {
   const { values } = segment.parse(['-o', 'out', 'a.png']);
-  const s = segmentSettings(values);
+  const { options: s, maxPixels } = segmentSettings(values);
   // Detection options stay unset until the settings resolver, so a model's recommendation can fill them;
   // for a model that recommends nothing the resolver gives the table's defaults.
-  assert.deepEqual(s.detect, { conf: undefined, iou: undefined, maxDet: undefined, agnostic: undefined });
-  const r = resolveDetectSettings(s.detect, { defaultClasses: null });
+  assert.deepEqual([s.conf, s.iou, s.maxDet, s.agnostic], [undefined, undefined, undefined, undefined]);
+  const r = resolveDetectSettings(s, { defaultClasses: null });
   assert.deepEqual([r.conf, r.iou, r.maxDet, r.agnostic], [DETECT_DEFAULTS.conf, DETECT_DEFAULTS.iou, DETECT_DEFAULTS.maxDet, DETECT_DEFAULTS.agnostic]);
   const num = (key: string): unknown => (spec(SEGMENT_TABLE, key) as { default?: unknown }).default;
-  assert.deepEqual([s.maxPixels, s.minArea, s.maxCovered, s.format, s.recall.tta], [num('max_pixels'), num('min_area'), num('max_covered'), num('format'), num('tta')]);
+  assert.deepEqual([maxPixels, s.filter?.minArea, s.filter?.maxCovered, s.outputs?.format, s.recall?.tta], [num('max_pixels'), num('min_area'), num('max_covered'), num('format'), num('tta')]);
   assert.equal(values.concurrency, num('concurrency'));
   // Absent options the library decides stay undefined: the refiner, the box prior, SAM's point count.
-  assert.deepEqual([s.refineGiven, s.boxPrior, values['box-points'], values.threads], [undefined, undefined, undefined, undefined]);
+  assert.deepEqual([s.refine, s.boxPrior, values['box-points'], values.threads], [undefined, undefined, undefined, undefined]);
   // Given values arrive typed.
-  const given = segmentSettings(segment.parse(['-o', 'o', 'a.png', '--conf', '0.5', '--max-det', '7', '--refine', 'box', '--box-points', '5', '--crops', '512', '--crop-margin', '0.1']).values);
-  assert.deepEqual([given.detect.conf, given.detect.maxDet, given.refine, (given.refineOptions.box as { points: number }).points, given.crops?.margin], [0.5, 7, 'box', 5, 0.1]);
+  const given = segmentSettings(segment.parse(['-o', 'o', 'a.png', '--conf', '0.5', '--max-det', '7', '--refine', 'box', '--box-points', '5', '--crops', '512', '--crop-margin', '0.1']).values).options;
+  assert.deepEqual([given.conf, given.maxDet, given.refine, (given.refineOptions?.box as { points: number }).points, given.outputs?.crops?.margin], [0.5, 7, 'box', 5, 0.1]);
 });
 
 test('queue: every option of the four tables is in --help; add takes exactly segment\'s output options', () => {

@@ -16,7 +16,7 @@ import { AnimesegError } from '../../src/errors.js';
 import { createServer } from '../../src/server/server.js';
 import { createPipelineEngine } from '../../src/server/pipeline-engine.js';
 import { MODEL_NAME, isolateEnv } from '../server/helpers.js';
-import { resolveDetectSettings } from '../../src/pipeline/settings.js';
+import { resolveSegmentSettings } from '../../src/pipeline/settings.js';
 
 isolateEnv();
 const SIDE = 16384; // (16383 + 1); 16384^2 = 268,435,456 > 268,402,689
@@ -39,9 +39,10 @@ test('the server renders a mask larger than sharp\'s default input limit', async
     instances: [],
     timings: {},
     refine: 'none',
-    settings: resolveDetectSettings({}, { defaultClasses: null }),
+    // The request's outputs are in the settings it ran with (only_mask, PNG).
+    settings: resolveSegmentSettings({ outputs: { onlyMask: true, crop: false, format: 'png' } }, { defaultClasses: null }),
   };
-  const out = await renderImage(result, { onlyMask: true, crop: false, softEdge: false, format: 'png' });
+  const out = await renderImage(result);
   assert.equal(out.width, SIDE);
   const meta = await sharp(out.body, { limitInputPixels: false }).metadata();
   assert.deepEqual([meta.width, meta.height, meta.channels], [SIDE, SIDE, 1]);

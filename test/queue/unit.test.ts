@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { AnimesegError } from '../../src/errors.js';
 import { jobIdFor, type JobSettings } from '../../src/queue/settings.js';
+import type { DetectOptions } from '../../src/pipeline/settings.js';
 import { isTransient, jobError } from '../../src/queue/worker.js';
 import { queueTarget } from '../../src/queue/connection.js';
 import { FolderStorage } from '../../src/queue/storage.js';
@@ -18,31 +19,34 @@ import { OutputFolder } from '../../src/pipeline/run/output-folder.js';
 import { Manifest, writerManifestPath } from '../../src/pipeline/run/manifest.js';
 import type { RunRecord } from '../../src/pipeline/run/run-record.js';
 
-const settings = (conf = 0.25): JobSettings => ({ refine: 'none', refineOptions: {}, detect: { conf, iou: 0.7, maxDet: 300, agnostic: false }, maxPixels: 1e8, output: { format: 'png' } });
+const settings = (conf = 0.25): JobSettings => ({ maxPixels: 1e8, options: { refine: 'none', refineOptions: {}, conf, iou: 0.7, maxDet: 300, agnostic: false, outputs: { format: 'png' } } });
+/** The settings with some options changed. */
+const withOptions = (s: JobSettings, o: JobSettings['options']): JobSettings => ({ ...s, options: { ...s.options, ...o } });
 
 // What the settings hash needs of a model; the file does not exist, so no size enters the hash.
 const model: ModelInfo = { info: { model: 'm', path: '/nonexistent/m.onnx', defaultClasses: [0], recommended: {}, refine: 'none', softEdge: false, recall: { tta: 'none', tiles: false, secondPass: false, addConf: 0.7 }, models: [], boxPrior: 'colour' } };
 
 test('the settings hash is the run record one: key order does not matter; conf, soft edge and SAM options do', async () => {
   const s = settings();
-  const reordered: JobSettings = { output: s.output, maxPixels: s.maxPixels, detect: { agnostic: false, maxDet: 300, iou: 0.7, conf: 0.25 }, refineOptions: {}, refine: 'none' };
+  const reordered: JobSettings = { options: { outputs: s.options.outputs, agnostic: false, maxDet: 300, iou: 0.7, conf: 0.25, refineOptions: {}, refine: 'none' }, maxPixels: s.maxPixels };
   const h = (x: JobSettings, m = model) => runSettingsHash(m, { outDir: '/out', settings: x });
   assert.equal(await h(s), await h(reordered));
   assert.notEqual(await h(s), await h(settings(0.3)));
-  assert.notEqual(await h(s), await h({ ...s, softEdge: true }, { info: { ...model.info, softEdge: true } }), 'soft edge');
-  assert.notEqual(await h(s), await h({ ...s, filter: { minArea: 0.01 } }), 'min area');
+  assert.notEqual(await h(s), await h(withOptions(s, { softEdge: true }), { info: { ...model.info, softEdge: true } }), 'soft edge');
+  assert.notEqual(await h(s), await h(withOptions(s, { filter: { minArea: 0.01 } })), 'min area');
   assert.notEqual(await h(s), await h(s, { info: { ...model.info, recall: { ...model.info.recall, tiles: true } } }), 'recall aid (tiles)');
-  const box = (points: number) => ({ ...s, refine: 'box' as const, refineOptions: { box: { points } } });
+  const box = (points: number) => withOptions(s, { refine: 'box', refineOptions: { box: { points } } });
   const boxModel = { info: { ...model.info, refine: 'box' as const } };
   assert.notEqual(await h(box(3), boxModel), await h(box(5), boxModel), 'SAM box points');
   // The display-only SAM progress flag is not a setting (batchSettings drops it).
-  const vote = (progress: boolean) => ({ ...s, refine: 'vote' as const, refineOptions: { sam: { preset: 'original' as const, progress } } });
+  const vote = (progress: boolean) => withOptions(s, { refine: 'vote', refineOptions: { sam: { preset: 'original', progress } } });
   const voteModel = { info: { ...model.info, refine: 'vote' as const } };
   assert.equal(await h(vote(true), voteModel), await h(vote(false), voteModel));
 });
 
 test("a job that gives no conf is hashed with the model's recommended conf (no 0.25 filled in by the producer)", async () => {
-  const h = (detect: JobSettings['detect'], m: ModelInfo) => runSettingsHash(m, { outDir: '/out', settings: { ...settings(), detect } });
+  // Only the detection options given here (none of the fixture's).
+  const h = (detect: DetectOptions, m: ModelInfo) => runSettingsHash(m, { outDir: '/out', settings: { ...settings(), options: { refine: 'none', refineOptions: {}, outputs: { format: 'png' }, ...detect } } });
   const anime: ModelInfo = { info: { ...model.info, defaultClasses: null, recommended: { conf: 0.45 } } };
   // The same outputs as giving the recommended value by hand, and other ones than the table's 0.25.
   assert.equal(await h({}, anime), await h({ conf: 0.45 }, anime));

@@ -54,7 +54,7 @@ test("segment's refiner flags are checked against the refiner's descriptor", () 
   assert.throws(() => settings('--refine', 'box', '--sam-preset', 'sam'), refused('--sam-preset needs --refine vote'));
   assert.throws(() => settings('--refine', 'vote', '--box-points', '2'), refused('--box-points needs --refine box'));
   // What each refiner is given: the same objects the CLI built before the registry.
-  assert.deepEqual(settings('--refine', 'vote', '--sam-preset', 'sam').refineOptions, { sam: { model: undefined, encoder: undefined, decoder: undefined, preset: 'sam', progress: true } });
-  assert.deepEqual(settings('--refine', 'box', '--box-points', '2').refineOptions, { box: { model: undefined, encoder: undefined, decoder: undefined, points: 2 } });
-  assert.deepEqual(settings('--refine', 'regions').refineOptions, {});
+  assert.deepEqual(settings('--refine', 'vote', '--sam-preset', 'sam').options.refineOptions, { sam: { model: undefined, encoder: undefined, decoder: undefined, preset: 'sam', progress: true } });
+  assert.deepEqual(settings('--refine', 'box', '--box-points', '2').options.refineOptions, { box: { model: undefined, encoder: undefined, decoder: undefined, points: 2 } });
+  assert.deepEqual(settings('--refine', 'regions').options.refineOptions, {});
 });

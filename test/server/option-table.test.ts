@@ -41,7 +41,7 @@ test('the server accepts exactly the table\'s server options and documents each 
     const p = params.find((q) => q.name === o.key)!;
     assert.deepEqual([p.schema.minimum, p.schema.maximum, p.schema.default], [o.min, o.max, o.default], o.key);
     // The parser takes the table's bounds and refuses just past them.
-    assert.equal(parseSegmentOptions({ [o.key]: String(o.max) }, ['none'])[o.key === 'max_det' ? 'maxDet' : (o.key as 'conf' | 'iou')], o.max);
+    assert.equal(parseSegmentOptions({ [o.key]: String(o.max) }, ['none']).options[o.key === 'max_det' ? 'maxDet' : (o.key as 'conf' | 'iou')], o.max);
     assert.throws(() => parseSegmentOptions({ [o.key]: String(o.max! + 1) }, ['none']), new RegExp(o.key));
   }
   assert.deepEqual(params.find((p) => p.name === 'refine')!.schema.enum, ['none', 'regions'], 'refine lists what this server offers');

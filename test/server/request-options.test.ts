@@ -3,29 +3,35 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnimesegError } from '../../src/errors.js';
 import { parseSegmentOptions, resolveClassIds } from '../../src/server/request-options.js';
+import { resolveSegmentSettings } from '../../src/pipeline/settings.js';
 
 const REFINERS = ['none', 'regions'];
 const isBadOption = (name: RegExp) => (e: unknown) => e instanceof AnimesegError && e.code === 'BAD_OPTION' && name.test(e.message);
 
 test('defaults: png, no crop, no mask, no soft edge, every instance', () => {
-  assert.deepEqual(parseSegmentOptions({}, REFINERS), { onlyMask: false, crop: false, softEdge: false, format: 'png', conf: undefined, iou: undefined });
+  // Nothing given: nothing set (no select, no JSON); the one resolver then gives the table's defaults.
+  const r = parseSegmentOptions({}, REFINERS);
+  assert.deepEqual([r.select, r.json, r.options.conf, r.options.iou], [undefined, false, undefined, undefined]);
+  const s = resolveSegmentSettings(r.options, { defaultClasses: null });
+  assert.deepEqual([s.outputs.onlyMask, s.outputs.crop, s.softEdge, s.outputs.format], [false, false, null, 'png']);
 });
 
 test('values are parsed: booleans, numbers, colours, lists', () => {
-  const o = parseSegmentOptions({ refine: 'regions', conf: '0.4', iou: '0.5', classes: '0,person', select: '2, 0', only_mask: 'yes', crop: '', bg_color: '#0f0', format: 'WEBP' }, REFINERS);
+  const r = parseSegmentOptions({ refine: 'regions', conf: '0.4', iou: '0.5', classes: '0,person', select: '2, 0', only_mask: 'yes', crop: '', bg_color: '#0f0', format: 'WEBP' }, REFINERS);
+  const o = r.options;
   assert.equal(o.refine, 'regions');
   assert.equal(o.conf, 0.4);
   assert.equal(o.iou, 0.5);
   assert.deepEqual(o.classes, [0, 'person']);
-  assert.deepEqual(o.select, [2, 0]);
-  assert.equal(o.onlyMask, true);
-  assert.equal(o.crop, true, 'a bare flag means true');
-  assert.deepEqual(o.bgColor, [0, 255, 0]); // '#0f0' = #00ff00
-  assert.equal(o.format, 'webp');
-  const d = parseSegmentOptions({ max_det: '1', agnostic: 'true' }, REFINERS);
+  assert.deepEqual(r.select, [2, 0]);
+  assert.equal(o.outputs?.onlyMask, true);
+  assert.equal(o.outputs?.crop, true, 'a bare flag means true');
+  assert.deepEqual(o.outputs?.bgColor, [0, 255, 0]); // '#0f0' = #00ff00
+  assert.equal(o.outputs?.format, 'webp');
+  const d = parseSegmentOptions({ max_det: '1', agnostic: 'true' }, REFINERS).options;
   assert.equal(d.maxDet, 1);
   assert.equal(d.agnostic, true);
-  assert.equal(parseSegmentOptions({ classes: 'ALL', select: 'all' }, REFINERS).classes, 'all');
+  assert.equal(parseSegmentOptions({ classes: 'ALL', select: 'all' }, REFINERS).options.classes, 'all');
 });
 
 test('refusals name the option', () => {
@@ -56,7 +62,7 @@ test("'instances' is the CLI's per-character files; the server's pick is 'select
 test('max_det has the one limit of the option table, the same as the CLI (1000)', async () => {
   const { MAX_DET_LIMIT } = await import('../../src/pipeline/options.js');
   assert.equal(MAX_DET_LIMIT, 1000);
-  assert.equal(parseSegmentOptions({ max_det: '1000' }, REFINERS).maxDet, 1000);
+  assert.equal(parseSegmentOptions({ max_det: '1000' }, REFINERS).options.maxDet, 1000);
   assert.throws(() => parseSegmentOptions({ max_det: '1001' }, REFINERS), isBadOption(/max_det.*\[1, 1000\]/));
 });
 

@@ -7,6 +7,7 @@ import { defineCommand } from '../schema-args.js';
 import type { EvaluateReport } from '../../eval/evaluate.js';
 import type { SplitName } from '../../data/yaml.js';
 import { REFINER_NAMES } from '../../refine/index.js';
+import { DETECT_DEFAULTS } from '../../pipeline/options.js';
 import { DEVICE_OPTION } from '../run-options.js';
 
 const SPLITS = ['val', 'test', 'train'] as const satisfies readonly SplitName[];
@@ -30,7 +31,7 @@ worst.png (worst images by IoU, prediction and truth side by side).`,
     // A multiple of 32 (the model stride): checked in run(), the table holds the range.
     { key: 'imgsz', type: 'integer', min: 32, max: 8192, metavar: 'N', defaultHelp: "the model's input size; 640 with --predictions", help: 'validation letterbox size' },
     { key: 'boundary-tol', type: 'number', default: 2, min: 0, max: 50, metavar: 'PX', help: 'boundary F-score tolerance in pixels' },
-    { key: 'quality-conf', type: 'number', default: 0.25, min: 0, max: 1, metavar: 'X', help: 'score threshold for the full-resolution quality figures' },
+    { key: 'quality-conf', type: 'number', default: DETECT_DEFAULTS.conf, min: 0, max: 1, metavar: 'X', help: 'score threshold for the full-resolution quality figures' },
     { key: 'worst', type: 'integer', default: 8, min: 0, max: 100, metavar: 'N', help: 'images on the worst-IoU contact sheet, 0 = none' },
     { key: 'no-plots', type: 'boolean', help: 'do not draw curves or the contact sheet' },
     { key: 'limit', type: 'integer', min: 1, metavar: 'N', help: 'only the first N images' },

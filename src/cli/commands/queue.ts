@@ -5,7 +5,6 @@
  */
 import { resolve } from 'node:path';
 import { AnimesegError } from '../../errors.js';
-import { resolveClassIds } from '../../pipeline/options.js';
 import { expandInputs } from '../../pipeline/run/inputs.js';
 import { MANIFEST_DIR, MANIFEST_NAME, writerManifestPath } from '../../pipeline/run/manifest.js';
 import { OutputFolder } from '../../pipeline/run/output-folder.js';
@@ -17,7 +16,7 @@ import { QUEUE_TARGET_OPTIONS } from '../queue-options.js';
 import type { OptionSpec } from '../../util/option-spec.js';
 import { assertReachable, queueTarget } from '../../queue/connection.js';
 import { runSettingsHash } from '../../queue/image-step.js';
-import type { JobSettings } from '../../queue/settings.js';
+import { segmenterOptionsOf, type JobSettings } from '../../queue/settings.js';
 import { RUN_ONLY, SEGMENT_OUTPUT_OPTIONS, segmentSettings } from './segment.js';
 import { command as workerCommand } from './worker.js';
 
@@ -112,18 +111,7 @@ async function add(argv: string[]): Promise<number> {
   await assertReachable(target);
   // A model path must read the same on every machine: make it absolute (names are resolved by each worker).
   const model = v.model?.split(',').map((m) => (/\.onnx$/i.test(m.trim()) ? resolve(m.trim()) : m.trim())).join(',');
-  const settings: JobSettings = {
-    ...(model !== undefined && { model }),
-    ...(s.refineGiven !== undefined && { refine: s.refineGiven }),
-    refineOptions: s.refineOptions,
-    ...(s.softEdge && { softEdge: true }),
-    ...(s.recall.tta !== 'none' || s.recall.tiles || s.recall.secondPass ? { recall: s.recall } : {}),
-    ...(s.boxPrior !== undefined && { boxPrior: s.boxPrior }),
-    detect: s.detect,
-    filter: { minArea: s.minArea, maxCovered: s.maxCovered },
-    maxPixels: s.maxPixels,
-    output: s.outputs,
-  };
+  const settings: JobSettings = { ...(model !== undefined && { model }), maxPixels: s.maxPixels, options: s.options };
   const outDir = resolve(v.out);
   // Read for the resume rule only: this process appends nothing (a manifest of its own keeps it from
   // repairing manifest.jsonl under a running 'segment').
@@ -132,10 +120,9 @@ async function add(argv: string[]): Promise<number> {
   if (items.length === 0) throw new AnimesegError('BAD_INPUT', `no images found in ${inputs.join(' ')}`);
   // The settings hash of the run record needs the segmenter as a worker makes it (model name and size,
   // default classes and refiner, recall aids, box prior), as does resolving --classes names: make it once.
-  const seg = await createSegmenter({ model, refine: settings.refine, refineOptions: s.refineOptions, softEdge: settings.softEdge, recall: settings.recall, boxPrior: settings.boxPrior, maxPixels: s.maxPixels });
+  const seg = await createSegmenter({ ...segmenterOptionsOf(s.options), model, maxPixels: s.maxPixels });
   let hash: string;
   try {
-    if (s.classList !== undefined) settings.detect.classes = s.classList === 'all' ? 'all' : resolveClassIds(s.classList, seg.info.classNames);
     hash = await runSettingsHash(seg, { outDir, settings });
   } finally {
     await seg.dispose();

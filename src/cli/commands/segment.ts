@@ -6,16 +6,18 @@ import { AnimesegError, invalidParameterError } from '../../errors.js';
 import { PROGRESS_OPTION, requireExistingPaths, usageError } from '../args.js';
 import { defineCommand, type ValuesOf } from '../schema-args.js';
 import { DEVICE_OPTION } from '../run-options.js';
-import { parseClassList, resolveClassIds, SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
-import { createSegmenter, type DetectOptions, type RecallOptions } from '../../pipeline/segmenter.js';
-import { detectSettingsJson } from '../../pipeline/settings.js';
+import { RECALL_DEFAULTS, SEGMENT_OPTIONS, type OptionSpec } from '../../pipeline/options.js';
+import { createSegmenter, type Segmenter } from '../../pipeline/segmenter.js';
+import { detectOptionsOf, settingsJson, type SegmentOptions } from '../../pipeline/settings.js';
+import { segmentOptionsOf, type SharedOptionValues } from '../../pipeline/segment-options.js';
+import { DEFAULT_MAX_COVERED } from '../../pipeline/instance-filter.js';
 import { DEFAULT_MODEL } from '../../models/resolver/index.js';
-import { BOX_PRIORS, DEFAULT_BOX_PRIOR, type BoxPriorName } from '../../pipeline/box-prior.js';
+import { BOX_PRIORS, DEFAULT_BOX_PRIOR } from '../../pipeline/box-prior.js';
 import { expandInputs, type InputItem } from '../../pipeline/run/inputs.js';
 import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/run/batch.js';
 import { OutputFolder } from '../../pipeline/run/output-folder.js';
 import { addSummary, watchInputs } from '../../pipeline/run/watch.js';
-import { cutout, parseColor, resultAlpha, resultJson, type Rgb } from '../../pipeline/outputs.js';
+import { cutout, parseColor, resultAlpha, resultJson } from '../../pipeline/outputs.js';
 import { encodeImage } from '../../image/encode.js';
 import type { CropSpec } from '../../pipeline/crops.js';
 import { flagOf } from '../../util/option-spec.js';
@@ -45,7 +47,7 @@ const CLI_ONLY = [
     metavar: 'NAME|PATH[,..]',
     help: `model name from 'animeseg models list' or a .onnx path (default: ${DEFAULT_MODEL}, shipped;\nyolov8n-seg-int8 for COCO classes); YOLOv8 segment or detection exports; several (a,b) are fused (docs/DETECTION.md)`,
   },
-  { key: 'tta', type: 'enum', choices: ['none', 'flip'], default: 'none', defaultHelp: '', metavar: 'flip', help: 'also run the models on the mirrored image (recall aid)' },
+  { key: 'tta', type: 'enum', choices: ['none', 'flip'], default: RECALL_DEFAULTS.tta, defaultHelp: '', metavar: 'flip', help: 'also run the models on the mirrored image (recall aid)' },
   { key: 'tiles', type: 'boolean', help: 'also run the models on 2x2 overlapping tiles (small characters)' },
   { key: 'second_pass', type: 'boolean', help: 'also run the models on the largest salient region nothing was found in' },
   // No default value: absent, the segmenter picks it (DEFAULT_BOX_PRIOR, for detection-only models).
@@ -74,10 +76,10 @@ const CLI_ONLY = [
   {
     key: 'max_covered',
     type: 'number',
-    default: 0.8,
+    default: DEFAULT_MAX_COVERED,
     min: 0,
     max: 1,
-    defaultHelp: '0.8; 1 keeps all',
+    defaultHelp: `${DEFAULT_MAX_COVERED}; 1 keeps all`,
     metavar: 'F',
     help: 'drop a character when more than this fraction of its mask lies under\nhigher-scoring ones',
   },
@@ -208,145 +210,186 @@ function cropOptions(v: SegmentOutputValues): CropSpec | undefined {
   return { size, bg, margin: v['crop-margin'] ?? 0 };
 }
 
-/** '--classes 0,2' or '--classes person,cat' (names need the model, so they resolve after loading). */
-function parseClasses(v: string | undefined): (number | string)[] | 'all' | undefined {
-  return v === undefined ? undefined : parseClassList(v, '--classes');
-}
-
 async function readStdin(): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/**
- * Checked settings from the options that decide the outputs (cross-option rules are usage errors; each
- * value was read and range-checked by the table). `queue add` parses with the same entries and calls this
- * function, so a queued run and a `segment` run of the same flags agree.
- */
-export function segmentSettings(v: SegmentOutputValues) {
-  const detect: DetectOptions = { conf: v.conf, iou: v.iou, maxDet: v['max-det'], agnostic: v.agnostic };
-  const classList = parseClasses(v.classes);
-  // The refiner as given (undefined: the model's default, e.g. for detection-only models).
-  const refineGiven: RefinerName | undefined = v.refine;
-  const refine: RefinerName = refineGiven ?? 'none';
-  const refineOptions = refinerOptionsFromFlags(v, refine);
-  const softEdge = v['soft-edge'];
-  const format = v.format;
-  const bgColor: Rgb | undefined = v['bg-color'] !== undefined ? parseColor(v['bg-color'], '--bg-color') : undefined;
-  const crops = cropOptions(v);
-  if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
-  const outputs = { format, overlay: v.overlay, instances: v.instances, onlyMask: v['only-mask'], bgColor, crop: v.crop, crops, skipEmpty: v['skip-empty'] };
-  const recall: RecallOptions = { tta: v.tta, tiles: v.tiles, secondPass: v['second-pass'] };
-  const boxPrior: BoxPriorName | undefined = v['box-prior'];
-  return { detect, classList, refine, refineGiven, refineOptions, softEdge, format, bgColor, maxPixels: v['max-pixels'], crops, minArea: v['min-area'], maxCovered: v['max-covered'], outputs, recall, boxPrior };
+/** What the flags of a run say: every segmentation setting as given, and how large an input may be. */
+export interface SegmentFlags {
+  /** Resolved against the model by the settings resolver (src/pipeline/settings.ts), in the segmenter. */
+  options: SegmentOptions;
+  /** --max-pixels (how to load inputs, not a segmentation setting). */
+  maxPixels: number;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  // Every check here throws BAD_OPTION: src/cli/main.ts prints it and exits 2.
-  const { values: v, positionals } = command.parse(argv);
+/**
+ * The settings of the options that decide the outputs (cross-option rules are usage errors; each value was
+ * read and range-checked by the table). The shared table's values go through segmentOptionsOf, as the
+ * server's do; this command's own options are added here. `queue add` parses with the same entries and
+ * calls this function, so a queued run and a `segment` run of the same flags agree.
+ */
+export function segmentSettings(v: SegmentOutputValues): SegmentFlags {
+  const byKey = Object.fromEntries((SEGMENT_OPTIONS as readonly OptionSpec[]).filter((o) => o.cli !== false).map((o) => [o.key, v[flagOf(o.key) as keyof SegmentOutputValues]])) as SharedOptionValues;
+  const shared = segmentOptionsOf(byKey, (k) => `--${flagOf(k)}`);
+  // The refiner as given (undefined: the model's default, e.g. regions for detection-only models).
+  const refineOptions = refinerOptionsFromFlags(v, shared.refine ?? 'none');
+  const crops = cropOptions(v);
+  if (crops && v['only-mask']) throw usageError('--crops writes cutouts; it cannot be combined with --only-mask');
+  const options: SegmentOptions = {
+    ...shared,
+    refineOptions,
+    recall: { tta: v.tta, tiles: v.tiles, secondPass: v['second-pass'] },
+    boxPrior: v['box-prior'],
+    filter: { minArea: v['min-area'], maxCovered: v['max-covered'] },
+    outputs: { ...shared.outputs, overlay: v.overlay, crops, skipEmpty: v['skip-empty'] },
+  };
+  return { options, maxPixels: v['max-pixels'] };
+}
+
+type Values = ReturnType<typeof command.parse>['values'];
+
+/** The rules between inputs and options that the table cannot say (each a usage error, exit 2). */
+function checkUsage(v: Values, positionals: string[], options: SegmentOptions): void {
   if (positionals.length === 0) throw usageError('no input given', 'give image files, folders, globs, or - for stdin');
   if (!positionals.includes('-') && !v.out) throw usageError('missing -o OUT (the output folder)');
   if (positionals.includes('-') && positionals.length > 1) throw usageError("'-' (stdin) cannot be combined with other inputs");
-  const settings = segmentSettings(v);
-  const { detect, classList, refine, refineOptions, bgColor, maxPixels, crops, minArea, maxCovered, outputs, recall, boxPrior } = settings;
-  const { concurrency, threads, device, progress } = v;
-  if (crops && positionals.includes('-')) throw usageError('--crops writes files per character: give -o OUT and input files, not - (stdin)');
+  if (options.outputs?.crops && positionals.includes('-')) throw usageError('--crops writes files per character: give -o OUT and input files, not - (stdin)');
   if (v.watch && positionals.includes('-')) throw usageError('--watch needs input files or folders, not -');
-  await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
+}
 
-  const stdin = positionals[0] === '-';
-  const outDir = stdin ? '' : resolve(v.out!);
-  // The output folder is checked (writable, manifest repaired) before anything else, so a wrong -o costs
-  // neither a walk of the inputs nor a model load; its own outputs are never taken as inputs.
-  // ... and locked (OUT/.animeseg.lock): a second run on the folder is refused while this one runs.
-  const folder = stdin ? undefined : await OutputFolder.open(outDir, { exclusive: true });
+/**
+ * The segmenter of a run: the flags' settings, with inference and pure-CPU refinement planned on worker
+ * threads when several images are in flight on the CPU (planInference, planRefine).
+ */
+function loadSegmenter(v: Values, flags: SegmentFlags, images: number): Promise<Segmenter> {
+  const { options, maxPixels } = flags;
+  const single = images === 0 || v.device === 'cuda';
+  const plan = single ? { workers: 1, threads: v.threads } : planInference(v.concurrency, images, v.threads);
+  const refineWorkers = single ? 0 : planRefine(options.refine ?? 'none', options.softEdge === true, v.concurrency, images);
+  return createSegmenter({ ...options, model: v.model, device: v.device, threads: plan.threads, inferenceWorkers: plan.workers, refineWorkers, maxPixels });
+}
+
+/** `segment -`: the image on stdin; the PNG cutout (or mask, or --json the instances JSON) on stdout. */
+async function segmentStdin(seg: Segmenter, json: boolean): Promise<number> {
+  const r = await seg.segment(await readStdin(), { file: '<stdin>' });
+  if (json) {
+    console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: settingsJson(r.settings, seg.info) })));
+    return 0;
+  }
+  const { onlyMask, bgColor, crop } = r.settings.outputs;
+  const alpha = resultAlpha(r);
+  const img = onlyMask ? { data: alpha, width: r.width, height: r.height, channels: 1 as const } : cutout(r.image, alpha, { bgColor, crop });
+  const png = await encodeImage(img, 'png');
+  await new Promise<void>((res, rej) => process.stdout.write(png, (err) => (err ? rej(err) : res())));
+  return 0;
+}
+
+/** The images of a run's inputs, never its own outputs; none is an error before any model loads (unless watching). */
+async function listInputs(v: Values, positionals: string[], outDir: string, folder: OutputFolder) {
   const list = (): Promise<InputItem[]> =>
-    expandInputs(positionals, [outDir], { excludeFile: (p) => folder!.isOurs(p), onWarning: (m) => console.error(`animeseg segment: ${m}`) });
-  const items: InputItem[] = stdin ? [] : await list().catch((e: unknown) => (v.watch && e instanceof AnimesegError && /no image matches/.test(e.message) ? [] : Promise.reject(e)));
-  if (!stdin && items.length === 0 && !v.watch) {
+    expandInputs(positionals, [outDir], { excludeFile: (p) => folder.isOurs(p), onWarning: (m) => console.error(`animeseg segment: ${m}`) });
+  const items = await list().catch((e: unknown) => (v.watch && e instanceof AnimesegError && /no image matches/.test(e.message) ? [] : Promise.reject(e)));
+  if (items.length === 0 && !v.watch) {
     // Checked before loading the model: a wrong folder should not cost a model load (or a download).
     throw new AnimesegError('BAD_INPUT', `no images found in ${positionals.join(' ')}`, {
       hint: 'give image files (jpg png webp avif gif tiff bmp), folders that contain them, or globs',
     });
   }
-  // Refusing to replace a user's files, and removing a killed run's temp files, also come before the model.
-  if (folder) await prepareBatch(items, { outDir, folder, overwrite: v.overwrite, ...outputs });
-  // Several images in flight on the CPU: one inference worker per core (see planInference).
-  const plan = stdin || device === 'cuda' ? { workers: 1, threads } : planInference(concurrency, items.length, threads);
-  // ... and the pure-CPU refiners on worker threads beside them (see planRefine).
-  const refineWorkers = stdin || device === 'cuda' ? 0 : planRefine(refine, settings.softEdge, concurrency, items.length);
-  // --refine not given: the segmenter's default (none, or regions when a model is detection-only).
-  const seg = await createSegmenter({ model: v.model, device, threads: plan.threads, inferenceWorkers: plan.workers, refine: settings.refineGiven, refineOptions, softEdge: settings.softEdge, refineWorkers, maxPixels, recall, boxPrior, ...detect });
-  try {
-    if (classList !== undefined) detect.classes = classList === 'all' ? 'all' : resolveClassIds(classList, seg.info.classNames);
-    if (stdin) {
-      const bytes = await readStdin();
-      const r = await seg.segment(bytes, { file: '<stdin>' });
-      if (v.json) {
-        console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: { ...detectSettingsJson(r.settings), refine: seg.info.refine } })));
-        return 0;
-      }
-      const alpha = resultAlpha(r);
-      const img = v['only-mask'] ? { data: alpha, width: r.width, height: r.height, channels: 1 as const } : cutout(r.image, alpha, { bgColor, crop: v.crop });
-      const png = await encodeImage(img, 'png');
-      await new Promise<void>((res, rej) => process.stdout.write(png, (err) => (err ? rej(err) : res())));
-      return 0;
-    }
-    const ac = new AbortController();
-    const batch: BatchOptions = {
-      outDir,
-      folder,
-      concurrency,
-      overwrite: v.overwrite,
-      detect,
-      filter: { minArea, maxCovered },
-      refineOptions,
-      ...outputs,
-      signal: ac.signal,
-      progress: v.json && progress === 'auto' ? 'silent' : progress,
-    };
-    // Ctrl-C / SIGTERM: images in flight finish and are recorded, then the summary; a second one quits now.
-    const stop = (): void => {
-      if (ac.signal.aborted) process.exit(130);
-      console.error('animeseg segment: stopping after the images in flight (again to quit now)');
-      ac.abort();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    const t0 = performance.now();
+  return { items, list };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  // Every check here throws BAD_OPTION: src/cli/main.ts prints it and exits 2.
+  const { values: v, positionals } = command.parse(argv);
+  const flags = segmentSettings(v);
+  checkUsage(v, positionals, flags.options);
+  await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
+  if (positionals[0] === '-') {
+    // No instance filter on stdin: the cutout is the segmenter's result as it is.
+    const seg = await loadSegmenter(v, { ...flags, options: { ...flags.options, filter: undefined } }, 0);
     try {
-      const summary = await runBatch(seg, items, batch);
-      // A run stopped by a full disk or a read-only folder ends here, watching or not.
-      if (v.watch && summary.stopped === undefined) {
-        console.error(`animeseg segment: ${formatSummary(summary)}\nwatching ${positionals.join(' ')} for new images (Ctrl-C ends)`);
-        await watchInputs({
-          list: () => list().catch(() => []),
-          known: items.map((i) => i.path),
-          signal: ac.signal,
-          process: async (fresh) => {
-            // A refusal (a user's file in the way) ends this round, not the watch.
-            const report = (e: ImageEvent): void => console.error(`${e.item.path}: ${e.status}${e.status === 'ok' ? ` (${e.record?.instances} character(s))` : ''}${e.reason ? ` ${e.reason.split('\n')[0]}` : ''}`);
-            const s = await runBatch(seg, fresh, { ...batch, progress: 'silent', onProgress: report }).catch((e: unknown) => {
-              if (!(e instanceof AnimesegError)) throw e;
-              console.error(`animeseg segment: ${e.describe()}`);
-              return null;
-            });
-            if (s) addSummary(summary, s);
-            if (s?.stopped !== undefined) ac.abort();
-          },
-        });
-        summary.seconds = (performance.now() - t0) / 1000;
-      }
-      if (v.json) console.log(JSON.stringify(summary, null, 2));
-      else console.error(formatSummary(summary));
-      return summary.failed.length > 0 ? 1 : 0;
+      return await segmentStdin(seg, v.json);
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      await seg.dispose();
+    }
+  }
+  const outDir = resolve(v.out!);
+  // The output folder is checked (writable, manifest repaired) before anything else, so a wrong -o costs
+  // neither a walk of the inputs nor a model load; its own outputs are never taken as inputs.
+  // ... and locked (OUT/.animeseg.lock): a second run on the folder is refused while this one runs.
+  const folder = await OutputFolder.open(outDir, { exclusive: true });
+  try {
+    const { items, list } = await listInputs(v, positionals, outDir, folder);
+    const { options } = flags;
+    // Refusing to replace a user's files, and removing a killed run's temp files, also come before the model.
+    await prepareBatch(items, { outDir, folder, overwrite: v.overwrite, ...options.outputs });
+    const seg = await loadSegmenter(v, flags, items.length);
+    try {
+      const batch: BatchOptions = {
+        outDir,
+        folder,
+        concurrency: v.concurrency,
+        overwrite: v.overwrite,
+        detect: detectOptionsOf(options),
+        filter: options.filter,
+        refineOptions: options.refineOptions,
+        ...options.outputs,
+        progress: v.json && v.progress === 'auto' ? 'silent' : v.progress,
+      };
+      return await runFiles(seg, items, list, batch, { watch: v.watch, json: v.json, inputs: positionals });
+    } finally {
+      await seg.dispose();
     }
   } finally {
-    await seg.dispose();
-    await folder?.close();
+    await folder.close();
+  }
+}
+
+/**
+ * The batch, then (--watch) new images as they appear, with the summary at the end. Ctrl-C / SIGTERM: images
+ * in flight finish and are recorded, then the summary; a second one quits now.
+ */
+async function runFiles(seg: Segmenter, items: InputItem[], list: () => Promise<InputItem[]>, batchOptions: BatchOptions, o: { watch: boolean; json: boolean; inputs: string[] }): Promise<number> {
+  const ac = new AbortController();
+  const batch: BatchOptions = { ...batchOptions, signal: ac.signal };
+  const stop = (): void => {
+    if (ac.signal.aborted) process.exit(130);
+    console.error('animeseg segment: stopping after the images in flight (again to quit now)');
+    ac.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const t0 = performance.now();
+  try {
+    const summary = await runBatch(seg, items, batch);
+    // A run stopped by a full disk or a read-only folder ends here, watching or not.
+    if (o.watch && summary.stopped === undefined) {
+      console.error(`animeseg segment: ${formatSummary(summary)}\nwatching ${o.inputs.join(' ')} for new images (Ctrl-C ends)`);
+      await watchInputs({
+        list: () => list().catch(() => []),
+        known: items.map((i) => i.path),
+        signal: ac.signal,
+        process: async (fresh) => {
+          // A refusal (a user's file in the way) ends this round, not the watch.
+          const report = (e: ImageEvent): void => console.error(`${e.item.path}: ${e.status}${e.status === 'ok' ? ` (${e.record?.instances} character(s))` : ''}${e.reason ? ` ${e.reason.split('\n')[0]}` : ''}`);
+          const s = await runBatch(seg, fresh, { ...batch, progress: 'silent', onProgress: report }).catch((e: unknown) => {
+            if (!(e instanceof AnimesegError)) throw e;
+            console.error(`animeseg segment: ${e.describe()}`);
+            return null;
+          });
+          if (s) addSummary(summary, s);
+          if (s?.stopped !== undefined) ac.abort();
+        },
+      });
+      summary.seconds = (performance.now() - t0) / 1000;
+    }
+    if (o.json) console.log(JSON.stringify(summary, null, 2));
+    else console.error(formatSummary(summary));
+    return summary.failed.length > 0 ? 1 : 0;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
 }

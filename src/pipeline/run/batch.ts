@@ -9,14 +9,13 @@ import { rm, stat, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { AnimesegError, describeError } from '../../errors.js';
-import type { ImageFormat } from '../../image/encode.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import type { InputItem } from './inputs.js';
-import { resultAlpha, resultJson, type Rgb } from '../outputs.js';
+import { resultAlpha, resultJson } from '../outputs.js';
 import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance } from '../segmenter.js';
-import { filterInstances, DEFAULT_MAX_COVERED, type InstanceFilterOptions } from '../instance-filter.js';
-import { detectSettingsJson, resolveDetectSettings } from '../settings.js';
+import { filterInstances, type InstanceFilterOptions } from '../instance-filter.js';
+import { OUTPUT_KEYS, resolveSegmentSettings, settingsJson, type OutputOptions, type SegmentSettings } from '../settings.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
 import { OutputFolder, foreignFilesError } from './output-folder.js';
 import type { CropSpec } from '../crops.js';
@@ -26,21 +25,8 @@ import { pathExists } from '../../util/exists.js';
 import { haltsWrites } from '../../util/write-errors.js';
 import { OUTPUT_KINDS, outputExtension, outputName, type OutputKind, type OutputKindKey, type RenderSource } from './output-kinds.js';
 
-export interface OutputOptions {
-  format?: Exclude<ImageFormat, 'jpeg'>;
-  /** Write NAME.overlay.png. */
-  overlay?: boolean;
-  /** Write NAME.instNN.png per instance (NAME.instNN.mask.png with onlyMask). */
-  instances?: boolean;
-  /** Only the mask (NAME.mask.png) and JSON, no cutout. */
-  onlyMask?: boolean;
-  bgColor?: Rgb;
-  crop?: boolean;
-  /** Write NAME.instNN.crop.png (transparent) or .crop.jpg (opaque background) per character (crops.ts). */
-  crops?: CropSpec;
-  /** Images with no character get only NAME.json (no cutout, mask or overlay). */
-  skipEmpty?: boolean;
-}
+/** What a run writes per image: declared with the other settings (settings.ts). */
+export type { OutputOptions } from '../settings.js';
 
 /** What the batch reports per image (library progress): the outcome, not only timings. */
 export interface ImageEvent {
@@ -166,40 +152,56 @@ function pathOf(paths: OutputPaths, key: OutputKindKey, k: number, ext: string):
   return typeof p === 'string' ? p : p(k, ext);
 }
 
+/** What the settings resolver needs of a segmenter to give a run's settings (and its hash). */
+export type RunModel = { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'recommended' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> & Partial<Pick<SegmenterInfo, 'classNames'>> };
+
+/** The outputs part of batch options (they are flat there, as the library has always taken them). */
+function outputOptionsOf(o: OutputOptions): OutputOptions {
+  return Object.fromEntries(OUTPUT_KEYS.map((k) => [k, o[k]])) as OutputOptions;
+}
+
+/**
+ * A run's settings: the segmenter's refiner, soft edge, recall aids and box prior with the batch's detection,
+ * refiner options, instance filter (a batch always filters) and outputs, resolved once (settings.ts).
+ */
+export function runSegmentSettings(seg: RunModel, opts: BatchOptions): SegmentSettings {
+  const { info } = seg;
+  return resolveSegmentSettings(
+    { ...opts.detect, refine: info.refine, softEdge: info.softEdge, recall: info.recall, boxPrior: info.boxPrior, refineOptions: opts.refineOptions ?? {}, filter: opts.filter ?? {}, outputs: outputOptionsOf(opts) },
+    info,
+  );
+}
+
 /** Settings of this run as hashed into every record (see RunSettings). */
-export async function batchSettings(seg: { info: Pick<SegmenterInfo, 'model' | 'path' | 'defaultClasses' | 'recommended' | 'refine' | 'softEdge' | 'recall' | 'models' | 'boxPrior'> }, opts: BatchOptions): Promise<RunSettings> {
-  // The values the segmenter will use (settings.ts): the same whether given or recommended by the model.
-  const d = resolveDetectSettings(opts.detect ?? {}, seg.info);
-  const classes = d.classes && [...d.classes].sort((a, b) => a - b);
+export async function batchSettings(seg: RunModel, opts: BatchOptions): Promise<RunSettings> {
+  return runSettings(runSegmentSettings(seg, opts), seg.info);
+}
+
+/** A run's settings as its records hash them: the values that change what is written, and the model file's size. */
+export async function runSettings(s: SegmentSettings, model: Pick<SegmenterInfo, 'model' | 'path' | 'models'>): Promise<RunSettings> {
+  const classes = s.classes && [...s.classes].sort((a, b) => a - b);
   // Display-only keys (progress bars) do not change what is written.
-  const refineOptions = JSON.parse(JSON.stringify(opts.refineOptions ?? {}, (k, v) => (k === 'progress' ? undefined : v)));
-  const modelBytes = await stat(seg.info.path).then((s) => s.size, () => undefined);
+  const refineOptions = JSON.parse(JSON.stringify(s.refineOptions, (k, v) => (k === 'progress' ? undefined : v)));
+  const modelBytes = await stat(model.path).then((st) => st.size, () => undefined);
+  const { recall, outputs: o } = s;
   return {
-    model: seg.info.model,
+    model: model.model,
     modelBytes,
-    conf: d.conf,
-    iou: d.iou,
-    maxDet: d.maxDet,
+    conf: s.conf,
+    iou: s.iou,
+    maxDet: s.maxDet,
     classes,
-    agnostic: d.agnostic,
-    refine: seg.info.refine,
-    softEdge: seg.info.softEdge,
+    agnostic: s.agnostic,
+    refine: s.refine,
+    softEdge: s.softEdge !== null,
     refineOptions: Object.keys(refineOptions).length ? refineOptions : undefined,
-    minArea: opts.filter?.minArea ?? 0,
-    maxCovered: opts.filter?.maxCovered ?? DEFAULT_MAX_COVERED,
+    minArea: s.filter?.minArea,
+    maxCovered: s.filter?.maxCovered,
     // Left out at their defaults, so plain runs keep the hashes they had before these options existed.
-    recall: seg.info.recall.tta !== 'none' || seg.info.recall.tiles || seg.info.recall.secondPass ? { ...seg.info.recall } : undefined,
-    boxPrior: seg.info.models.some((m) => m.task === 'detect') ? seg.info.boxPrior : undefined,
-    outputs: {
-      format: opts.format ?? 'png',
-      overlay: opts.overlay ?? false,
-      instances: opts.instances ?? false,
-      onlyMask: opts.onlyMask ?? false,
-      bgColor: opts.bgColor,
-      crop: opts.crop ?? false,
-      crops: opts.crops,
-      skipEmpty: opts.skipEmpty ?? false,
-    },
+    recall: recall.tta !== 'none' || recall.tiles || recall.secondPass ? { ...recall } : undefined,
+    boxPrior: model.models.some((m) => m.task === 'detect') ? s.boxPrior : undefined,
+    // Every output option, defaulted (unset bgColor and crops drop out of the hash).
+    outputs: { ...o },
   };
 }
 
@@ -330,7 +332,8 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   };
   // Every per-image name, planned or not, is checked before the model runs (per-instance ones after).
   for (const [key, kind] of KINDS) if (!kind.perInstance) refuseInput(pathOf(paths, key, 0, format));
-  const r = await seg.segment(item.path, opts.detect);
+  // The run's filter and outputs go with the call, so the result's settings are the whole of this image's.
+  const r = await seg.segment(item.path, { ...opts.detect, filter: opts.filter ?? {}, outputs: outputOptionsOf(opts) });
   const t0 = performance.now();
   // Junk instances go after refinement, so they are judged on the masks that would be written.
   const instances = filterInstances(r.instances, r.width, r.height, opts.filter).kept;
@@ -361,16 +364,8 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   // the next run knows as its own (and redoes), never "a user's file" it must refuse to replace.
   const stale = (ctx.previous?.outputs ?? []).filter((o) => !want.has(join(outDir, o)) && ctx.folder.rel(join(outDir, o)) !== null);
   await ctx.folder.manifest.append({ ...record, outputs: [...record.outputs, ...stale] });
-  const settings = {
-    ...seg.info.defaultClasses && { default_classes: seg.info.defaultClasses },
-    // The values this image ran with and where each came from (option, model, default), snake_case.
-    ...detectSettingsJson(r.settings),
-    refine: seg.info.refine,
-    ...(seg.info.softEdge && { soft_edge: true }),
-    min_area: opts.filter?.minArea ?? 0,
-    max_covered: opts.filter?.maxCovered ?? DEFAULT_MAX_COVERED,
-    imgsz: seg.info.imgsz,
-  };
+  // The values this image ran with, detection with where each came from (option, model, default).
+  const settings = settingsJson(r.settings, seg.info);
   const timings = { ...r.timings };
   const base = resultJson(res, { image: item.path, model: seg.info.model, settings });
   const json = { ...base, settings_hash: ctx.settingsHash };

@@ -104,6 +104,34 @@ test('stdin to stdout: a PNG cutout of the same size', async () => {
   assert.deepEqual([meta.format, meta.width, meta.channels], ['png', 400, 4]);
 });
 
+test('stdin applies --min-area/--max-covered as a file run does: the same kept instances, settings and cutout (issue 19)', async () => {
+  const img = join(inDir, 'eren_1.jpg');
+  const read = async (dir: string) => JSON.parse(await readFile(join(dir, 'eren_1.json'), 'utf8'));
+  const plain = join(root, 'filter-plain');
+  assert.equal(cli([img, '-o', plain, '--model', MODEL, '--progress', 'silent']).code, 0);
+  const all = await read(plain);
+  const fracs: number[] = all.instances.map((i: { area: number }) => i.area / (all.width * all.height)).sort((a: number, b: number) => a - b);
+  assert.ok(fracs.length >= 2, `eren_1 should have several characters, has ${fracs.length}`);
+  // Midway between the smallest and the largest character: the file run drops at least one and keeps one.
+  const flags = ['--min-area', String((fracs[0] + fracs[fracs.length - 1]) / 2), '--max-covered', '0.9', '--model', MODEL];
+  const filtered = join(root, 'filter-file');
+  assert.equal(cli([img, '-o', filtered, '--progress', 'silent', ...flags]).code, 0);
+  const file = await read(filtered);
+  assert.ok(file.instances.length >= 1 && file.instances.length < all.instances.length, `file run kept ${file.instances.length} of ${all.instances.length}`);
+
+  // The expected values are the file run's: the same instances, the filter recorded the same way.
+  const bytes = await readFile(img);
+  const j = cli(['-', '--json', ...flags], bytes);
+  assert.equal(j.code, 0, j.stderr);
+  const fromStdin = JSON.parse(String(j.stdout));
+  assert.deepEqual(fromStdin.instances.map((i: { score: number; area: number }) => [i.score, i.area]), file.instances.map((i: { score: number; area: number }) => [i.score, i.area]));
+  assert.deepEqual([fromStdin.settings.min_area, fromStdin.settings.max_covered], [file.settings.min_area, file.settings.max_covered]);
+  const png = cli(['-', ...flags], bytes);
+  assert.equal(png.code, 0, png.stderr);
+  const pixels = (b: Buffer | string) => sharp(b).raw().toBuffer();
+  assert.ok((await pixels(png.stdout as unknown as Buffer)).equals(await pixels(join(filtered, 'eren_1.png'))), 'the stdin cutout differs from the file run\'s');
+});
+
 test('an output that would overwrite an input is refused, the input stays intact', async () => {
   const dir = join(root, 'same');
   await mkdir(dir);

@@ -14,7 +14,7 @@ import { DEFAULT_MAX_COVERED } from '../../pipeline/instance-filter.js';
 import { DEFAULT_MODEL } from '../../models/resolver/index.js';
 import { BOX_PRIORS, DEFAULT_BOX_PRIOR } from '../../pipeline/box-prior.js';
 import { expandInputs, type InputItem } from '../../pipeline/run/inputs.js';
-import { formatSummary, planInference, planRefine, prepareBatch, runBatch, type BatchOptions, type ImageEvent } from '../../pipeline/run/batch.js';
+import { formatSummary, planInference, planRefine, prepareBatch, runBatch, segmentForRun, type BatchOptions, type ImageEvent } from '../../pipeline/run/batch.js';
 import { OutputFolder } from '../../pipeline/run/output-folder.js';
 import { addSummary, watchInputs } from '../../pipeline/run/watch.js';
 import { cutout, parseColor, resultAlpha, resultJson } from '../../pipeline/outputs.js';
@@ -271,9 +271,13 @@ function loadSegmenter(v: Values, flags: SegmentFlags, images: number): Promise<
   return createSegmenter({ ...options, model: v.model, device: v.device, threads: plan.threads, inferenceWorkers: plan.workers, refineWorkers, maxPixels });
 }
 
-/** `segment -`: the image on stdin; the PNG cutout (or mask, or --json the instances JSON) on stdout. */
-async function segmentStdin(seg: Segmenter, json: boolean): Promise<number> {
-  const r = await seg.segment(await readStdin(), { file: '<stdin>' });
+/**
+ * `segment -`: the image on stdin; the PNG cutout (or mask, or --json the instances JSON) on stdout. It is
+ * segmented and filtered as a batch image is (segmentForRun), so the flags' instance filter applies and is
+ * recorded in the JSON settings.
+ */
+async function segmentStdin(seg: Segmenter, options: SegmentOptions, json: boolean): Promise<number> {
+  const r = await segmentForRun(seg, await readStdin(), { detect: detectOptionsOf(options), filter: options.filter, ...options.outputs }, '<stdin>');
   if (json) {
     console.log(JSON.stringify(resultJson(r, { image: '<stdin>', model: seg.info.model, settings: settingsJson(r.settings, seg.info) })));
     return 0;
@@ -307,10 +311,9 @@ export async function run(argv: string[]): Promise<number> {
   checkUsage(v, positionals, flags.options);
   await requireExistingPaths(positionals, 'check the path (folders are searched recursively; globs like "imgs/*.jpg" work too)');
   if (positionals[0] === '-') {
-    // No instance filter on stdin: the cutout is the segmenter's result as it is.
-    const seg = await loadSegmenter(v, { ...flags, options: { ...flags.options, filter: undefined } }, 0);
+    const seg = await loadSegmenter(v, flags, 0);
     try {
-      return await segmentStdin(seg, v.json);
+      return await segmentStdin(seg, flags.options, v.json);
     } finally {
       await seg.dispose();
     }

@@ -13,7 +13,8 @@ import { writeFileAtomic } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
 import type { InputItem } from './inputs.js';
 import { resultAlpha, resultJson } from '../outputs.js';
-import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance } from '../segmenter.js';
+import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance, SegmentResult } from '../segmenter.js';
+import type { ImageInput } from '../decode-input.js';
 import { filterInstances, type InstanceFilterOptions } from '../instance-filter.js';
 import { OUTPUT_KEYS, resolveSegmentSettings, settingsJson, type OutputOptions, type SegmentSettings } from '../settings.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
@@ -318,6 +319,17 @@ export interface ProcessContext {
 }
 
 /**
+ * Segment one image as a run does: the run's detection, instance filter and outputs go with the call (so the
+ * result's settings, and the JSON written from them, are the whole of this image's), and junk instances are
+ * dropped after refinement, judged on the masks that would be written. A batch (processOne) and `segment -`
+ * both segment through here, so an image keeps the same instances from a file and from stdin.
+ */
+export async function segmentForRun(seg: Segmenter, input: ImageInput, opts: Pick<BatchOptions, 'detect' | 'filter'> & OutputOptions, file?: string): Promise<SegmentResult> {
+  const r = await seg.segment(input, { ...opts.detect, filter: opts.filter ?? {}, outputs: outputOptionsOf(opts), ...(file !== undefined && { file }) });
+  return { ...r, instances: filterInstances(r.instances, r.width, r.height, opts.filter).kept };
+}
+
+/**
  * Segment one image, drop junk instances, write its outputs (JSON last) and return its record (the
  * caller appends it to the manifest, which marks the image done).
  */
@@ -332,12 +344,9 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   };
   // Every per-image name, planned or not, is checked before the model runs (per-instance ones after).
   for (const [key, kind] of KINDS) if (!kind.perInstance) refuseInput(pathOf(paths, key, 0, format));
-  // The run's filter and outputs go with the call, so the result's settings are the whole of this image's.
-  const r = await seg.segment(item.path, { ...opts.detect, filter: opts.filter ?? {}, outputs: outputOptionsOf(opts) });
+  const r = await segmentForRun(seg, item.path, opts);
   const t0 = performance.now();
-  // Junk instances go after refinement, so they are judged on the masks that would be written.
-  const instances = filterInstances(r.instances, r.width, r.height, opts.filter).kept;
-  const res = { ...r, instances };
+  const instances = r.instances;
   const outputs = plannedOutputs(paths, opts, instances.length);
   outputs.forEach(refuseInput);
   if (!opts.overwrite) {
@@ -346,7 +355,7 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   }
   const want = new Set(outputs);
   // Encode everything first, then write: a failure leaves no partial set (and no record, so a rerun redoes the image).
-  const src: RenderSource = { image: r.image, width: r.width, height: r.height, instances, inputAlpha: r.inputAlpha, alpha: resultAlpha(res) };
+  const src: RenderSource = { image: r.image, width: r.width, height: r.height, instances, inputAlpha: r.inputAlpha, alpha: resultAlpha(r) };
   const files = await encodeOutputs(src, paths, want, opts);
   const rel = (p: string): string => ctx.folder.rel(p) ?? p;
   const record: RunRecord = {
@@ -367,7 +376,7 @@ export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOpt
   // The values this image ran with, detection with where each came from (option, model, default).
   const settings = settingsJson(r.settings, seg.info);
   const timings = { ...r.timings };
-  const base = resultJson(res, { image: item.path, model: seg.info.model, settings });
+  const base = resultJson(r, { image: item.path, model: seg.info.model, settings });
   const json = { ...base, settings_hash: ctx.settingsHash };
   // Written in parallel (each write waits on its own fsync); the JSON goes last because it marks the image done.
   await Promise.all(files.map(([p, data]) => writeFileAtomic(p, data)));

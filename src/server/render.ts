@@ -23,7 +23,7 @@ export async function renderImage(result: EngineResult, select?: number[]): Prom
   const opts = result.settings.outputs;
   // combinedAlpha throws BAD_OPTION for an index that does not exist.
   const alpha = combinedAlpha(result.instances, width, height, select);
-  const format = opts.format === 'webp' ? 'webp' : 'png';
+  const format = opts.format; // resolved: never absent
   const contentType = CONTENT_TYPES[format];
   if (opts.onlyMask) {
     // The same 8-bit single-channel mask as the CLI's NAME.mask.png (maskImage + encodeImage).

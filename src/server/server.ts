@@ -351,7 +351,7 @@ function sendImage(reply: FastifyReply, img: RenderedImage, count: number, optio
     .header('x-instances', String(count))
     .header('x-image-size', `${img.width}x${img.height}`)
     .header('server-timing', st)
-    .header('content-disposition', `inline; filename="${options.onlyMask ? 'mask' : 'cutout'}.${options.format === 'webp' ? 'webp' : 'png'}"`)
+    .header('content-disposition', `inline; filename="${options.onlyMask ? 'mask' : 'cutout'}.${options.format}"`)
     .send(Buffer.from(img.body.buffer, img.body.byteOffset, img.body.length));
 }
 

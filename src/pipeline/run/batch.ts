@@ -16,6 +16,7 @@ import { resultAlpha, resultJson } from '../outputs.js';
 import type { DetectOptions, Segmenter, SegmenterInfo, SegmentInstance, SegmentResult } from '../segmenter.js';
 import type { ImageInput } from '../decode-input.js';
 import { filterInstances, type InstanceFilterOptions } from '../instance-filter.js';
+import { OUTPUT_DEFAULTS } from '../options.js';
 import { OUTPUT_KEYS, resolveSegmentSettings, settingsJson, type OutputOptions, type SegmentSettings } from '../settings.js';
 import { resumeDecision, settingsHash, type ImageStatus, type ResumeDecision, type RunRecord, type RunSettings } from './run-record.js';
 import { OutputFolder, foreignFilesError } from './output-folder.js';
@@ -227,7 +228,7 @@ export function plannedOutputs(paths: OutputPaths, opts: OutputOptions, instance
 export async function prepareBatch(items: readonly InputItem[], opts: BatchOptions): Promise<OutputFolder> {
   const outDir = resolve(opts.outDir);
   const folder = opts.folder ?? (await OutputFolder.open(outDir, { exclusive: true }));
-  const format = opts.format ?? 'png';
+  const format = opts.format ?? OUTPUT_DEFAULTS.format;
   const fixed = items.flatMap((it) => plannedOutputs(outputPaths(outDir, it.name, format), { ...opts, skipEmpty: false }, 0));
   try {
     await folder.removeStaleTemps(fixed);
@@ -278,7 +279,7 @@ async function recordFromJson(folder: OutputFolder, paths: OutputPaths, name: st
 export async function latestRecord(folder: OutputFolder, outDir: string, name: string, opts: OutputOptions): Promise<{ record?: RunRecord; fromManifest: boolean }> {
   const line = folder.manifest.latest(name);
   if (line) return { record: line, fromManifest: true };
-  return { record: await recordFromJson(folder, outputPaths(outDir, name, opts.format ?? 'png'), name, opts), fromManifest: false };
+  return { record: await recordFromJson(folder, outputPaths(outDir, name, opts.format ?? OUTPUT_DEFAULTS.format), name, opts), fromManifest: false };
 }
 
 /**
@@ -334,7 +335,7 @@ export async function segmentForRun(seg: Segmenter, input: ImageInput, opts: Pic
  * caller appends it to the manifest, which marks the image done).
  */
 export async function processOne(seg: Segmenter, item: InputItem, opts: BatchOptions, ctx: ProcessContext): Promise<{ record: RunRecord; instances: SegmentInstance[]; outputs: string[]; timings: Record<string, number>; notes: string[] }> {
-  const format = opts.format ?? 'png';
+  const format = opts.format ?? OUTPUT_DEFAULTS.format;
   const outDir = resolve(opts.outDir);
   const paths = outputPaths(outDir, item.name, format);
   const refuseInput = (p: string): void => {

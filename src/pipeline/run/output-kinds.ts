@@ -7,7 +7,7 @@
 import { encodeImage, type ImageFormat } from '../../image/encode.js';
 import type { RawImage } from '../../image/types.js';
 import { renderCrop, type CropSpec } from '../crops.js';
-import { OUTPUT_FORMATS } from '../options.js';
+import { OUTPUT_DEFAULTS, OUTPUT_FORMATS } from '../options.js';
 import { alphaImage, contentBounds, cutout, instanceCutout, instanceMask, instanceTag, overlayImage, resultAlpha, type Rgb } from '../outputs.js';
 import type { Instance } from '../types.js';
 
@@ -130,14 +130,14 @@ export const JOB_RESULT_KINDS = ['cutout', 'mask', 'json'] as const satisfies re
 
 /** Training crops are JPEG where there is no alpha (an opaque background), else the cutout format. */
 export function cropExtension(opts: OutputPlanOptions): string {
-  return opts.crops?.bg ? 'jpg' : (opts.format ?? 'png');
+  return opts.crops?.bg ? 'jpg' : (opts.format ?? OUTPUT_DEFAULTS.format);
 }
 
 /** The extension a kind is written with under these settings. */
 export function outputExtension(kind: OutputKindKey, opts: OutputPlanOptions): FileExtension {
   const rule: ExtensionRule = OUTPUT_KINDS[kind].extensions;
   if (rule === 'png' || rule === 'json') return rule;
-  return (rule === 'format' ? (opts.format ?? 'png') : cropExtension(opts)) as FileExtension;
+  return (rule === 'format' ? (opts.format ?? OUTPUT_DEFAULTS.format) : cropExtension(opts)) as FileExtension;
 }
 
 /** Every extension a kind can be written with, over all settings. */

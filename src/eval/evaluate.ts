@@ -25,6 +25,7 @@ import type { Instance, Refiner } from '../pipeline/types.js';
 import { DETECT_DEFAULTS } from '../pipeline/options.js';
 import type { RefinerName } from '../refine/registry.js';
 import type { ValRun, ValRunner, ValRunnerOptions } from './model-runner.js';
+import { VAL_SETTINGS } from './val-settings.js';
 import { valGeometry, scaleBoxToNative, type ValGeometry } from './metrics/geometry.js';
 import { buildGt, parseLabel, type LabelInstance } from './metrics/gt.js';
 import { canvasLookup, gridMaskFromNative } from './metrics/predmask.js';
@@ -249,7 +250,7 @@ async function openStoredPredictions(file: string, allItems: readonly DatasetIte
 }
 
 /**
- * The model at Ultralytics validation settings (conf 0.001, iou 0.7, max_det 300). Classes: the model's
+ * The model at Ultralytics validation settings (VAL_SETTINGS: conf 0.001, iou 0.7, max_det 300). Classes: the model's
  * default (person for COCO models, every class otherwise), so a COCO model's 'person' (0) is scored against
  * class 0 of single-class character data; other classes could only add false positives the data lacks.
  */
@@ -450,9 +451,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateReport> {
       predictions: opts.predictions ? resolve(opts.predictions) : null,
       refine: refineName,
       imgsz: src.imgsz,
-      conf: 0.001,
-      iou: 0.7,
-      max_det: 300,
+      conf: VAL_SETTINGS.conf,
+      iou: VAL_SETTINGS.iou,
+      max_det: VAL_SETTINGS.maxDet,
       rect: false,
       // how prediction masks reached the metric grid
       mask_source: maskSourceOf(stored, protoImages, timings.images),

@@ -1,6 +1,6 @@
 /**
- * The model at validation settings (conf 0.001, iou 0.7, max_det 300), run so that BOTH mask forms Ultralytics'
- * validator and our quality figures need come out of one inference:
+ * The model at Ultralytics' validation settings (VAL_SETTINGS: conf 0.001, iou 0.7, max_det 300), run so that
+ * BOTH mask forms Ultralytics' validator and our quality figures need come out of one inference:
  * - native-resolution masks (A's postprocess 'native' path) for full-resolution quality and the refiners;
  * - the model's own proto-resolution masks cropped as process_mask does (logits = coeffs . protos, keep cells with
  *   x1*mw/iw <= c < x2*mw/iw, > 0), which is exactly what SegmentationValidator compares when the validation
@@ -18,6 +18,7 @@ import type { Detection, YoloRawOutputs } from '../models/yolo/postprocess.js';
 import { multiLabelPostprocess, predict } from '../models/yolo/predictor.js';
 import type { Device } from '../models/session.js';
 import { resolveYoloPath } from '../pipeline/model-path.js';
+import { VAL_SETTINGS } from './val-settings.js';
 import { decodeInput } from '../pipeline/decode-input.js';
 import { detectionToInstance } from '../pipeline/instances.js';
 import type { Instance, StageTimings } from '../pipeline/types.js';
@@ -59,11 +60,9 @@ export interface ValRunner {
   dispose(): Promise<void>;
 }
 
-const VAL = { conf: 0.001, iou: 0.7, maxDet: 300 };
-
 /** The validator's multi-label NMS at validation settings (the core's multiLabelPostprocess), native masks. */
 export function multiLabelDetections(raw: YoloRawOutputs, geometry: LetterboxGeometry, classes: readonly number[] | null): Detection[] {
-  return multiLabelPostprocess(raw, geometry, { ...VAL, classes, masks: 'native' });
+  return multiLabelPostprocess(raw, geometry, { ...VAL_SETTINGS, classes, masks: 'native' });
 }
 
 export async function createValRunner(opts: ValRunnerOptions): Promise<ValRunner> {
@@ -88,7 +87,7 @@ export async function createValRunner(opts: ValRunnerOptions): Promise<ValRunner
       const t = performance.now();
       const { image } = await decodeInput(file, { maxPixels: opts.maxPixels });
       timings.decode = performance.now() - t;
-      const p = await predict(model, image, { ...VAL, classes, masks: 'native', multiLabel: true, protoMasks: true }, timings);
+      const p = await predict(model, image, { ...VAL_SETTINGS, classes, masks: 'native', multiLabel: true, protoMasks: true }, timings);
       const dets = p.detections;
       const instances: Instance[] = dets.map((d) => detectionToInstance(d, names));
       const lbBoxes = new Float32Array(4 * dets.length);

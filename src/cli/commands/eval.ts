@@ -9,6 +9,7 @@ import type { SplitName } from '../../data/yaml.js';
 import { REFINER_NAMES } from '../../refine/index.js';
 import { DETECT_DEFAULTS } from '../../pipeline/options.js';
 import { DEVICE_OPTION } from '../run-options.js';
+import { VAL_SETTINGS } from '../../eval/val-settings.js';
 
 const SPLITS = ['val', 'test', 'train'] as const satisfies readonly SplitName[];
 
@@ -17,7 +18,7 @@ export const command = defineCommand({
   head: `Usage: animeseg eval --data data.yaml [--model NAME|PATH | --predictions preds.json] [options]
 
 Scores a YOLO-seg split exactly as Ultralytics' segment validator does (square letterbox, rect off, mask
-resolution imgsz/4, overlap masks, conf 0.001, iou 0.7, max_det 300): Box and Mask P, R, mAP50, mAP50-95 per
+resolution imgsz/4, overlap masks, conf ${VAL_SETTINGS.conf}, iou ${VAL_SETTINGS.iou}, max_det ${VAL_SETTINGS.maxDet}): Box and Mask P, R, mAP50, mAP50-95 per
 class; and measures mask quality at full resolution (foreground IoU, matched-instance IoU, boundary F-score)
 for the model's masks and for --refine. Writes OUT/metrics.json, BoxPR/BoxF1/MaskPR/MaskF1_curve.png and
 worst.png (worst images by IoU, prediction and truth side by side).`,

@@ -11,7 +11,7 @@ import { applyRefiner } from '../refine/apply.js';
 import type { Refiner, Instance } from '../contracts.js';
 import { detectionToInstance } from '../pipeline/instances.js';
 import { createOrtWebBackend, type OrtWebBackendOptions } from './ort-web-backend.js';
-import { modelRecommendation, resolveDetectSettings, type ModelRecommendation } from '../pipeline/detect-settings.js';
+import { modelRecommendation, nmsThresholdsOf, resolveDetectSettings, type ModelRecommendation } from '../pipeline/detect-settings.js';
 
 /** Refiners that are pure TypeScript and so run in the page too (descriptor `inBrowser`; SAM ones need the server). */
 // Written out (not derived in the exported type) so the published declarations of 'animeseg/browser'
@@ -71,10 +71,11 @@ export async function createBrowserSegmenter(opts: BrowserSegmenterOptions): Pro
       const raw: RawImage = { data: img.data instanceof Uint8Array ? img.data : new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length), width: img.width, height: img.height, channels: img.channels };
       const timings: Record<string, number> = {};
       // The server's resolver: explicit options, then the model's recommendation, then the table's defaults.
-      const s = resolveDetectSettings({ conf: so.conf, iou: so.iou, classes: so.classes }, { recommended, defaultClasses: opts.defaultClasses ?? null });
-      const { detections } = await predict(model, raw, { conf: s.conf, iou: s.iou, maxDet: s.maxDet, agnostic: s.agnostic, classes: s.classes && [...s.classes], masks: 'native' }, timings);
+      const { refine: requested, ...detect } = so;
+      const s = resolveDetectSettings(detect, { recommended, defaultClasses: opts.defaultClasses ?? null });
+      const { detections } = await predict(model, raw, { ...nmsThresholdsOf(s), classes: s.classes, masks: 'native' }, timings);
       let instances: Instance[] = detections.map((d) => detectionToInstance(d, classNames));
-      const refine = so.refine ?? 'none';
+      const refine = requested ?? 'none';
       const refiner = findRefiner(refine);
       if (!refiner?.inBrowser) throw new Error(`refinement '${refine}' needs the server`);
       if (refine !== 'none' && instances.length > 0) {

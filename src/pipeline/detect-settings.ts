@@ -124,6 +124,11 @@ export function modelRecommendation(metadata: Readonly<Record<string, string>>, 
   return out;
 }
 
+/** The NMS thresholds of resolved settings, as the predictor core takes them (`classes` apart: a fused model's others keep their own). */
+export function nmsThresholdsOf(s: DetectSettings): { conf: number; iou: number; maxDet: number; agnostic: boolean } {
+  return { conf: s.conf, iou: s.iou, maxDet: s.maxDet, agnostic: s.agnostic };
+}
+
 /** The detection settings as JSON writes them: snake_case like every other key. */
 export function detectSettingsJson(s: DetectSettings): Record<string, unknown> {
   return {

@@ -17,7 +17,7 @@ import type { RefinerName, RefinerOptions } from '../refine/index.js';
 import { localRefineStage, type RefineStage } from '../refine/stage.js';
 import type { SoftEdgeOption } from '../refine/types.js';
 import { decodeInput, type ImageInput } from './decode-input.js';
-import { modelRecommendation, resolveSegmentSettings, type DetectOptions, type ModelRecommendation, type RecallOptions, type SegmentModelDefaults, type SegmentOptions, type SegmentSettings } from './settings.js';
+import { modelRecommendation, nmsThresholdsOf, resolveSegmentSettings, type DetectOptions, type ModelRecommendation, type RecallOptions, type SegmentModelDefaults, type SegmentOptions, type SegmentSettings } from './settings.js';
 import { RECALL_DEFAULTS } from './options.js';
 import type { Device } from '../models/session.js';
 import type { Instance, Refiner, StageTimings } from './types.js';
@@ -277,7 +277,7 @@ function describeSegmenter(models: LoadedModel[], settings: SegmentSettings): Se
 /** What detection needs of one call's settings: NMS per model (`classes` applies to the first model, the others keep their defaults). */
 function detectPlan(models: LoadedModel[], s: SegmentSettings, fusion: FusionOptions | undefined): DetectPlan {
   const classes = s.classes && [...s.classes];
-  return { models, classesOf: (k) => (k === 0 ? classes : models[k].defClasses), nms: { conf: s.conf, iou: s.iou, maxDet: s.maxDet, agnostic: s.agnostic }, recall: s.recall, fusion };
+  return { models, classesOf: (k) => (k === 0 ? classes : models[k].defClasses), nms: nmsThresholdsOf(s), recall: s.recall, fusion };
 }
 
 /** The refinement stage (refiner, box-prior clip, soft edge; here or on refine workers), timed apart. */

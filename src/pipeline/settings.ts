@@ -20,6 +20,7 @@ import { checkRange, detectSettingsJson, resolveDetectSettings, type DetectOptio
 export {
   detectSettingsJson,
   modelRecommendation,
+  nmsThresholdsOf,
   resolveDetectSettings,
   type DetectOptions,
   type DetectSettings,

@@ -58,6 +58,16 @@ export async function readResultsCsv(path: string): Promise<{ header: string[]; 
   }
 }
 
+/**
+ * The planned epoch count in one of Ultralytics' training progress lines (`      2/12      2.31G      1.23 ...`:
+ * epoch/epochs, then GPU memory), or undefined for any other line. Read because the plan can change during a
+ * run: with `time=H` Ultralytics refits its epochs to the time after every epoch (engine/trainer.py).
+ */
+export function plannedEpochsOf(line: string): number | undefined {
+  const m = /^\s*(\d+)\/(\d+)\s+\d+(?:\.\d+)?G\s/.exec(line);
+  return m && Number(m[1]) <= Number(m[2]) ? Number(m[2]) : undefined;
+}
+
 /** Ultralytics' own model-selection fitness for segmentation: 0.1·mAP50 + 0.9·mAP50-95, summed over B and M. */
 export function fitness(row: EpochRow): number {
   const v = row.values;

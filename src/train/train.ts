@@ -12,7 +12,7 @@ import { Progress } from '../util/progress.js';
 import { buildCard, writeModelCard, ULTRALYTICS_LICENCE, type EvaluationRecord, type ModelCard } from './card.js';
 import { validateDataset, type DatasetFacts } from './dataset.js';
 import { DEFAULT_OPSET, exportOnnx, type ExportResult } from './export.js';
-import { formatEpoch, readResultsCsv, ResultsWatcher, type EpochRow } from './results.js';
+import { formatEpoch, plannedEpochsOf, readResultsCsv, ResultsWatcher, type EpochRow } from './results.js';
 import { displayCommand, findUltralytics, runUltralytics, type UltralyticsCommand } from './ultralytics.js';
 import { pathExists } from '../util/exists.js';
 import type { SplitName } from '../data/yaml.js';
@@ -263,21 +263,28 @@ async function prepareNewRun(project: string, opts: TrainOptions, log: Log): Pro
 async function runTraining(u: UltralyticsCommand, run: PreparedRun, epochs: number, opts: TrainOptions, env: NodeJS.ProcessEnv) {
   const bar = new Progress({ total: epochs, unit: 'epoch', label: 'train', mode: opts.progress ?? 'auto' });
   if (run.alreadySeen) bar.tick(run.alreadySeen);
+  // The plan Ultralytics is following now: with time=H it refits its epochs after each one.
+  let planned = epochs;
+  const onLine = (line: string): void => {
+    const n = plannedEpochsOf(line);
+    if (n !== undefined && n !== planned) bar.setTotal((planned = n));
+    opts.onLine?.(line);
+  };
   const watcher = new ResultsWatcher(
     join(run.runDir, 'results.csv'),
     (row) => {
       bar.tick();
-      bar.log(formatEpoch(row, epochs));
-      opts.onEpoch?.(row, epochs);
+      bar.log(formatEpoch(row, planned));
+      opts.onEpoch?.(row, planned);
     },
     opts.progress === 'silent' ? 100 : 500,
     run.alreadySeen,
   );
   watcher.start();
-  const r = await runUltralytics(u, run.args, { env, signal: opts.signal, logFile: join(run.runDir, RUN_LOG), onLine: opts.onLine });
+  const r = await runUltralytics(u, run.args, { env, signal: opts.signal, logFile: join(run.runDir, RUN_LOG), onLine });
   const rows = await watcher.stop();
   bar.finish();
-  return { r, rows };
+  return { r, rows, planned };
 }
 
 /** A run that ended with an error, without epochs or without best.pt is not a model: say why and how to go on. */
@@ -385,7 +392,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const epochs = Number(record.hyperparameters.epochs);
   log(`run folder: ${runDir}\n$ ${command}`);
 
-  const { r, rows } = await runTraining(u, run, epochs, opts, env);
+  const { r, rows, planned } = await runTraining(u, run, epochs, opts, env);
 
   const best = join(runDir, 'weights', 'best.pt');
   const last = join(runDir, 'weights', 'last.pt');
@@ -403,5 +410,5 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     return { ...base, status: 'interrupted', resumeCommand: base.last ? resumeCommand : undefined };
   }
   assertTrainingProduced(r, base, project, best);
-  return finishModel(u, record, base, epochs, opts, env, log);
+  return finishModel(u, record, base, planned, opts, env, log);
 }

@@ -22,10 +22,17 @@ export class Progress {
   private readonly mode: 'bar' | 'plain' | 'silent';
   private readonly stream: NodeJS.WriteStream;
 
-  constructor(private readonly opts: ProgressOptions) {
+  constructor(private opts: ProgressOptions) {
     this.stream = opts.stream ?? process.stderr;
     const m = opts.mode ?? 'auto';
     this.mode = m === 'auto' ? (this.stream.isTTY ? 'bar' : 'plain') : m;
+  }
+
+  /** The work turned out larger or smaller than planned (e.g. Ultralytics fitting its epochs to `time=`). */
+  setTotal(total: number): void {
+    if (total === this.opts.total) return;
+    this.opts = { ...this.opts, total };
+    this.render(true);
   }
 
   tick(n = 1, ok = true): void {

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseResultsCsv, bestRow, fitness } from '../../src/train/results.js';
+import { parseResultsCsv, bestRow, fitness, plannedEpochsOf } from '../../src/train/results.js';
 
 const PLAIN = `epoch,time,train/box_loss,train/seg_loss,metrics/mAP50(B),metrics/mAP50-95(B),metrics/mAP50(M),metrics/mAP50-95(M)
 1,10.5,1.5,3.0,0.40,0.20,0.38,0.18
@@ -43,4 +43,15 @@ test("best row follows Ultralytics' fitness 0.1*mAP50 + 0.9*mAP50-95 over boxes 
   assert.ok(Math.abs(fitness(rows[1]) - 0.802) < 1e-12);
   // epoch 3: 0.055+0.315+0.052+0.27 = 0.692 < 0.802, so the best is epoch 2 even though epoch 3 is the last.
   assert.equal(bestRow(rows)?.epoch, 2);
+});
+
+test("plannedEpochsOf: the epochs in Ultralytics' progress line, nothing from its other lines", () => {
+  // Lines copied from a real Ultralytics 8.2.103 CPU training log (issue 20's recipe run, time=1.6).
+  assert.equal(plannedEpochsOf('        2/2         0G      0.756      1.887     0.7618      1.121         76        416:  86%|'), 2);
+  assert.equal(plannedEpochsOf('       1/12         0G      1.343      3.149      1.336      1.436         63        416:  25%|'), 12);
+  // A GPU run prints its memory with decimals.
+  assert.equal(plannedEpochsOf('      3/60      2.31G      1.100      2.000      0.900      1.100         40        640:  10%|'), 60);
+  assert.equal(plannedEpochsOf('      Epoch    GPU_mem   box_loss   seg_loss   cls_loss   dfl_loss  Instances       Size'), undefined);
+  assert.equal(plannedEpochsOf('                   all        300        382       0.91      0.903      0.937      0.809      0.924      0.856      0.904      0.708'), undefined);
+  assert.equal(plannedEpochsOf('1/2 done'), undefined);
 });

@@ -76,6 +76,26 @@ test('several GPUs without --batch get 16 per GPU (AutoBatch is single-GPU only)
   }
 });
 
+test('time=H: the epochs Ultralytics refits to the time are what progress, each epoch line and the card say', async () => {
+  const sb = await sandbox({ FAKE_YOLO_SLEEP_MS: '150' });
+  try {
+    const planned: [number, number][] = [];
+    // epochs=12 on the command line; the stand-in, like Ultralytics with time=, replans to 2 after epoch 1.
+    const r = await train({
+      data: sb.data, epochs: 12, extra: ['time=0.01'], project: sb.project, env: sb.env, progress: 'silent', log: () => {}, evaluateImpl: noEval,
+      onEpoch: (row, epochs) => planned.push([row.epoch, epochs]),
+    });
+    // Epoch 1 may be reported before or after the stand-in prints its new plan (polling); epoch 2 after it.
+    assert.deepEqual(planned.map(([e]) => e), [1, 2]);
+    assert.ok([12, 2].includes(planned[0][1]), `epoch 1 reported with ${planned[0][1]} planned`);
+    assert.deepEqual(planned[1], [2, 2]);
+    assert.equal(r.rows.length, 2);
+    assert.equal(r.card!.training.epochsPlanned, 2);
+  } finally {
+    await rm(sb.root, { recursive: true, force: true });
+  }
+});
+
 test('progress: every epoch reported once, while results.csv is still growing, with its values', async () => {
   const sb = await sandbox({ FAKE_YOLO_SLEEP_MS: '200' });
   try {

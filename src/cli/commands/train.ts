@@ -45,7 +45,7 @@ fine-tuning, ONNX export with recommended_conf, evaluation with --refine regions
     { key: 'recipe', type: 'enum', choices: ['anime'], defaultHelp: '', help: 'run a whole training recipe (see above)' },
     { key: 'fg', type: 'strings', metavar: 'DIR', help: 'recipe: RGBA character cut-outs (repeat for several folders)' },
     { key: 'bg', type: 'strings', metavar: 'DIR', help: 'recipe: backgrounds without characters (repeatable)' },
-    { key: 'exclude', type: 'strings', metavar: 'TEXT', help: 'recipe: leave out inputs whose path contains TEXT (repeatable)' },
+    { key: 'exclude', type: 'strings', metavar: 'TEXT', help: 'recipe: leave out inputs whose path below their --fg/--bg folder contains TEXT (repeatable)' },
     { key: 'coco', type: 'string', metavar: 'FILE', help: 'recipe: COCO instances JSON; its persons are added as characters' },
     { key: 'coco-images', type: 'string', metavar: 'DIR', help: 'recipe: the image folder of --coco' },
     { key: 'out', type: 'string', metavar: 'DIR', help: 'recipe: run folder (rerun to resume)' },

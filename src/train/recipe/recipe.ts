@@ -16,7 +16,7 @@
  * a rerun with other settings is refused, so one folder never mixes two recipes.
  */
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { AnimesegError } from '../../errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/atomic.js';
 import { pathExists } from '../../util/exists.js';
@@ -151,12 +151,28 @@ async function linkFarm(dir: string, files: readonly string[]): Promise<void> {
   await Promise.all(files.map((f, i) => symlink(resolve(f), join(dir, `${String(i).padStart(width, '0')}_${basename(f)}`))));
 }
 
-async function listExcluding(dirs: readonly string[], what: string, exclude: readonly string[]): Promise<{ file: string; root: string }[]> {
+/**
+ * The images under each folder, less those whose path BELOW that folder (written `/sub/dir/file.png`) contains
+ * one of `exclude`. Below, not the whole path: `--fg data/ks --exclude /backgrounds/` leaves out the sprites
+ * folder's backgrounds without also emptying `--bg data/ks/backgrounds` (which an earlier recipe run did,
+ * silently training on generated backgrounds only). A folder that --exclude empties is an error.
+ */
+export async function listRecipeInputs(dirs: readonly string[], what: string, exclude: readonly string[]): Promise<{ file: string; root: string }[]> {
   const out: { file: string; root: string }[] = [];
   for (const d of dirs) {
-    for (const f of await listInputImages(d, what)) {
-      if (!exclude.some((x) => f.includes(x))) out.push({ file: f, root: resolve(d) });
+    const root = resolve(d);
+    const files = await listInputImages(d, what);
+    const kept = files.filter((f) => {
+      const below = '/' + relative(root, resolve(f)).split(sep).join('/');
+      return !exclude.some((x) => below.includes(x));
+    });
+    if (kept.length === 0) {
+      throw new AnimesegError('BAD_OPTION', `${what}: --exclude ${exclude.map((x) => `'${x}'`).join(' ')} leaves none of the ${files.length} images in this folder`, {
+        file: d,
+        hint: '--exclude matches the path below each --fg/--bg folder; drop the folder or change the --exclude text',
+      });
     }
+    for (const f of kept) out.push({ file: f, root });
   }
   return out;
 }
@@ -220,8 +236,8 @@ export async function runRecipe(opts: RecipeOptions): Promise<RecipeResult> {
   const stages: Record<string, unknown> = {};
 
   stages.inputs = await stage(out, 'inputs', log, async () => {
-    const fgs = await listExcluding(o.fg, 'foreground (--fg)', o.exclude ?? []);
-    const bgs = (await listExcluding(o.bg, 'background (--bg)', o.exclude ?? [])).map((x) => x.file);
+    const fgs = await listRecipeInputs(o.fg, 'foreground (--fg)', o.exclude ?? []);
+    const bgs = (await listRecipeInputs(o.bg, 'background (--bg)', o.exclude ?? [])).map((x) => x.file);
     const chars = splitByCharacter(fgs, o.valFraction!, o.seed!);
     const bgSplit = splitFiles(bgs, o.valFraction!, o.seed!);
     const generated = await writeGeneratedBackgrounds({ out: join(inputsDir, 'generated'), count: o.generatedBackgrounds!, seed: o.seed });
@@ -349,7 +365,7 @@ function recipeCard(o: RecipeOptions, card: ModelCard, stages: Record<string, un
   const inputs = stages.inputs as { foregrounds: Record<string, number>; backgrounds: Record<string, number> };
   lines.push(`- Foregrounds: ${inputs.foregrounds.train} files for training, ${inputs.foregrounds.val} held out (${inputs.foregrounds.valCharacters} of ${inputs.foregrounds.characters} character groups; split.json lists them)`);
   lines.push(`- Backgrounds: ${inputs.backgrounds.train} + ${inputs.backgrounds.generatedTrain} generated for training; ${inputs.backgrounds.val} + ${inputs.backgrounds.generatedVal} generated held out`);
-  if ((o.exclude ?? []).length) lines.push(`- Left out (path contains): ${o.exclude!.join(', ')}`);
+  if ((o.exclude ?? []).length) lines.push(`- Left out (path below --fg/--bg contains): ${o.exclude!.join(', ')}`);
   const mix = (stages.mix as { counts: Record<string, { split: string; images: number }> }).counts;
   lines.push('', '| set | split | images |', '|---|---|---|', ...Object.entries(mix).map(([k, v]) => `| ${k} | ${v.split} | ${v.images} |`));
   const base = stages.base as { source: string; how: string };

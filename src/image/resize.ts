@@ -16,7 +16,7 @@
  * - an exact 2x downscale in both directions switches to INTER_AREA's fast path (mean of 2x2, rounded).
  */
 import type { RawImage } from './types.js';
-import { COEF_SCALE, axisTable } from '../util/opencv-linear.js';
+import { COEF_SCALE, axisTable, twoRowBuffer } from '../util/opencv-linear.js';
 import { roundHalfEven } from '../util/numeric.js';
 
 /**
@@ -72,23 +72,7 @@ export function resizeBilinearU8Rows(img: RawImage, dw: number, dh: number, onRo
   while (xmax < dw && xt.ofs[xmax] < sw - 1) xmax++;
   const hpass = cn === 3 ? hpassRow3 : cn === 1 ? hpassRow1 : hpassRowN;
   // Horizontal pass per source row, cached: two rows are live at a time (OpenCV keeps a ring buffer).
-  const bufA = new Int32Array(rowLen);
-  const bufB = new Int32Array(rowLen);
-  let rowA = -1;
-  let rowB = -1;
-  const rowOf = (sy: number): Int32Array => {
-    if (sy === rowA) return bufA;
-    if (sy === rowB) return bufB;
-    // Replace the row that is not needed any more (rows only move forward).
-    if (rowA < rowB) {
-      hpass(src, sy * sw * cn, xofs, xa0, xa1, xmax, dw, cn, bufA);
-      rowA = sy;
-      return bufA;
-    }
-    hpass(src, sy * sw * cn, xofs, xa0, xa1, xmax, dw, cn, bufB);
-    rowB = sy;
-    return bufB;
-  };
+  const rows = twoRowBuffer(new Int32Array(rowLen), new Int32Array(rowLen), (sy, buf) => hpass(src, sy * sw * cn, xofs, xa0, xa1, xmax, dw, cn, buf));
 
   const row = new Uint8Array(rowLen);
   for (let dy = 0; dy < dh; dy++) {
@@ -100,9 +84,7 @@ export function resizeBilinearU8Rows(img: RawImage, dw: number, dh: number, onRo
     const b1 = roundHalfEven(fy * COEF_SCALE);
     const y0 = Math.min(Math.max(sy, 0), sh - 1);
     const y1 = Math.min(Math.max(sy + 1, 0), sh - 1);
-    // Fetch the first row before the second so the two-row cache keeps both.
-    const S0 = rowOf(y0);
-    const S1 = y1 === y0 ? S0 : rowOf(y1);
+    const [S0, S1] = rows(y0, y1);
     vpassRow(S0, S1, b0, b1, rowLen, row, 0);
     onRow(dy, row);
   }

@@ -5,7 +5,7 @@
  * resizes images, with its own (libvips) kernels.
  */
 import { AnimesegError } from '../errors.js';
-import { axisTable, axisTaps } from '../util/opencv-linear.js';
+import { axisTable, axisTaps, twoRowBuffer } from '../util/opencv-linear.js';
 import { createMask, type Mask } from './types.js';
 import { checkMask, checkSize } from './validate.js';
 
@@ -66,11 +66,7 @@ export function resizeMaskLinear(m: Mask, width: number, height: number): Mask {
   const out = createMask(width, height);
   const dst = out.data;
   // Two horizontally resized source rows (OpenCV's ring buffer), 0/255 input times 11-bit weights.
-  let rowA = new Int32Array(width);
-  let rowB = new Int32Array(width);
-  let rowAy = -1;
-  let rowBy = -1;
-  const hpass = (sy: number, buf: Int32Array): void => {
+  const rows = twoRowBuffer(new Int32Array(width), new Int32Array(width), (sy, buf) => {
     const base = sy * sw;
     for (let x = 0; x < width; x++) {
       const sx = xw.idx[x];
@@ -78,26 +74,9 @@ export function resizeMaskLinear(m: Mask, width: number, height: number): Mask {
       const v1 = src[base + xw.idx1[x]] !== 0 ? 255 : 0;
       buf[x] = v0 * xw.w0[x] + v1 * xw.w1[x];
     }
-  };
+  });
   for (let y = 0; y < height; y++) {
-    const sy0 = yw.idx[y];
-    const sy1 = yw.idx1[y];
-    if (rowAy !== sy0) {
-      if (rowBy === sy0) {
-        const t = rowA;
-        rowA = rowB;
-        rowB = t;
-        rowAy = sy0;
-        rowBy = -1;
-      } else {
-        hpass(sy0, rowA);
-        rowAy = sy0;
-      }
-    }
-    if (rowBy !== sy1) {
-      hpass(sy1, rowB);
-      rowBy = sy1;
-    }
+    const [rowA, rowB] = rows(yw.idx[y], yw.idx1[y]);
     const b0 = yw.w0[y];
     const b1 = yw.w1[y];
     const row = y * width;
@@ -144,36 +123,17 @@ export function resizeLinearF32Cv(src: Float32Array, sw: number, sh: number, dw:
     x1[d] = Math.min(x0[d] + 1, sw - 1);
     a0[d] = fr(1 - a1[d]);
   }
-  const hpass = (sy: number, buf: Float32Array): void => {
+  const rows = twoRowBuffer(new Float32Array(dw), new Float32Array(dw), (sy, buf) => {
     const b = sy * sw;
     for (let x = 0; x < dw; x++) buf[x] = fr(fr(src[b + x0[x]] * a0[x]) + fr(src[b + x1[x]] * a1[x]));
-  };
-  let rowA = new Float32Array(dw);
-  let rowB = new Float32Array(dw);
-  let rowAy = -1;
-  let rowBy = -1;
+  });
   for (let y = 0; y < dh; y++) {
     let f = fr((y + 0.5) * scaleY - 0.5);
     const s = Math.floor(f);
     f = fr(f - s);
     const b0 = fr(1 - f);
     const b1 = f;
-    const r0 = Math.min(Math.max(s, 0), sh - 1);
-    const r1 = Math.min(Math.max(s + 1, 0), sh - 1);
-    if (rowAy !== r0) {
-      if (rowBy === r0) {
-        [rowA, rowB] = [rowB, rowA];
-        rowAy = r0;
-        rowBy = -1;
-      } else {
-        hpass(r0, rowA);
-        rowAy = r0;
-      }
-    }
-    if (rowBy !== r1) {
-      hpass(r1, rowB);
-      rowBy = r1;
-    }
+    const [rowA, rowB] = rows(Math.min(Math.max(s, 0), sh - 1), Math.min(Math.max(s + 1, 0), sh - 1));
     const o = y * dw;
     for (let x = 0; x < dw; x++) out[o + x] = fr(fr(rowA[x] * b0) + fr(rowB[x] * b1));
   }

@@ -55,3 +55,31 @@ export function axisTaps(src: number, dst: number): { ofs: Int32Array; frac: Flo
   }
   return { ofs, frac };
 }
+
+/**
+ * OpenCV's two-row buffer for the vertical pass of a separable resize: `rows(y0, y1)` gives the horizontal pass
+ * of source rows y0 and y1 (rows move forward only), running `hpass` only for a row not already held. With
+ * y0 === y1 (rows clamped at an edge) both are the same buffer. Shared by the image and the mask resizes.
+ */
+export function twoRowBuffer<T>(bufA: T, bufB: T, hpass: (sy: number, buf: T) => void): (y0: number, y1: number) => [T, T] {
+  let a = bufA;
+  let b = bufB;
+  let ay = -1;
+  let by = -1;
+  return (y0, y1) => {
+    if (ay !== y0) {
+      if (by === y0) {
+        [a, b, ay, by] = [b, a, by, ay];
+      } else {
+        hpass(y0, a);
+        ay = y0;
+      }
+    }
+    if (y1 === y0) return [a, a];
+    if (by !== y1) {
+      hpass(y1, b);
+      by = y1;
+    }
+    return [a, b];
+  };
+}

@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { findUltralytics, compareVersions } from '../../src/train/ultralytics.js';
+import { findUltralytics, compareVersions, PY_TRAIN_THREADS } from '../../src/train/ultralytics.js';
 import { AnimesegError } from '../../src/errors.js';
 import { FAKE_DIR, FAKE_PYTHON, FAKE_YOLO } from './helpers.js';
 
@@ -40,6 +41,7 @@ test('--python and ANIMESEG_PYTHON use that Python with the Ultralytics entry po
   assert.equal(u.command, FAKE_PYTHON);
   assert.equal(u.prefix[0], '-c');
   assert.match(u.prefix[1], /from ultralytics\.cfg import entrypoint/);
+  assert.ok(u.prefix[1].startsWith(PY_TRAIN_THREADS), 'the CPU thread setting runs before the entry point');
   assert.equal(u.version, '8.1.2');
   assert.equal(u.via, 'python-option');
   const v = await findUltralytics({ env: withFake({ ANIMESEG_PYTHON: FAKE_PYTHON }) });
@@ -89,5 +91,37 @@ test('CLI: `animeseg train` without Ultralytics prints what to install and exits
     assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
   } finally {
     await rm(empty, { recursive: true });
+  }
+});
+
+// Real Ultralytics and Debian's torch (as in recipe.test.ts): select_device('cpu') is where Ultralytics sets torch's
+// threads to cpu_count - 1; after our prefix it sets every core (or ANIMESEG_TRAIN_THREADS), and a bad value stops
+// with one line naming the variable. Expected counts: os.cpus().length, and the values given.
+test('training threads: every CPU core by default, ANIMESEG_TRAIN_THREADS when set, a clear error when bad', { timeout: 300_000 }, (t) => {
+  const vendor = resolve('../shared/vendor/ultralytics-8.2.103');
+  const python = '/usr/bin/python3';
+  const hasTorch = existsSync(vendor) && spawnSync(python, ['-c', 'import torch'], { timeout: 120_000 }).status === 0;
+  if (!hasTorch) {
+    t.skip(`needs ${vendor} and ${python} with torch (apt-get install python3-torch; see ../shared/vendor/README.md)`);
+    return;
+  }
+  const dir = join(tmpdir(), `animeseg-threads-${process.pid}`);
+  const threadsAfterSelect = (value: string) =>
+    spawnSync(python, ['-c', `${PY_TRAIN_THREADS}; import torch; from ultralytics.utils.torch_utils import select_device; select_device("cpu", verbose=False); print(torch.get_num_threads())`], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, PYTHONPATH: vendor, YOLO_OFFLINE: 'True', YOLO_CONFIG_DIR: dir, ANIMESEG_TRAIN_THREADS: value },
+    });
+  try {
+    const all = threadsAfterSelect('');
+    assert.equal(all.status, 0, all.stderr);
+    assert.equal(Number(all.stdout.trim().split("\n").pop()), cpus().length, all.stdout);
+    const one = threadsAfterSelect('1');
+    assert.equal(Number(one.stdout.trim().split("\n").pop()), 1, one.stderr);
+    const bad = threadsAfterSelect('two');
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stderr.trim(), "animeseg: ANIMESEG_TRAIN_THREADS must be a whole number above 0, got 'two'");
+  } finally {
+    spawnSync('rm', ['-rf', dir]);
   }
 });

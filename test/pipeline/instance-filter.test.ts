@@ -30,8 +30,9 @@ test('an instance mostly under higher-scoring ones is dropped; partial overlap a
   const r = filterInstances([spanning, left, right], W, H, { maxCovered: 0.7 });
   assert.deepEqual(r.kept, [left, right]);
   assert.deepEqual(r.dropped.map((d) => [d.reason, d.value]), [['covered', 0.8]]);
-  // 0.8 is not more than 0.8: kept at the default threshold.
-  assert.deepEqual(filterInstances([spanning, left, right], W, H).kept, [spanning, left, right]);
+  // 0.8 is not more than 0.8: kept at that threshold; the default (0.7) drops it.
+  assert.deepEqual(filterInstances([spanning, left, right], W, H, { maxCovered: 0.8 }).kept, [spanning, left, right]);
+  assert.deepEqual(filterInstances([spanning, left, right], W, H).kept, [left, right]);
   // The best instance is judged first whatever the input order; 1 keeps everything.
   assert.equal(filterInstances([spanning, left, right], W, H, { maxCovered: 1 }).kept.length, 3);
 });

@@ -105,7 +105,7 @@ test('NAME.json settings and the settings hash are what the code before one sett
   const opts = {
     outDir: '/out',
     detect: { iou: 0.5, classes: [2, 0] },
-    filter: { minArea: 0.01 },
+    filter: { minArea: 0.01, maxCovered: 0.8 }, // 0.8 was the default in 4ad5ace (0.7 since issue 20)
     refineOptions: { sam: { preset: 'sam' as const, progress: true } },
     format: 'webp' as const,
     overlay: true,
@@ -115,7 +115,7 @@ test('NAME.json settings and the settings hash are what the code before one sett
   // Computed with batch.ts batchSettings of commit 4ad5ace (before this change) on the same two objects
   // (a checkout of that commit, run through tsx), not by the code under test.
   assert.equal(settingsHash(await batchSettings({ info }, opts)), 'e9456ace8135fe2d');
-  assert.equal(settingsHash(await batchSettings({ info: { ...info, models: [], recall: { ...RECALL_DEFAULTS } } }, { outDir: '/out' })), 'f580f1d6dc1f84f4');
+  assert.equal(settingsHash(await batchSettings({ info: { ...info, models: [], recall: { ...RECALL_DEFAULTS } } }, { outDir: '/out', filter: { maxCovered: 0.8 } })), 'f580f1d6dc1f84f4');
   // processOne of 4ad5ace wrote this record for these settings (its inline object, same order).
   const s = resolveSegmentSettings({ ...opts.detect, refine: 'vote', softEdge: true, filter: opts.filter }, info);
   assert.equal(

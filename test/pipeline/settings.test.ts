@@ -106,18 +106,18 @@ test("a manifest entry's recommended conf wins over the file's metadata", async 
   }
 });
 
-test('the default model is the shipped anime model, at its recommended conf 0.45 (the card)', async () => {
+test('the default model is the shipped anime model, at its recommended conf 0.5 (the card)', async () => {
   const seg = await createSegmenter();
   try {
     assert.equal(seg.info.model, DEFAULT_MODEL);
     assert.equal(DEFAULT_MODEL, 'animeseg-char-n416');
     assert.deepEqual(seg.info.classNames, ['character']);
     assert.deepEqual(seg.info.imgsz, [416, 416]);
-    assert.deepEqual(seg.info.recommended, { conf: 0.45 });
+    assert.deepEqual(seg.info.recommended, { conf: 0.5 });
     // tewi_1 shows two characters (examples/ATTRIBUTION.md, from the set's info file).
     const r = await seg.segment('examples/tewi_1.jpg');
     assert.equal(r.instances.length, 2);
-    assert.deepEqual([r.settings.conf, r.settings.from.conf], [0.45, 'model']);
+    assert.deepEqual([r.settings.conf, r.settings.from.conf], [0.5, 'model']);
   } finally {
     await seg.dispose();
   }

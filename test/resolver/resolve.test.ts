@@ -216,9 +216,9 @@ test('built-in manifest: parses, the default is there, every downloadable entry 
   const def = m.models.find((e) => e.name === DEFAULT_MODEL);
   assert.ok(def, 'DEFAULT_MODEL is in models.json');
   assert.equal(def.kind, 'yolo-seg');
-  // The shared file's published digest and size (../shared/models/README.md and the model card).
-  assert.equal(def.sha256, '308ab8018e1f2a542b2bf2afbf8b55e67a3f5bbb1db58e9c60f146e92a72f5b4');
-  assert.equal(def.size, 13_159_073);
+  // The shipped file's published digest and size (the model card, models/MODEL-animeseg-char.md).
+  assert.equal(def.sha256, '49367f7fb55c24acf91dd92964df1d7fddba8ae56165998945d9739ebdf92ac0');
+  assert.equal(def.size, 13_159_057);
   assert.match(def.licence, /^AGPL-3\.0/);
   assert.match(def.licence, /non-commercial/);
   assert.equal(def.bundled, 'models/animeseg-char-n416.onnx');
@@ -239,8 +239,8 @@ test('the default model is the file shipped in the package: no ANIMESEG_MODELS, 
   const r = await resolveModel(DEFAULT_MODEL, { env: { ...env, ANIMESEG_OFFLINE: '1' }, download: false });
   assert.equal(r.from, 'bundled');
   assert.equal(r.path, join(packageRoot(), 'models', 'animeseg-char-n416.onnx'));
-  // sha256 of the shipped bytes against the digest published in ../shared/models/README.md.
-  assert.equal(createHash('sha256').update(await readFile(r.path)).digest('hex'), '308ab8018e1f2a542b2bf2afbf8b55e67a3f5bbb1db58e9c60f146e92a72f5b4');
+  // sha256 of the shipped bytes against the digest published in the model card.
+  assert.equal(createHash('sha256').update(await readFile(r.path)).digest('hex'), '49367f7fb55c24acf91dd92964df1d7fddba8ae56165998945d9739ebdf92ac0');
   // Shipped beats a models folder that holds a file of the same name.
   const { dirs } = await layout('default-shadow');
   await writeFile(join(dirs.models, 'animeseg-char-n416.onnx'), 'other bytes');

@@ -1,8 +1,8 @@
 /**
  * The server with no --model: the shipped anime model, its recommended conf applied where a request gives
  * none (and said so in the JSON and in /v1/models for the page's slider), and its file served to the page's
- * in-browser mode. Expected values: the model card (conf 0.45, one class 'character', 416 px), the digest in
- * ../shared/models/README.md, and tewi_1's two characters (examples/ATTRIBUTION.md, from the set's info).
+ * in-browser mode. Expected values: the model card (conf 0.5, one class 'character', 416 px, and its digest),
+ * and tewi_1's two characters (examples/ATTRIBUTION.md, from the set's info).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,15 +41,15 @@ test('/v1/models: the active model is the shipped one, with its recommendation a
   assert.equal(m.active.name, 'animeseg-char-n416');
   assert.deepEqual(m.active.classes, ['character']);
   assert.deepEqual(m.active.imgsz, [416, 416]);
-  assert.deepEqual(m.active.recommended, { conf: 0.45 });
-  assert.equal(m.active.detect_defaults.conf, 0.45);
+  assert.deepEqual(m.active.recommended, { conf: 0.5 });
+  assert.equal(m.active.detect_defaults.conf, 0.5);
   assert.equal(m.active.detect_defaults.from.conf, 'model');
 });
 
-test('POST /v1/segment: conf 0.45 from the model unless the request gives one; the JSON says which', async () => {
+test('POST /v1/segment: conf 0.5 from the model unless the request gives one; the JSON says which', async () => {
   const j = await post('');
   assert.equal(j.model, 'animeseg-char-n416');
-  assert.deepEqual([j.settings.conf, j.settings.from.conf, j.settings.classes], [0.45, 'model', 'all']);
+  assert.deepEqual([j.settings.conf, j.settings.from.conf, j.settings.classes], [0.5, 'model', 'all']);
   assert.equal(j.instances.length, 2);
   const given = await post('&conf=0.3');
   assert.deepEqual([given.settings.conf, given.settings.from.conf], [0.3, 'option']);
@@ -59,5 +59,5 @@ test("the page's in-browser mode is served the shipped model file", async () => 
   const r = await fetch(`${base}/models/active.onnx`);
   assert.equal(r.status, 200);
   const sha = createHash('sha256').update(Buffer.from(await r.arrayBuffer())).digest('hex');
-  assert.equal(sha, '308ab8018e1f2a542b2bf2afbf8b55e67a3f5bbb1db58e9c60f146e92a72f5b4');
+  assert.equal(sha, '49367f7fb55c24acf91dd92964df1d7fddba8ae56165998945d9739ebdf92ac0');
 });

@@ -29,7 +29,7 @@ export const PY_TRAIN_THREADS =
   'import os, sys; import ultralytics.utils.torch_utils as _tu; _n = os.environ.get("ANIMESEG_TRAIN_THREADS", ""); ' +
   '(_n.isdigit() and int(_n) > 0) or not _n or sys.exit("animeseg: ANIMESEG_TRAIN_THREADS must be a whole number above 0, got " + repr(_n)); ' +
   '_tu.NUM_THREADS = int(_n) if _n else (os.cpu_count() or 1)';
-const PY_ENTRYPOINT = `${PY_TRAIN_THREADS}; import sys; from ultralytics.cfg import entrypoint; sys.argv[0] = "yolo"; entrypoint()`;
+const PY_ENTRYPOINT = `${PY_TRAIN_THREADS}; from ultralytics.cfg import entrypoint; sys.argv[0] = "yolo"; entrypoint()`;
 const PY_VERSION = 'import ultralytics; print(ultralytics.__version__)';
 
 export const INSTALL_HINT =
@@ -282,8 +282,13 @@ export function runUltralytics(u: UltralyticsCommand, args: string[], opts: RunO
   });
 }
 
-/** How a command line is shown to users and written to the model card (shell-quoted where needed). */
+/**
+ * How a command line is shown to users and written to the model card (shell-quoted where needed). A run
+ * through a Python shows as the equivalent `yolo` command plus that Python, not as our one-line `-c`
+ * program (the entry point with the thread setting above), which would drown the arguments that matter.
+ */
 export function displayCommand(u: UltralyticsCommand, args: string[]): string {
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  if (u.prefix[0] === '-c' && u.prefix[1] === PY_ENTRYPOINT) return `${['yolo', ...args].map(q).join(' ')}  (Ultralytics' entry point run by ${q(u.command)})`;
   return [u.command, ...u.prefix, ...args].map(q).join(' ');
 }

@@ -1,0 +1,160 @@
+/**
+ * Which `synth` options help on real art? Each option measured on and off (issue 20, item 2) by the
+ * real-illustration count, at a budget a 2-core machine can afford: from one checkpoint, every variant
+ * fine-tunes the same number of steps on its own composites, and only the option differs.
+ *
+ *   base      enhanced mode (1-3 characters, crop 0.3) on REAL backgrounds, no extras
+ *   variant   base + one option (generated backgrounds, close-ups, overlap, line art, grayscale, bubbles,
+ *             colour casts, JPEG/resampling artefacts)
+ *   seed2     base again with other synth and training seeds: the spread of the measure itself
+ *
+ * Inputs come from a finished `animeseg train --recipe anime` run (its character/background split, so
+ * the held-out characters stay held out); the illustrations are only counted, never trained on.
+ * Every variant's outputs stay in --out/VARIANT; a rerun skips finished variants (results.json).
+ *
+ *   npx tsx bench/synth-ablation.ts --recipe-run RUN --model e3.pt --out DIR [--images 640] [--only a,b]
+ *
+ * Slow by nature (minutes per variant on CPU): run it with `nice` in the background.
+ */
+import { parseArgs } from 'node:util';
+import { mkdir, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { runSynth } from '../src/data/synth/run.js';
+import type { SynthParams } from '../src/data/synth/params.js';
+import { writeDataYaml } from '../src/data/yaml.js';
+import { train } from '../src/train/train.js';
+import { countIllustrations, type IllustrationCount } from '../src/train/recipe/illustrations.js';
+import { CONF_SWEEP } from '../src/train/recipe/recipe.js';
+import { writeJsonAtomic } from '../src/util/atomic.js';
+import { pathExists } from '../src/util/exists.js';
+
+const SHARED = new URL('../../shared/', import.meta.url).pathname;
+const { values: args } = parseArgs({
+  options: {
+    'recipe-run': { type: 'string' },
+    model: { type: 'string' },
+    out: { type: 'string' },
+    images: { type: 'string', default: '640' },
+    lr: { type: 'string', default: '0.0002' },
+    only: { type: 'string' },
+    python: { type: 'string' },
+    illustrations: { type: 'string', default: join(SHARED, 'data/illustrations') },
+  },
+});
+if (!args['recipe-run'] || !args.model || !args.out) throw new Error('--recipe-run RUN, --model CHECKPOINT.pt and --out DIR are required');
+const run = resolve(args['recipe-run']);
+const out = resolve(args.out);
+const images = Number(args.images);
+
+/** The base every variant starts from: what the recipe's `enhanced` set does, minus its extras. */
+const BASE: Partial<SynthParams> = { mode: 'enhanced', maxForegrounds: 3, cropProb: 0.3 };
+
+interface Variant {
+  name: string;
+  /** What it changes, for the table. */
+  what: string;
+  params: Partial<SynthParams>;
+  /** Backgrounds: real only, or real + the recipe's generated ones (white/flat/gradient/blocks/pattern/busy). */
+  bg: 'real' | 'real+generated';
+  seed: number;
+}
+const VARIANTS: Variant[] = [
+  { name: 'base', what: 'option off (base)', params: {}, bg: 'real', seed: 1 },
+  { name: 'seed2', what: 'base, other seeds', params: {}, bg: 'real', seed: 2 },
+  { name: 'generated-bg', what: 'generated backgrounds (2 of 3 images)', params: {}, bg: 'real+generated', seed: 1 },
+  { name: 'closeup', what: 'close-ups 0.3 (bust/face, scale 1.3-2.2)', params: { closeupProb: 0.3 }, bg: 'real', seed: 1 },
+  { name: 'overlap', what: 'overlapping characters 0.6', params: { overlapProb: 0.6 }, bg: 'real', seed: 1 },
+  { name: 'lineart', what: 'line art/sketch 0.15', params: { lineartProb: 0.15 }, bg: 'real', seed: 1 },
+  { name: 'grayscale', what: 'grayscale 0.15', params: { grayscaleProb: 0.15 }, bg: 'real', seed: 1 },
+  { name: 'bubbles', what: 'speech bubbles 0.3', params: { bubbleProb: 0.3 }, bg: 'real', seed: 1 },
+  { name: 'cast', what: 'light/colour casts 0.4', params: { castProb: 0.4 }, bg: 'real', seed: 1 },
+  { name: 'artefacts', what: 'resampling 0.3 + JPEG q50-90', params: { resampleProb: 0.3, jpegQuality: [50, 90] }, bg: 'real', seed: 1 },
+];
+
+/** The fine-tune every variant gets: the recipe's settings at a low, constant lr, one epoch, no mosaic. */
+function trainArgs(seed: number): string[] {
+  return ['optimizer=AdamW', `lr0=${args.lr}`, 'lrf=1', 'warmup_epochs=0', 'mosaic=0', 'close_mosaic=0', 'degrees=10', 'hsv_h=0.02', 'fliplr=0.5', 'plots=False', `seed=${seed}`];
+}
+
+async function linkDir(dir: string, files: string[]): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await Promise.all(files.map((f, i) => symlink(resolve(f), join(dir, `${i}_${basename(f)}`))));
+}
+
+interface VariantResult {
+  name: string;
+  what: string;
+  rows: number;
+  count: IllustrationCount;
+  maskMap5095?: number;
+  minutes: number;
+}
+
+const split = JSON.parse(await readFile(join(run, 'split.json'), 'utf8')) as { backgrounds: { train: string[] } };
+const realBg = join(out, 'inputs', 'bg-real');
+// inputs/bg-train links the real training backgrounds first (index-prefixed names), then the generated ones.
+const nReal = split.backgrounds.train.length;
+const links = (await readdir(join(run, 'inputs', 'bg-train'))).sort();
+await linkDir(realBg, links.slice(0, nReal).map((f) => join(run, 'inputs', 'bg-train', f)));
+const bothBg = join(run, 'inputs', 'bg-train');
+
+const wanted = args.only ? new Set(args.only.split(',')) : null;
+const results: VariantResult[] = [];
+for (const v of VARIANTS) {
+  if (wanted && !wanted.has(v.name)) continue;
+  const dir = join(out, v.name);
+  const resultFile = join(dir, 'result.json');
+  if (await pathExists(resultFile)) {
+    results.push(JSON.parse(await readFile(resultFile, 'utf8')) as VariantResult);
+    console.error(`${v.name}: done before`);
+    continue;
+  }
+  const t0 = Date.now();
+  console.error(`${v.name}: synth ${images} composites (${v.what})`);
+  const s = await runSynth({
+    fg: join(run, 'inputs', 'fg-train'),
+    bg: v.bg === 'real' ? realBg : bothBg,
+    out: join(dir, 'set'),
+    count: images,
+    val: 0,
+    params: { ...BASE, ...v.params, seed: 7000 + v.seed },
+    progress: 'silent',
+  });
+  const yaml = join(dir, 'data.yaml');
+  await writeDataYaml(yaml, { root: dir, train: join(dir, 'set', 'images', 'train'), val: join(run, 'sets', 'val-enhanced', 'images', 'train'), names: ['character'] });
+  console.error(`${v.name}: fine-tune 1 epoch from ${basename(args.model)}`);
+  const r = await train({
+    data: yaml,
+    model: resolve(args.model),
+    epochs: 1,
+    imgsz: 416,
+    batch: 16,
+    device: 'cpu',
+    extra: trainArgs(v.seed),
+    project: join(dir, 'runs'),
+    name: 'train',
+    python: args.python,
+    evaluate: false,
+    skipCheck: true,
+    progress: 'silent',
+    log: () => {},
+  });
+  if (r.status !== 'completed' || !r.exported) throw new Error(`${v.name}: training did not complete (${r.runDir})`);
+  const count = await countIllustrations(r.exported.onnx, args.illustrations!, CONF_SWEEP);
+  const result: VariantResult = { name: v.name, what: v.what, rows: s.rows, count, maskMap5095: r.rows.at(-1)?.values['metrics/mAP50-95(M)'], minutes: (Date.now() - t0) / 60000 };
+  await writeJsonAtomic(resultFile, result);
+  results.push(result);
+  console.error(`${v.name}: done in ${result.minutes.toFixed(1)} min`);
+}
+
+const at = (c: IllustrationCount, conf: number) => c.rows.find((r) => Math.abs(r.conf - conf) < 1e-9)!;
+const cell = (c: IllustrationCount, conf: number) => {
+  const r = at(c, conf);
+  return `${r.exact}/${r.found}/${r.extra}`.padEnd(11);
+};
+console.log(`illustrations: exact/found/extra (${results[0]?.count.images} images, ${results[0]?.count.listed} characters), after the default instance filter`);
+console.log('variant'.padEnd(14) + 'conf 0.35'.padEnd(11) + 'conf 0.45'.padEnd(11) + 'conf 0.5'.padEnd(11) + 'val Mask mAP50-95  what');
+for (const r of results) {
+  console.log(r.name.padEnd(14) + cell(r.count, 0.35) + cell(r.count, 0.45) + cell(r.count, 0.5) + (r.maskMap5095?.toFixed(3) ?? '?').padEnd(19) + r.what);
+}

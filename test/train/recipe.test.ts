@@ -154,6 +154,9 @@ test('real run, tiny budget: every stage, resumable, an ONNX with recommended_co
     assert.deepEqual(info.inputs[0].dims, [1, 3, 64, 64]);
     assert.equal(info.outputs[0].dims[1], 37);
     assert.equal(info.metadata.recommended_conf, '0.4');
+    // Ultralytics wrote the data.yaml's local path into `description`; the recipe replaces it.
+    assert.doesNotMatch(info.metadata.description, /\//);
+    assert.match(info.metadata.description, /animeseg train --recipe anime/);
     // Evaluation on the held-out split, with the regions refiner, and the illustration sweep.
     const ev = recipe.stages.evaluate.report;
     assert.equal(typeof ev.ultralytics.mean['metrics/mAP50-95(M)'], 'number');

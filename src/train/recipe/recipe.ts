@@ -339,7 +339,10 @@ export async function runRecipe(opts: RecipeOptions): Promise<RecipeResult> {
 
   stages.metadata = await stage(out, 'metadata', log, async () => {
     await setOnnxMetadata(u, trained.onnx, 'recommended_conf', String(o.conf), env);
-    return { recommended_conf: o.conf };
+    // Ultralytics' description names the data.yaml's absolute path: a local folder nobody else has.
+    const description = 'anime character segmentation (YOLOv8-seg, one class), trained by animeseg train --recipe anime';
+    await setOnnxMetadata(u, trained.onnx, 'description', description, env);
+    return { recommended_conf: o.conf, description };
   });
 
   stages.evaluate = await stage(out, 'evaluate', log, async () => {

@@ -169,6 +169,7 @@ test('real run, tiny budget: every stage, resumable, an ONNX with recommended_co
     const card = await readFile(r.card, 'utf8');
     assert.match(card, /\| negatives \| train \| 7 \|/);
     assert.match(card, /\| 0\.4 \(recommended\) \|/);
+    assert.match(card, /Most found minus extra on the sweep: conf 0\.\d+ \(chosen on the counted illustrations/);
 
     // A rerun of the same command finds every stage done and trains nothing.
     lines.length = 0;

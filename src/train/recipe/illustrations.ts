@@ -80,3 +80,18 @@ export async function countIllustrations(model: string, dir: string, confs: read
     secondsPerImage: (performance.now() - t0) / 1000 / list.length,
   };
 }
+
+/**
+ * The sweep's threshold with the most characters found minus extra ones, ties to the higher threshold (fewer
+ * boxes for the same balance); the rule version 1 and 2 of the default model were given their conf by.
+ * Chosen on the counted set itself, so it is a suggestion to confirm on other art, not a measured figure.
+ */
+export function bestConfByCount(rows: readonly CountRow[]): number {
+  let best = rows[0];
+  for (const r of rows) {
+    const d = r.found - r.extra;
+    const bd = best.found - best.extra;
+    if (d > bd || (d === bd && r.conf > best.conf)) best = r;
+  }
+  return best.conf;
+}

@@ -31,7 +31,7 @@ import { train, summarizeEvaluation } from '../train.js';
 import { renderMarkdown, type ModelCard } from '../card.js';
 import { makeOneClassBase, setOnnxMetadata } from './person-head.js';
 import { splitByCharacter, splitFiles } from './split.js';
-import { countIllustrations, type IllustrationCount } from './illustrations.js';
+import { bestConfByCount, countIllustrations, type IllustrationCount } from './illustrations.js';
 
 export interface RecipeOptions {
   /** Run folder (everything goes here; rerun the same command to resume). */
@@ -388,6 +388,7 @@ function recipeCard(o: RecipeOptions, card: ModelCard, stages: Record<string, un
     for (const r of il.rows) lines.push(`| ${r.conf}${r.conf === o.conf ? ' (recommended)' : ''} | ${r.exact}/${il.images} | ${r.found}/${il.listed} | ${r.extra} |`);
   }
   lines.push('', `Recommended conf ${o.conf} (ONNX metadata recommended_conf).`);
+  if (il) lines.push(`Most found minus extra on the sweep: conf ${bestConfByCount(il.rows)} (chosen on the counted illustrations themselves: confirm on other art before passing it as --conf).`);
   return lines.join('\n') + '\n';
 }
 

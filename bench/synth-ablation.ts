@@ -14,7 +14,8 @@
  * the held-out characters stay held out); the illustrations are only counted, never trained on.
  * Every variant's outputs stay in --out/VARIANT; a rerun skips finished variants (results.json).
  *
- *   npx tsx bench/synth-ablation.ts --recipe-run RUN --model e3.pt --out DIR [--images 640] [--only a,b]
+ *   npx tsx bench/synth-ablation.ts --recipe-run RUN --model CHECKPOINT.pt --out DIR [--start-onnx CHECKPOINT.onnx]
+ *     [--images 640] [--lr 0.0002] [--only base,closeup]
  *
  * Slow by nature (minutes per variant on CPU): run it with `nice` in the background.
  */
@@ -25,7 +26,7 @@ import { runSynth } from '../src/data/synth/run.js';
 import type { SynthParams } from '../src/data/synth/params.js';
 import { writeDataYaml } from '../src/data/yaml.js';
 import { train } from '../src/train/train.js';
-import { countIllustrations, type IllustrationCount } from '../src/train/recipe/illustrations.js';
+import { bestConfByCount, countIllustrations, type IllustrationCount } from '../src/train/recipe/illustrations.js';
 import { CONF_SWEEP } from '../src/train/recipe/recipe.js';
 import { writeJsonAtomic } from '../src/util/atomic.js';
 import { pathExists } from '../src/util/exists.js';
@@ -41,6 +42,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     python: { type: 'string' },
     illustrations: { type: 'string', default: join(SHARED, 'data/illustrations') },
+    /** The starting checkpoint's ONNX, counted as the reference row (before any fine-tune). */
+    'start-onnx': { type: 'string' },
   },
 });
 if (!args['recipe-run'] || !args.model || !args.out) throw new Error('--recipe-run RUN, --model CHECKPOINT.pt and --out DIR are required');
@@ -157,13 +160,22 @@ for (const v of VARIANTS) {
   console.error(`${v.name}: done in ${result.minutes.toFixed(1)} min`);
 }
 
+if (args['start-onnx']) {
+  const count = await countIllustrations(resolve(args['start-onnx']), args.illustrations!, CONF_SWEEP);
+  results.unshift({ name: 'start', what: 'the starting checkpoint, not fine-tuned', rows: 0, count, minutes: 0 });
+}
+
+// A fine-tune also moves the scores' calibration (negatives lower them all), so one fixed conf mixes that
+// shift with the option's effect: the table leads with each variant's best threshold by found minus extra.
 const at = (c: IllustrationCount, conf: number) => c.rows.find((r) => Math.abs(r.conf - conf) < 1e-9)!;
 const cell = (c: IllustrationCount, conf: number) => {
   const r = at(c, conf);
   return `${r.exact}/${r.found}/${r.extra}`.padEnd(11);
 };
 console.log(`illustrations: exact/found/extra (${results[0]?.count.images} images, ${results[0]?.count.listed} characters), after the default instance filter`);
-console.log('variant'.padEnd(14) + 'conf 0.35'.padEnd(11) + 'conf 0.45'.padEnd(11) + 'conf 0.5'.padEnd(11) + 'val Mask mAP50-95  what');
+console.log('variant'.padEnd(14) + 'best: conf  found-extra  e/f/x'.padEnd(36) + 'conf 0.4'.padEnd(11) + 'conf 0.45'.padEnd(11) + 'conf 0.5'.padEnd(11) + 'val Mask mAP50-95  what');
 for (const r of results) {
-  console.log(r.name.padEnd(14) + cell(r.count, 0.35) + cell(r.count, 0.45) + cell(r.count, 0.5) + (r.maskMap5095?.toFixed(3) ?? '?').padEnd(19) + r.what);
+  const best = bestConfByCount(r.count.rows);
+  const b = at(r.count, best);
+  console.log(r.name.padEnd(14) + `      ${best.toFixed(2)}  ${String(b.found - b.extra).padEnd(13)}${b.exact}/${b.found}/${b.extra}`.padEnd(36) + cell(r.count, 0.4) + cell(r.count, 0.45) + cell(r.count, 0.5) + (r.maskMap5095?.toFixed(3) ?? '?').padEnd(19) + r.what);
 }

@@ -4,9 +4,9 @@
  * fine-tunes the same number of steps on its own composites, and only the option differs.
  *
  *   base      enhanced mode (1-3 characters, crop 0.3) on REAL backgrounds, no extras
- *   variant   base + one option (generated backgrounds, close-ups, overlap, line art, grayscale, bubbles,
- *             colour casts, JPEG/resampling artefacts)
- *   seed2     base again with other synth and training seeds: the spread of the measure itself
+ *   variant   base + one option (scene colour, generated backgrounds, close-ups, overlap, line art, grayscale,
+ *             bubbles, colour casts, JPEG/resampling artefacts)
+ *   --seeds   every variant runs once per seed (synth and training): the spread between seeds is the noise
  *
  * Each variant's training set also holds negatives (the recipe's real training backgrounds, empty labels).
  *
@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     images: { type: 'string', default: '640' },
     lr: { type: 'string', default: '0.0002' },
     only: { type: 'string' },
+    /** Synth and training seeds; each variant runs once per seed (the spread between seeds is the noise). */
+    seeds: { type: 'string', default: '1,2' },
     python: { type: 'string' },
     illustrations: { type: 'string', default: join(SHARED, 'data/illustrations') },
     /** The starting checkpoint's ONNX, counted as the reference row (before any fine-tune). */
@@ -61,19 +63,18 @@ interface Variant {
   params: Partial<SynthParams>;
   /** Backgrounds: real only, or real + the recipe's generated ones (white/flat/gradient/blocks/pattern/busy). */
   bg: 'real' | 'real+generated';
-  seed: number;
 }
 const VARIANTS: Variant[] = [
-  { name: 'base', what: 'option off (base)', params: {}, bg: 'real', seed: 1 },
-  { name: 'seed2', what: 'base, other seeds', params: {}, bg: 'real', seed: 2 },
-  { name: 'generated-bg', what: 'generated backgrounds (2 of 3 images)', params: {}, bg: 'real+generated', seed: 1 },
-  { name: 'closeup', what: 'close-ups 0.3 (bust/face, scale 1.3-2.2)', params: { closeupProb: 0.3 }, bg: 'real', seed: 1 },
-  { name: 'overlap', what: 'overlapping characters 0.6', params: { overlapProb: 0.6 }, bg: 'real', seed: 1 },
-  { name: 'lineart', what: 'line art/sketch 0.15', params: { lineartProb: 0.15 }, bg: 'real', seed: 1 },
-  { name: 'grayscale', what: 'grayscale 0.15', params: { grayscaleProb: 0.15 }, bg: 'real', seed: 1 },
-  { name: 'bubbles', what: 'speech bubbles 0.3', params: { bubbleProb: 0.3 }, bg: 'real', seed: 1 },
-  { name: 'cast', what: 'light/colour casts 0.4', params: { castProb: 0.4 }, bg: 'real', seed: 1 },
-  { name: 'artefacts', what: 'resampling 0.3 + JPEG q50-90', params: { resampleProb: 0.3, jpegQuality: [50, 90] }, bg: 'real', seed: 1 },
+  { name: 'base', what: 'option off (base)', params: {}, bg: 'real' },
+  { name: 'harmonize', what: 'scene colour 0.5 (mean moved 0.15-0.45 toward the background)', params: { harmonizeProb: 0.5 }, bg: 'real' },
+  { name: 'generated-bg', what: 'generated backgrounds (2 of 3 images)', params: {}, bg: 'real+generated' },
+  { name: 'closeup', what: 'close-ups 0.3 (bust/face, scale 1.3-2.2)', params: { closeupProb: 0.3 }, bg: 'real' },
+  { name: 'overlap', what: 'overlapping characters 0.6', params: { overlapProb: 0.6 }, bg: 'real' },
+  { name: 'lineart', what: 'line art/sketch 0.15', params: { lineartProb: 0.15 }, bg: 'real' },
+  { name: 'grayscale', what: 'grayscale 0.15', params: { grayscaleProb: 0.15 }, bg: 'real' },
+  { name: 'bubbles', what: 'speech bubbles 0.3', params: { bubbleProb: 0.3 }, bg: 'real' },
+  { name: 'cast', what: 'light/colour casts 0.4', params: { castProb: 0.4 }, bg: 'real' },
+  { name: 'artefacts', what: 'resampling 0.3 + JPEG q50-90', params: { resampleProb: 0.3, jpegQuality: [50, 90] }, bg: 'real' },
 ];
 
 /** The fine-tune every variant gets: the recipe's settings at a low, constant lr, one epoch, no mosaic. */
@@ -89,6 +90,7 @@ async function linkDir(dir: string, files: string[]): Promise<void> {
 
 interface VariantResult {
   name: string;
+  seed: number;
   what: string;
   rows: number;
   count: IllustrationCount;
@@ -112,14 +114,14 @@ await mkdir(join(negatives, 'labels'), { recursive: true });
 for (const f of await readdir(join(negatives, 'images'))) await writeFile(join(negatives, 'labels', f.replace(/\.[^.]+$/, '.txt')), '');
 
 const wanted = args.only ? new Set(args.only.split(',')) : null;
+const seeds = args.seeds!.split(',').map(Number);
 const results: VariantResult[] = [];
-for (const v of VARIANTS) {
+for (const seed of seeds) for (const v of VARIANTS) {
   if (wanted && !wanted.has(v.name)) continue;
-  const dir = join(out, v.name);
+  const dir = join(out, seed === 1 ? v.name : `${v.name}-s${seed}`);
   const resultFile = join(dir, 'result.json');
   if (await pathExists(resultFile)) {
     results.push(JSON.parse(await readFile(resultFile, 'utf8')) as VariantResult);
-    console.error(`${v.name}: done before`);
     continue;
   }
   const t0 = Date.now();
@@ -130,7 +132,7 @@ for (const v of VARIANTS) {
     out: join(dir, 'set'),
     count: images,
     val: 0,
-    params: { ...BASE, ...v.params, seed: 7000 + v.seed },
+    params: { ...BASE, ...v.params, seed: 7000 + seed },
     progress: 'silent',
   });
   const yaml = join(dir, 'data.yaml');
@@ -143,7 +145,7 @@ for (const v of VARIANTS) {
     imgsz: 416,
     batch: 16,
     device: 'cpu',
-    extra: trainArgs(v.seed),
+    extra: trainArgs(seed),
     project: join(dir, 'runs'),
     name: 'train',
     python: args.python,
@@ -154,7 +156,7 @@ for (const v of VARIANTS) {
   });
   if (r.status !== 'completed' || !r.exported) throw new Error(`${v.name}: training did not complete (${r.runDir})`);
   const count = await countIllustrations(r.exported.onnx, args.illustrations!, CONF_SWEEP);
-  const result: VariantResult = { name: v.name, what: v.what, rows: s.rows, count, maskMap5095: r.rows.at(-1)?.values['metrics/mAP50-95(M)'], minutes: (Date.now() - t0) / 60000 };
+  const result: VariantResult = { name: v.name, seed, what: v.what, rows: s.rows, count, maskMap5095: r.rows.at(-1)?.values['metrics/mAP50-95(M)'], minutes: (Date.now() - t0) / 60000 };
   await writeJsonAtomic(resultFile, result);
   results.push(result);
   console.error(`${v.name}: done in ${result.minutes.toFixed(1)} min`);
@@ -162,20 +164,30 @@ for (const v of VARIANTS) {
 
 if (args['start-onnx']) {
   const count = await countIllustrations(resolve(args['start-onnx']), args.illustrations!, CONF_SWEEP);
-  results.unshift({ name: 'start', what: 'the starting checkpoint, not fine-tuned', rows: 0, count, minutes: 0 });
+  results.unshift({ name: 'start', seed: 0, what: 'the starting checkpoint, not fine-tuned', rows: 0, count, minutes: 0 });
 }
 
 // A fine-tune also moves the scores' calibration (negatives lower them all), so one fixed conf mixes that
 // shift with the option's effect: the table leads with each variant's best threshold by found minus extra.
 const at = (c: IllustrationCount, conf: number) => c.rows.find((r) => Math.abs(r.conf - conf) < 1e-9)!;
-const cell = (c: IllustrationCount, conf: number) => {
-  const r = at(c, conf);
-  return `${r.exact}/${r.found}/${r.extra}`.padEnd(11);
+const bestOf = (c: IllustrationCount) => {
+  const b = at(c, bestConfByCount(c.rows));
+  return b.found - b.extra;
 };
-console.log(`illustrations: exact/found/extra (${results[0]?.count.images} images, ${results[0]?.count.listed} characters), after the default instance filter`);
-console.log('variant'.padEnd(14) + 'best: conf  found-extra  e/f/x'.padEnd(36) + 'conf 0.4'.padEnd(11) + 'conf 0.45'.padEnd(11) + 'conf 0.5'.padEnd(11) + 'val Mask mAP50-95  what');
-for (const r of results) {
-  const best = bestConfByCount(r.count.rows);
-  const b = at(r.count, best);
-  console.log(r.name.padEnd(14) + `      ${best.toFixed(2)}  ${String(b.found - b.extra).padEnd(13)}${b.exact}/${b.found}/${b.extra}`.padEnd(36) + cell(r.count, 0.4) + cell(r.count, 0.45) + cell(r.count, 0.5) + (r.maskMap5095?.toFixed(3) ?? '?').padEnd(19) + r.what);
+const bestCell = (c: IllustrationCount) => {
+  const conf = bestConfByCount(c.rows);
+  const b = at(c, conf);
+  return `${conf.toFixed(2)} ${b.found - b.extra} ${b.exact}/${b.found}/${b.extra}`;
+};
+console.log(`illustrations (${results[0]?.count.images} images, ${results[0]?.count.listed} characters), after the default instance filter; per seed: best conf, found-extra, exact/found/extra there`);
+console.log('variant'.padEnd(14) + seeds.map((sd) => `seed ${sd}`.padEnd(24)).join('') + 'mean f-x  val Mask mAP50-95  what');
+const start = results.find((r) => r.name === 'start');
+if (start) console.log('start'.padEnd(14) + bestCell(start.count).padEnd(24 * seeds.length) + String(bestOf(start.count)).padEnd(10) + ''.padEnd(19) + start.what);
+for (const v of VARIANTS) {
+  const rs = seeds.map((sd) => results.find((r) => r.name === v.name && (r.seed ?? 1) === sd));
+  if (rs.every((r) => !r)) continue;
+  const done = rs.filter((r): r is VariantResult => !!r);
+  const mean = done.reduce((a, r) => a + bestOf(r.count), 0) / done.length;
+  const map = done.reduce((a, r) => a + (r.maskMap5095 ?? NaN), 0) / done.length;
+  console.log(v.name.padEnd(14) + rs.map((r) => (r ? bestCell(r.count) : '-').padEnd(24)).join('') + mean.toFixed(1).padEnd(10) + map.toFixed(3).padEnd(19) + v.what);
 }

@@ -1,7 +1,7 @@
 /**
  * The synthesis options that bring composites closer to real illustrations: overlapping pairs (--overlap),
  * light/colour casts (--cast) and generated plain/gradient/colour-block/pattern/busy backgrounds.
- * --closeup (bust/face crops), --lineart and --bubbles (speech balloons).
+ * --closeup (bust/face crops), --lineart and --bubbles (speech balloons), --harmonize (scene colour).
  * Expected values are hand computations from the option definitions (see each test).
  */
 import { test } from 'node:test';
@@ -91,6 +91,31 @@ test('--cast: out = gain x in + offset per channel, clamped to 0..255 (not wrapp
     for (const g of c.gain) assert.ok(g >= (1 - s) * (1 - s / 2) - 1e-9 && g <= (1 + s) * (1 + s / 2) + 1e-9);
     for (const o of c.offset) assert.ok(Math.abs(o) <= 64 * s + 16 * s + 1e-9);
   }
+});
+
+test("--harmonize: the character's mean colour moves a fraction t toward the background's under it", async () => {
+  // White square (mean 255, alpha-weighted: every layer pixel is premultiplied white) pasted into the box
+  // x 10..50, y 30..70. On black (mean 0 there) with t = 0.4 the shift is 0.4 x (0 - 255) = -102: inside
+  // 255 - 102 = 153; the background stays 0.
+  const dark = await composePlan(plan([{ ...paste(0.4, 0.3, 0.5), harmonize: 0.4 }]), 'enhanced', squareSources());
+  const px = (img: { rgb: Uint8Array }, x: number, y: number) => Array.from(img.rgb.subarray((y * 100 + x) * 3, (y * 100 + x) * 3 + 3));
+  assert.deepEqual(px(dark, 30, 50), [153, 153, 153]);
+  assert.deepEqual(px(dark, 80, 50), [0, 0, 0]);
+  // On a background of (100, 20, 240) with t = 0.5: 255 + 0.5 x (c - 255) = (177.5, 137.5, 247.5), rounded half
+  // up to (178, 138, 248). The labels do not change: the owner map is the same as without the option.
+  const tinted: Background = { rgb: new Uint8Array(100 * 100 * 3).map((_, i) => [100, 20, 240][i % 3]), width: 100, height: 100, bytes: 30000 };
+  const src = { ...squareSources(), background: async () => tinted };
+  const lit = await composePlan(plan([{ ...paste(0.4, 0.3, 0.5), harmonize: 0.5 }]), 'enhanced', src);
+  assert.deepEqual(px(lit, 30, 50), [178, 138, 248]);
+  assert.deepEqual(lit.owner, (await composePlan(plan([paste(0.4, 0.3, 0.5)]), 'enhanced', src)).owner);
+  // Planned: with P = 1 every paste gets t within the strength range; with 0 (the default) none, so runs
+  // without the option keep their exact images.
+  for (let i = 0; i < 50; i++) {
+    for (const t of planImage({ ...DEFAULT_PARAMS, harmonizeProb: 1, harmonizeStrength: [0.2, 0.3] }, i, 4, 2).pastes) assert.ok(t.harmonize! >= 0.2 && t.harmonize! <= 0.3);
+    assert.ok(planImage(DEFAULT_PARAMS, i, 4, 2).pastes.every((t) => t.harmonize === undefined));
+  }
+  assert.throws(() => validateParams({ ...DEFAULT_PARAMS, harmonizeProb: 2 }), (e: unknown) => e instanceof AnimesegError && /--harmonize/.test(e.message));
+  assert.throws(() => validateParams({ ...DEFAULT_PARAMS, harmonizeStrength: [0.5, 1.5] }), (e: unknown) => e instanceof AnimesegError && /--harmonize-strength/.test(e.message));
 });
 
 test('the new options are checked: probabilities in [0, 1], a strength in [0, 1]', () => {

@@ -35,6 +35,8 @@ export interface PastePlan {
   /** Placed next to an earlier paste (index into pastes): centre offset as fractions of that paste's
    * destination box width and height; replaces pos. */
   anchor?: { paste: number; dx: number; dy: number };
+  /** Fraction by which the character's mean colour moves toward the mean of the background under it. */
+  harmonize?: number;
 }
 
 /** Light/colour cast over the whole image: out = gain * in + offset, per channel (8-bit units). */
@@ -104,6 +106,8 @@ export function planImage(p: SynthParams, index: number, fgCount: number, bgCoun
       anchor = { paste: to, dx: side * rng.uniform(p.overlapOffset[0], p.overlapOffset[1]), dy: rng.uniform(-0.15, 0.15) };
       anchoredScale = pastes[to].scale * rng.uniform(0.85, 1.15); // partners drawn at about the same size
     }
+    // Drawn only when the option is on (as above).
+    const harmonize = enhanced && p.harmonizeProb > 0 && rng.chance(p.harmonizeProb) ? rng.uniform(p.harmonizeStrength[0], p.harmonizeStrength[1]) : undefined;
     pastes.push({
       fg,
       crop,
@@ -116,6 +120,7 @@ export function planImage(p: SynthParams, index: number, fgCount: number, bgCoun
       contrast: rng.uniform(j[0], j[1]),
       sharpness: rng.uniform(j[0], j[1]),
       ...(anchor ? { anchor } : {}),
+      ...(harmonize !== undefined ? { harmonize } : {}),
     });
   }
   const noiseSigma = enhanced ? rng.uniform(0, p.noise) : 0;
@@ -414,6 +419,7 @@ function compositeLayer(canvas: Float32Array, owner: Uint8Array, W: number, laye
   const C = (1 - t.contrast) * t.brightness * meanGray; // per unit alpha
   const sharp = t.sharpness;
   const doSharp = Math.abs(sharp - 1) > 1e-3;
+  const shift = t.harmonize ? harmonizeShift(canvas, W, layer, box, t.harmonize, A, B, C) : null;
   let any = false;
   for (let y = 0; y < bh; y++) {
     let o = y * bw * 4;
@@ -447,6 +453,12 @@ function compositeLayer(canvas: Float32Array, owner: Uint8Array, W: number, laye
       r = A * r + B * gray + ca;
       g = A * g + B * gray + ca;
       b = A * b + B * gray + ca;
+      if (shift) {
+        // Premultiplied: the shift scales with alpha like the colour itself.
+        r += (shift[0] * a) / 255;
+        g += (shift[1] * a) / 255;
+        b += (shift[2] * a) / 255;
+      }
       r = r < 0 ? 0 : r > a ? a : r;
       g = g < 0 ? 0 : g > a ? a : g;
       b = b < 0 ? 0 : b > a ? a : b;
@@ -461,6 +473,47 @@ function compositeLayer(canvas: Float32Array, owner: Uint8Array, W: number, laye
     }
   }
   return any;
+}
+
+/**
+ * --harmonize: the per-channel shift that moves the layer's mean colour (alpha-weighted, after the colour
+ * jitter, which is linear and so maps the mean exactly; sharpening leaves a mean nearly unchanged) a fraction
+ * `t` of the way to the mean of the background in the destination box, read before the paste. A mean shift,
+ * not a full colour transfer: the character keeps its own contrast and palette, as a lit drawing does.
+ */
+function harmonizeShift(canvas: Float32Array, W: number, layer: Float32Array, box: readonly number[], t: number, A: number, B: number, C: number): [number, number, number] | null {
+  const [bx0, by0, bx1, by1] = box;
+  const bw = bx1 - bx0;
+  const bh = by1 - by0;
+  // Sums over the box: the layer's premultiplied RGB and alpha, the background's RGB.
+  let fr = 0;
+  let fg = 0;
+  let fb = 0;
+  let fa = 0;
+  let gr = 0;
+  let gg = 0;
+  let gb = 0;
+  for (let y = 0; y < bh; y++) {
+    let ci = ((by0 + y) * W + bx0) * 3;
+    let o = y * bw * 4;
+    for (let x = 0; x < bw; x++, o += 4, ci += 3) {
+      fr += layer[o];
+      fg += layer[o + 1];
+      fb += layer[o + 2];
+      fa += layer[o + 3];
+      gr += canvas[ci];
+      gg += canvas[ci + 1];
+      gb += canvas[ci + 2];
+    }
+  }
+  if (fa <= 0) return null;
+  // Premultiplied sums / alpha sum = the alpha-weighted mean colour (8-bit units).
+  const mr = (fr * 255) / fa;
+  const mg = (fg * 255) / fa;
+  const mb = (fb * 255) / fa;
+  const gray = 0.299 * mr + 0.587 * mg + 0.114 * mb;
+  const n = bw * bh;
+  return [t * (gr / n - (A * mr + B * gray + C)), t * (gg / n - (A * mg + B * gray + C)), t * (gb / n - (A * mb + B * gray + C))];
 }
 
 /** Colour cast, noise, grayscale, rounding to bytes. */

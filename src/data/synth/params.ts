@@ -42,6 +42,11 @@ export interface SynthParams {
    * its strength (gains drawn from [1 - s, 1 + s], offsets from [-64 s, 64 s]). */
   castProb: number;
   castStrength: number;
+  /** enhanced: probability that a character takes on its scene's colour (its mean colour moved toward the
+   * mean of the background under it by a fraction drawn from harmonizeStrength), as a drawn character is lit
+   * by its scene while a pasted cut-out keeps its own light. */
+  harmonizeProb: number;
+  harmonizeStrength: [number, number];
   /** Output JPEG quality range (inclusive); 'png' writes lossless PNG instead. */
   format: 'jpg' | 'png';
   jpegQuality: [number, number];
@@ -76,6 +81,8 @@ export const DEFAULT_PARAMS: SynthParams = {
   bubbleProb: 0,
   castProb: 0,
   castStrength: 0.25,
+  harmonizeProb: 0,
+  harmonizeStrength: [0.15, 0.45],
   format: 'jpg',
   jpegQuality: [95, 95],
   minVisiblePixels: 64,

@@ -91,6 +91,8 @@ export function validateParams(p: SynthParams): void {
   prob('closeup', p.closeupProb);
   prob('lineart', p.lineartProb);
   prob('bubbles', p.bubbleProb);
+  prob('harmonize', p.harmonizeProb);
+  range('harmonize-strength', p.harmonizeStrength, 0, 1);
   range('closeup-keep', p.closeupKeep, 0.05, 1);
   range('closeup-scale', p.closeupScale, 0.1, 10);
   range('overlap-offset', p.overlapOffset, 0, 2);

@@ -44,7 +44,7 @@ test('list shows name, kind, size, licence and whether it is here', async () => 
   assert.equal(r.code, 0);
   const line = r.stdout.split('\n').find((l) => l.startsWith('tiny-test'))!;
   assert.match(line, /yolo-seg\s+29\.3 KiB\s+CC-BY-4\.0\s+no$/); // 30000 / 1024 = 29.30 KiB
-  // 13159057 B = 12.55 MiB, shipped in the package (found with no models folder or cache: 'bundled').
+  // 13159074 B = 12.55 MiB, shipped in the package (found with no models folder or cache: 'bundled').
   assert.match(r.stdout, /animeseg-char-n416 \(default\)\s+yolo-seg\s+12\.5 MiB\s+AGPL-3\.0.*bundled: \S+models\/animeseg-char-n416\.onnx/);
   assert.match(r.stdout, /yolov8n-seg-int8\s+yolo-seg\s+3\.5 MiB\s+AGPL-3\.0/); // 3711949 B = 3.54 MiB
 });
@@ -53,8 +53,8 @@ test('info on the shipped default model: its entry (size, sha256, licence, found
   const r = await cli('info', 'animeseg-char-n416');
   assert.equal(r.code, 0, r.stderr);
   // Size and digest as published in the model card (models/MODEL-animeseg-char.md, sha256sum of the shipped file).
-  assert.match(r.stdout, /^size {12}13159057 bytes/m);
-  assert.match(r.stdout, /^sha256 {10}49367f7fb55c24acf91dd92964df1d7fddba8ae56165998945d9739ebdf92ac0$/m);
+  assert.match(r.stdout, /^size {12}13159074 bytes/m);
+  assert.match(r.stdout, /^sha256 {10}3a815f734a792f100fa37e44424f8c2aa8865778d6292a09a5a9ddd805a1e7ea$/m);
   assert.match(r.stdout, /^licence {9}AGPL-3\.0; training data partly non-commercial/m);
   assert.match(r.stdout, /^found {11}bundled: \S+\/models\/animeseg-char-n416\.onnx$/m);
   // The card itself follows: its title and its failure cases, read from the file shipped beside the model.

@@ -59,5 +59,5 @@ test("the page's in-browser mode is served the shipped model file", async () => 
   const r = await fetch(`${base}/models/active.onnx`);
   assert.equal(r.status, 200);
   const sha = createHash('sha256').update(Buffer.from(await r.arrayBuffer())).digest('hex');
-  assert.equal(sha, '49367f7fb55c24acf91dd92964df1d7fddba8ae56165998945d9739ebdf92ac0');
+  assert.equal(sha, '3a815f734a792f100fa37e44424f8c2aa8865778d6292a09a5a9ddd805a1e7ea');
 });

@@ -10,6 +10,7 @@ import { AnimesegError, invalidParameterError } from '../errors.js';
 import { readOnnxInfo } from '../models/onnx/proto.js';
 import { tempPathFor } from '../util/atomic.js';
 import { displayCommand, findUltralytics, runUltralytics, type UltralyticsCommand } from './ultralytics.js';
+import { checkWiseAlpha, interpolateCheckpoints } from './wise-ft.js';
 
 /** ONNX opset 12 loads in every onnxruntime since 1.5 and covers all YOLOv8-seg ops; Ultralytics' own default
  * (the newest torch supports) can produce files older runtimes refuse. */
@@ -23,6 +24,9 @@ export interface ExportOptions {
   out?: string;
   /** Extra key=value pairs for `yolo export` (e.g. simplify=True, dynamic=True). */
   extra?: string[];
+  /** Export alpha * weights + (1 - alpha) * pretrained instead (WiSE-FT, wise-ft.ts); the interpolated .pt
+   * is written beside the ONNX (OUT with .pt, or WEIGHTS-wiseALPHA.pt next to the weights). */
+  wise?: { alpha: number; pretrained: string };
   ultralytics?: UltralyticsCommand;
   python?: string;
   env?: NodeJS.ProcessEnv;
@@ -57,10 +61,21 @@ export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
     throw invalidParameterError('--imgsz', 'a positive multiple of 32 (the model stride)', imgsz);
   }
   const u = opts.ultralytics ?? (await findUltralytics({ python: opts.python, env: opts.env }));
-  const args = buildExportArgs(weights, imgsz, opset, opts.extra);
+  let source = weights;
+  if (opts.wise) {
+    checkWiseAlpha(opts.wise.alpha);
+    const pretrained = resolve(opts.wise.pretrained);
+    if (!(await stat(pretrained).catch(() => undefined))?.isFile()) {
+      throw new AnimesegError('BAD_INPUT', 'pretrained weights (--wise-from) not found', { file: pretrained, hint: "pass the checkpoint the fine-tuning started from (a recipe run's base.pt)" });
+    }
+    source = opts.out ? resolve(opts.out).replace(/\.onnx$/i, '') + '.pt' : join(dirname(weights), `${basename(weights).replace(/\.pt$/i, '')}-wise${opts.wise.alpha}.pt`);
+    if (source === weights) throw new AnimesegError('BAD_OPTION', 'the interpolated weights would overwrite the input weights', { file: weights, hint: 'choose another --out' });
+    await interpolateCheckpoints(u, { finetuned: weights, pretrained, alpha: opts.wise.alpha, out: source, env: opts.env });
+  }
+  const args = buildExportArgs(source, imgsz, opset, opts.extra);
   const command = displayCommand(u, args);
   const r = await runUltralytics(u, args, { env: opts.env, onLine: opts.onLine });
-  const produced = join(dirname(weights), basename(weights).replace(/\.pt$/i, '') + '.onnx');
+  const produced = join(dirname(source), basename(source).replace(/\.pt$/i, '') + '.onnx');
   if (r.code !== 0) {
     throw new AnimesegError('EXTERNAL_FAILED', `Ultralytics export failed (exit ${r.code ?? r.signal})`, {
       file: weights,

@@ -127,6 +127,7 @@ test('real run, tiny budget: every stage, resumable, an ONNX with recommended_co
       extra: ['workers=0'],
       conf: 0.4,
       illustrations: ill,
+      wiseFt: 0.9,
       python: PYTHON,
       workers: 1,
       env,
@@ -169,6 +170,10 @@ test('real run, tiny budget: every stage, resumable, an ONNX with recommended_co
     const card = await readFile(r.card, 'utf8');
     assert.match(card, /\| negatives \| train \| 7 \|/);
     assert.match(card, /\| 0\.4 \(recommended\) \|/);
+    // --wise-ft: the delivered and measured model is the mix with the run's own start.
+    assert.equal(r.onnx, join(out, 'runs/train/wise-ft.onnx'));
+    assert.equal(recipe.stages['wise-ft'].from, join(out, 'base.pt'));
+    assert.match(card, /- Model: WiSE-FT weights 0\.9 x trained \(best\.pt\) \+ 0\.1 x /);
     assert.match(card, /Most found minus extra on the sweep: conf 0\.\d+ \(chosen on the counted illustrations/);
 
     // A rerun of the same command finds every stage done and trains nothing.

@@ -20,6 +20,8 @@ key=value pairs pass through to Ultralytics (e.g. simplify=True dynamic=True).`,
     { key: 'imgsz', type: 'integer', default: 640, min: 32, max: 8192, metavar: 'N', help: 'input size of the exported model' },
     { key: 'opset', type: 'integer', default: DEFAULT_OPSET, min: 7, max: 30, metavar: 'N', help: 'ONNX opset' },
     { key: 'out', type: 'string', metavar: 'FILE', defaultHelp: 'next to the weights', help: 'where the .onnx is written' },
+    { key: 'wise-ft', type: 'number', min: 0, max: 1, metavar: 'ALPHA', help: 'export ALPHA x weights + (1-ALPHA) x --wise-from (WiSE-FT: back toward the start, for real-art recall)' },
+    { key: 'wise-from', type: 'string', metavar: 'FILE.pt', help: "with --wise-ft: the checkpoint the fine-tuning started from (a recipe run's base.pt)" },
     PYTHON_OPTION,
     REGISTER_OPTION,
     { key: 'json', type: 'boolean', help: 'print the export result as JSON on stdout' },
@@ -33,6 +35,9 @@ export async function run(argv: string[]): Promise<number> {
     if (!/^[A-Za-z_]\w*=/.test(p)) throw new AnimesegError('BAD_OPTION', `export: '${p}' is not a key=value pair`);
   }
   if (values.register) assertRegistrableName(values.register);
+  if ((values['wise-ft'] === undefined) !== (values['wise-from'] === undefined)) {
+    throw new AnimesegError('BAD_OPTION', '--wise-ft ALPHA and --wise-from FILE.pt go together');
+  }
   const r = await exportOnnx({
     weights: values.weights,
     imgsz: values.imgsz,
@@ -40,6 +45,7 @@ export async function run(argv: string[]): Promise<number> {
     out: values.out,
     python: values.python,
     extra: positionals,
+    ...(values['wise-ft'] !== undefined ? { wise: { alpha: values['wise-ft'], pretrained: values['wise-from']! } } : {}),
   });
   if (values.register) {
     const manifest = await registerModel({

@@ -55,6 +55,8 @@ fine-tuning, ONNX export with recommended_conf, evaluation with --refine regions
     { key: 'conf', type: 'number', min: 0, max: 1, metavar: 'X', defaultHelp: '0.45', help: 'recipe: recommended_conf written into the ONNX' },
     { key: 'illustrations', type: 'string', metavar: 'DIR', help: 'recipe: illustrations (images/ + info/*.json) to count characters on' },
     { key: 'seed', type: 'integer', min: 0, max: 1_000_000, metavar: 'N', defaultHelp: '0', help: 'recipe: seed of the split and the composites' },
+    { key: 'wise-ft', type: 'number', min: 0, max: 1, metavar: 'ALPHA', help: 'recipe: the model is ALPHA x trained + (1-ALPHA) x --wise-from weights (WiSE-FT)' },
+    { key: 'wise-from', type: 'string', metavar: 'FILE.pt', defaultHelp: "the run's base.pt", help: 'recipe: the weights --wise-ft steps back toward' },
   ],
   foot: [
     `${'  key=value'.padEnd(USAGE_COLUMN)}any other Ultralytics train argument, e.g. lr0=0.005 mosaic=0.5 (overrides the above)`,
@@ -140,6 +142,8 @@ async function runRecipeCommand(values: TrainValues, positionals: string[]): Pro
     illustrations: values.illustrations,
     seed: values.seed,
     python: values.python,
+    wiseFt: values['wise-ft'],
+    wiseFrom: values['wise-from'],
   });
   console.log(r.onnx);
   return 0;

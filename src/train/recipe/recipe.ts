@@ -27,6 +27,7 @@ import type { SynthParams } from '../../data/synth/params.js';
 import { writeGeneratedBackgrounds } from '../../data/synth/backgrounds.js';
 import { coco2yolo } from '../../data/coco2yolo.js';
 import { findUltralytics, type UltralyticsCommand } from '../ultralytics.js';
+import { exportOnnx } from '../export.js';
 import { train, summarizeEvaluation } from '../train.js';
 import { renderMarkdown, type ModelCard } from '../card.js';
 import { makeOneClassBase, setOnnxMetadata } from './person-head.js';
@@ -65,6 +66,10 @@ export interface RecipeOptions {
   /** Illustrations folder (images/ + info/*.json) for the real-illustration count. */
   illustrations?: string;
   seed?: number;
+  /** WiSE-FT (wise-ft.ts): the recipe's model is wiseFt * trained + (1 - wiseFt) * wiseFrom (default: the
+   * run's own one-class start, base.pt). Unset: the trained weights as they are. */
+  wiseFt?: number;
+  wiseFrom?: string;
   python?: string;
   workers?: number;
   ultralytics?: UltralyticsCommand;
@@ -195,6 +200,8 @@ function pinnedSettings(o: RecipeOptions): Record<string, unknown> {
     batch: o.batch,
     extra: o.extra ?? [],
     seed: o.seed,
+    // Only when set, so runs made before the option keep matching their recipe.json.
+    ...(o.wiseFt !== undefined ? { wiseFt: o.wiseFt, wiseFrom: o.wiseFrom ? resolve(o.wiseFrom) : 'base.pt' } : {}),
   };
 }
 
@@ -337,29 +344,41 @@ export async function runRecipe(opts: RecipeOptions): Promise<RecipeResult> {
   });
   stages.train = { onnx: trained.onnx, command: trained.command, epochs: trained.epochs };
 
+  // The model the later stages measure and the run delivers: the trained weights, or their WiSE-FT mix.
+  let model = trained.onnx;
+  if (o.wiseFt !== undefined) {
+    const wise = await stage(out, 'wise-ft', log, async () => {
+      const from = o.wiseFrom ? resolve(o.wiseFrom) : basePt;
+      const r = await exportOnnx({ weights: join(project, 'train', 'weights', 'best.pt'), imgsz: o.imgsz, out: join(project, 'train', 'wise-ft.onnx'), wise: { alpha: o.wiseFt!, pretrained: from }, ultralytics: u, env });
+      return { onnx: r.onnx, alpha: o.wiseFt, from, command: r.command };
+    });
+    stages['wise-ft'] = wise;
+    model = wise.onnx;
+  }
+
   stages.metadata = await stage(out, 'metadata', log, async () => {
-    await setOnnxMetadata(u, trained.onnx, 'recommended_conf', String(o.conf), env);
+    await setOnnxMetadata(u, model, 'recommended_conf', String(o.conf), env);
     // Ultralytics' description names the data.yaml's absolute path: a local folder nobody else has.
     const description = 'anime character segmentation (YOLOv8-seg, one class), trained by animeseg train --recipe anime';
-    await setOnnxMetadata(u, trained.onnx, 'description', description, env);
+    await setOnnxMetadata(u, model, 'description', description, env);
     return { recommended_conf: o.conf, description };
   });
 
   stages.evaluate = await stage(out, 'evaluate', log, async () => {
     const { evaluate } = await import('../../eval/index.js');
-    const report = await evaluate({ data: dataYaml, split: 'val', model: trained.onnx, refine: 'regions', out: join(out, 'eval'), progress: o.progress });
+    const report = await evaluate({ data: dataYaml, split: 'val', model, refine: 'regions', out: join(out, 'eval'), progress: o.progress });
     return { report: summarizeEvaluation(report) };
   });
 
   if (o.illustrations) {
-    stages.illustrations = await stage(out, 'illustrations', log, async () => ({ count: await countIllustrations(trained.onnx, o.illustrations!, CONF_SWEEP) }));
+    stages.illustrations = await stage(out, 'illustrations', log, async () => ({ count: await countIllustrations(model, o.illustrations!, CONF_SWEEP) }));
   }
 
   const cardFile = join(out, 'MODEL.md');
   await writeFileAtomic(cardFile, recipeCard(o, trained.card, stages));
   await writeJsonAtomic(join(out, 'recipe.json'), { settings, stages });
-  log(`model: ${trained.onnx}\ncard: ${cardFile}`);
-  return { out, onnx: trained.onnx, card: cardFile, stages };
+  log(`model: ${model}\ncard: ${cardFile}`);
+  return { out, onnx: model, card: cardFile, stages };
 }
 
 /** The training card plus the recipe: data mix, split, settings, figures. */
@@ -374,6 +393,8 @@ function recipeCard(o: RecipeOptions, card: ModelCard, stages: Record<string, un
   const base = stages.base as { source: string; how: string };
   lines.push('', `- Start: ${base.source}: ${base.how}`);
   lines.push(`- Training: ${(stages.train as { command: string }).command}`);
+  const wise = stages['wise-ft'] as { alpha: number; from: string } | undefined;
+  if (wise) lines.push(`- Model: WiSE-FT weights ${wise.alpha} x trained (best.pt) + ${+(1 - wise.alpha).toFixed(4)} x ${wise.from}; the figures below are this model's`);
   const ev = (stages.evaluate as { report?: { ultralytics?: { mean?: Record<string, number> }; quality?: { sources?: Record<string, { fgIoU?: number }> } } }).report;
   if (ev?.ultralytics?.mean) {
     const m = ev.ultralytics.mean;

@@ -217,7 +217,7 @@ test('built-in manifest: parses, the default is there, every downloadable entry 
   assert.ok(def, 'DEFAULT_MODEL is in models.json');
   assert.equal(def.kind, 'yolo-seg');
   // The shipped file's published digest and size (the model card, models/MODEL-animeseg-char.md).
-  assert.equal(def.sha256, '3a815f734a792f100fa37e44424f8c2aa8865778d6292a09a5a9ddd805a1e7ea');
+  assert.equal(def.sha256, 'ee387288d40803b9fa9fcc7a8c5d35f71b1976d84169d25438d8a79da760d958');
   assert.equal(def.size, 13_159_074);
   assert.match(def.licence, /^AGPL-3\.0/);
   assert.match(def.licence, /non-commercial/);
@@ -240,7 +240,7 @@ test('the default model is the file shipped in the package: no ANIMESEG_MODELS, 
   assert.equal(r.from, 'bundled');
   assert.equal(r.path, join(packageRoot(), 'models', 'animeseg-char-n416.onnx'));
   // sha256 of the shipped bytes against the digest published in the model card.
-  assert.equal(createHash('sha256').update(await readFile(r.path)).digest('hex'), '3a815f734a792f100fa37e44424f8c2aa8865778d6292a09a5a9ddd805a1e7ea');
+  assert.equal(createHash('sha256').update(await readFile(r.path)).digest('hex'), 'ee387288d40803b9fa9fcc7a8c5d35f71b1976d84169d25438d8a79da760d958');
   // Shipped beats a models folder that holds a file of the same name.
   const { dirs } = await layout('default-shadow');
   await writeFile(join(dirs.models, 'animeseg-char-n416.onnx'), 'other bytes');

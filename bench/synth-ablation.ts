@@ -12,7 +12,8 @@
  *
  * Inputs come from a finished `animeseg train --recipe anime` run (its character/background split, so
  * the held-out characters stay held out); the illustrations are only counted, never trained on.
- * Every variant's outputs stay in --out/VARIANT; a rerun skips finished variants (results.json).
+ * Every variant's outputs stay in --out/VARIANT; a rerun skips finished variants (their result.json) and
+ * leaves the input links alone, so a second invocation can print the table while the first still trains.
  *
  *   npx tsx bench/synth-ablation.ts --recipe-run RUN --model CHECKPOINT.pt --out DIR [--start-onnx CHECKPOINT.onnx]
  *     [--images 640] [--lr 0.0002] [--only base,closeup]
@@ -103,15 +104,19 @@ const realBg = join(out, 'inputs', 'bg-real');
 // inputs/bg-train links the real training backgrounds first (index-prefixed names), then the generated ones.
 const nReal = split.backgrounds.train.length;
 const links = (await readdir(join(run, 'inputs', 'bg-train'))).sort();
-await linkDir(realBg, links.slice(0, nReal).map((f) => join(run, 'inputs', 'bg-train', f)));
+const inputsReady = join(out, 'inputs', 'ready');
+if (!(await pathExists(inputsReady))) await linkDir(realBg, links.slice(0, nReal).map((f) => join(run, 'inputs', 'bg-train', f)));
 const bothBg = join(run, 'inputs', 'bg-train');
 // Negatives, as in the recipe's mix: the real training backgrounds with empty labels (69 for 640 composites
 // with the shared data). Without them one epoch of composites (every image holds a character) raised the
 // illustration extras at conf 0.5 from 1 to 6 and 9 (two seeds).
 const negatives = join(out, 'inputs', 'negatives');
-await linkDir(join(negatives, 'images'), links.slice(0, nReal).map((f) => join(run, 'inputs', 'bg-train', f)));
-await mkdir(join(negatives, 'labels'), { recursive: true });
-for (const f of await readdir(join(negatives, 'images'))) await writeFile(join(negatives, 'labels', f.replace(/\.[^.]+$/, '.txt')), '');
+if (!(await pathExists(inputsReady))) {
+  await linkDir(join(negatives, 'images'), links.slice(0, nReal).map((f) => join(run, 'inputs', 'bg-train', f)));
+  await mkdir(join(negatives, 'labels'), { recursive: true });
+  for (const f of await readdir(join(negatives, 'images'))) await writeFile(join(negatives, 'labels', f.replace(/\.[^.]+$/, '.txt')), '');
+  await writeFile(inputsReady, '');
+}
 
 const wanted = args.only ? new Set(args.only.split(',')) : null;
 const seeds = args.seeds!.split(',').map(Number);

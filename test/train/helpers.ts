@@ -2,6 +2,8 @@
  * Shared set-up for the training contract tests: a tiny YOLO-seg dataset in a temp folder and an environment
  * whose PATH finds the stand-in Ultralytics (test/fixtures/fake-ultralytics) first.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -10,6 +12,19 @@ import sharp from 'sharp';
 export const FAKE_DIR = resolve('test/fixtures/fake-ultralytics');
 export const FAKE_YOLO = join(FAKE_DIR, 'yolo');
 export const FAKE_PYTHON = join(FAKE_DIR, 'python');
+
+/** The real training stack of the tests that run it: Debian's torch and the vendored Ultralytics. */
+export const REAL_PYTHON = '/usr/bin/python3';
+export const REAL_VENDOR = resolve('../shared/vendor/ultralytics-8.2.103');
+
+/** Why the real stack cannot run here (the test skips, saying so), or null when it can. */
+export function realTorchProblem(): string | null {
+  if (!existsSync(REAL_VENDOR)) return `no vendored Ultralytics at ${REAL_VENDOR}`;
+  const r = spawnSync(REAL_PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.error) return `${REAL_PYTHON} cannot run (${r.error.message})`;
+  if (r.status !== 0) return `${REAL_PYTHON} cannot import torch/onnx (apt-get install python3-torch python3-onnx ...; see ../shared/vendor/README.md)`;
+  return null;
+}
 
 /** Two train and two val images (64x48 PNG) with one polygon each. */
 export async function makeDataset(root: string): Promise<string> {

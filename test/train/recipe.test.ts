@@ -7,16 +7,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { characterKeys, splitByCharacter, splitFiles } from '../../src/train/recipe/split.js';
 import { runRecipe } from '../../src/train/recipe/recipe.js';
 import { readOnnxInfo } from '../../src/models/onnx/proto.js';
+import { REAL_PYTHON, REAL_VENDOR, realTorchProblem } from './helpers.js';
 
 const SHARED = resolve('../shared');
-const VENDOR = join(SHARED, 'vendor/ultralytics-8.2.103');
-const PYTHON = '/usr/bin/python3';
+const VENDOR = REAL_VENDOR;
+const PYTHON = REAL_PYTHON;
 
 test('character keys: expression variants share a name; one-word names and prefix-less files use the folder', () => {
   assert.deepEqual(characterKeys('/d/ks/sprites_full/emi_basic_happy.png', '/d/ks'), ['name:emi']);
@@ -64,16 +64,8 @@ test('CLI: train --recipe without its inputs says which option is missing', () =
   assert.match(r2.stderr, /--coco and --coco-images go together/);
 });
 
-function torchProblem(): string | null {
-  if (!existsSync(VENDOR)) return `no vendored Ultralytics at ${VENDOR}`;
-  const r = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8', timeout: 120_000 });
-  if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
-  if (r.status !== 0) return `${PYTHON} cannot import torch/onnx (apt-get install python3-torch python3-onnx ...; see ../shared/vendor/README.md)`;
-  return null;
-}
-
 test('real run, tiny budget: every stage, resumable, an ONNX with recommended_conf, figures in the card', { timeout: 600_000 }, async (t) => {
-  const problem = torchProblem();
+  const problem = realTorchProblem();
   if (problem) {
     t.skip(`recipe run skipped: ${problem}`);
     return;

@@ -19,19 +19,17 @@ import { findUltralytics } from '../../src/train/ultralytics.js';
 import { readOnnxInfo } from '../../src/models/onnx/proto.js';
 import { readFile } from 'node:fs/promises';
 import { AnimesegError } from '../../src/errors.js';
+import { REAL_PYTHON, REAL_VENDOR, realTorchProblem } from './helpers.js';
 
 const SHARED = resolve('../shared');
-const VENDOR = join(SHARED, 'vendor/ultralytics-8.2.103');
-const PYTHON = '/usr/bin/python3';
+const VENDOR = REAL_VENDOR;
+const PYTHON = REAL_PYTHON;
 const FINETUNED = join(SHARED, 'models/animeseg-char-n416.pt');
 const COCO = join(SHARED, 'models/yolov8n-seg-coco.pt');
 
 function torchProblem(): string | null {
-  if (!existsSync(VENDOR)) return `no vendored Ultralytics at ${VENDOR}`;
   if (!existsSync(FINETUNED) || !existsSync(COCO)) return `no checkpoints in ${join(SHARED, 'models')}`;
-  const r = spawnSync(PYTHON, ['-c', 'import torch, onnx'], { encoding: 'utf8', timeout: 120_000 });
-  if (r.error || r.status !== 0) return `${PYTHON} cannot import torch/onnx (see ../shared/vendor/README.md)`;
-  return null;
+  return realTorchProblem();
 }
 
 /** max |R - (a F + (1 - a) P)| over every float tensor, and how far R is from F and from P (independent of wise-ft.ts). */

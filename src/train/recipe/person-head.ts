@@ -86,24 +86,26 @@ export async function makeOneClassBase(u: UltralyticsCommand, src: string, out: 
   return { classesBefore: j.classes_before, how: j.how };
 }
 
-/** argv: MODEL.onnx KEY VALUE: adds (or replaces) one metadata_props entry, written atomically by rename. */
+/** argv: MODEL.onnx KEY VALUE [KEY VALUE ...]: adds (or replaces) metadata_props entries, one load and one
+ * save, written atomically by rename. */
 export const ONNX_METADATA_PY = String.raw`
 import os, sys, onnx
-path, key, value = sys.argv[1], sys.argv[2], sys.argv[3]
+path, pairs = sys.argv[1], sys.argv[2:]
 m = onnx.load(path)
-for p in list(m.metadata_props):
-    if p.key == key:
-        m.metadata_props.remove(p)
-e = m.metadata_props.add(); e.key = key; e.value = value
+for key, value in zip(pairs[0::2], pairs[1::2]):
+    for p in list(m.metadata_props):
+        if p.key == key:
+            m.metadata_props.remove(p)
+    e = m.metadata_props.add(); e.key = key; e.value = value
 tmp = path + ".animeseg-tmp"
 onnx.save(m, tmp)
 os.replace(tmp, path)
 `;
 
-/** Record a setting (e.g. recommended_conf) in the ONNX file's metadata, through python3-onnx. */
-export async function setOnnxMetadata(u: UltralyticsCommand, onnx: string, key: string, value: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const r = await capture(u.command, ['-c', ONNX_METADATA_PY, onnx, key, value], env, 5 * 60_000);
+/** Record settings (e.g. recommended_conf) in the ONNX file's metadata, through python3-onnx. */
+export async function setOnnxMetadata(u: UltralyticsCommand, onnx: string, entries: Record<string, string>, env: NodeJS.ProcessEnv): Promise<void> {
+  const r = await capture(u.command, ['-c', ONNX_METADATA_PY, onnx, ...Object.entries(entries).flat()], env, 5 * 60_000);
   if (r.code !== 0) {
-    throw new AnimesegError('EXTERNAL_FAILED', `could not write ${key} into the ONNX metadata`, { file: onnx, hint: r.stderr.trim().split('\n').slice(-4).join('\n  ') });
+    throw new AnimesegError('EXTERNAL_FAILED', `could not write ${Object.keys(entries).join(', ')} into the ONNX metadata`, { file: onnx, hint: r.stderr.trim().split('\n').slice(-4).join('\n  ') });
   }
 }

@@ -357,10 +357,9 @@ export async function runRecipe(opts: RecipeOptions): Promise<RecipeResult> {
   }
 
   stages.metadata = await stage(out, 'metadata', log, async () => {
-    await setOnnxMetadata(u, model, 'recommended_conf', String(o.conf), env);
     // Ultralytics' description names the data.yaml's absolute path: a local folder nobody else has.
     const description = 'anime character segmentation (YOLOv8-seg, one class), trained by animeseg train --recipe anime';
-    await setOnnxMetadata(u, model, 'description', description, env);
+    await setOnnxMetadata(u, model, { recommended_conf: String(o.conf), description }, env);
     return { recommended_conf: o.conf, description };
   });
 

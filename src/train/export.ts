@@ -25,7 +25,8 @@ export interface ExportOptions {
   /** Extra key=value pairs for `yolo export` (e.g. simplify=True, dynamic=True). */
   extra?: string[];
   /** Export alpha * weights + (1 - alpha) * pretrained instead (WiSE-FT, wise-ft.ts); the interpolated .pt
-   * is written beside the ONNX (OUT with .pt, or WEIGHTS-wiseALPHA.pt next to the weights). */
+   * is written beside the ONNX (OUT-STEM.wise-ft.pt, or WEIGHTS-wiseALPHA.pt next to the weights): names of
+   * our own, so a user's OUT-STEM.pt is never overwritten. */
   wise?: { alpha: number; pretrained: string };
   ultralytics?: UltralyticsCommand;
   python?: string;
@@ -68,7 +69,7 @@ export async function exportOnnx(opts: ExportOptions): Promise<ExportResult> {
     if (!(await stat(pretrained).catch(() => undefined))?.isFile()) {
       throw new AnimesegError('BAD_INPUT', 'pretrained weights (--wise-from) not found', { file: pretrained, hint: "pass the checkpoint the fine-tuning started from (a recipe run's base.pt)" });
     }
-    source = opts.out ? resolve(opts.out).replace(/\.onnx$/i, '') + '.pt' : join(dirname(weights), `${basename(weights).replace(/\.pt$/i, '')}-wise${opts.wise.alpha}.pt`);
+    source = opts.out ? resolve(opts.out).replace(/\.onnx$/i, '') + '.wise-ft.pt' : join(dirname(weights), `${basename(weights).replace(/\.pt$/i, '')}-wise${opts.wise.alpha}.pt`);
     if (source === weights) throw new AnimesegError('BAD_OPTION', 'the interpolated weights would overwrite the input weights', { file: weights, hint: 'choose another --out' });
     await interpolateCheckpoints(u, { finetuned: weights, pretrained, alpha: opts.wise.alpha, out: source, env: opts.env });
   }

@@ -17,7 +17,7 @@ import { makeOneClassBase } from '../../src/train/recipe/person-head.js';
 import { exportOnnx } from '../../src/train/export.js';
 import { findUltralytics } from '../../src/train/ultralytics.js';
 import { readOnnxInfo } from '../../src/models/onnx/proto.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { AnimesegError } from '../../src/errors.js';
 import { REAL_PYTHON, REAL_VENDOR, realTorchProblem } from './helpers.js';
 
@@ -79,11 +79,14 @@ test('real: weights = 0.25 x fine-tuned + 0.75 x start; another network is refus
     });
     assert.ok(!existsSync(join(dir, 'bad.pt')) && !existsSync(join(dir, 'bad.pt.animeseg-tmp')), 'a refused mix left a file');
 
-    // Export through --wise-ft: the mix is written beside --out, exported, one class at 64 px.
+    // Export through --wise-ft: the mix is written beside --out under a name of its own (a user's wise.pt
+    // there stays as it was), exported, one class at 64 px.
     const onnx = join(dir, 'wise.onnx');
+    await writeFile(join(dir, 'wise.pt'), 'the user\'s own file');
     const e = await exportOnnx({ weights: FINETUNED, imgsz: 64, out: onnx, wise: { alpha: 0.25, pretrained: start }, ultralytics: u, env });
     assert.equal(e.onnx, onnx);
-    assert.ok(existsSync(join(dir, 'wise.pt')));
+    assert.ok(existsSync(join(dir, 'wise.wise-ft.pt')));
+    assert.equal(await readFile(join(dir, 'wise.pt'), 'utf8'), 'the user\'s own file');
     const info = readOnnxInfo(await readFile(onnx));
     assert.deepEqual(info.inputs[0].dims, [1, 3, 64, 64]);
     assert.equal(info.outputs[0].dims[1], 37);
